@@ -1,0 +1,9 @@
+// Package models holds the numeric learners behind the churn-risk and
+// trial-to-paid scores: histogram gradient-boosted trees, regularised logistic
+// regression, probability calibration and per-feature explanations, together
+// with the versioned JSON artifacts that carry a fitted model.
+//
+// The package is pure Go on gonum. It does no I/O of its own: callers hand it
+// a Dataset built in memory and get back a model that predicts raw log-odds,
+// calibrated probabilities and signed contributions for each feature.
+package models
