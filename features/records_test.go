@@ -1,0 +1,114 @@
+package features
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+)
+
+var (
+	t0 = time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+	t1 = t0.Add(2 * time.Hour)
+)
+
+// validator is satisfied by every canonical record.
+type validator interface{ Validate() error }
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		record validator
+		field  string // "" when the record is valid
+	}{
+		{"account ok", &Account{AccountID: "a1", CreatedAt: t0, Seats: 5, MRR: 250}, ""},
+		{"account without id", &Account{CreatedAt: t0}, "account_id"},
+		{"account without created_at", &Account{AccountID: "a1"}, "created_at"},
+		{"account negative seats", &Account{AccountID: "a1", CreatedAt: t0, Seats: -1}, "seats"},
+		{"account NaN mrr", &Account{AccountID: "a1", CreatedAt: t0, MRR: math.NaN()}, "mrr"},
+		{"account churned before created", &Account{AccountID: "a1", CreatedAt: t1, ChurnedAt: t0}, "churned_at"},
+		{"account trial end before start", &Account{AccountID: "a1", CreatedAt: t0, TrialStartedAt: t1, TrialEndsAt: t0}, "trial_ends_at"},
+		{"account trial end without start", &Account{AccountID: "a1", CreatedAt: t0, TrialEndsAt: t1}, "trial_started_at"},
+
+		{"usage ok", &UsageEvent{AccountID: "a1", Feature: "reports", At: t0, Count: 1}, ""},
+		{"usage zero count", &UsageEvent{AccountID: "a1", Feature: "reports", At: t0}, "count"},
+		{"usage without feature", &UsageEvent{AccountID: "a1", At: t0, Count: 1}, "feature"},
+		{"usage negative errors", &UsageEvent{AccountID: "a1", Feature: "f", At: t0, Count: 1, Errors: -2}, "errors"},
+
+		{"ticket ok", &Ticket{TicketID: "t1", AccountID: "a1", OpenedAt: t0, FirstResponseAt: t1, Priority: "high", CSAT: 4}, ""},
+		{"ticket bad priority", &Ticket{TicketID: "t1", AccountID: "a1", OpenedAt: t0, Priority: "p1"}, "priority"},
+		{"ticket response before open", &Ticket{TicketID: "t1", AccountID: "a1", OpenedAt: t1, FirstResponseAt: t0, Priority: "low"}, "first_response_at"},
+		{"ticket csat out of range", &Ticket{TicketID: "t1", AccountID: "a1", OpenedAt: t0, Priority: "low", CSAT: 6}, "csat"},
+
+		{"escalation ok", &Escalation{EscalationID: "e1", AccountID: "a1", At: t0, Direction: "negative", Severity: "high"}, ""},
+		{"escalation bad direction", &Escalation{EscalationID: "e1", AccountID: "a1", At: t0, Direction: "down", Severity: "high"}, "direction"},
+
+		{"nps ok", &SurveyResponse{ResponseID: "r1", AccountID: "a1", At: t0, Kind: "nps", Score: 0}, ""},
+		{"nps out of range", &SurveyResponse{ResponseID: "r1", AccountID: "a1", At: t0, Kind: "nps", Score: 11}, "score"},
+		{"csat zero", &SurveyResponse{ResponseID: "r1", AccountID: "a1", At: t0, Kind: "csat", Score: 0}, "score"},
+
+		{"billing ok", &BillingChange{ChangeID: "b1", AccountID: "a1", At: t0, MRR: 100, Seats: 3, Kind: "expansion"}, ""},
+		{"billing bad kind", &BillingChange{ChangeID: "b1", AccountID: "a1", At: t0, Kind: "upgrade"}, "kind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.record.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Validate() = %v, want a *FieldError", err)
+			}
+			if fe.Field != tt.field {
+				t.Errorf("Validate() names column %q (%v), want %q", fe.Field, err, tt.field)
+			}
+		})
+	}
+}
+
+func TestParseTable(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Table
+		ok   bool
+	}{
+		{"accounts", Accounts, true},
+		{"Usage", UsageEvents, true},
+		{"usage-events", UsageEvents, true},
+		{"surveys", SurveyResponses, true},
+		{"billing_changes", BillingChanges, true},
+		{"invoices", "", false},
+	}
+	for _, tt := range tests {
+		got, err := ParseTable(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseTable(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestTablesAreComplete(t *testing.T) {
+	for _, tab := range Tables {
+		cols := tab.Columns()
+		if len(cols) == 0 {
+			t.Fatalf("%s has no columns", tab)
+		}
+		if cols[1] != "account_id" && tab != Accounts {
+			t.Errorf("%s: second column is %q, want account_id", tab, cols[1])
+		}
+		if tc := tab.TimeColumn(); (tc == "") != (tab == Accounts) {
+			t.Errorf("%s: time column %q", tab, tc)
+		}
+	}
+}
+
+func ExampleParseTable() {
+	t, _ := ParseTable("usage")
+	fmt.Println(t, t.Key(), t.TimeColumn())
+	// Output: usage_events event_id at
+}
