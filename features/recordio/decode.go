@@ -1,0 +1,365 @@
+package recordio
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/openchurn/churn/features"
+)
+
+// Record is one decoded record: a *features.Account, *features.UsageEvent,
+// *features.Ticket, *features.Escalation, *features.SurveyResponse or
+// *features.BillingChange.
+type Record interface {
+	Validate() error
+}
+
+// Format is the encoding of an export file.
+type Format int
+
+// The supported formats.
+const (
+	CSV    Format = iota + 1 // comma-separated values with a header row
+	NDJSON                   // one JSON object per line
+)
+
+func (f Format) String() string {
+	switch f {
+	case CSV:
+		return "csv"
+	case NDJSON:
+		return "ndjson"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// FormatOf returns the format that a file name's extension names: .csv, or
+// .ndjson and .jsonl.
+func FormatOf(name string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return CSV, nil
+	case ".ndjson", ".jsonl":
+		return NDJSON, nil
+	}
+	return 0, fmt.Errorf("%s: unknown format (want .csv, .ndjson or .jsonl)", name)
+}
+
+// TableOf returns the table a file holds, from its base name without
+// extension: usage.csv and usage_events.ndjson hold usage events.
+func TableOf(name string) (features.Table, error) {
+	base := filepath.Base(name)
+	t, err := features.ParseTable(strings.TrimSuffix(base, filepath.Ext(base)))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w; name the file after its table or give the table", name, err)
+	}
+	return t, nil
+}
+
+// Error is a problem with one line of an export. Its message reads
+// "usage.csv:1043: column "at": cannot parse "2024-13-01" as a time";
+// Err is a *features.FieldError when one column is at fault.
+type Error struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// A Decoder reads the records of one table from a CSV or NDJSON export.
+//
+// Columns are matched to the canonical columns (features.Table.Columns)
+// by name, without regard to case or surrounding space, after the
+// mapping's renames. Columns the table does not have are ignored, so that
+// exports with extra fields load as they are; Ignored lists them. A CSV
+// header that lacks a required column is an error at line 1. Empty fields
+// take the zero value, except count, which defaults to 1. Usage events
+// without an event_id get one from DeriveEventID.
+//
+// Every record is validated before Next returns it, so a Decoder yields
+// only valid records and stops at the first bad line.
+type Decoder struct {
+	file    string
+	table   features.Table
+	format  Format
+	rules   *rules
+	build   func(*fieldParser) Record
+	columns map[string]int // canonical column -> index in fieldParser.vals
+
+	csv     *csv.Reader
+	lines   *bufio.Reader
+	line    int
+	started bool
+	err     error // sticky: the decoder stops at the first error
+
+	index   []int    // CSV: field position -> canonical index, or -1
+	ignored []string // export columns the table does not have
+	fields  fieldParser
+}
+
+// NewDecoder returns a Decoder that reads table's records in format from r.
+// file names the input in errors; m may be nil for canonical exports.
+func NewDecoder(r io.Reader, file string, table features.Table, format Format, m *Mapping) (*Decoder, error) {
+	build, ok := builders[table]
+	if !ok {
+		return nil, fmt.Errorf("%s: unknown table %q", file, table)
+	}
+	cols := table.Columns()
+	d := &Decoder{
+		file:    file,
+		table:   table,
+		format:  format,
+		rules:   m.rulesFor(table),
+		build:   build,
+		columns: make(map[string]int, len(cols)),
+	}
+	for i, c := range cols {
+		d.columns[c] = i
+	}
+	d.fields = fieldParser{vals: make([]string, len(cols)), cols: cols, rules: d.rules}
+	switch format {
+	case CSV:
+		d.csv = csv.NewReader(r)
+		d.csv.FieldsPerRecord = -1 // checked here, for a clearer message
+		d.csv.ReuseRecord = true
+	case NDJSON:
+		d.lines = bufio.NewReaderSize(r, 64<<10)
+	default:
+		return nil, fmt.Errorf("%s: unknown format %v", file, format)
+	}
+	return d, nil
+}
+
+// Table returns the table the decoder reads.
+func (d *Decoder) Table() features.Table { return d.table }
+
+// File returns the name the decoder gives its input in errors.
+func (d *Decoder) File() string { return d.file }
+
+// Ignored returns the export columns that match no canonical column. For
+// NDJSON it lists the keys seen so far.
+func (d *Decoder) Ignored() []string { return d.ignored }
+
+// Next returns the next record, or io.EOF after the last. Any other error
+// is an *Error naming the file and line, and every later call returns it
+// again.
+func (d *Decoder) Next() (Record, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	rec, err := d.next()
+	if err != nil {
+		d.err = err
+	}
+	return rec, err
+}
+
+func (d *Decoder) next() (Record, error) {
+	var err error
+	if d.format == CSV {
+		err = d.readCSV()
+	} else {
+		err = d.readNDJSON()
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec := d.build(&d.fields)
+	if err := d.fields.err; err != nil {
+		return nil, d.errorf(err)
+	}
+	if err := rec.Validate(); err != nil {
+		return nil, d.errorf(err)
+	}
+	return rec, nil
+}
+
+func (d *Decoder) errorf(err error) *Error {
+	return &Error{File: d.file, Line: d.line, Err: err}
+}
+
+// readCSV reads the header on the first call, then one row into d.fields.
+func (d *Decoder) readCSV() error {
+	if !d.started {
+		d.started = true
+		header, err := d.csv.Read()
+		if err == io.EOF {
+			return &Error{File: d.file, Line: 1, Err: errors.New("no header row")}
+		}
+		if err != nil {
+			return d.csvError(err)
+		}
+		d.line = 1
+		if err := d.readHeader(header); err != nil {
+			return err
+		}
+	}
+	row, err := d.csv.Read()
+	if err != nil {
+		if err == io.EOF {
+			return io.EOF
+		}
+		return d.csvError(err)
+	}
+	d.line, _ = d.csv.FieldPos(0)
+	if len(row) != len(d.index) {
+		return d.errorf(fmt.Errorf("has %d fields, the header has %d", len(row), len(d.index)))
+	}
+	d.fields.reset()
+	for i, v := range row {
+		if c := d.index[i]; c >= 0 {
+			d.fields.vals[c] = v
+		}
+	}
+	return nil
+}
+
+func (d *Decoder) csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &Error{File: d.file, Line: pe.Line, Err: pe.Err}
+	}
+	return fmt.Errorf("reading %s: %w", d.file, err)
+}
+
+// readHeader maps the header's columns to canonical ones and checks that
+// none is missing or given twice.
+func (d *Decoder) readHeader(header []string) error {
+	d.index = make([]int, len(header))
+	seen := make(map[string]string, len(header))
+	for i, name := range header {
+		if i == 0 {
+			name = strings.TrimPrefix(name, "\ufeff") // byte-order mark of Excel exports
+		}
+		col := d.canonical(name)
+		c, ok := d.columns[col]
+		if !ok {
+			d.index[i] = -1
+			d.ignored = append(d.ignored, name)
+			continue
+		}
+		if prev, dup := seen[col]; dup {
+			return d.errorf(&features.FieldError{Field: col, Reason: fmt.Sprintf("appears twice in the header (%q and %q)", prev, name)})
+		}
+		seen[col] = name
+		d.index[i] = c
+	}
+	for _, col := range requiredColumns[d.table] {
+		if _, ok := seen[col]; !ok {
+			return d.errorf(&features.FieldError{Field: col, Reason: "is missing from the header"})
+		}
+	}
+	return nil
+}
+
+// canonical returns the canonical column an export column name stands for
+// (or the normalised name itself when nothing renames it).
+func (d *Decoder) canonical(name string) string {
+	n := normalizeColumn(name)
+	if c, ok := d.rules.renames[n]; ok {
+		return c
+	}
+	return n
+}
+
+// readNDJSON reads the next non-blank line into d.fields.
+func (d *Decoder) readNDJSON() error {
+	for {
+		line, err := d.readLine()
+		if err != nil {
+			return err
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		return d.parseObject(line)
+	}
+}
+
+// readLine returns the next line, however long, without its newline.
+func (d *Decoder) readLine() ([]byte, error) {
+	line, err := d.lines.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		long := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			line, err = d.lines.ReadSlice('\n')
+			long = append(long, line...)
+		}
+		line = long
+	}
+	if err == io.EOF && len(line) > 0 {
+		err = nil
+	}
+	if err != nil {
+		if err != io.EOF {
+			err = fmt.Errorf("reading %s: %w", d.file, err)
+		}
+		return nil, err
+	}
+	d.line++
+	return line, nil
+}
+
+// parseObject reads one JSON object into d.fields. Strings, numbers and
+// booleans become the text a CSV field would hold; null is empty.
+func (d *Decoder) parseObject(line []byte) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(line, &obj); err != nil {
+		return d.errorf(fmt.Errorf("not a JSON object: %v", err))
+	}
+	d.fields.reset()
+	for key, raw := range obj {
+		col := d.canonical(key)
+		c, ok := d.columns[col]
+		if !ok {
+			d.ignoreKey(key)
+			continue
+		}
+		v, err := jsonText(raw)
+		if err != nil {
+			return d.errorf(&features.FieldError{Field: col, Reason: err.Error()})
+		}
+		d.fields.vals[c] = v
+	}
+	return nil
+}
+
+func (d *Decoder) ignoreKey(key string) {
+	for _, k := range d.ignored {
+		if k == key {
+			return
+		}
+	}
+	d.ignored = append(d.ignored, key)
+}
+
+// jsonText returns the text of a JSON scalar.
+func jsonText(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 {
+		return "", nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	case 'n': // null
+		return "", nil
+	case '{', '[':
+		return "", fmt.Errorf("cannot use a JSON %s as a value", map[byte]string{'{': "object", '[': "array"}[raw[0]])
+	}
+	return string(raw), nil // a number, true or false, exactly as written
+}
