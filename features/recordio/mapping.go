@@ -41,11 +41,11 @@ import (
 // without regard to case. Unknown keys are an error, so a typo in a
 // mapping file is caught rather than silently ignored.
 type Mapping struct {
-	Columns     map[string]string        `yaml:"columns"`
-	DateFormats []string                 `yaml:"date_formats"`
-	TrueWords   []string                 `yaml:"true_words"`
-	FalseWords  []string                 `yaml:"false_words"`
-	Tables      map[string]TableMapping  `yaml:"tables"`
+	Columns     map[string]string         `yaml:"columns"`
+	DateFormats []string                  `yaml:"date_formats"`
+	TrueWords   []string                  `yaml:"true_words"`
+	FalseWords  []string                  `yaml:"false_words"`
+	Tables      map[string]TableMapping   `yaml:"tables"`
 	tables      map[features.Table]*rules // compiled per table by compile
 }
 
