@@ -18,6 +18,7 @@ const ArtifactFormat = 1
 // Algorithm names stored in artifacts.
 const (
 	AlgorithmLogReg = "logreg"
+	AlgorithmGBDT   = "gbdt"
 )
 
 // Metadata is free-form information about how an artifact was produced.
@@ -84,6 +85,7 @@ type artifactBody struct {
 // decoders turns an algorithm's model and params JSON back into values.
 var decoders = map[string]func(model, params json.RawMessage) (Model, any, error){
 	AlgorithmLogReg: decodeAs[LogReg, *LogReg, LogRegParams],
+	AlgorithmGBDT:   decodeAs[GBDT, *GBDT, GBDTParams],
 }
 
 func decodeAs[T any, PT interface {

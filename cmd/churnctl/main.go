@@ -25,7 +25,10 @@ type command struct {
 }
 
 // commands lists the subcommands in the order the help shows them.
-var commands = []command{}
+var commands = []command{
+	{"train", "fit a model on a CSV feature table and write its artifact", runTrain},
+	{"predict", "score a CSV feature table with a model artifact", runPredict},
+}
 
 // usageError marks a failure caused by how the command was called; churnctl
 // exits 2 for it.

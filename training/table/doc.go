@@ -1,0 +1,32 @@
+// Package table fits and applies models on flat CSV feature tables: one
+// row per example, one column per feature, plus a label column and
+// optionally an id column.
+//
+// Reading infers each column's kind from its values. A column is numeric
+// when every non-blank value parses as a finite number, and categorical
+// otherwise, with its categories sorted. Blank cells (after trimming
+// spaces) are missing values. When a table is scored, categories not seen
+// in training become missing, while a numeric column holding something
+// that is not a number is an error naming the file, line and column.
+//
+// Fitting (Fit) uses stratified k-fold cross-fitting on the training
+// table:
+//
+//   - each candidate learner is fitted k times, each time on k−1 folds,
+//     and scores the remaining fold; gradient-boosted trees stop early on
+//     that fold, so the number of rounds is chosen on data the trees were
+//     not grown on;
+//   - the out-of-fold raw scores are calibrated by Platt scaling and by
+//     isotonic regression, each evaluated out of fold as well, and the
+//     calibration of lower log loss is kept;
+//   - with --algo auto, the learner of lowest calibrated out-of-fold log
+//     loss wins;
+//   - the winner is refitted on all rows (trees with the mean early-stopped
+//     round count) and its calibrator is fitted on all out-of-fold scores.
+//
+// The validation metrics reported are those out-of-fold figures, so every
+// row of the table counts once as held-out data. Cross-fitting costs k+1
+// fits per learner instead of two, which on tables of tens of thousands
+// of rows is seconds, and it uses all rows both to grow the final model
+// and to calibrate it.
+package table

@@ -1,0 +1,286 @@
+package table
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/training/metrics"
+)
+
+// Auto asks Fit to try every learner and keep the best.
+const Auto = "auto"
+
+// Options configures Fit.
+type Options struct {
+	// Algorithm is Auto, models.AlgorithmGBDT or models.AlgorithmLogReg.
+	Algorithm string
+	// Folds is the number of cross-fitting folds; at least 2.
+	Folds int
+	// Seed fixes the fold assignment.
+	Seed uint64
+	// GBDT and LogReg are the learners' parameters. GBDT.Rounds is the
+	// most rounds a fold may grow; early stopping picks fewer.
+	GBDT   models.GBDTParams
+	LogReg models.LogRegParams
+	// Logger receives progress; nil discards it.
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns the settings `churnctl train` uses: auto
+// selection over five folds and the learners' default parameters.
+func DefaultOptions() Options {
+	return Options{
+		Algorithm: Auto,
+		Folds:     5,
+		Seed:      7,
+		GBDT:      models.DefaultGBDTParams(),
+		LogReg:    models.DefaultLogRegParams(),
+	}
+}
+
+// Candidate describes one learner as cross-fitting evaluated it.
+type Candidate struct {
+	Algorithm   string                   `json:"algorithm"`
+	Calibration models.CalibrationMethod `json:"calibration"`
+	// Validation holds the out-of-fold metrics of calibrated probabilities.
+	Validation metrics.Summary `json:"validation"`
+	// Rounds is the number of boosting rounds of the final model, for trees.
+	Rounds int `json:"rounds,omitempty"`
+	// FitSeconds is the wall time spent on this learner, cross-fitting
+	// included.
+	FitSeconds float64 `json:"fit_seconds"`
+}
+
+// Result is the outcome of Fit.
+type Result struct {
+	// Artifact holds the final model, refitted on all rows, with its
+	// calibration and validation metrics in Metadata.
+	Artifact *models.Artifact
+	// Chosen is the candidate the artifact was built from; Candidates
+	// lists all that were evaluated, in the order tried.
+	Chosen     Candidate
+	Candidates []Candidate
+}
+
+// scorer is a fitted model that can score a whole dataset.
+type scorer interface {
+	models.Model
+	PredictRaw(d *models.Dataset, dst []float64) []float64
+}
+
+// learner fits one algorithm. With valid non-nil it fits for
+// cross-fitting and may use valid for early stopping; with valid nil it
+// fits the final model, and rounds, when positive, fixes the number of
+// boosting rounds.
+type learner struct {
+	algorithm string
+	fit       func(train, valid *models.Dataset, rounds int) (scorer, any, error)
+}
+
+func (o Options) learners() ([]learner, error) {
+	gbdt := learner{models.AlgorithmGBDT, func(train, valid *models.Dataset, rounds int) (scorer, any, error) {
+		p := o.GBDT
+		if rounds > 0 {
+			p.Rounds, p.EarlyStoppingRounds = rounds, 0
+		}
+		m, err := models.FitGBDT(train, valid, p)
+		return m, p, err
+	}}
+	logreg := learner{models.AlgorithmLogReg, func(train, _ *models.Dataset, _ int) (scorer, any, error) {
+		m, err := models.FitLogReg(train, o.LogReg)
+		return m, o.LogReg, err
+	}}
+	switch o.Algorithm {
+	case Auto:
+		return []learner{gbdt, logreg}, nil
+	case models.AlgorithmGBDT:
+		return []learner{gbdt}, nil
+	case models.AlgorithmLogReg:
+		return []learner{logreg}, nil
+	}
+	return nil, fmt.Errorf("table: unknown algorithm %q (want %s, %s or %s)", o.Algorithm, Auto, models.AlgorithmGBDT, models.AlgorithmLogReg)
+}
+
+// Fit evaluates the learners named by opt on d by cross-fitting, keeps the
+// one of lowest calibrated out-of-fold log loss, and returns it refitted
+// on all of d as an artifact. The package documentation describes the
+// procedure.
+func Fit(ctx context.Context, d *models.Dataset, opt Options) (*Result, error) {
+	learners, err := opt.learners()
+	if err != nil {
+		return nil, err
+	}
+	if opt.Folds < 2 {
+		return nil, fmt.Errorf("table: %d folds, want at least 2", opt.Folds)
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("table: %w", err)
+	}
+	if d.Labels == nil {
+		return nil, models.ErrNoLabels
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	folds := StratifiedFolds(d.Labels, opt.Folds, opt.Seed)
+	for k, f := range folds {
+		if len(f) == 0 {
+			return nil, fmt.Errorf("table: fold %d of %d is empty: %d rows are too few", k+1, opt.Folds, d.Rows())
+		}
+	}
+	res := &Result{}
+	var best *fitted
+	for _, l := range learners {
+		f, err := crossFit(ctx, d, folds, l, log)
+		if err != nil {
+			return nil, err
+		}
+		res.Candidates = append(res.Candidates, f.candidate)
+		if best == nil || f.candidate.Validation.LogLoss < best.candidate.Validation.LogLoss {
+			best = f
+		}
+	}
+	res.Chosen = best.candidate
+	v := best.candidate.Validation
+	res.Artifact = &models.Artifact{
+		Algorithm:   best.candidate.Algorithm,
+		Model:       best.model,
+		Params:      best.params,
+		Calibration: best.calibrator,
+		Metadata: models.Metadata{
+			Rows:    d.Rows(),
+			Metrics: map[string]float64{"auc": v.AUC, "pr_auc": v.PRAUC, "log_loss": v.LogLoss, "brier": v.Brier},
+			Extra: map[string]string{
+				"validation":  fmt.Sprintf("%d-fold stratified out-of-fold, seed %d", opt.Folds, opt.Seed),
+				"calibration": string(best.candidate.Calibration),
+			},
+		},
+	}
+	log.Info("chosen model", "algorithm", res.Chosen.Algorithm, "calibration", res.Chosen.Calibration, "log_loss", v.LogLoss, "auc", v.AUC)
+	return res, nil
+}
+
+// fitted is a learner's final model with its calibration and evaluation.
+type fitted struct {
+	candidate  Candidate
+	model      scorer
+	params     any
+	calibrator *models.Calibrator
+}
+
+// crossFit scores every row with a model that did not see it, chooses and
+// fits the calibration on those scores, and refits on all rows.
+func crossFit(ctx context.Context, d *models.Dataset, folds [][]int, l learner, log *slog.Logger) (*fitted, error) {
+	start := time.Now()
+	raw := make([]float64, d.Rows())
+	var rounds float64
+	for k, valid := range folds {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		train := complement(folds, k)
+		vd := d.Subset(valid)
+		m, _, err := l.fit(d.Subset(train), vd, 0)
+		if err != nil {
+			return nil, fmt.Errorf("table: %s, fold %d: %w", l.algorithm, k+1, err)
+		}
+		for i, r := range m.PredictRaw(vd, nil) {
+			raw[valid[i]] = r
+		}
+		if g, ok := m.(*models.GBDT); ok {
+			rounds += float64(g.BestIteration()+1) / float64(len(folds))
+		}
+		log.Debug("fold fitted", "algorithm", l.algorithm, "fold", k+1)
+	}
+	cal, method, probs, err := chooseCalibration(raw, d.Labels, d.Weights, folds)
+	if err != nil {
+		return nil, fmt.Errorf("table: %s: %w", l.algorithm, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m, params, err := l.fit(d, nil, int(math.Round(rounds)))
+	if err != nil {
+		return nil, fmt.Errorf("table: %s, final fit: %w", l.algorithm, err)
+	}
+	c := Candidate{
+		Algorithm:   l.algorithm,
+		Calibration: method,
+		Validation:  metrics.Evaluate(d.Labels, probs, d.Weights),
+		Rounds:      int(math.Round(rounds)),
+		FitSeconds:  time.Since(start).Seconds(),
+	}
+	log.Info("candidate evaluated", "algorithm", c.Algorithm, "calibration", c.Calibration,
+		"auc", c.Validation.AUC, "log_loss", c.Validation.LogLoss, "brier", c.Validation.Brier, "seconds", c.FitSeconds)
+	return &fitted{candidate: c, model: m, params: params, calibrator: cal}, nil
+}
+
+// chooseCalibration evaluates Platt and isotonic calibration of the
+// out-of-fold scores raw by cross-fitting over the same folds, picks the
+// one of lower log loss, and returns it fitted on all scores together
+// with its out-of-fold probabilities.
+func chooseCalibration(raw, y, w []float64, folds [][]int) (*models.Calibrator, models.CalibrationMethod, []float64, error) {
+	var (
+		bestFit   func(raw, y, w []float64) (*models.Calibrator, error)
+		bestName  models.CalibrationMethod
+		bestProbs []float64
+		bestLoss  = math.Inf(1)
+	)
+	for _, c := range []struct {
+		name models.CalibrationMethod
+		fit  func(raw, y, w []float64) (*models.Calibrator, error)
+	}{
+		{models.CalibrationPlatt, models.FitPlatt},
+		{models.CalibrationIsotonic, models.FitIsotonic},
+	} {
+		probs := make([]float64, len(raw))
+		for k, fold := range folds {
+			rest := complement(folds, k)
+			cal, err := c.fit(pick(raw, rest), pick(y, rest), pick(w, rest))
+			if err != nil {
+				return nil, "", nil, fmt.Errorf("%s calibration: %w", c.name, err)
+			}
+			for _, i := range fold {
+				probs[i] = cal.Probability(raw[i])
+			}
+		}
+		if loss := metrics.LogLoss(y, probs, w); loss < bestLoss {
+			bestFit, bestName, bestProbs, bestLoss = c.fit, c.name, probs, loss
+		}
+	}
+	cal, err := bestFit(raw, y, w)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%s calibration: %w", bestName, err)
+	}
+	return cal, bestName, bestProbs, nil
+}
+
+// complement returns the rows of every fold but k, in ascending order.
+func complement(folds [][]int, k int) []int {
+	var rows []int
+	for j, f := range folds {
+		if j != k {
+			rows = append(rows, f...)
+		}
+	}
+	slices.Sort(rows)
+	return rows
+}
+
+// pick returns x at the given rows, or nil for nil x.
+func pick(x []float64, rows []int) []float64 {
+	if x == nil {
+		return nil
+	}
+	out := make([]float64, len(rows))
+	for k, i := range rows {
+		out[k] = x[i]
+	}
+	return out
+}
