@@ -1,0 +1,46 @@
+// Package store keeps the canonical records in SQLite (embedded, the
+// default) or PostgreSQL (production), behind one DSN:
+//
+//	sqlite:PATH                    pure-Go SQLite file, e.g. sqlite:churn.db
+//	postgres://user@host/db?...    PostgreSQL via lib/pq (postgresql:// too)
+//
+// # Schema
+//
+// Migrations are embedded SQL files, numbered and applied in order by
+// Migrate, which records them in schema_migrations. One portable set
+// serves both dialects: each file is a text/template whose {{.Time}},
+// {{.ID}} and similar fields expand to the dialect's column types.
+//
+// Each event table is keyed by (account_id, its own id) and indexed by
+// (account_id, time), so that it can be distributed by account_id (Citus)
+// and read in the order the feature sweep wants. There are no foreign keys
+// from the event tables to accounts: exports arrive in any order, and an
+// event for an account not yet loaded is kept rather than refused.
+// Optional times are NULL when not set; other optional fields keep their
+// zero value.
+//
+// Times are TIMESTAMPTZ on PostgreSQL and INTEGER microseconds since the
+// Unix epoch (UTC) on SQLite: compact, sortable and cheap to compare, which
+// matters when a sweep reads every event ordered by (account_id, time).
+// Both keep microseconds; finer digits are dropped. Identifier columns use
+// the "C" collation on PostgreSQL, so that the store orders account ids by
+// their bytes, as Go and SQLite do.
+//
+// # Loading
+//
+// Load stores the records of one source (one file, or one HTTP request
+// body) in one transaction: either every record is stored or none is. A
+// record whose key is already stored replaces the stored one when any
+// field differs, so re-sending a corrected row updates it and re-sending an
+// unchanged file changes nothing. On PostgreSQL the records are streamed
+// with COPY into a temporary table while they are decoded, then merged
+// with INSERT … ON CONFLICT; on SQLite they go straight to multi-row
+// INSERT … ON CONFLICT statements through the single writer connection.
+//
+// # Reading
+//
+// Histories streams every account's history, one account at a time in
+// account_id order, with each table's records in time order, optionally
+// restricted to one shard of the accounts. It reads each table with one
+// ordered query, so memory stays bounded by the largest single history.
+package store

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
+)
+
+// History is everything the store holds about one account. Each slice is
+// in time order (a table's time column, then its key).
+type History struct {
+	AccountID string
+	// Account is nil when events refer to an account the accounts table
+	// does not hold (yet).
+	Account     *features.Account
+	Usage       []features.UsageEvent
+	Tickets     []features.Ticket
+	Escalations []features.Escalation
+	Surveys     []features.SurveyResponse
+	Billing     []features.BillingChange
+}
+
+// reset empties h for another account, keeping its slices' capacity.
+func (h *History) reset(accountID string) {
+	*h = History{
+		AccountID:   accountID,
+		Usage:       h.Usage[:0],
+		Tickets:     h.Tickets[:0],
+		Escalations: h.Escalations[:0],
+		Surveys:     h.Surveys[:0],
+		Billing:     h.Billing[:0],
+	}
+}
+
+func (h *History) add(rec recordio.Record) {
+	switch r := rec.(type) {
+	case *features.Account:
+		h.Account = r
+	case *features.UsageEvent:
+		h.Usage = append(h.Usage, *r)
+	case *features.Ticket:
+		h.Tickets = append(h.Tickets, *r)
+	case *features.Escalation:
+		h.Escalations = append(h.Escalations, *r)
+	case *features.SurveyResponse:
+		h.Surveys = append(h.Surveys, *r)
+	case *features.BillingChange:
+		h.Billing = append(h.Billing, *r)
+	}
+}
+
+// Histories calls fn with the history of every account in shard, in
+// account_id byte order, until fn returns an error, which Histories then
+// returns. An account appears when any table mentions it. fn must not keep
+// h or its slices after it returns: they are reused for the next account,
+// which keeps memory bounded by the largest history rather than the store.
+//
+// Histories reads each table with one query ordered by (account_id, time)
+// and merges them as they stream. The six queries do not share a snapshot,
+// so a load that commits during the sweep may show in some tables only.
+// The shard is filtered here, not in SQL: every shard reads every row.
+func (s *Store) Histories(ctx context.Context, shard Shard, fn func(h *History) error) error {
+	return s.histories(ctx, "", func(h *History) error {
+		if !shard.Contains(h.AccountID) {
+			return nil
+		}
+		return fn(h)
+	})
+}
+
+// History returns one account's history. It is empty, but for AccountID,
+// when the store holds nothing about the account.
+func (s *Store) History(ctx context.Context, accountID string) (*History, error) {
+	h := &History{AccountID: accountID}
+	err := s.histories(ctx, accountID, func(got *History) error {
+		*h = *got
+		return nil
+	})
+	return h, err
+}
+
+// histories merges the tables' ordered streams; accountID, when set,
+// restricts every query to that account.
+func (s *Store) histories(ctx context.Context, accountID string, fn func(*History) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cursors := make([]*cursor, 0, len(features.Tables))
+	defer func() {
+		for _, c := range cursors {
+			c.rows.Close()
+		}
+	}()
+	for _, t := range features.Tables {
+		q := "SELECT " + strings.Join(t.Columns(), ", ") + " FROM " + string(t)
+		var args []any
+		if accountID != "" {
+			q += s.r.Rebind(" WHERE account_id = ?")
+			args = append(args, accountID)
+		}
+		q += " ORDER BY " + strings.Join(orderColumns(t), ", ")
+		rows, err := s.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", t, err)
+		}
+		c := &cursor{table: t, rows: rows}
+		cursors = append(cursors, c)
+		if err := c.advance(); err != nil {
+			return err
+		}
+	}
+	var h History
+	for {
+		var (
+			next  string
+			found bool
+		)
+		for _, c := range cursors {
+			if c.rec != nil && (!found || c.account < next) {
+				next, found = c.account, true
+			}
+		}
+		if !found {
+			return nil
+		}
+		h.reset(next)
+		for _, c := range cursors {
+			for c.rec != nil && c.account == next {
+				h.add(c.rec)
+				if err := c.advance(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := fn(&h); err != nil {
+			return err
+		}
+	}
+}
+
+// orderColumns is the order Histories reads t in: by account, then time,
+// then key, which the (account_id, time, key) index serves.
+func orderColumns(t features.Table) []string {
+	if t == features.Accounts {
+		return []string{"account_id"}
+	}
+	return []string{"account_id", t.TimeColumn(), t.Key()}
+}
+
+// cursor is one table's ordered stream of records.
+type cursor struct {
+	table   features.Table
+	rows    *sql.Rows
+	rec     recordio.Record // the current record; nil after the last
+	account string          // the current record's account_id
+}
+
+func (c *cursor) advance() error {
+	if !c.rows.Next() {
+		c.rec = nil
+		if err := c.rows.Err(); err != nil {
+			return fmt.Errorf("reading %s: %w", c.table, err)
+		}
+		return nil
+	}
+	rec, err := scanRow(c.rows, c.table)
+	if err != nil {
+		return err
+	}
+	c.rec, c.account = rec, accountOf(rec)
+	return nil
+}
+
+func accountOf(rec recordio.Record) string {
+	switch r := rec.(type) {
+	case *features.Account:
+		return r.AccountID
+	case *features.UsageEvent:
+		return r.AccountID
+	case *features.Ticket:
+		return r.AccountID
+	case *features.Escalation:
+		return r.AccountID
+	case *features.SurveyResponse:
+		return r.AccountID
+	case *features.BillingChange:
+		return r.AccountID
+	}
+	return ""
+}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/openchurn/churn/features"
+)
+
+// Stats summarises what the store holds. Its JSON field names are stable.
+type Stats struct {
+	Tables []TableStats `json:"tables"`
+	// Rows counts the rows of every table.
+	Rows int64 `json:"rows"`
+	// MinTime and MaxTime span the event tables' times; null when they
+	// are empty. Account creation times are left out: they are not
+	// events.
+	MinTime *time.Time `json:"min_time"`
+	MaxTime *time.Time `json:"max_time"`
+}
+
+// TableStats summarises one table.
+type TableStats struct {
+	Table features.Table `json:"table"`
+	Rows  int64          `json:"rows"`
+	// TimeColumn is the column MinTime and MaxTime range over: the event
+	// time, or created_at for accounts.
+	TimeColumn string     `json:"time_column"`
+	MinTime    *time.Time `json:"min_time"`
+	MaxTime    *time.Time `json:"max_time"`
+}
+
+// Stats counts the rows of every table and the range of their times.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{Tables: make([]TableStats, 0, len(features.Tables))}
+	for _, t := range features.Tables {
+		ts := TableStats{Table: t, TimeColumn: timeColumn(t)}
+		var lo, hi time.Time
+		q := fmt.Sprintf("SELECT count(*), min(%s), max(%s) FROM %s", ts.TimeColumn, ts.TimeColumn, t)
+		if err := s.r.QueryRowContext(ctx, q).Scan(&ts.Rows, dbTime{&lo}, dbTime{&hi}); err != nil {
+			return Stats{}, fmt.Errorf("counting %s: %w", t, err)
+		}
+		if ts.Rows > 0 {
+			ts.MinTime, ts.MaxTime = &lo, &hi
+			if t != features.Accounts {
+				if st.MinTime == nil || lo.Before(*st.MinTime) {
+					st.MinTime = &lo
+				}
+				if st.MaxTime == nil || hi.After(*st.MaxTime) {
+					st.MaxTime = &hi
+				}
+			}
+		}
+		st.Rows += ts.Rows
+		st.Tables = append(st.Tables, ts)
+	}
+	return st, nil
+}

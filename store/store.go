@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"  // registers the "postgres" driver
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is a database of canonical records. It is safe for concurrent use.
+type Store struct {
+	dialect dialect
+	// w runs every write. On SQLite it holds a single connection, so that
+	// writers queue in Go rather than fail on a locked database.
+	w *sqlx.DB
+	// r runs reads; on SQLite a separate pool, so that reads proceed
+	// (under WAL) while a long load holds the writer. On PostgreSQL r == w.
+	r *sqlx.DB
+}
+
+// Open connects to the store named by dsn: sqlite:PATH or postgres://….
+// It does not migrate; call Migrate for that.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	}
+	scheme, _, ok := strings.Cut(dsn, ":")
+	if !ok || scheme == "" {
+		return nil, fmt.Errorf("opening store: DSN %q has no scheme (want sqlite:PATH or postgres://…)", dsn)
+	}
+	return nil, fmt.Errorf("opening store: unknown DSN scheme %q (want sqlite:PATH or postgres://…)", scheme)
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("opening store: sqlite: DSN has no path")
+	}
+	// WAL lets readers proceed during a load; busy_timeout covers the
+	// moments another process holds the lock; NORMAL sync is durable in WAL
+	// mode except for the last transactions on power loss. Writers take the
+	// lock at BEGIN (immediate), so they never deadlock upgrading it.
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	base := "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	w, err := sqlx.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	if err := w.PingContext(ctx); err != nil { // creates the file and switches it to WAL
+		w.Close()
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	r, err := sqlx.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	return &Store{dialect: sqliteDialect{}, w: w, r: r}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	return &Store{dialect: postgresDialect{}, w: db, r: db}, nil
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.dialect.name() }
+
+// Close closes the store's connections.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
