@@ -1,0 +1,62 @@
+// Package simulate generates synthetic but realistic histories of a B2B
+// SaaS business, as the canonical records of package features plus the
+// hidden ground truth, for tests, demos and model development.
+//
+// # Model
+//
+// Accounts are a mix of customers that exist at the start (tenure drawn
+// from an exponential distribution, some of them converted trials) and
+// self-serve trials arriving uniformly over Config.TrialWindow days. Each
+// has a segment (smb, mid-market, enterprise) that sets its seats, plan
+// tiers, share of annual contracts, owner pool (rep-01 … rep-20) and
+// support speed; MRR is seats × the tier's list price, discounted for
+// annual contracts.
+//
+// Behaviour is driven by a latent engagement z per account: a
+// mean-reverting walk around the account's own level, hit by shocks (a
+// bad release that raises errors and opens a ticket storm, a champion
+// leaving, a new executive sponsor) and nudged by slow or poor support.
+// Engagement is never written. It shows through what a product observes:
+// the number of engaged seats and their daily activity, the breadth of
+// features used (20 features, 4 of them key), ticket volume and priority,
+// NPS answers, and escalations flagged by CSMs.
+//
+// Decisions depend on those observed signals, not on z directly, plus
+// unobserved noise, so models can learn them but not perfectly. Monthly
+// plans may churn at every billing date and annual ones at renewal; the
+// churn logit rises with usage decline, low seat utilisation, ticket
+// storms, slow first responses, detractor NPS and negative escalations. A
+// trial decides once, between its 7th and 14th day, from the key features
+// it activated, its active days and users, and its tickets. Paying
+// accounts also expand (high utilisation, positive escalations) or
+// contract, and a few churned accounts reactivate.
+//
+// # Outputs
+//
+// Run and Generate write the six canonical tables as CSV (see
+// recordio.AppendHeader for the columns) and two truth files:
+// TruthChurnFile has, for every account paying at the start of a
+// simulated month, the probability under the model that it churns in that
+// month (0 in months without a churn decision, such as mid-term months of
+// an annual contract); TruthConversionFile has, for every trial decided
+// before the end, its conversion probability.
+//
+// Usage rows aggregate one user's use of one feature on one day; they
+// carry no event_id, since loaders derive one from their content.
+//
+// # Determinism and prefix stability
+//
+// Every draw comes from a SplitMix64 generator keyed by (seed, account,
+// day, stream), and nothing is drawn from the number of months, so the same
+// configuration gives byte-identical files whatever the number of workers,
+// and a longer run with the same seed extends a shorter one: every event
+// before the shorter run's end is identical in both. Two things are
+// written as known at the end of the run, and so differ in the shorter
+// one: a ticket's first response and resolution (and its CSAT, given on
+// resolution) that fall after the end are blank, and the accounts table
+// is a snapshot as of the end: plan, seats and MRR after the last billing
+// change before the end, converted_at and churned_at only if they happened
+// before it (churned_at is cleared by a reactivation), and renewal_at the
+// next billing date or contract anniversary at or after the end for paying
+// accounts. Trials created after the end are not written.
+package simulate

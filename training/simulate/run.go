@@ -1,0 +1,378 @@
+package simulate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
+)
+
+// DefaultStart is the start date used when Config.Start is zero.
+var DefaultStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// DefaultTrialWindow is the number of days over which trials arrive when
+// Config.TrialWindow is zero.
+const DefaultTrialWindow = 365
+
+// Names of the ground-truth files. The canonical tables are written to
+// FileName(t).
+const (
+	TruthChurnFile      = "truth_churn.csv"
+	TruthConversionFile = "truth_conversion.csv"
+)
+
+// FileName returns the name of the file that holds table t, e.g.
+// usage_events.csv.
+func FileName(t features.Table) string { return string(t) + ".csv" }
+
+// Config sets up a simulation.
+type Config struct {
+	// Accounts is the number of accounts, existing customers and trials
+	// together. Trials arriving after the end are not written, so a run
+	// shorter than TrialWindow writes fewer.
+	Accounts int
+	// Months is the length of the history, from Start.
+	Months int
+	// Seed selects the history: equal configurations give byte-identical
+	// output.
+	Seed uint64
+	// Start is the first day of the history. It is truncated to midnight
+	// UTC; zero means DefaultStart.
+	Start time.Time
+	// TrialWindow is the number of days from Start over which self-serve
+	// trials arrive, uniformly; zero means DefaultTrialWindow. It is
+	// independent of Months so that longer runs extend shorter ones.
+	TrialWindow int
+	// Workers is the number of goroutines simulating accounts; zero means
+	// GOMAXPROCS. It does not change the output.
+	Workers int
+}
+
+// withDefaults validates c and fills in its defaults.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.Accounts < 0:
+		return c, fmt.Errorf("accounts %d is negative", c.Accounts)
+	case c.Months < 1 || c.Months > 1200:
+		return c, fmt.Errorf("months %d is not between 1 and 1200", c.Months)
+	case c.TrialWindow < 0:
+		return c, fmt.Errorf("trial window %d is negative", c.TrialWindow)
+	case c.Workers < 0:
+		return c, fmt.Errorf("workers %d is negative", c.Workers)
+	}
+	if c.Start.IsZero() {
+		c.Start = DefaultStart
+	}
+	y, m, d := c.Start.UTC().Date()
+	c.Start = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if c.TrialWindow == 0 {
+		c.TrialWindow = DefaultTrialWindow
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	return c, nil
+}
+
+// End returns the instant the history ends (exclusive): Start plus Months.
+func (c Config) End() time.Time {
+	c, err := c.withDefaults()
+	if err != nil {
+		return time.Time{}
+	}
+	return c.Start.AddDate(0, c.Months, 0)
+}
+
+// Stats counts what a run wrote.
+type Stats struct {
+	// Rows holds the number of data rows (without header) per file name.
+	Rows map[string]int64
+}
+
+// outputs lists the files of a run in the order of a chunk's buffers.
+var outputs = []string{
+	FileName(features.Accounts), FileName(features.UsageEvents), FileName(features.Tickets),
+	FileName(features.Escalations), FileName(features.SurveyResponses), FileName(features.BillingChanges),
+	TruthChurnFile, TruthConversionFile,
+}
+
+const (
+	outAccounts = iota
+	outUsage
+	outTickets
+	outEscalations
+	outSurveys
+	outBilling
+	outTruthChurn
+	outTruthConversion
+	numOutputs
+)
+
+// header returns the header line of output i.
+func header(i int) []byte {
+	switch i {
+	case outTruthChurn:
+		return []byte("account_id,month,churn_probability\n")
+	case outTruthConversion:
+		return []byte("account_id,conversion_probability\n")
+	}
+	return recordio.AppendHeader(nil, features.Tables[i])
+}
+
+// Generate simulates cfg and writes every output into dir, which it
+// creates if needed: the canonical tables as FileName(t), loadable by
+// churnctl ingest, and the ground truth as TruthChurnFile and
+// TruthConversionFile. Existing files are replaced.
+func Generate(ctx context.Context, cfg Config, dir string) (Stats, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Stats{}, fmt.Errorf("creating output directory: %w", err)
+	}
+	files := make(map[string]io.Writer, len(outputs))
+	var opened []*os.File
+	closeAll := func() error {
+		var errs []error
+		for _, f := range opened {
+			if err := f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing %s: %w", f.Name(), err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, name := range outputs {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			_ = closeAll() // the create error is the one to report
+			return Stats{}, fmt.Errorf("creating output: %w", err)
+		}
+		opened = append(opened, f)
+		files[name] = f
+	}
+	stats, err := Run(ctx, cfg, files)
+	if cerr := closeAll(); err == nil {
+		err = cerr
+	}
+	return stats, err
+}
+
+// Run simulates cfg and writes each output, header first, to the writer
+// that out maps its file name to (see FileName, TruthChurnFile and
+// TruthConversionFile); outputs missing from out are not produced. Rows
+// come in account order, and in time order within an account.
+//
+// Accounts are simulated in parallel on cfg.Workers goroutines; the
+// output does not depend on their number or scheduling.
+func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return Stats{}, fmt.Errorf("simulation config: %w", err)
+	}
+	var writers [numOutputs]io.Writer
+	for name, w := range out {
+		i := outputIndex(name)
+		if i < 0 {
+			return Stats{}, fmt.Errorf("unknown simulation output %q (want one of %v)", name, outputs)
+		}
+		writers[i] = w
+	}
+	stats := Stats{Rows: make(map[string]int64, numOutputs)}
+	for i, w := range writers {
+		if w == nil {
+			continue
+		}
+		if _, err := w.Write(header(i)); err != nil {
+			return stats, fmt.Errorf("writing %s: %w", outputs[i], err)
+		}
+		stats.Rows[outputs[i]] = 0
+	}
+
+	s := newSim(cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	nChunks := (cfg.Accounts + chunkSize - 1) / chunkSize
+	results := make([]chan *chunk, nChunks)
+	for i := range results {
+		results[i] = make(chan *chunk, 1)
+	}
+	// Workers take chunks in order; tokens bound the chunks simulated but
+	// not yet written, and so the memory held.
+	tokens := make(chan struct{}, 2*cfg.Workers)
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	defer func() {
+		cancel() // release workers waiting for a token
+		wg.Wait()
+	}()
+	for range cfg.Workers {
+		wg.Go(func() {
+			var a acct
+			for {
+				select {
+				case tokens <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= nChunks {
+					return
+				}
+				c := chunkPool.Get().(*chunk)
+				c.reset(&writers)
+				for idx := i * chunkSize; idx < min((i+1)*chunkSize, cfg.Accounts); idx++ {
+					a.simulate(s, uint64(idx), c)
+				}
+				results[i] <- c
+			}
+		})
+	}
+
+	for i := range nChunks {
+		var c *chunk
+		select {
+		case c = <-results[i]:
+		case <-ctx.Done():
+			return stats, fmt.Errorf("simulating accounts: %w", ctx.Err())
+		}
+		for j, w := range writers {
+			if w == nil {
+				continue
+			}
+			if _, err := w.Write(c.bufs[j]); err != nil {
+				return stats, fmt.Errorf("writing %s: %w", outputs[j], err)
+			}
+			stats.Rows[outputs[j]] += c.rows[j]
+		}
+		chunkPool.Put(c)
+		<-tokens
+	}
+	return stats, nil
+}
+
+func outputIndex(name string) int {
+	for i, o := range outputs {
+		if o == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// chunkSize is the number of accounts a worker simulates at a time: big
+// enough to amortise the hand-over, small enough to keep memory bounded.
+const chunkSize = 128
+
+// sim holds what all accounts of a run share. It is read-only.
+type sim struct {
+	seed        uint64
+	cal         *calendar
+	trialWindow int
+}
+
+func newSim(cfg Config) *sim {
+	return &sim{seed: cfg.Seed, cal: newCalendar(cfg.Start, cfg.Months), trialWindow: cfg.TrialWindow}
+}
+
+// supportLoad returns the factor by which first responses are slower in
+// the week of day d. Most weeks are normal; some are understaffed, which
+// every account feels at once.
+func (s *sim) supportLoad(d int) float64 {
+	r := newRNG(s.seed, 0, floorDiv(int64(d), 7), streamSupport)
+	load := math.Exp(0.15 * r.normal())
+	if r.bernoulli(0.12) {
+		load *= 2.2
+	}
+	return load
+}
+
+// chunk is a sink that encodes records as CSV into one buffer per output.
+// Outputs nobody reads are skipped.
+type chunk struct {
+	bufs [numOutputs][]byte
+	rows [numOutputs]int64
+	want [numOutputs]bool
+}
+
+var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
+
+func (c *chunk) reset(writers *[numOutputs]io.Writer) {
+	for i := range c.bufs {
+		c.bufs[i] = c.bufs[i][:0]
+		c.rows[i] = 0
+		c.want[i] = writers[i] != nil
+	}
+}
+
+func (c *chunk) account(a *features.Account) {
+	if c.want[outAccounts] {
+		c.bufs[outAccounts] = recordio.AppendAccount(c.bufs[outAccounts], a)
+		c.rows[outAccounts]++
+	}
+}
+
+func (c *chunk) usage(e *features.UsageEvent) {
+	if c.want[outUsage] {
+		c.bufs[outUsage] = recordio.AppendUsageEvent(c.bufs[outUsage], e)
+		c.rows[outUsage]++
+	}
+}
+
+func (c *chunk) ticket(t *features.Ticket) {
+	if c.want[outTickets] {
+		c.bufs[outTickets] = recordio.AppendTicket(c.bufs[outTickets], t)
+		c.rows[outTickets]++
+	}
+}
+
+func (c *chunk) escalation(e *features.Escalation) {
+	if c.want[outEscalations] {
+		c.bufs[outEscalations] = recordio.AppendEscalation(c.bufs[outEscalations], e)
+		c.rows[outEscalations]++
+	}
+}
+
+func (c *chunk) survey(r *features.SurveyResponse) {
+	if c.want[outSurveys] {
+		c.bufs[outSurveys] = recordio.AppendSurveyResponse(c.bufs[outSurveys], r)
+		c.rows[outSurveys]++
+	}
+}
+
+func (c *chunk) billing(b *features.BillingChange) {
+	if c.want[outBilling] {
+		c.bufs[outBilling] = recordio.AppendBillingChange(c.bufs[outBilling], b)
+		c.rows[outBilling]++
+	}
+}
+
+func (c *chunk) churnTruth(id string, period time.Time, p float64) {
+	if !c.want[outTruthChurn] {
+		return
+	}
+	b := append(append(c.bufs[outTruthChurn], id...), ',')
+	b = period.AppendFormat(b, "2006-01")
+	b = strconv.AppendFloat(append(b, ','), p, 'f', 6, 64)
+	c.bufs[outTruthChurn] = append(b, '\n')
+	c.rows[outTruthChurn]++
+}
+
+func (c *chunk) conversionTruth(id string, p float64) {
+	if !c.want[outTruthConversion] {
+		return
+	}
+	b := append(append(c.bufs[outTruthConversion], id...), ',')
+	b = strconv.AppendFloat(b, p, 'f', 6, 64)
+	c.bufs[outTruthConversion] = append(b, '\n')
+	c.rows[outTruthConversion]++
+}
