@@ -19,6 +19,9 @@ const ArtifactFormat = 1
 const (
 	AlgorithmLogReg = "logreg"
 	AlgorithmGBDT   = "gbdt"
+	// AlgorithmGBDTBag is a Bag of GBDT models; its params are those of
+	// the members, which differ only in Seed.
+	AlgorithmGBDTBag = "gbdt-bag"
 )
 
 // Metadata is free-form information about how an artifact was produced.
@@ -84,8 +87,9 @@ type artifactBody struct {
 
 // decoders turns an algorithm's model and params JSON back into values.
 var decoders = map[string]func(model, params json.RawMessage) (Model, any, error){
-	AlgorithmLogReg: decodeAs[LogReg, *LogReg, LogRegParams],
-	AlgorithmGBDT:   decodeAs[GBDT, *GBDT, GBDTParams],
+	AlgorithmLogReg:  decodeAs[LogReg, *LogReg, LogRegParams],
+	AlgorithmGBDT:    decodeAs[GBDT, *GBDT, GBDTParams],
+	AlgorithmGBDTBag: decodeAs[Bag[*GBDT], *Bag[*GBDT], GBDTParams],
 }
 
 func decodeAs[T any, PT interface {

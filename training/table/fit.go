@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/openchurn/churn/models"
@@ -27,31 +28,50 @@ type Options struct {
 	// most rounds a fold may grow; early stopping picks fewer.
 	GBDT   models.GBDTParams
 	LogReg models.LogRegParams
+	// Bag is the number of tree ensembles, differing only in their seed,
+	// whose scores are averaged (models.Bag). 1 fits a single GBDT.
+	Bag int
+	// WideCategories is the number of categories above which a
+	// categorical feature is screened: the learner is cross-fitted once
+	// more with the feature masked (all missing), and the mask is kept if
+	// it lowers the out-of-fold log loss. Greedy partitions of many
+	// categories overfit small tables. 0 disables screening.
+	WideCategories int
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
 }
 
 // DefaultOptions returns the settings `churnctl train` uses: auto
-// selection over five folds and the learners' default parameters.
+// selection over five folds; trees as models.DefaultGBDTParams but with
+// 80% row and column sampling, bagged over five seeds; ridge logistic
+// regression; screening of categorical features with more than 16
+// categories.
 func DefaultOptions() Options {
+	gbdt := models.DefaultGBDTParams()
+	gbdt.Subsample, gbdt.ColSample = 0.8, 0.8
 	return Options{
-		Algorithm: Auto,
-		Folds:     5,
-		Seed:      7,
-		GBDT:      models.DefaultGBDTParams(),
-		LogReg:    models.DefaultLogRegParams(),
+		Algorithm:      Auto,
+		Folds:          5,
+		Seed:           7,
+		GBDT:           gbdt,
+		LogReg:         models.DefaultLogRegParams(),
+		Bag:            5,
+		WideCategories: 16,
 	}
 }
 
 // Candidate describes one learner as cross-fitting evaluated it.
 type Candidate struct {
+	// Algorithm is the artifact algorithm the learner produces.
 	Algorithm   string                   `json:"algorithm"`
 	Calibration models.CalibrationMethod `json:"calibration"`
 	// Validation holds the out-of-fold metrics of calibrated probabilities.
 	Validation metrics.Summary `json:"validation"`
 	// Rounds is the number of boosting rounds of the final model, for trees.
 	Rounds int `json:"rounds,omitempty"`
-	// FitSeconds is the wall time spent on this learner, cross-fitting
+	// Masked lists the features screening masked.
+	Masked []string `json:"masked,omitempty"`
+	// FitSeconds is the wall time spent evaluating this learner, screening
 	// included.
 	FitSeconds float64 `json:"fit_seconds"`
 }
@@ -76,24 +96,49 @@ type scorer interface {
 // learner fits one algorithm. With valid non-nil it fits for
 // cross-fitting and may use valid for early stopping; with valid nil it
 // fits the final model, and rounds, when positive, fixes the number of
-// boosting rounds.
+// boosting rounds. It returns the model, its parameters and the number of
+// boosting rounds it kept (0 for linear models).
 type learner struct {
 	algorithm string
-	fit       func(train, valid *models.Dataset, rounds int) (scorer, any, error)
+	fit       func(train, valid *models.Dataset, rounds int) (m scorer, params any, kept float64, err error)
 }
 
 func (o Options) learners() ([]learner, error) {
-	gbdt := learner{models.AlgorithmGBDT, func(train, valid *models.Dataset, rounds int) (scorer, any, error) {
+	gbdt := learner{models.AlgorithmGBDT, func(train, valid *models.Dataset, rounds int) (scorer, any, float64, error) {
 		p := o.GBDT
 		if rounds > 0 {
 			p.Rounds, p.EarlyStoppingRounds = rounds, 0
 		}
 		m, err := models.FitGBDT(train, valid, p)
-		return m, p, err
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		return m, p, float64(m.BestIteration() + 1), nil
 	}}
-	logreg := learner{models.AlgorithmLogReg, func(train, _ *models.Dataset, _ int) (scorer, any, error) {
+	if o.Bag > 1 {
+		gbdt = learner{models.AlgorithmGBDTBag, func(train, valid *models.Dataset, rounds int) (scorer, any, float64, error) {
+			p := o.GBDT
+			if rounds > 0 {
+				p.Rounds, p.EarlyStoppingRounds = rounds, 0
+			}
+			bag := &models.Bag[*models.GBDT]{}
+			var kept float64
+			for s := range o.Bag {
+				p.Seed = o.GBDT.Seed + uint64(s)
+				m, err := models.FitGBDT(train, valid, p)
+				if err != nil {
+					return nil, nil, 0, err
+				}
+				bag.Members = append(bag.Members, m)
+				kept += float64(m.BestIteration()+1) / float64(o.Bag)
+			}
+			p.Seed = o.GBDT.Seed
+			return bag, p, kept, nil
+		}}
+	}
+	logreg := learner{models.AlgorithmLogReg, func(train, _ *models.Dataset, _ int) (scorer, any, float64, error) {
 		m, err := models.FitLogReg(train, o.LogReg)
-		return m, o.LogReg, err
+		return m, o.LogReg, 0, err
 	}}
 	switch o.Algorithm {
 	case Auto:
@@ -135,90 +180,128 @@ func Fit(ctx context.Context, d *models.Dataset, opt Options) (*Result, error) {
 		}
 	}
 	res := &Result{}
-	var best *fitted
+	var best *evaluation
 	for _, l := range learners {
-		f, err := crossFit(ctx, d, folds, l, log)
+		e, err := screen(ctx, d, folds, l, opt.WideCategories, log)
 		if err != nil {
 			return nil, err
 		}
-		res.Candidates = append(res.Candidates, f.candidate)
-		if best == nil || f.candidate.Validation.LogLoss < best.candidate.Validation.LogLoss {
-			best = f
+		res.Candidates = append(res.Candidates, e.candidate)
+		if best == nil || e.candidate.Validation.LogLoss < best.candidate.Validation.LogLoss {
+			best = e
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m, params, _, err := best.learner.fit(best.data, nil, best.candidate.Rounds)
+	if err != nil {
+		return nil, fmt.Errorf("table: %s, final fit: %w", best.candidate.Algorithm, err)
 	}
 	res.Chosen = best.candidate
 	v := best.candidate.Validation
+	extra := map[string]string{
+		"validation":  fmt.Sprintf("%d-fold stratified out-of-fold, seed %d", opt.Folds, opt.Seed),
+		"calibration": string(best.candidate.Calibration),
+	}
+	if len(best.candidate.Masked) > 0 {
+		extra["masked"] = strings.Join(best.candidate.Masked, ",")
+	}
 	res.Artifact = &models.Artifact{
 		Algorithm:   best.candidate.Algorithm,
-		Model:       best.model,
-		Params:      best.params,
+		Model:       m,
+		Params:      params,
 		Calibration: best.calibrator,
 		Metadata: models.Metadata{
 			Rows:    d.Rows(),
 			Metrics: map[string]float64{"auc": v.AUC, "pr_auc": v.PRAUC, "log_loss": v.LogLoss, "brier": v.Brier},
-			Extra: map[string]string{
-				"validation":  fmt.Sprintf("%d-fold stratified out-of-fold, seed %d", opt.Folds, opt.Seed),
-				"calibration": string(best.candidate.Calibration),
-			},
+			Extra:   extra,
 		},
 	}
 	log.Info("chosen model", "algorithm", res.Chosen.Algorithm, "calibration", res.Chosen.Calibration, "log_loss", v.LogLoss, "auc", v.AUC)
 	return res, nil
 }
 
-// fitted is a learner's final model with its calibration and evaluation.
-type fitted struct {
+// evaluation is a learner's cross-fitted evaluation on data, with the
+// calibrator fitted on all its out-of-fold scores.
+type evaluation struct {
 	candidate  Candidate
-	model      scorer
-	params     any
+	learner    learner
+	data       *models.Dataset
 	calibrator *models.Calibrator
 }
 
-// crossFit scores every row with a model that did not see it, chooses and
-// fits the calibration on those scores, and refits on all rows.
-func crossFit(ctx context.Context, d *models.Dataset, folds [][]int, l learner, log *slog.Logger) (*fitted, error) {
+// screen cross-fits l on d and then, one by one, with every categorical
+// feature of more than wide categories masked on top of the masks kept so
+// far, keeping a mask when it lowers the out-of-fold log loss.
+func screen(ctx context.Context, d *models.Dataset, folds [][]int, l learner, wide int, log *slog.Logger) (*evaluation, error) {
 	start := time.Now()
+	best, err := crossFit(ctx, d, folds, l)
+	if err != nil {
+		return nil, err
+	}
+	for j, f := range d.Schema {
+		if wide <= 0 || f.Kind != models.Categorical || len(f.Categories) <= wide {
+			continue
+		}
+		masked := *best.data
+		masked.Columns = slices.Clone(masked.Columns)
+		masked.Columns[j] = make([]float64, d.Rows())
+		for i := range masked.Columns[j] {
+			masked.Columns[j][i] = math.NaN()
+		}
+		e, err := crossFit(ctx, &masked, folds, l)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("screened wide categorical feature", "algorithm", l.algorithm, "feature", f.Name, "categories", len(f.Categories),
+			"log_loss", best.candidate.Validation.LogLoss, "masked_log_loss", e.candidate.Validation.LogLoss)
+		if e.candidate.Validation.LogLoss < best.candidate.Validation.LogLoss {
+			e.candidate.Masked = append(slices.Clone(best.candidate.Masked), f.Name)
+			best = e
+		}
+	}
+	best.candidate.FitSeconds = time.Since(start).Seconds()
+	c := best.candidate
+	log.Info("candidate evaluated", "algorithm", c.Algorithm, "calibration", c.Calibration, "masked", c.Masked,
+		"auc", c.Validation.AUC, "log_loss", c.Validation.LogLoss, "brier", c.Validation.Brier, "seconds", c.FitSeconds)
+	return best, nil
+}
+
+// crossFit scores every row with a model that did not see it, and chooses
+// and fits the calibration on those scores.
+func crossFit(ctx context.Context, d *models.Dataset, folds [][]int, l learner) (*evaluation, error) {
 	raw := make([]float64, d.Rows())
 	var rounds float64
 	for k, valid := range folds {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		train := complement(folds, k)
 		vd := d.Subset(valid)
-		m, _, err := l.fit(d.Subset(train), vd, 0)
+		m, _, kept, err := l.fit(d.Subset(complement(folds, k)), vd, 0)
 		if err != nil {
 			return nil, fmt.Errorf("table: %s, fold %d: %w", l.algorithm, k+1, err)
 		}
 		for i, r := range m.PredictRaw(vd, nil) {
 			raw[valid[i]] = r
 		}
-		if g, ok := m.(*models.GBDT); ok {
-			rounds += float64(g.BestIteration()+1) / float64(len(folds))
-		}
-		log.Debug("fold fitted", "algorithm", l.algorithm, "fold", k+1)
+		rounds += kept / float64(len(folds))
 	}
 	cal, method, probs, err := chooseCalibration(raw, d.Labels, d.Weights, folds)
 	if err != nil {
 		return nil, fmt.Errorf("table: %s: %w", l.algorithm, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m, params, err := l.fit(d, nil, int(math.Round(rounds)))
-	if err != nil {
-		return nil, fmt.Errorf("table: %s, final fit: %w", l.algorithm, err)
-	}
-	c := Candidate{
-		Algorithm:   l.algorithm,
-		Calibration: method,
-		Validation:  metrics.Evaluate(d.Labels, probs, d.Weights),
-		Rounds:      int(math.Round(rounds)),
-		FitSeconds:  time.Since(start).Seconds(),
-	}
-	log.Info("candidate evaluated", "algorithm", c.Algorithm, "calibration", c.Calibration,
-		"auc", c.Validation.AUC, "log_loss", c.Validation.LogLoss, "brier", c.Validation.Brier, "seconds", c.FitSeconds)
-	return &fitted{candidate: c, model: m, params: params, calibrator: cal}, nil
+	return &evaluation{
+		candidate: Candidate{
+			Algorithm:   l.algorithm,
+			Calibration: method,
+			Validation:  metrics.Evaluate(d.Labels, probs, d.Weights),
+			Rounds:      int(math.Round(rounds)),
+		},
+		learner:    l,
+		data:       d,
+		calibrator: cal,
+	}, nil
 }
 
 // chooseCalibration evaluates Platt and isotonic calibration of the
