@@ -27,6 +27,7 @@ type command struct {
 // commands lists the subcommands in the order the help shows them.
 var commands = []command{
 	{"migrate", "create or update the store's schema", runMigrate},
+	{"generate", "write a synthetic SaaS history (CSV tables and ground truth)", runGenerate},
 	{"ingest", "load CSV or NDJSON exports into the store", runIngest},
 	{"stats", "count rows and time ranges per table", runStats},
 	{"train", "fit a model on a CSV feature table and write its artifact", runTrain},

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -250,6 +251,14 @@ func appendTime(dst []byte, t time.Time) []byte {
 // appendFloat appends v in the shortest fixed-point form that parses back
 // to v. Fixed point rather than 'g' keeps large amounts readable: an MRR of
 // 1000000 is written as 1000000, not 1e+06.
+// Whole numbers, the common case (durations in seconds, round amounts),
+// take the integer path, which is several times faster.
 func appendFloat(dst []byte, v float64) []byte {
+	if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+		if v == 0 && math.Signbit(v) {
+			return append(dst, "-0"...)
+		}
+		return strconv.AppendInt(dst, int64(v), 10)
+	}
 	return strconv.AppendFloat(dst, v, 'f', -1, 64)
 }

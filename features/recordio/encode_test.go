@@ -103,7 +103,7 @@ func TestAppendTime(t *testing.T) {
 }
 
 func TestAppendFloatRoundTrips(t *testing.T) {
-	for _, v := range []float64{0, 1, 12.5, 99.95, 1e6, 123456789.25, 1e-7, math.MaxFloat64} {
+	for _, v := range []float64{0, math.Copysign(0, -1), 1, -3, 12.5, 1 << 53, 1<<53 + 2, -(1 << 60), 99.95, 1e6, 123456789.25, 1e-7, math.MaxFloat64} {
 		s := string(appendFloat(nil, v))
 		if strings.ContainsAny(s, "eE") {
 			t.Errorf("appendFloat(%v) = %q uses an exponent", v, s)

@@ -29,8 +29,7 @@ const (
 	reversion  = 0.04 // per day
 	volatility = 0.10 // per √day
 	// activeBase is the logit of a user being active on a weekday at z = 0.
-	activeBase     = -3.0
-	activeSlope    = 1.3
+	activeBase     = -3.15
 	weekendFactor  = 0.12
 	trialActivity  = 0.12  // odds factor: evaluators log in far more than settled users
 	trialAdoptRate = 0.30  // chance per active user-day that a trial adopts a feature
@@ -42,7 +41,7 @@ const (
 type user struct {
 	id string
 	// odds is exp(-(activeBase + propensity)): the daily activity
-	// probability is 1 / (1 + odds·exp(-activeSlope·z)), one exp per day.
+	// probability is 1 / (1 + odds·exp(-1.5z)).
 	odds       float64
 	propensity float64
 	engage     float64 // the user is engaged while engage < sigmoid(0.6 + 1.5z)
@@ -87,7 +86,7 @@ type acct struct {
 	championGone  bool
 	incidentDays  int // days left of a bad release hitting the account
 	npsDom        int
-	utilisation   float64 // target share of engaged seats at z = 0, as a logit
+	utilOdds      float64 // odds against a seat being engaged at z = 0
 	ticketsPerDay float64 // expected tickets per day at z = 0
 
 	// Observed signals, as exponentially weighted daily rates.
@@ -238,7 +237,7 @@ func (a *acct) init(s *sim, idx uint64) bool {
 		Owner:     owners[r.between(a.seg.ownerLo, a.seg.ownerHi)-1],
 	}
 	a.mu = 0.7 * r.normal()
-	a.utilisation = 0.6 + 0.4*r.normal()
+	a.utilOdds = math.Exp(-(0.6 + 0.4*r.normal()))
 	a.npsDom = r.between(1, 20)
 	secOfDay := int64(r.between(8*3600, 20*3600))
 
@@ -538,12 +537,16 @@ func (a *acct) live(d int, cd *calDay, r *rng, emit bool, out sink) {
 		drift = -0.02
 	}
 	a.z += reversion*(a.mu-a.z) + volatility*r.normal() + drift
+	// Every engagement effect below scales with e^(kz) for k in ±½, ±1,
+	// ±1.5, so one exp and one sqrt per day serve them all.
+	e := engagement{ez: math.Exp(a.z)}
+	e.sq = math.Sqrt(e.ez)
 
-	active := a.usage(d, cd, r, emit, out)
+	active := a.usage(cd, r, &e, emit, out)
 	a.actFast += (float64(active) - a.actFast) / 14
 	a.actSlow += (float64(active) - a.actSlow) / 60
 
-	lambda := a.ticketsPerDay * math.Exp(-0.6*a.z)
+	lambda := a.ticketsPerDay / e.sq
 	if a.state == trialing {
 		lambda *= 2 // trials ask more how-to questions
 	}
@@ -564,28 +567,28 @@ func (a *acct) live(d int, cd *calDay, r *rng, emit bool, out sink) {
 	}
 	// Background escalations: CSMs flag trouble on disengaged accounts and
 	// opportunities on engaged ones.
-	if r.bernoulli(0.0008 * math.Exp(-1.2*a.z)) {
+	if r.bernoulli(0.0008 / e.ez) {
 		a.escalate(cd, r, features.DirectionNegative, r.between(0, 2), notesRisk, emit, out)
 	}
-	if r.bernoulli(0.0006 * math.Exp(a.z)) {
+	if r.bernoulli(0.0006 * e.ez) {
 		a.escalate(cd, r, features.DirectionPositive, r.between(0, 2), notesPositive, emit, out)
 	}
 	// Feature adoption drifts with engagement.
-	if r.bernoulli(abandonRate * math.Exp(-0.8*a.z)) {
+	if r.bernoulli(abandonRate / e.ez) {
 		if m := a.adopted &^ coreMask; m != 0 {
 			a.adopted &^= 1 << nthBit(m, r.intn(popcount(m)))
 		}
 	}
 	if cd.npsMonth && cd.dom == a.npsDom {
-		a.npsWave(cd, r, emit, out)
+		a.npsWave(cd, r, &e, emit, out)
 	}
 }
 
 // usage simulates the users of the account on day d and returns how many
 // were active. It writes one row per (user, feature) used that day.
-func (a *acct) usage(d int, cd *calDay, r *rng, emit bool, out sink) int {
-	engagedCut := sigmoid(a.utilisation + 1.5*a.z)
-	dayOdds := math.Exp(-activeSlope * a.z)
+func (a *acct) usage(cd *calDay, r *rng, e *engagement, emit bool, out sink) int {
+	engagedCut := a.engagedCut(e)
+	dayOdds := 1 / (e.ez * e.sq)
 	if a.state == trialing {
 		dayOdds *= trialActivity
 	}
@@ -595,9 +598,9 @@ func (a *acct) usage(d int, cd *calDay, r *rng, emit bool, out sink) int {
 		errRate *= 7
 	}
 	trial := a.state == trialing
-	adoptP := adoptRate * math.Exp(0.7*a.z)
+	adoptP := adoptRate * e.sq
 	if trial {
-		adoptP = trialAdoptRate * math.Exp(0.7*a.z)
+		adoptP = trialAdoptRate * e.sq
 	}
 	ev := &a.ev
 	ev.AccountID = a.id
@@ -651,8 +654,8 @@ func (a *acct) usage(d int, cd *calDay, r *rng, emit bool, out sink) int {
 			ev.Feature = Features[f].Name
 			ev.At = unix(cd.midnight + int64(u.hour+r.intn(6*3600)))
 			ev.Count = count
-			ev.DurationS = math.Round(float64(count) * math.Exp(3.6+0.7*r.normal()))
-			ev.Errors = r.poisson(float64(count) * errRate)
+			ev.DurationS = math.Round(float64(count) * useSeconds[r.uint64()>>(64-useSecondsBits)])
+			ev.Errors = r.binomial(count, errRate)
 			out.usage(ev)
 		}
 	}
@@ -673,6 +676,28 @@ func (a *acct) adoptOne(r *rng, trial bool) {
 		a.adopted |= 1 << nthBit(m, r.intn(popcount(m)))
 	}
 }
+
+// engagement holds e^z and e^(z/2) for the day.
+type engagement struct{ ez, sq float64 }
+
+// engagedCut returns the share of seats engaged at today's engagement.
+func (a *acct) engagedCut(e *engagement) float64 {
+	return 1 / (1 + a.utilOdds/(e.ez*e.sq))
+}
+
+// useSeconds holds quantiles of the log-normal time one use of a feature
+// takes (median 36 s), so a row draws its duration with a table lookup
+// rather than an exp and a normal deviate.
+const useSecondsBits = 8
+
+var useSeconds = func() [1 << useSecondsBits]float64 {
+	var q [1 << useSecondsBits]float64
+	for i := range q {
+		z := math.Sqrt2 * math.Erfinv(2*(float64(i)+0.5)/float64(len(q))-1)
+		q[i] = math.Exp(3.6 + 0.7*z)
+	}
+	return q
+}()
 
 // nthBit returns the index of the n-th set bit of m (n from 0).
 func nthBit(m uint32, n int) int {
@@ -755,8 +780,8 @@ func (a *acct) escalate(cd *calDay, r *rng, dir string, sev int, notes []string,
 }
 
 // npsWave sends the quarterly NPS survey; a share of engaged users answer.
-func (a *acct) npsWave(cd *calDay, r *rng, emit bool, out sink) {
-	cut := sigmoid(a.utilisation + 1.5*a.z)
+func (a *acct) npsWave(cd *calDay, r *rng, e *engagement, emit bool, out sink) {
+	cut := a.engagedCut(e)
 	sum, n := 0, 0
 	for k := range a.seats {
 		u := &a.users[k]

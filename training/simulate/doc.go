@@ -34,7 +34,8 @@
 // # Outputs
 //
 // Run and Generate write the six canonical tables as CSV (see
-// recordio.AppendHeader for the columns) and two truth files:
+// recordio.AppendHeader for the columns) and two truth files, which
+// Generate keeps in a directory of their own:
 // TruthChurnFile has, for every account paying at the start of a
 // simulated month, the probability under the model that it churns in that
 // month (0 in months without a churn decision, such as mid-term months of

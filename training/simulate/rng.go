@@ -93,6 +93,18 @@ func (r *rng) poisson(lambda float64) int {
 	return n
 }
 
+// binomial returns the number of successes in n trials of probability p;
+// n is small here (uses folded into one usage row).
+func (r *rng) binomial(n int, p float64) int {
+	k := 0
+	for range n {
+		if r.float() < p {
+			k++
+		}
+	}
+	return k
+}
+
 // pick returns an index drawn with the given weights, which need not sum
 // to one.
 func (r *rng) pick(weights []float64) int {

@@ -58,17 +58,25 @@ type Config struct {
 	Workers int
 }
 
-// withDefaults validates c and fills in its defaults.
-func (c Config) withDefaults() (Config, error) {
+// Validate reports the first invalid field of c.
+func (c Config) Validate() error {
 	switch {
 	case c.Accounts < 0:
-		return c, fmt.Errorf("accounts %d is negative", c.Accounts)
+		return fmt.Errorf("accounts %d is negative", c.Accounts)
 	case c.Months < 1 || c.Months > 1200:
-		return c, fmt.Errorf("months %d is not between 1 and 1200", c.Months)
+		return fmt.Errorf("months %d is not between 1 and 1200", c.Months)
 	case c.TrialWindow < 0:
-		return c, fmt.Errorf("trial window %d is negative", c.TrialWindow)
+		return fmt.Errorf("trial window %d is negative", c.TrialWindow)
 	case c.Workers < 0:
-		return c, fmt.Errorf("workers %d is negative", c.Workers)
+		return fmt.Errorf("workers %d is negative", c.Workers)
+	}
+	return nil
+}
+
+// withDefaults validates c and fills in its defaults.
+func (c Config) withDefaults() (Config, error) {
+	if err := c.Validate(); err != nil {
+		return c, err
 	}
 	if c.Start.IsZero() {
 		c.Start = DefaultStart
@@ -129,15 +137,15 @@ func header(i int) []byte {
 	return recordio.AppendHeader(nil, features.Tables[i])
 }
 
-// Generate simulates cfg and writes every output into dir, which it
-// creates if needed: the canonical tables as FileName(t), loadable by
-// churnctl ingest, and the ground truth as TruthChurnFile and
-// TruthConversionFile. Existing files are replaced.
-func Generate(ctx context.Context, cfg Config, dir string) (Stats, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Stats{}, fmt.Errorf("creating output directory: %w", err)
-	}
-	files := make(map[string]io.Writer, len(outputs))
+// Generate simulates cfg and writes the canonical tables into dir as
+// FileName(t), loadable by churnctl ingest, and the ground truth into
+// truthDir as TruthChurnFile and TruthConversionFile. The truth lives in
+// its own directory because it is hidden from what a model may read, and
+// because ingest refuses files that hold no canonical table; an empty
+// truthDir skips it. Directories are created as needed and existing files
+// replaced.
+func Generate(ctx context.Context, cfg Config, dir, truthDir string) (Stats, error) {
+	out := make(map[string]io.Writer, len(outputs))
 	var opened []*os.File
 	closeAll := func() error {
 		var errs []error
@@ -148,20 +156,38 @@ func Generate(ctx context.Context, cfg Config, dir string) (Stats, error) {
 		}
 		return errors.Join(errs...)
 	}
-	for _, name := range outputs {
-		f, err := os.Create(filepath.Join(dir, name))
+	for i, name := range outputs {
+		d := dir
+		if i >= outTruthChurn {
+			if truthDir == "" {
+				continue
+			}
+			d = truthDir
+		}
+		f, err := create(d, name)
 		if err != nil {
 			_ = closeAll() // the create error is the one to report
-			return Stats{}, fmt.Errorf("creating output: %w", err)
+			return Stats{}, err
 		}
 		opened = append(opened, f)
-		files[name] = f
+		out[name] = f
 	}
-	stats, err := Run(ctx, cfg, files)
+	stats, err := Run(ctx, cfg, out)
 	if cerr := closeAll(); err == nil {
 		err = cerr
 	}
 	return stats, err
+}
+
+func create(dir, name string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating output directory: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("creating output: %w", err)
+	}
+	return f, nil
 }
 
 // Run simulates cfg and writes each output, header first, to the writer

@@ -1,12 +1,23 @@
 package simulate
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
 )
 
 // history holds every record of a simulation, collected in memory.
@@ -190,4 +201,263 @@ func snapshotsFromBilling(h *history, end time.Time) map[string]state {
 		}
 	}
 	return out
+}
+
+// runHashes runs cfg through Run and returns the SHA-256 of every output.
+func runHashes(t *testing.T, cfg Config) map[string]string {
+	t.Helper()
+	bufs := map[string]*bytes.Buffer{}
+	out := map[string]io.Writer{}
+	for _, name := range outputs {
+		bufs[name] = new(bytes.Buffer)
+		out[name] = bufs[name]
+	}
+	stats, err := Run(context.Background(), cfg, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := map[string]string{}
+	for name, b := range bufs {
+		if got, want := int64(bytes.Count(b.Bytes(), []byte("\n"))-1), stats.Rows[name]; got != want {
+			t.Errorf("%s: %d lines, stats say %d rows", name, got, want)
+		}
+		sum := sha256.Sum256(b.Bytes())
+		hashes[name] = hex.EncodeToString(sum[:])
+	}
+	return hashes
+}
+
+func TestRunIsDeterministic(t *testing.T) {
+	cfg := Config{Accounts: 300, Months: 3, Seed: 42}
+	want := runHashes(t, cfg)
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"same config", cfg},
+		{"one worker", Config{Accounts: 300, Months: 3, Seed: 42, Workers: 1}},
+		{"five workers", Config{Accounts: 300, Months: 3, Seed: 42, Workers: 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := runHashes(t, tt.cfg); !maps.Equal(got, want) {
+				t.Errorf("hashes differ:\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+	t.Run("other seed", func(t *testing.T) {
+		got := runHashes(t, Config{Accounts: 300, Months: 3, Seed: 43})
+		if got[FileName(features.UsageEvents)] == want[FileName(features.UsageEvents)] {
+			t.Error("seeds 42 and 43 wrote the same usage events")
+		}
+	})
+	t.Run("generate", func(t *testing.T) {
+		dir, truth := t.TempDir(), filepath.Join(t.TempDir(), "truth")
+		if _, err := Generate(context.Background(), cfg, dir, truth); err != nil {
+			t.Fatal(err)
+		}
+		for name, h := range want {
+			d := dir
+			if strings.HasPrefix(name, "truth_") {
+				d = truth
+			}
+			b, err := os.ReadFile(filepath.Join(d, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(b)
+			if hex.EncodeToString(sum[:]) != h {
+				t.Errorf("%s written by Generate differs from Run's", name)
+			}
+		}
+	})
+}
+
+// lines encodes records as CSV lines.
+func lines[T any](recs []T, keep func(*T) bool, enc func([]byte, *T) []byte) []string {
+	var out []string
+	for i := range recs {
+		if keep(&recs[i]) {
+			out = append(out, string(enc(nil, &recs[i])))
+		}
+	}
+	return out
+}
+
+func TestPrefixStable(t *testing.T) {
+	short, shortCfg := simulateInMemory(t, Config{Accounts: 500, Months: 3, Seed: 11})
+	long, _ := simulateInMemory(t, Config{Accounts: 500, Months: 5, Seed: 11})
+	end := shortCfg.End()
+	all := func(*features.UsageEvent) bool { return true }
+	before := func(at time.Time) bool { return at.Before(end) }
+
+	// Tickets are known as of the end: what happens after it is blank.
+	censored := make([]features.Ticket, 0, len(long.tickets))
+	for _, tk := range long.tickets {
+		if !before(tk.OpenedAt) {
+			continue
+		}
+		if !before(tk.FirstResponseAt) {
+			tk.FirstResponseAt = time.Time{}
+		}
+		if !before(tk.ResolvedAt) {
+			tk.ResolvedAt, tk.CSAT = time.Time{}, 0
+		}
+		censored = append(censored, tk)
+	}
+	tests := []struct {
+		table       string
+		short, long []string
+	}{
+		{"usage", lines(short.events, all, recordio.AppendUsageEvent),
+			lines(long.events, func(e *features.UsageEvent) bool { return before(e.At) }, recordio.AppendUsageEvent)},
+		{"tickets", lines(short.tickets, func(*features.Ticket) bool { return true }, recordio.AppendTicket),
+			lines(censored, func(*features.Ticket) bool { return true }, recordio.AppendTicket)},
+		{"escalations", lines(short.escalations, func(*features.Escalation) bool { return true }, recordio.AppendEscalation),
+			lines(long.escalations, func(e *features.Escalation) bool { return before(e.At) }, recordio.AppendEscalation)},
+		{"surveys", lines(short.surveys, func(*features.SurveyResponse) bool { return true }, recordio.AppendSurveyResponse),
+			lines(long.surveys, func(e *features.SurveyResponse) bool { return before(e.At) }, recordio.AppendSurveyResponse)},
+		{"billing", lines(short.changes, func(*features.BillingChange) bool { return true }, recordio.AppendBillingChange),
+			lines(long.changes, func(e *features.BillingChange) bool { return before(e.At) }, recordio.AppendBillingChange)},
+		{"truth churn", mapSlice(short.churn, truthRow.String),
+			mapSlice(slices.DeleteFunc(slices.Clone(long.churn), func(r truthRow) bool { return r.month >= end.Format("2006-01") }), truthRow.String)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.table, func(t *testing.T) {
+			if len(tt.short) == 0 {
+				t.Fatal("no rows")
+			}
+			if !slices.Equal(tt.short, tt.long) {
+				i := 0
+				for i < min(len(tt.short), len(tt.long)) && tt.short[i] == tt.long[i] {
+					i++
+				}
+				t.Fatalf("%d rows in the short run, %d before its end in the long run; first difference at row %d", len(tt.short), len(tt.long), i)
+			}
+		})
+	}
+	t.Run("truth conversion", func(t *testing.T) {
+		longP := map[string]float64{}
+		for _, r := range long.conversion {
+			longP[r.account] = r.p
+		}
+		for _, r := range short.conversion {
+			if p, ok := longP[r.account]; !ok || p != r.p {
+				t.Fatalf("trial %s: p %v in the short run, %v (present %v) in the long one", r.account, r.p, p, ok)
+			}
+		}
+	})
+	t.Run("accounts", func(t *testing.T) {
+		want := snapshotsFromBilling(long, end)
+		var n int
+		for _, la := range long.accounts {
+			if before(la.CreatedAt) {
+				n++
+			}
+		}
+		if len(short.accounts) != n {
+			t.Fatalf("%d accounts in the short run, %d created before its end in the long run", len(short.accounts), n)
+		}
+		longByID := map[string]features.Account{}
+		for _, a := range long.accounts {
+			longByID[a.AccountID] = a
+		}
+		for _, sa := range short.accounts {
+			la := longByID[sa.AccountID]
+			if got, w := accountState(&sa), want[sa.AccountID]; got != w {
+				t.Errorf("account %s: %+v, the long run's billing up to the short end says %+v", sa.AccountID, got, w)
+			}
+			// Attributes fixed at creation agree.
+			la.Plan, la.Seats, la.MRR, la.ConvertedAt, la.ChurnedAt, la.RenewalAt = sa.Plan, sa.Seats, sa.MRR, sa.ConvertedAt, sa.ChurnedAt, sa.RenewalAt
+			if la != sa {
+				t.Errorf("account %s differs beyond its lifecycle:\nshort %+v\nlong  %+v", sa.AccountID, sa, la)
+			}
+			if r := sa.RenewalAt; !r.IsZero() && (r.Before(end) || !r.Before(end.AddDate(1, 0, 1))) {
+				t.Errorf("account %s renews at %v, not within a year of the end %v", sa.AccountID, r, end)
+			}
+		}
+	})
+}
+
+func (r truthRow) String() string { return fmt.Sprintf("%s,%s,%v", r.account, r.month, r.p) }
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"negative accounts", Config{Accounts: -1, Months: 1}},
+		{"no months", Config{Accounts: 1}},
+		{"too many months", Config{Accounts: 1, Months: 1201}},
+		{"negative trial window", Config{Accounts: 1, Months: 1, TrialWindow: -1}},
+		{"negative workers", Config{Accounts: 1, Months: 1, Workers: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Run(context.Background(), tt.cfg, nil); err == nil {
+				t.Error("Run accepted the config")
+			}
+		})
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	cfg := Config{Accounts: 2000, Months: 2, Seed: 1}
+	errDisk := errors.New("disk full")
+	tests := []struct {
+		name string
+		ctx  func() context.Context
+		out  map[string]io.Writer
+		want error
+	}{
+		{"unknown output", context.Background, map[string]io.Writer{"usage.csv": io.Discard}, nil},
+		{"failing writer", context.Background, map[string]io.Writer{FileName(features.UsageEvents): &failAfter{n: 1 << 16, err: errDisk}}, errDisk},
+		{"cancelled", func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}, map[string]io.Writer{FileName(features.Accounts): io.Discard}, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Run(tt.ctx(), cfg, tt.out)
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("got %v, want an error wrapping %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// failAfter accepts n bytes, then fails.
+type failAfter struct {
+	n   int
+	err error
+}
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if w.n -= len(p); w.n < 0 {
+		return 0, w.err
+	}
+	return len(p), nil
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	cfg := Config{Accounts: 10000, Months: 12, Seed: 1}
+	out := map[string]io.Writer{}
+	for _, name := range outputs {
+		out[name] = io.Discard
+	}
+	var rows int64
+	for b.Loop() {
+		stats, err := Run(context.Background(), cfg, out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = 0
+		for _, n := range stats.Rows {
+			rows += n
+		}
+	}
+	b.ReportMetric(float64(rows), "rows/op")
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
