@@ -1,0 +1,134 @@
+package table_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/training/metrics"
+	"github.com/openchurn/churn/training/table"
+)
+
+// interactions simulates a churn table whose label depends on an
+// interaction that a linear model cannot express, plus a categorical
+// feature of many categories that is pure noise.
+func interactions(n int, seed uint64) *models.Dataset {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	noise := make([]string, 40)
+	for c := range noise {
+		noise[c] = string(rune('A'+c%26)) + string(rune('a'+c/26))
+	}
+	d := &models.Dataset{
+		Schema: models.Schema{
+			{Name: "usage", Kind: models.Numeric},
+			{Name: "tickets", Kind: models.Numeric},
+			{Name: "region", Kind: models.Categorical, Categories: noise},
+		},
+		Columns: [][]float64{make([]float64, n), make([]float64, n), make([]float64, n)},
+		Labels:  make([]float64, n),
+	}
+	for i := range n {
+		u, k := rng.NormFloat64(), rng.NormFloat64()
+		d.Columns[0][i], d.Columns[1][i], d.Columns[2][i] = u, k, float64(rng.IntN(len(noise)))
+		z := -1.0
+		if u < 0 && k > 0 { // low usage and many tickets
+			z = 2
+		}
+		if rng.Float64() < 1/(1+math.Exp(-z)) {
+			d.Labels[i] = 1
+		}
+	}
+	return d
+}
+
+func TestFit(t *testing.T) {
+	train, test := interactions(1500, 1), interactions(1500, 2)
+	for _, tc := range []struct {
+		algorithm string
+		want      string
+		minAUC    float64
+	}{
+		{table.Auto, models.AlgorithmGBDTBag, 0.72}, // the Bayes rate allows about 0.74
+		{models.AlgorithmGBDT, models.AlgorithmGBDTBag, 0.72},
+		{models.AlgorithmLogReg, models.AlgorithmLogReg, 0.6},
+	} {
+		t.Run(tc.algorithm, func(t *testing.T) {
+			opt := table.DefaultOptions()
+			opt.Algorithm = tc.algorithm
+			res, err := table.Fit(context.Background(), train, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := res.Artifact
+			if a.Algorithm != tc.want || res.Chosen.Algorithm != tc.want {
+				t.Errorf("algorithm = %s, want %s", a.Algorithm, tc.want)
+			}
+			if tc.algorithm == table.Auto && len(res.Candidates) != 2 {
+				t.Errorf("auto evaluated %d candidates, want 2", len(res.Candidates))
+			}
+			if a.Metadata.Metrics["log_loss"] != res.Chosen.Validation.LogLoss {
+				t.Errorf("metadata metrics %v differ from validation %+v", a.Metadata.Metrics, res.Chosen.Validation)
+			}
+			p, err := a.PredictDataset(test, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := metrics.Evaluate(test.Labels, p, nil)
+			if got.AUC < tc.minAUC {
+				t.Errorf("held-out AUC %.3f, want at least %.2f", got.AUC, tc.minAUC)
+			}
+			// Out-of-fold validation estimates held-out quality honestly.
+			if v := res.Chosen.Validation; math.Abs(v.AUC-got.AUC) > 0.03 || math.Abs(v.LogLoss-got.LogLoss) > 0.03 {
+				t.Errorf("validation %+v far from held-out %+v", v, got)
+			}
+			var buf bytes.Buffer
+			if err := models.EncodeArtifact(&buf, a); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestFitScreensNoisyWideCategorical(t *testing.T) {
+	opt := table.DefaultOptions()
+	opt.Algorithm = models.AlgorithmGBDT
+	res, err := table.Fit(context.Background(), interactions(1500, 3), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Chosen.Masked; len(got) != 1 || got[0] != "region" {
+		t.Errorf("masked %v, want [region]", got)
+	}
+	// A masked feature contributes nothing to any score.
+	row := []float64{-1, 1, 5}
+	if c := res.Artifact.Model.Contributions(row, nil); c[2] != 0 {
+		t.Errorf("contribution of masked feature = %v, want 0", c[2])
+	}
+}
+
+func TestFitErrors(t *testing.T) {
+	tiny := interactions(3, 4)
+	for _, tc := range []struct {
+		name string
+		data *models.Dataset
+		opt  func(*table.Options)
+		want string
+	}{
+		{"unknown algorithm", tiny, func(o *table.Options) { o.Algorithm = "forest" }, "unknown algorithm"},
+		{"one fold", tiny, func(o *table.Options) { o.Folds = 1 }, "at least 2"},
+		{"too few rows", tiny, func(*table.Options) {}, "too few"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := table.DefaultOptions()
+			tc.opt(&opt)
+			_, err := table.Fit(context.Background(), tc.data, opt)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
