@@ -21,6 +21,8 @@ func FuzzLoadArtifact(f *testing.F) {
 		a, _ := logregArtifact(f, method)
 		f.Add(encode(f, a))
 	}
+	bag, _ := bagArtifact(f)
+	f.Add(encode(f, bag))
 	f.Add([]byte(`{"format":1,"sha256":"","body":{}}`))
 	f.Add([]byte(`{"format":1,"sha256":"","body":{"algorithm":"logreg","schema":[{"name":"a","kind":1,"categories":["x"]}],"model":{"schema":[{"name":"a","kind":1,"categories":["x"]}],"terms":[{"mean":[0],"scale":[1],"coef":[1]}]}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
