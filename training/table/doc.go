@@ -19,6 +19,11 @@
 //   - the out-of-fold raw scores are calibrated by Platt scaling and by
 //     isotonic regression, each evaluated out of fold as well, and the
 //     calibration of lower log loss is kept;
+//   - trees are bagged: five ensembles with 80% row and column sampling,
+//     differing only in seed, are averaged (models.Bag);
+//   - a categorical feature with many categories (more than 16) is
+//     screened: the learner is cross-fitted again with the feature masked
+//     as missing, and the mask is kept if the out-of-fold log loss drops;
 //   - with --algo auto, the learner of lowest calibrated out-of-fold log
 //     loss wins;
 //   - the winner is refitted on all rows (trees with the mean early-stopped
