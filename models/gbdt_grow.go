@@ -38,7 +38,9 @@ type booster struct {
 	// ents[:m] holds the m rows of the current tree's sample; scratch is
 	// as long and holds right-hand rows while a node is partitioned.
 	ents, scratch []gradEntry
-	nodes         []growNode
+	// lefts counts the left rows of each chunk of a parallel partition.
+	lefts []int
+	nodes []growNode
 	// open lists the nodes with a split worth making, by index in nodes.
 	open []int
 	// free holds histograms for reuse.
@@ -78,6 +80,7 @@ func newBooster(d *Dataset, p GBDTParams, base float64) *booster {
 		scratch: make([]gradEntry, d.Rows()),
 		finders: make([]splitFinder, threads),
 		bests:   make([]split, 2*threads),
+		lefts:   make([]int, threads),
 	}
 	b.bins, b.cols = binDataset(d, p.MaxBins, p.Seed, threads)
 	for j, f := range d.Schema {
@@ -260,20 +263,50 @@ func (b *booster) splitNode(id int) {
 	}
 }
 
-// partition reorders ents so that the rows split sends left come first,
-// keeping both sides in their order, and returns how many go left.
+// partition reorders ents so that the rows the split sends left come
+// first, keeping both sides in their order, and returns how many go left.
+// Large nodes are split into chunks partitioned in parallel and then
+// stitched together.
 func (b *booster) partition(ents []gradEntry, col []uint8, goLeft *[256]bool) int {
+	scratch := b.scratch[:len(ents)]
+	parts := 1
+	if len(ents) >= 8*parallelNodeRows {
+		parts = b.threads
+	}
+	lefts := b.lefts[:parts]
+	gbdtParallel(parts, len(ents), func(part, lo, hi int) {
+		lefts[part] = partitionRun(ents[lo:hi], scratch[lo:hi], col, goLeft)
+	})
+	// Chunk k's lefts are at the front of its range and its rights at the
+	// front of its range of scratch. Moving lefts only ever moves them
+	// towards the front, so chunk by chunk never overwrites unread rows.
+	nl := 0
+	for part, l := range lefts {
+		lo := part * len(ents) / parts
+		nl += copy(ents[nl:], ents[lo:lo+l])
+	}
+	at := nl
+	for part, l := range lefts {
+		lo, hi := part*len(ents)/parts, (part+1)*len(ents)/parts
+		at += copy(ents[at:], scratch[lo:lo+hi-lo-l])
+	}
+	return nl
+}
+
+// partitionRun moves the entries going left to the front of ents and the
+// others to the front of scratch, both in order, and returns how many went
+// left.
+func partitionRun(ents, scratch []gradEntry, col []uint8, goLeft *[256]bool) int {
 	nl, nr := 0, 0
 	for _, e := range ents {
 		if goLeft[col[e.Row]] {
 			ents[nl] = e
 			nl++
 		} else {
-			b.scratch[nr] = e
+			scratch[nr] = e
 			nr++
 		}
 	}
-	copy(ents[nl:], b.scratch[:nr])
 	return nl
 }
 

@@ -113,16 +113,18 @@ func (m *GBDT) PredictRaw(d *Dataset, dst []float64) []float64 {
 
 // predictBlock is the number of rows scored together: their values are
 // copied into a row-major buffer that stays in L1 while every tree walks
-// it, so each tree's nodes are fetched once per block.
+// them level by level.
 const predictBlock = 64
 
 // addTreeScores adds the values of trees for every row of the column-major
 // data cols to dst.
 func addTreeScores(dst []float64, cols [][]float64, trees []Tree, threads int) {
+	f := flatten(trees)
 	nf := len(cols)
 	blocks := (len(dst) + predictBlock - 1) / predictBlock
 	gbdtParallel(threads, blocks, func(_, lo, hi int) {
 		buf := make([]float64, predictBlock*max(nf, 1))
+		var at [predictBlock]int32
 		for blk := lo; blk < hi; blk++ {
 			start := blk * predictBlock
 			rows := min(predictBlock, len(dst)-start)
@@ -132,14 +134,125 @@ func addTreeScores(dst []float64, cols [][]float64, trees []Tree, threads int) {
 				}
 			}
 			out := dst[start : start+rows]
-			for i := range trees {
-				t := &trees[i]
-				for r := range out {
-					out[r] += t.Value[t.leaf(buf[r*nf:(r+1)*nf])]
+			for t, root := range f.roots {
+				at := at[:rows]
+				for r := range at {
+					at[r] = root
+				}
+				// Walking all rows one level at a time gives the processor
+				// independent work to overlap; leaves loop onto themselves.
+				for range f.depth[t] {
+					f.step(at, buf, nf)
+				}
+				for r, n := range at {
+					out[r] += f.value[n]
 				}
 			}
 		}
 	})
+}
+
+// flatForest holds trees for fast scoring of many rows. All nodes share
+// one set of arrays, numbered so that the children of a node are adjacent:
+// a step goes to child[n] if the row goes left and child[n]+1 otherwise,
+// which compiles without a branch. Leaves are nodes that send every row
+// back to themselves, so a walk can take a fixed number of steps without
+// testing for leaves.
+type flatForest struct {
+	// feature is the split feature, or ^feature for a categorical split.
+	feature     []int32
+	threshold   []float64
+	defaultLeft []bool
+	child       []int32
+	value       []float64
+	// tree and local locate the original node, for categorical splits.
+	tree, local []int32
+	trees       []Tree
+	roots       []int32
+	depth       []int
+}
+
+func flatten(trees []Tree) *flatForest {
+	total := 0
+	for i := range trees {
+		total += len(trees[i].Feature)
+	}
+	f := &flatForest{
+		feature:     make([]int32, total),
+		threshold:   make([]float64, total),
+		defaultLeft: make([]bool, total),
+		child:       make([]int32, total),
+		value:       make([]float64, total),
+		tree:        make([]int32, total),
+		local:       make([]int32, total),
+		trees:       trees,
+	}
+	order := make([]int32, 0, total)
+	off := int32(0)
+	for i := range trees {
+		t := &trees[i]
+		f.roots = append(f.roots, off)
+		f.depth = append(f.depth, t.depth(0))
+		// Breadth-first order numbers the two children of a node in a row.
+		order = append(order[:0], 0)
+		for k := 0; k < len(order); k++ {
+			n, at := order[k], off+int32(k)
+			f.tree[at], f.local[at], f.value[at] = int32(i), n, t.Value[n]
+			feat := t.Feature[n]
+			if feat < 0 {
+				// x < +Inf for every number, and NaN defaults left: either
+				// way a row stays at the leaf.
+				f.threshold[at], f.defaultLeft[at], f.child[at] = math.Inf(1), true, at
+				continue
+			}
+			if t.CatStart != nil && t.CatStart[n] < t.CatStart[n+1] {
+				feat = ^feat
+			}
+			f.feature[at], f.threshold[at], f.defaultLeft[at] = feat, t.Threshold[n], t.DefaultLeft[n]
+			f.child[at] = off + int32(len(order))
+			order = append(order, t.Left[n], t.Right[n])
+		}
+		off += int32(len(order))
+	}
+	return f
+}
+
+// step moves every row r of the row-major block buf, with nf values a
+// row, from node at[r] one level down.
+func (f *flatForest) step(at []int32, buf []float64, nf int) {
+	for r, n := range at {
+		feat := f.feature[n]
+		var left bool
+		if feat < 0 {
+			left = f.categoricalLeft(n, buf[r*nf+int(^feat)])
+		} else {
+			x := buf[r*nf+int(feat)]
+			left = x < f.threshold[n]
+			if x != x {
+				left = f.defaultLeft[n]
+			}
+		}
+		var right int32
+		if !left {
+			right = 1
+		}
+		at[r] = f.child[n] + right
+	}
+}
+
+// categoricalLeft reports whether the categorical split at node n sends x
+// left, deferring to the tree the node came from.
+func (f *flatForest) categoricalLeft(n int32, x float64) bool {
+	t, l := &f.trees[f.tree[n]], f.local[n]
+	return t.next(l, x) == t.Left[l]
+}
+
+// depth returns the depth of the subtree below node n.
+func (t *Tree) depth(n int32) int {
+	if t.Feature[n] < 0 {
+		return 0
+	}
+	return 1 + max(t.depth(t.Left[n]), t.depth(t.Right[n]))
 }
 
 // Validate checks that the model is well formed, as a model decoded from

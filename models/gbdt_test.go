@@ -289,7 +289,8 @@ func TestGBDTEarlyStoppingKeepsBest(t *testing.T) {
 }
 
 func TestGBDTDeterministic(t *testing.T) {
-	d := synthetic(3000, 8, true, 0.1, 3)
+	// Enough rows for nodes to be partitioned in parallel.
+	d := synthetic(20000, 8, true, 0.1, 3)
 	p := DefaultGBDTParams()
 	p.Rounds, p.Subsample, p.ColSample, p.Seed = 20, 0.7, 0.5, 42
 	fit := func(threads int, seed uint64) *GBDT {

@@ -1,0 +1,119 @@
+package models
+
+import (
+	"bufio"
+	"math"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// The speed benchmarks fit and score one million rows of 40 dense numeric
+// features, the same table scripts/bench/xgb_speed.py fits with XGBoost:
+//
+//	CHURN_BENCH_CSV=/tmp/bench.csv go test ./models -run TestWriteBenchCSV
+//	go test ./models -run '^$' -bench 'GBDT(Fit|Predict)1M' -benchtime 1x
+//	/usr/bin/python3 scripts/bench/xgb_speed.py /tmp/bench.csv
+const (
+	benchRows     = 1_000_000
+	benchFeatures = 40
+)
+
+var benchData = sync.OnceValue(func() *Dataset {
+	d := synthetic(benchRows, benchFeatures, false, 0, 2024)
+	// Four decimals print short in the CSV and parse back to the same
+	// float64 values, so both learners see identical data.
+	for _, col := range d.Columns {
+		for i, x := range col {
+			col[i] = math.Round(x*1e4) / 1e4
+		}
+	}
+	return d
+})
+
+// benchParams matches xgb_speed.py: XGBoost's defaults for
+// min_child_weight, lambda and bins, 200 rounds of depth 6, 2 threads.
+func benchParams() GBDTParams {
+	p := DefaultGBDTParams()
+	p.Rounds, p.LearningRate, p.MaxDepth, p.Threads = 200, 0.1, 6, 2
+	p.EarlyStoppingRounds = 0
+	return p
+}
+
+var benchModel = sync.OnceValues(func() (*GBDT, error) {
+	return FitGBDT(benchData(), nil, benchParams())
+})
+
+func BenchmarkGBDTFit1M(b *testing.B) {
+	d := benchData()
+	b.ResetTimer()
+	var m *GBDT
+	for b.Loop() {
+		var err error
+		if m, err = FitGBDT(d, nil, benchParams()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	// Reported to compare with xgb_speed.py's train_logloss.
+	b.ReportMetric(trainLogLoss(m, d), "logloss")
+}
+
+func BenchmarkGBDTPredict1M(b *testing.B) {
+	d := benchData()
+	m, err := benchModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]float64, d.Rows())
+	b.ResetTimer()
+	for b.Loop() {
+		m.PredictRaw(d, dst)
+	}
+}
+
+func trainLogLoss(m *GBDT, d *Dataset) float64 {
+	z := m.PredictRaw(d, nil)
+	var loss float64
+	for i, y := range d.Labels {
+		loss += rawLogLoss(y, z[i])
+	}
+	return loss / float64(len(z))
+}
+
+// TestWriteBenchCSV writes the benchmark table, features then label, to
+// the file named by CHURN_BENCH_CSV; it is skipped when that is unset.
+func TestWriteBenchCSV(t *testing.T) {
+	path := os.Getenv("CHURN_BENCH_CSV")
+	if path == "" {
+		t.Skip("CHURN_BENCH_CSV not set")
+	}
+	d := benchData()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for _, name := range d.Schema.Names() {
+		w.WriteString(name + ",")
+	}
+	w.WriteString("label\n")
+	var buf []byte
+	for i := range d.Rows() {
+		buf = buf[:0]
+		for _, col := range d.Columns {
+			buf = strconv.AppendFloat(buf, col[i], 'g', -1, 64)
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendFloat(buf, d.Labels[i], 'g', -1, 64)
+		buf = append(buf, '\n')
+		w.Write(buf)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
