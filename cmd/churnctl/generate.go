@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/openchurn/churn/features"
@@ -57,12 +58,17 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	paths := make([]string, 0, len(stats.Rows))
 	for _, t := range features.Tables {
-		name := simulate.FileName(t)
-		fmt.Fprintf(stdout, "%-22s %12d rows\n", filepath.Join(*out, name), stats.Rows[name])
+		paths = append(paths, filepath.Join(*out, simulate.FileName(t)))
 	}
-	for _, name := range []string{simulate.TruthChurnFile, simulate.TruthConversionFile} {
-		fmt.Fprintf(stdout, "%-22s %12d rows\n", filepath.Join(*truth, name), stats.Rows[name])
+	paths = append(paths, filepath.Join(*truth, simulate.TruthChurnFile), filepath.Join(*truth, simulate.TruthConversionFile))
+	width := 0
+	for _, n := range stats.Rows {
+		width = max(width, len(strconv.FormatInt(n, 10)))
+	}
+	for _, p := range paths {
+		fmt.Fprintf(stdout, "%*d rows  %s\n", width, stats.Rows[filepath.Base(p)], p)
 	}
 	slog.Info("generated history", "accounts", *accounts, "months", *months, "seed", *seed,
 		"start", startDay.Format(time.DateOnly), "end", cfg.End().Format(time.DateOnly), "elapsed", time.Since(began).Round(time.Millisecond))

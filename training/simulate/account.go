@@ -29,7 +29,7 @@ const (
 	reversion  = 0.04 // per day
 	volatility = 0.10 // per √day
 	// activeBase is the logit of a user being active on a weekday at z = 0.
-	activeBase     = -3.15
+	activeBase     = -2.7
 	weekendFactor  = 0.12
 	trialActivity  = 0.12  // odds factor: evaluators log in far more than settled users
 	trialAdoptRate = 0.30  // chance per active user-day that a trial adopts a feature
@@ -237,7 +237,7 @@ func (a *acct) init(s *sim, idx uint64) bool {
 		Owner:     owners[r.between(a.seg.ownerLo, a.seg.ownerHi)-1],
 	}
 	a.mu = 0.7 * r.normal()
-	a.utilOdds = math.Exp(-(0.6 + 0.4*r.normal()))
+	a.utilOdds = math.Exp(-(-0.3 + 0.4*r.normal()))
 	a.npsDom = r.between(1, 20)
 	secOfDay := int64(r.between(8*3600, 20*3600))
 

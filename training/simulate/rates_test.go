@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/openchurn/churn/features"
 )
 
 // auc returns the area under the ROC curve of scores against labels, by
@@ -33,86 +35,116 @@ func auc(scores []float64, labels []bool) float64 {
 	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
 
-// outcomes labels the truth rows of h with what happened.
-type outcomes struct {
-	churnP    []float64
-	churned   []bool
-	segment   []string
-	plan      []string
-	convP     []float64
-	converted []bool
-}
-
-func label(h *history) outcomes {
-	var o outcomes
-	churnMonth := map[[2]string]bool{}
-	seg, plan := map[string]string{}, map[string]string{}
-	for _, a := range h.accounts {
-		seg[a.AccountID] = a.Segment
+func TestAUC(t *testing.T) {
+	tests := []struct {
+		scores []float64
+		labels []bool
+		want   float64
+	}{
+		{[]float64{0.1, 0.2, 0.3, 0.4}, []bool{false, false, true, true}, 1},
+		{[]float64{0.4, 0.3, 0.2, 0.1}, []bool{false, false, true, true}, 0},
+		{[]float64{0.5, 0.5, 0.5, 0.5}, []bool{false, true, false, true}, 0.5},
+		{[]float64{0.1, 0.4, 0.35, 0.8}, []bool{false, false, true, true}, 0.75},
 	}
-	for _, b := range h.changes {
-		if b.Kind == "churn" {
-			churnMonth[[2]string{b.AccountID, b.At.Format("2006-01")}] = true
-		}
-		plan[b.AccountID] = b.Plan
-	}
-	for _, r := range h.churn {
-		o.churnP = append(o.churnP, r.p)
-		o.churned = append(o.churned, churnMonth[[2]string{r.account, r.month}])
-		o.segment = append(o.segment, seg[r.account])
-		o.plan = append(o.plan, plan[r.account])
-	}
-	conv := map[string]bool{}
-	for _, b := range h.changes {
-		if b.Kind == "new" {
-			conv[b.AccountID] = true
+	for _, tt := range tests {
+		if got := auc(tt.scores, tt.labels); got != tt.want {
+			t.Errorf("auc(%v, %v) = %v, want %v", tt.scores, tt.labels, got, tt.want)
 		}
 	}
-	for _, r := range h.conversion {
-		o.convP = append(o.convP, r.p)
-		o.converted = append(o.converted, conv[r.account])
-	}
-	return o
 }
 
-func TestRates(t *testing.T) {
-	h, _ := simulateInMemory(t, Config{Accounts: 4000, Months: 12, Seed: 3})
-	o := label(h)
-	rate := func(keep func(i int) bool) (float64, int) {
-		n, c := 0, 0
-		for i := range o.churnP {
-			if keep(i) {
-				n++
-				if o.churned[i] {
-					c++
-				}
+// truthSample pairs the truth probabilities of h with what happened.
+type truthSample struct {
+	p       []float64
+	outcome []bool
+	// group names the segment and billing cycle of each churn row.
+	group []string
+}
+
+func (s *truthSample) add(p float64, outcome bool, group string) {
+	s.p, s.outcome, s.group = append(s.p, p), append(s.outcome, outcome), append(s.group, group)
+}
+
+// rate returns the share of positive outcomes among the rows keep accepts.
+func (s *truthSample) rate(keep func(i int) bool) (rate float64, n int) {
+	pos := 0
+	for i := range s.p {
+		if keep(i) {
+			n++
+			if s.outcome[i] {
+				pos++
 			}
 		}
-		return float64(c) / float64(n), n
 	}
-	for _, seg := range []string{"smb", "mid-market", "enterprise"} {
-		for _, cyc := range []string{"monthly", "annual"} {
-			r, n := rate(func(i int) bool { return o.segment[i] == seg && strings.HasSuffix(o.plan[i], cyc) })
-			t.Logf("%s %s: monthly churn %.4f over %d account-months", seg, cyc, r, n)
-		}
-	}
-	var ps []float64
-	var ys []bool
-	for i, p := range o.churnP {
-		if p > 0 {
-			ps, ys = append(ps, p), append(ys, o.churned[i])
-		}
-	}
-	t.Logf("oracle churn AUC over months with a churn decision: %.3f (%d)", auc(ps, ys), len(ps))
-	all, n := rate(func(int) bool { return true })
-	t.Logf("all: %.4f over %d; oracle churn AUC %.3f", all, n, auc(o.churnP, o.churned))
-	c := 0
-	for _, v := range o.converted {
-		if v {
-			c++
-		}
-	}
-	t.Logf("conversion %.3f of %d trials; oracle AUC %.3f", float64(c)/float64(len(o.converted)), len(o.converted), auc(o.convP, o.converted))
-	t.Logf("rows: usage %d tickets %d escalations %d surveys %d billing %d accounts %d",
-		len(h.events), len(h.tickets), len(h.escalations), len(h.surveys), len(h.changes), len(h.accounts))
+	return float64(pos) / float64(n), n
 }
+
+// truthSamples labels the churn truth rows with whether the account churned
+// in that month, and the conversion rows with whether the trial converted.
+func truthSamples(h *history) (churn, conversion truthSample) {
+	segment := map[string]string{}
+	for _, a := range h.accounts {
+		segment[a.AccountID] = a.Segment
+	}
+	// The billing cycle of an account never changes, so its first plan
+	// tells it.
+	churnedIn, cycle, converted := map[[2]string]bool{}, map[string]string{}, map[string]bool{}
+	for _, b := range h.changes {
+		switch b.Kind {
+		case features.BillingChurn:
+			churnedIn[[2]string{b.AccountID, b.At.Format("2006-01")}] = true
+		case features.BillingNew:
+			converted[b.AccountID] = true
+		}
+		if _, ok := cycle[b.AccountID]; !ok {
+			cycle[b.AccountID] = b.Plan[strings.LastIndexByte(b.Plan, '-')+1:]
+		}
+	}
+	for _, r := range h.churn {
+		churn.add(r.p, churnedIn[[2]string{r.account, r.month}], segment[r.account]+" "+cycle[r.account])
+	}
+	for _, r := range h.conversion {
+		conversion.add(r.p, converted[r.account], "")
+	}
+	return churn, conversion
+}
+
+// TestRealism checks that a year of history has the rates of a B2B SaaS
+// business, and that the truth is informative but far from perfect.
+func TestRealism(t *testing.T) {
+	h, _ := simulateInMemory(t, Config{Accounts: 4000, Months: 12, Seed: 3})
+	churn, conversion := truthSamples(h)
+	// decided keeps the months that hold a churn decision: every month of
+	// a monthly plan, the renewal month of an annual one.
+	decided := truthSample{}
+	for i, p := range churn.p {
+		if p > 0 {
+			decided.add(p, churn.outcome[i], churn.group[i])
+		}
+	}
+	convRate, trials := conversion.rate(func(int) bool { return true })
+	tests := []struct {
+		name   string
+		got    float64
+		lo, hi float64
+	}{
+		{"smb monthly churn per month", first(churn.rate(func(i int) bool { return churn.group[i] == "smb monthly" })), 0.012, 0.035},
+		{"mid-market monthly churn per month", first(churn.rate(func(i int) bool { return churn.group[i] == "mid-market monthly" })), 0.008, 0.03},
+		{"enterprise annual churn per month", first(churn.rate(func(i int) bool { return churn.group[i] == "enterprise annual" })), 0.002, 0.012},
+		{"churn per month", first(churn.rate(func(int) bool { return true })), 0.01, 0.025},
+		{"trial conversion", convRate, 0.15, 0.30},
+		{"oracle churn AUC, months with a decision", auc(decided.p, decided.outcome), 0.78, 0.9},
+		{"oracle churn AUC, all months", auc(churn.p, churn.outcome), 0.8, 0.93},
+		{"oracle conversion AUC", auc(conversion.p, conversion.outcome), 0.78, 0.9},
+	}
+	for _, tt := range tests {
+		t.Logf("%s: %.4f", tt.name, tt.got)
+		if tt.got < tt.lo || tt.got > tt.hi {
+			t.Errorf("%s = %.4f, want within [%v, %v]", tt.name, tt.got, tt.lo, tt.hi)
+		}
+	}
+	t.Logf("%d account-months, %d trials; rows: usage %d, tickets %d, escalations %d, surveys %d, billing %d",
+		len(churn.p), trials, len(h.events), len(h.tickets), len(h.escalations), len(h.surveys), len(h.changes))
+}
+
+func first(v float64, _ int) float64 { return v }
