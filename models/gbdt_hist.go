@@ -5,9 +5,16 @@ import (
 	"slices"
 )
 
-// minSplitGainFloor is the least gain any split must exceed. As XGBoost's
-// kRtEps it stops splits whose gain is rounding noise.
-const minSplitGainFloor = 1e-6
+const (
+	// minSplitGainFloor is the least gain any split must exceed. As
+	// XGBoost's kRtEps it stops splits whose gain is rounding noise.
+	minSplitGainFloor = 1e-6
+	// catSmooth is added to the hessian of each category when categories
+	// are ordered for a split, LightGBM's cat_smooth: it pulls rare
+	// categories towards the middle of the order so that a handful of rows
+	// cannot place a category at either end.
+	catSmooth = 10
+)
 
 // gradEntry is a row of the current tree's sample with its gradient and
 // hessian. Nodes own contiguous runs of entries, and splitting a node
@@ -143,7 +150,7 @@ func (s *splitFinder) search(best *split, j int, kind Kind, hist *[256]binStat, 
 		}
 	} else {
 		// As LightGBM and XGBoost do, order the categories present by their
-		// optimal leaf value; the best partition is then a prefix of them.
+		// (smoothed) optimal leaf value and take the best prefix as one side.
 		s.order = s.order[:0]
 		for b := 1; b <= nb; b++ {
 			if hist[b].H > 0 {
@@ -151,8 +158,8 @@ func (s *splitFinder) search(best *split, j int, kind Kind, hist *[256]binStat, 
 			}
 		}
 		slices.SortStableFunc(s.order, func(a, b int) int {
-			ra := hist[a].G / (hist[a].H + s.lambda)
-			rb := hist[b].G / (hist[b].H + s.lambda)
+			ra := hist[a].G / (hist[a].H + catSmooth)
+			rb := hist[b].G / (hist[b].H + catSmooth)
 			switch {
 			case ra < rb:
 				return -1
