@@ -77,8 +77,9 @@ type acct struct {
 	// renewals of annual contracts in anchorMonth.
 	anchorDom   int
 	anchorMonth time.Month
-	subDay      int // day the current subscription started
-	reactDay    int // day a churned account comes back; -1 if never
+	subDay      int   // day the current subscription started
+	notBefore   int64 // Unix time before which nothing may happen: creation or reactivation
+	reactDay    int   // day a churned account comes back; -1 if never
 
 	// Latent state and shocks.
 	mu, z         float64
@@ -147,6 +148,18 @@ func accountID(buf []byte, i uint64) []byte {
 		buf = append(buf, '0')
 	}
 	return append(buf, n...)
+}
+
+// clock returns a time on the day of cd, from seconds after midnight plus
+// a uniform offset below span. On the day the account is created (or comes
+// back), times that would fall before are drawn again over the rest of
+// the day.
+func (a *acct) clock(cd *calDay, from, span int, r *rng) int64 {
+	t := cd.midnight + int64(from+r.intn(span))
+	if t < a.notBefore {
+		t = a.notBefore + int64(r.intn(int(max(1, cd.midnight+86400-a.notBefore))))
+	}
+	return t
 }
 
 // unix converts Unix seconds to a UTC time.
@@ -223,6 +236,7 @@ func (a *acct) init(s *sim, idx uint64) bool {
 	a.trialActiveDays, a.trialUsers, a.keyUsed, a.trialTickets = 0, 0, 0, 0
 	a.atRisk, a.survive, a.reactDay = false, 1, -1
 	a.subDay = math.MinInt32
+	a.notBefore = math.MinInt64
 
 	weights := segmentWeights[1]
 	if existing {
@@ -273,6 +287,7 @@ func (a *acct) init(s *sim, idx uint64) bool {
 		a.z = a.mu + 0.5*r.normal()
 		a.adopted = coreMask
 	}
+	a.notBefore = a.rec.CreatedAt.Unix()
 	a.ticketsPerDay = a.seg.ticketRate * math.Pow(float64(a.seats), 0.6)
 	a.ensureUsers()
 	return true
@@ -474,7 +489,8 @@ func (a *acct) churn(d int, at int64, r *rng, out sink) {
 func (a *acct) reactivate(d int, cd *calDay, r *rng, out sink) {
 	a.state = paying
 	a.seats = max(1, int(math.Round(float64(a.seats)*r.uniform(0.5, 1))))
-	at := cd.midnight + int64(r.between(8*3600, 18*3600))
+	at := a.clock(cd, 8*3600, 10*3600, r)
+	a.notBefore = at
 	a.subDay = d
 	a.anchorDom, a.anchorMonth = min(cd.dom, 28), cd.month
 	a.z = a.mu + 0.3
@@ -638,7 +654,7 @@ func (a *acct) usage(cd *calDay, r *rng, e *engagement, emit bool, out sink) int
 			a.keyUsed |= used
 		}
 		if !trial && r.bernoulli(0.002) {
-			a.survey(cd.midnight+int64(u.hour+r.intn(8*3600)), u, features.SurveyCSAT,
+			a.survey(a.clock(cd, u.hour, 8*3600, r), u, features.SurveyCSAT,
 				int(clamp(math.Round(4+0.9*a.z+0.8*r.normal()), 1, 5)), emit, out)
 		}
 		if !emit {
@@ -652,7 +668,7 @@ func (a *acct) usage(cd *calDay, r *rng, e *engagement, emit bool, out sink) int
 				count++
 			}
 			ev.Feature = Features[f].Name
-			ev.At = unix(cd.midnight + int64(u.hour+r.intn(6*3600)))
+			ev.At = unix(a.clock(cd, u.hour, 6*3600, r))
 			ev.Count = count
 			ev.DurationS = math.Round(float64(count) * useSeconds[r.uint64()>>(64-useSecondsBits)])
 			ev.Errors = r.binomial(count, errRate)
@@ -716,7 +732,7 @@ func (a *acct) openTicket(d int, cd *calDay, r *rng, emit bool, out sink) {
 		pw, cw = incidentPriorityWeights, incidentCategoryWeight
 	}
 	pr, cat := r.pick(pw), r.pick(cw)
-	opened := cd.midnight + int64(r.between(7*3600, 20*3600))
+	opened := a.clock(cd, 7*3600, 13*3600, r)
 	sla := responseSLAHours[pr] * a.seg.responseFactor
 	respH := sla * a.s.supportLoad(d) * math.Exp(-0.3+0.6*r.normal())
 	resH := resolveHours[pr] * math.Exp(0.8*r.normal())
@@ -765,7 +781,7 @@ func (a *acct) openTicket(d int, cd *calDay, r *rng, emit bool, out sink) {
 // escalate records an escalation on the day of cd with severity index sev.
 func (a *acct) escalate(cd *calDay, r *rng, dir string, sev int, notes []string, emit bool, out sink) {
 	note := notes[r.intn(len(notes))]
-	at := cd.midnight + int64(r.between(8*3600, 19*3600))
+	at := a.clock(cd, 8*3600, 11*3600, r)
 	if dir == features.DirectionNegative {
 		a.negRate += 1.0 / 90
 	} else {
@@ -789,7 +805,7 @@ func (a *acct) npsWave(cd *calDay, r *rng, e *engagement, emit bool, out sink) {
 			continue
 		}
 		score := int(clamp(math.Round(7.3+1.8*a.z+0.5*u.propensity+1.4*r.normal()), 0, 10))
-		a.survey(cd.midnight+int64(u.hour+r.intn(8*3600)), u, features.SurveyNPS, score, emit, out)
+		a.survey(a.clock(cd, u.hour, 8*3600, r), u, features.SurveyNPS, score, emit, out)
 		sum += score
 		n++
 	}

@@ -129,10 +129,62 @@ func TestRecordsAreValidAndConsistent(t *testing.T) {
 			t.Fatalf("record of unknown account %s", id)
 		}
 	}
+	checkLifecycleTimes(t, h)
 	for id, want := range snapshotsFromBilling(h, end) {
 		if got := accountState(accounts[id]); got != want {
 			t.Errorf("account %s: row says %+v, billing history says %+v", id, got, want)
 		}
+	}
+}
+
+// checkLifecycleTimes checks that nothing happens to an account before it
+// exists, while it is churned, or after its trial lapsed.
+func checkLifecycleTimes(t *testing.T, h *history) {
+	t.Helper()
+	type gap struct{ from, to time.Time } // churned in [from, to)
+	gaps := map[string][]gap{}
+	subscribed := map[string]bool{}
+	for _, b := range h.changes {
+		switch b.Kind {
+		case features.BillingNew:
+			subscribed[b.AccountID] = true
+		case features.BillingChurn:
+			gaps[b.AccountID] = append(gaps[b.AccountID], gap{b.At, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)})
+		case features.BillingReactivation:
+			g := gaps[b.AccountID]
+			g[len(g)-1].to = b.At
+		}
+	}
+	accounts := map[string]*features.Account{}
+	for i := range h.accounts {
+		accounts[h.accounts[i].AccountID] = &h.accounts[i]
+	}
+	check := func(kind, account string, at time.Time) {
+		t.Helper()
+		a := accounts[account]
+		if at.Before(a.CreatedAt) {
+			t.Fatalf("%s of %s at %v, before its creation at %v", kind, account, at, a.CreatedAt)
+		}
+		if !subscribed[account] && !a.TrialEndsAt.IsZero() && !at.Before(a.TrialEndsAt) {
+			t.Fatalf("%s of %s at %v, after its trial ended at %v", kind, account, at, a.TrialEndsAt)
+		}
+		for _, g := range gaps[account] {
+			if !at.Before(g.from) && at.Before(g.to) {
+				t.Fatalf("%s of %s at %v, while churned from %v to %v", kind, account, at, g.from, g.to)
+			}
+		}
+	}
+	for _, e := range h.events {
+		check("usage", e.AccountID, e.At)
+	}
+	for _, tk := range h.tickets {
+		check("ticket", tk.AccountID, tk.OpenedAt)
+	}
+	for _, e := range h.escalations {
+		check("escalation", e.AccountID, e.At)
+	}
+	for _, r := range h.surveys {
+		check("survey", r.AccountID, r.At)
 	}
 }
 
