@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -17,13 +13,6 @@ import (
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/store"
 )
-
-// ingestFile is one export to load.
-type ingestFile struct {
-	path   string
-	table  features.Table
-	format recordio.Format
-}
 
 // runIngest loads CSV and NDJSON exports into the store, one transaction
 // per file: a file with a bad row loads nothing, and the files that were
@@ -51,7 +40,10 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		table = t
 	}
-	files, err := ingestFiles(fs.Args(), table)
+	files, err := store.ExportFiles(fs.Args(), table)
+	if errors.Is(err, store.ErrNotExport) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}
@@ -79,16 +71,16 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			break
 		}
 		start := time.Now()
-		res, err := ingestOne(ctx, s, f, m)
+		res, err := s.LoadFile(ctx, f, m)
 		if err != nil {
-			failed = append(failed, f.path)
-			fmt.Fprintf(tw, "%s\t%s\tFAILED, nothing kept\n", f.path, f.table)
+			failed = append(failed, f.Path)
+			fmt.Fprintf(tw, "%s\t%s\tFAILED, nothing kept\n", f.Path, f.Table)
 			fmt.Fprintf(stderr, "churnctl ingest: %v\n", err)
-			slog.ErrorContext(ctx, "ingest failed", "file", f.path, "table", f.table, "err", err)
+			slog.ErrorContext(ctx, "ingest failed", "file", f.Path, "table", f.Table, "err", err)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", f.path, f.table, res.Read, res.Inserted, res.Updated, res.Unchanged)
-		slog.InfoContext(ctx, "ingested", "file", f.path, "table", f.table, "read", res.Read,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", f.Path, f.Table, res.Read, res.Inserted, res.Updated, res.Unchanged)
+		slog.InfoContext(ctx, "ingested", "file", f.Path, "table", f.Table, "read", res.Read,
 			"inserted", res.Inserted, "updated", res.Updated, "unchanged", res.Unchanged, "elapsed", time.Since(start).Round(time.Millisecond))
 	}
 	tw.Flush()
@@ -99,76 +91,4 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%d of %d files failed and loaded nothing; the other %d are loaded", len(failed), len(files), len(files)-len(failed))
 	}
 	return nil
-}
-
-// ingestOne loads one file in one transaction.
-func ingestOne(ctx context.Context, s *store.Store, f ingestFile, m *recordio.Mapping) (store.LoadResult, error) {
-	in, err := os.Open(f.path)
-	if err != nil {
-		return store.LoadResult{}, err
-	}
-	defer in.Close()
-	d, err := recordio.NewDecoder(in, f.path, f.table, f.format, m)
-	if err != nil {
-		return store.LoadResult{}, err
-	}
-	res, err := s.Load(ctx, f.table, d)
-	if ignored := d.Ignored(); len(ignored) > 0 && err == nil {
-		slog.InfoContext(ctx, "ignored columns", "file", f.path, "columns", ignored)
-	}
-	return res, err
-}
-
-// ingestFiles expands folders into the export files they hold and orders
-// every file by table load order (accounts first), keeping the given
-// order within a table. A file whose table or format cannot be told is a
-// usage error: nothing is loaded.
-func ingestFiles(paths []string, table features.Table) ([]ingestFile, error) {
-	var files []ingestFile
-	add := func(path string) error {
-		format, err := recordio.FormatOf(path)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		t := table
-		if t == "" {
-			if t, err = recordio.TableOf(path); err != nil {
-				return usagef("%v (or give --table)", err)
-			}
-		}
-		files = append(files, ingestFile{path: path, table: t, format: format})
-		return nil
-	}
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			if err := add(p); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			if _, ferr := recordio.FormatOf(path); ferr != nil {
-				return nil // folders may hold READMEs and mapping files
-			}
-			return add(path)
-		})
-		if err != nil {
-			var ue usageError
-			if errors.As(err, &ue) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("reading folder %s: %w", p, err)
-		}
-	}
-	slices.SortStableFunc(files, func(a, b ingestFile) int {
-		return slices.Index(features.Tables, a.table) - slices.Index(features.Tables, b.table)
-	})
-	return files, nil
 }

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
+)
+
+// ErrNotExport marks a named file whose table or format cannot be told from
+// its name. It is the caller's mistake, not the data's.
+var ErrNotExport = errors.New("not an export file")
+
+// ExportFile is one export to load: a file of one table in one format.
+type ExportFile struct {
+	Path   string
+	Table  features.Table
+	Format recordio.Format
+}
+
+// ExportFiles expands folders into the export files they hold (.csv,
+// .ndjson, .jsonl; other files in a folder, such as READMEs and mappings,
+// are passed over) and orders every file by table load order, accounts
+// first, keeping the given order within a table. The table of each file is
+// table when it is not empty, else taken from the file's name. A file named
+// explicitly whose table or format cannot be told yields an error wrapping
+// ErrNotExport, and no files.
+func ExportFiles(paths []string, table features.Table) ([]ExportFile, error) {
+	var files []ExportFile
+	add := func(path string) error {
+		format, err := recordio.FormatOf(path)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrNotExport, err)
+		}
+		t := table
+		if t == "" {
+			if t, err = recordio.TableOf(path); err != nil {
+				return fmt.Errorf("%w: %v (name the table explicitly)", ErrNotExport, err)
+			}
+		}
+		files = append(files, ExportFile{Path: path, Table: t, Format: format})
+		return nil
+	}
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			if err := add(p); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			if _, ferr := recordio.FormatOf(path); ferr != nil {
+				return nil
+			}
+			return add(path)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading folder %s: %w", p, err)
+		}
+	}
+	slices.SortStableFunc(files, func(a, b ExportFile) int {
+		return slices.Index(features.Tables, a.Table) - slices.Index(features.Tables, b.Table)
+	})
+	return files, nil
+}
+
+// LoadFile loads one export file in one transaction, applying the mapping m
+// (nil for canonical exports): either every record of the file is stored or,
+// on any error, none is.
+func (s *Store) LoadFile(ctx context.Context, f ExportFile, m *recordio.Mapping) (LoadResult, error) {
+	in, err := os.Open(f.Path)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	defer in.Close()
+	d, err := recordio.NewDecoder(in, f.Path, f.Table, f.Format, m)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	res, err := s.Load(ctx, f.Table, d)
+	if ignored := d.Ignored(); len(ignored) > 0 && err == nil {
+		slog.InfoContext(ctx, "ignored columns", "file", f.Path, "columns", ignored)
+	}
+	return res, err
+}
