@@ -402,10 +402,9 @@ func (a *acct) plan() string {
 // escalations and promoters protect). The latent state acts only through
 // these signals.
 func (a *acct) churnLogit() float64 {
-	decline := math.Max(0, math.Log((a.actSlow+0.05)/(a.actFast+0.05)))
-	util := clamp(math.Log(a.actFast/float64(a.seats)/0.05+0.05), -2.5, 1)
+	util := clamp(math.Log(a.relativeUse()+0.05), -2.5, 1)
 	storm := math.Max(0, math.Log((a.ticketRate+0.5/30)/(a.ticketsPerDay+0.5/30)))
-	x := 1.4*decline - 0.5*util + 0.5*storm + 0.45*math.Min(a.slowRate*60, 3) +
+	x := 1.4*a.decline() - 0.5*util + 0.5*storm + 0.45*math.Min(a.slowRate*60, 3) +
 		0.6*math.Min(a.negRate*90, 2) - 0.4*math.Min(a.posRate*90, 1)
 	switch {
 	case a.npsLatest < 0:
@@ -417,10 +416,24 @@ func (a *acct) churnLogit() float64 {
 	return x
 }
 
+// typicalUse is about the median share of a paying account's seats
+// active on a day; utilisation signals are relative to it.
+const typicalUse = 0.04
+
+// relativeUse returns the share of seats active on a recent day, relative
+// to typicalUse.
+func (a *acct) relativeUse() float64 { return a.actFast / float64(a.seats) / typicalUse }
+
+// decline returns how far recent activity fell below the longer-run
+// level, as a log ratio; 0 when it did not fall.
+func (a *acct) decline() float64 {
+	return math.Max(0, math.Log((a.actSlow+0.05)/(a.actFast+0.05)))
+}
+
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
 
-// churnNoise is the standard deviation of the unobserved part of a churn
-// or conversion decision: what no model can learn from the records.
+// Standard deviations of the unobserved part of churn and conversion
+// decisions: what no model can learn from the records.
 const (
 	churnNoise      = 0.7
 	conversionNoise = 0.5
@@ -445,11 +458,10 @@ func (a *acct) billingDay(d int, cd *calDay, r *rng, out sink) {
 			return
 		}
 	}
-	util := a.actFast / float64(a.seats)
-	decline := math.Max(0, math.Log((a.actSlow+0.05)/(a.actFast+0.05)))
+	use := math.Log(a.relativeUse() + 0.05)
 	pos := math.Min(a.posRate*90, 1)
 	switch {
-	case r.bernoulli(sigmoid(-4.2 + 1.3*math.Max(0, math.Log(util/0.15)) + 1.5*pos + 0.5*b2f(a.npsLatest >= 9))):
+	case r.bernoulli(sigmoid(-4.5 + math.Max(0, use) + 1.5*pos + 0.5*b2f(a.npsLatest >= 9))):
 		a.seats += max(1, int(math.Round(float64(a.seats)*r.uniform(0.1, 0.4))))
 		if a.tier < enterprisePlan && r.bernoulli(0.2) {
 			a.tier++
@@ -457,7 +469,7 @@ func (a *acct) billingDay(d int, cd *calDay, r *rng, out sink) {
 		a.ensureUsers()
 		a.emitBilling(features.BillingExpansion, at, out)
 	case (renewal || !a.annual) && a.seats > 1 &&
-		r.bernoulli(sigmoid(-4.6+1.0*decline-0.8*math.Min(0, math.Log(util/0.12+0.01)))):
+		r.bernoulli(sigmoid(-5.2+a.decline()-0.6*math.Min(0, use))):
 		a.seats = max(1, a.seats-max(1, int(math.Round(float64(a.seats)*r.uniform(0.1, 0.3)))))
 		a.emitBilling(features.BillingContraction, at, out)
 	}
