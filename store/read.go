@@ -10,33 +10,8 @@ import (
 	"github.com/openchurn/churn/features/recordio"
 )
 
-// History is everything the store holds about one account. Each slice is
-// in time order (a table's time column, then its key).
-type History struct {
-	AccountID string
-	// Account is nil when events refer to an account the accounts table
-	// does not hold (yet).
-	Account     *features.Account
-	Usage       []features.UsageEvent
-	Tickets     []features.Ticket
-	Escalations []features.Escalation
-	Surveys     []features.SurveyResponse
-	Billing     []features.BillingChange
-}
-
-// reset empties h for another account, keeping its slices' capacity.
-func (h *History) reset(accountID string) {
-	*h = History{
-		AccountID:   accountID,
-		Usage:       h.Usage[:0],
-		Tickets:     h.Tickets[:0],
-		Escalations: h.Escalations[:0],
-		Surveys:     h.Surveys[:0],
-		Billing:     h.Billing[:0],
-	}
-}
-
-func (h *History) add(rec recordio.Record) {
+// addRecord appends a scanned record to h; the accounts row replaces h's.
+func addRecord(h *features.History, rec recordio.Record) {
 	switch r := rec.(type) {
 	case *features.Account:
 		h.Account = r
@@ -63,8 +38,8 @@ func (h *History) add(rec recordio.Record) {
 // and merges them as they stream. The six queries do not share a snapshot,
 // so a load that commits during the sweep may show in some tables only.
 // The shard is filtered here, not in SQL: every shard reads every row.
-func (s *Store) Histories(ctx context.Context, shard Shard, fn func(h *History) error) error {
-	return s.histories(ctx, "", func(h *History) error {
+func (s *Store) Histories(ctx context.Context, shard Shard, fn func(h *features.History) error) error {
+	return s.histories(ctx, "", func(h *features.History) error {
 		if !shard.Contains(h.AccountID) {
 			return nil
 		}
@@ -74,9 +49,9 @@ func (s *Store) Histories(ctx context.Context, shard Shard, fn func(h *History) 
 
 // History returns one account's history. It is empty, but for AccountID,
 // when the store holds nothing about the account.
-func (s *Store) History(ctx context.Context, accountID string) (*History, error) {
-	h := &History{AccountID: accountID}
-	err := s.histories(ctx, accountID, func(got *History) error {
+func (s *Store) History(ctx context.Context, accountID string) (*features.History, error) {
+	h := &features.History{AccountID: accountID}
+	err := s.histories(ctx, accountID, func(got *features.History) error {
 		*h = *got
 		return nil
 	})
@@ -85,7 +60,7 @@ func (s *Store) History(ctx context.Context, accountID string) (*History, error)
 
 // histories merges the tables' ordered streams; accountID, when set,
 // restricts every query to that account.
-func (s *Store) histories(ctx context.Context, accountID string, fn func(*History) error) error {
+func (s *Store) histories(ctx context.Context, accountID string, fn func(*features.History) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cursors := make([]*cursor, 0, len(features.Tables))
@@ -112,7 +87,7 @@ func (s *Store) histories(ctx context.Context, accountID string, fn func(*Histor
 			return err
 		}
 	}
-	var h History
+	var h features.History
 	for {
 		var (
 			next  string
@@ -126,10 +101,10 @@ func (s *Store) histories(ctx context.Context, accountID string, fn func(*Histor
 		if !found {
 			return nil
 		}
-		h.reset(next)
+		h.Reset(next)
 		for _, c := range cursors {
 			for c.rec != nil && c.account == next {
-				h.add(c.rec)
+				addRecord(&h, c.rec)
 				if err := c.advance(); err != nil {
 					return err
 				}

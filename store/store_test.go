@@ -85,7 +85,7 @@ func decodeFile(t *testing.T, path string) []recordio.Record {
 }
 
 // flatten lists a history's records in the order Histories yields them.
-func flatten(h *store.History) []recordio.Record {
+func flatten(h *features.History) []recordio.Record {
 	var recs []recordio.Record
 	if h.Account != nil {
 		recs = append(recs, h.Account)
@@ -116,7 +116,7 @@ func readAll(t *testing.T, s *store.Store, shard store.Shard) ([]recordio.Record
 		recs     []recordio.Record
 		accounts []string
 	)
-	err := s.Histories(context.Background(), shard, func(h *store.History) error {
+	err := s.Histories(context.Background(), shard, func(h *features.History) error {
 		accounts = append(accounts, h.AccountID)
 		for _, r := range flatten(h) {
 			recs = append(recs, clone(r))

@@ -1,0 +1,60 @@
+package features
+
+// History is everything known about one account: its accounts row and its
+// event records. Each event slice is in time order (the table's time
+// column, then its key), which is the order the builders sweep it in.
+//
+// A History says nothing about when it was read: the accounts row is a
+// snapshot as of the data's end, so point-in-time code must not read its
+// plan, seats or MRR, nor its lifecycle times unless they are before the
+// time it looks from.
+type History struct {
+	AccountID string
+	// Account is nil when events refer to an account the accounts table
+	// does not hold (yet).
+	Account     *Account
+	Usage       []UsageEvent
+	Tickets     []Ticket
+	Escalations []Escalation
+	Surveys     []SurveyResponse
+	Billing     []BillingChange
+}
+
+// Reset empties h for another account, keeping its slices' capacity so
+// that a sweep reusing one History allocates only for its largest account.
+func (h *History) Reset(accountID string) {
+	*h = History{
+		AccountID:   accountID,
+		Usage:       h.Usage[:0],
+		Tickets:     h.Tickets[:0],
+		Escalations: h.Escalations[:0],
+		Surveys:     h.Surveys[:0],
+		Billing:     h.Billing[:0],
+	}
+}
+
+// CopyFrom makes h a deep copy of src, reusing h's slices' capacity. The
+// account row is copied too, so h shares no memory with src and src may
+// be reused afterwards.
+func (h *History) CopyFrom(src *History) {
+	account := h.Account
+	h.Reset(src.AccountID)
+	if src.Account != nil {
+		if account == nil {
+			account = new(Account)
+		}
+		*account = *src.Account
+		h.Account = account
+	}
+	h.Usage = append(h.Usage, src.Usage...)
+	h.Tickets = append(h.Tickets, src.Tickets...)
+	h.Escalations = append(h.Escalations, src.Escalations...)
+	h.Surveys = append(h.Surveys, src.Surveys...)
+	h.Billing = append(h.Billing, src.Billing...)
+}
+
+// Events returns the number of event records in h (the accounts row is
+// not an event).
+func (h *History) Events() int {
+	return len(h.Usage) + len(h.Tickets) + len(h.Escalations) + len(h.Surveys) + len(h.Billing)
+}
