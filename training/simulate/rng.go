@@ -75,9 +75,10 @@ func (r *rng) logUniform(lo, hi float64) float64 {
 	return math.Exp(r.uniform(math.Log(lo), math.Log(hi)))
 }
 
-// poisson returns a Poisson variate with mean lambda. Means here are small
-// (events per account-day), so Knuth's product method is exact and cheap;
-// large means use the normal approximation.
+// poisson returns a Poisson variate with mean lambda, by inversion. Means
+// here are small (tickets per account-day), so most draws are 0, and
+// u < 1-lambda ≤ e^-lambda settles those without computing the exp.
+// Large means use the normal approximation.
 func (r *rng) poisson(lambda float64) int {
 	if lambda <= 0 {
 		return 0
@@ -85,12 +86,18 @@ func (r *rng) poisson(lambda float64) int {
 	if lambda > 30 {
 		return max(0, int(math.Round(lambda+math.Sqrt(lambda)*r.normal())))
 	}
-	limit, p, n := math.Exp(-lambda), r.float(), 0
-	for p > limit {
-		p *= r.float()
-		n++
+	u := r.float()
+	if u < 1-lambda {
+		return 0
 	}
-	return n
+	p := math.Exp(-lambda)
+	cdf, k := p, 0
+	for u >= cdf && k < 1000 { // the cap guards against rounding when cdf nears 1
+		k++
+		p *= lambda / float64(k)
+		cdf += p
+	}
+	return k
 }
 
 // binomial returns the number of successes in n trials of probability p;

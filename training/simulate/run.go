@@ -92,7 +92,8 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// End returns the instant the history ends (exclusive): Start plus Months.
+// End returns the instant the history ends (exclusive): Start, or
+// DefaultStart, plus Months. It returns the zero time if c is invalid.
 func (c Config) End() time.Time {
 	c, err := c.withDefaults()
 	if err != nil {
