@@ -34,12 +34,12 @@
 // # Rates
 //
 // With the built-in parameters, a year of 4,000 accounts (TestRealism)
-// shows monthly churn of about 2.4% for SMB monthly plans, 2% for
-// mid-market monthly plans and 0.75% for enterprise annual contracts
+// shows monthly churn of about 2.3% for SMB monthly plans, 1.9% for
+// mid-market monthly plans and 0.9% for enterprise annual contracts
 // (1.7% over all paying account-months), trial conversion of about 20%,
 // and an oracle AUC (truth probability against outcome) of about 0.84 for
 // churn in months with a churn decision and 0.82 for conversion. Usage
-// comes to roughly 30 rows per account-month, about 33 million rows for
+// comes to roughly 30 rows per account-month, about 34 million rows for
 // 100,000 accounts over 12 months.
 //
 // # Outputs

@@ -144,7 +144,7 @@ func header(i int) []byte {
 // its own directory because it is hidden from what a model may read, and
 // because ingest refuses files that hold no canonical table; an empty
 // truthDir skips it. Directories are created as needed and existing files
-// replaced.
+// replaced; after an error the files are incomplete.
 func Generate(ctx context.Context, cfg Config, dir, truthDir string) (Stats, error) {
 	out := make(map[string]io.Writer, len(outputs))
 	var opened []*os.File
