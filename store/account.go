@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/openchurn/churn/features"
+)
+
+// ErrNoAccount is returned for an account the accounts table does not
+// hold.
+var ErrNoAccount = errors.New("no such account")
+
+// Account returns the stored accounts row of id, or ErrNoAccount. Unlike
+// History it reads no events, which keeps a lookup to one indexed row.
+func (s *Store) Account(ctx context.Context, id string) (*features.Account, error) {
+	t := features.Accounts
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind("SELECT "+strings.Join(t.Columns(), ", ")+" FROM accounts WHERE account_id = ?"), id)
+	if err != nil {
+		return nil, fmt.Errorf("reading account %s: %w", id, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("reading account %s: %w", id, err)
+		}
+		return nil, fmt.Errorf("account %s: %w", id, ErrNoAccount)
+	}
+	rec, err := scanRow(rows, t)
+	if err != nil {
+		return nil, err
+	}
+	return rec.(*features.Account), nil
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrUnknownKey is returned for an API key id or hash the store does not
+// hold.
+var ErrUnknownKey = errors.New("unknown API key")
+
+// APIKey is a stored API key. The store never holds the key itself, only
+// Hash, the hex SHA-256 of the key.
+type APIKey struct {
+	ID        string    `db:"key_id" json:"id"`
+	Role      string    `db:"role" json:"role"`
+	Hash      string    `db:"hash" json:"-"`
+	Name      string    `db:"name" json:"name"`
+	CreatedAt time.Time `db:"-" json:"created_at"`
+	RevokedAt time.Time `db:"-" json:"revoked_at,omitzero"`
+}
+
+// CreateAPIKey stores k. Its ID and Hash must be unique.
+func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) error {
+	_, err := s.w.ExecContext(ctx, s.w.Rebind(`INSERT INTO api_keys (key_id, role, hash, name, created_at) VALUES (?, ?, ?, ?, ?)`),
+		k.ID, k.Role, k.Hash, k.Name, s.dialect.timeArg(k.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("creating API key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// RevokeAPIKey marks the key revoked at the given time. Revoking a key
+// twice keeps the first time; an unknown id yields ErrUnknownKey.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, s.w.Rebind(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE key_id = ?`),
+		s.dialect.timeArg(at), id)
+	if err != nil {
+		return fmt.Errorf("revoking API key %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("revoking API key %s: %w", id, ErrUnknownKey)
+	}
+	return nil
+}
+
+// APIKeys returns every key, revoked ones included, oldest first.
+func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key_id, role, hash, name, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id`)
+	if err != nil {
+		return nil, fmt.Errorf("reading API keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []APIKey
+	for rows.Next() {
+		var k APIKey
+		if err := rows.Scan(&k.ID, &k.Role, &k.Hash, &k.Name, dbTime{&k.CreatedAt}, dbTime{&k.RevokedAt}); err != nil {
+			return nil, fmt.Errorf("reading API keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading API keys: %w", err)
+	}
+	return keys, nil
+}

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Delivery statuses. A delivery is pending until the receiver accepts it
+// (delivered) or its attempts run out (dead, the dead-letter state).
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryDead      = "dead"
+)
+
+// Delivery is one webhook message in the outbox.
+type Delivery struct {
+	ID            string    `json:"id"`
+	AlertID       string    `json:"alert_id"`
+	Owner         string    `json:"owner"`
+	Payload       []byte    `json:"-"`
+	Status        string    `json:"status"`
+	Attempts      int       `json:"attempts"`
+	NextAttemptAt time.Time `json:"next_attempt_at"`
+	LastError     string    `json:"last_error,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	DeliveredAt   time.Time `json:"delivered_at,omitzero"`
+}
+
+const deliveryColumns = "delivery_id, alert_id, owner, payload, status, attempts, next_attempt_at, last_error, created_at, delivered_at"
+
+func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, d Delivery) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO alert_outbox (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, NULL)`),
+		d.ID, d.AlertID, d.Owner, string(d.Payload), DeliveryPending, s.dialect.timeArg(d.NextAttemptAt), s.dialect.timeArg(d.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("queueing delivery of alert %s: %w", d.AlertID, err)
+	}
+	return nil
+}
+
+func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
+	var (
+		d       Delivery
+		payload string
+	)
+	err := row.Scan(&d.ID, &d.AlertID, &d.Owner, &payload, &d.Status, dbInt{&d.Attempts}, dbTime{&d.NextAttemptAt},
+		&d.LastError, dbTime{&d.CreatedAt}, dbTime{&d.DeliveredAt})
+	d.Payload = []byte(payload)
+	return d, err
+}
+
+// ClaimDeliveries returns up to limit pending deliveries due at now, each
+// claimed until now+lease: its attempt is counted and its next attempt
+// moved past the lease, so that another dispatcher, in this process or
+// another, does not send it while this one does. A claim is taken row by
+// row with a compare-and-set on the attempt count, which works the same on
+// both dialects.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(`SELECT `+deliveryColumns+` FROM alert_outbox
+		WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, delivery_id LIMIT ?`),
+		DeliveryPending, s.dialect.timeArg(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading due deliveries: %w", err)
+	}
+	var due []Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading due deliveries: %w", err)
+		}
+		due = append(due, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading due deliveries: %w", err)
+	}
+	claimed := due[:0]
+	until := now.Add(lease)
+	for _, d := range due {
+		res, err := s.w.ExecContext(ctx, s.w.Rebind(`UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = ?
+			WHERE delivery_id = ? AND status = ? AND attempts = ?`), s.dialect.timeArg(until), d.ID, DeliveryPending, d.Attempts)
+		if err != nil {
+			return nil, fmt.Errorf("claiming delivery %s: %w", d.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			continue // another dispatcher took it
+		}
+		d.Attempts++
+		d.NextAttemptAt = until
+		claimed = append(claimed, d)
+	}
+	return claimed, nil
+}
+
+// MarkDelivered records that the receiver accepted the delivery.
+func (s *Store) MarkDelivered(ctx context.Context, id string, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, s.w.Rebind(`UPDATE alert_outbox SET status = ?, delivered_at = ?, last_error = '' WHERE delivery_id = ?`),
+		DeliveryDelivered, s.dialect.timeArg(at), id)
+	if err != nil {
+		return fmt.Errorf("marking delivery %s delivered: %w", id, err)
+	}
+	return nil
+}
+
+// MarkFailed records a failed attempt: the delivery is retried at next,
+// or moved to the dead-letter state when dead is true.
+func (s *Store) MarkFailed(ctx context.Context, id, reason string, next time.Time, dead bool) error {
+	status := DeliveryPending
+	if dead {
+		status = DeliveryDead
+	}
+	_, err := s.w.ExecContext(ctx, s.w.Rebind(`UPDATE alert_outbox SET status = ?, next_attempt_at = ?, last_error = ? WHERE delivery_id = ?`),
+		status, s.dialect.timeArg(next), reason, id)
+	if err != nil {
+		return fmt.Errorf("marking delivery %s failed: %w", id, err)
+	}
+	return nil
+}
+
+// Deliveries returns the deliveries with the given status (every status
+// when empty), oldest first, up to limit.
+func (s *Store) Deliveries(ctx context.Context, status string, limit int) ([]Delivery, error) {
+	q := `SELECT ` + deliveryColumns + ` FROM alert_outbox WHERE status = ? OR ? = '' ORDER BY created_at, delivery_id LIMIT ?`
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q), status, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading deliveries: %w", err)
+	}
+	return out, nil
+}

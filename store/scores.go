@@ -1,0 +1,259 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// ErrNoScore is returned when an account has no stored score for a task.
+var ErrNoScore = errors.New("no score")
+
+// Score is one stored score of an account for a task (churn or
+// conversion). Scores are keyed by (AccountID, Task, AsOf, ModelVersion):
+// storing a score with a stored key replaces it.
+type Score struct {
+	AccountID    string
+	Task         string
+	AsOf         time.Time // the time the features were taken as of
+	ModelVersion string
+	Owner        string // the account's owner when scored, for routing and filtering
+	Probability  float64
+	Health       float64 // 0–100; the serving policy's transform of Probability
+	Band         string  // green, yellow or red; empty for tasks without bands
+	PQL          bool    // for conversion scores: whether the trial is a product-qualified lead
+	ARR          float64
+	// RevenueAtRisk is Probability × ARR for churn scores.
+	RevenueAtRisk float64
+	// Previous is the probability of the latest earlier score (by AsOf)
+	// of the same account and task, NaN when there is none.
+	Previous float64
+	// Detail holds the score's components and reasons as JSON.
+	Detail json.RawMessage
+	// Fingerprint identifies the inputs the score was computed from.
+	Fingerprint string
+	ScoredAt    time.Time
+}
+
+// scoreColumns are the columns of scores and current_scores, in the order
+// scoreArgs and scanScore use.
+var scoreColumns = []string{"account_id", "task", "as_of", "model_version", "owner", "probability", "health", "band",
+	"pql", "arr", "revenue_at_risk", "previous", "detail", "fingerprint", "scored_at"}
+
+func (s *Store) scoreArgs(dst []any, sc *Score) []any {
+	var prev any
+	if !math.IsNaN(sc.Previous) {
+		prev = sc.Previous
+	}
+	detail := string(sc.Detail)
+	if detail == "" {
+		detail = "{}"
+	}
+	return append(dst, sc.AccountID, sc.Task, s.dialect.timeArg(sc.AsOf), sc.ModelVersion, sc.Owner, sc.Probability,
+		sc.Health, sc.Band, sc.PQL, sc.ARR, sc.RevenueAtRisk, prev, detail, sc.Fingerprint, s.dialect.timeArg(sc.ScoredAt))
+}
+
+func scanScore(rows interface{ Scan(...any) error }) (Score, error) {
+	var (
+		sc     Score
+		prev   sql.NullFloat64
+		detail string
+	)
+	err := rows.Scan(&sc.AccountID, &sc.Task, dbTime{&sc.AsOf}, &sc.ModelVersion, &sc.Owner, &sc.Probability, &sc.Health,
+		&sc.Band, &sc.PQL, &sc.ARR, &sc.RevenueAtRisk, &prev, &detail, &sc.Fingerprint, dbTime{&sc.ScoredAt})
+	sc.Previous = math.NaN()
+	if prev.Valid {
+		sc.Previous = prev.Float64
+	}
+	sc.Detail = json.RawMessage(detail)
+	return sc, err
+}
+
+// scoreBatchRows bounds the rows of one multi-row INSERT: 15 columns × 500
+// rows stays under both dialects' bound-parameter limits.
+const scoreBatchRows = 500
+
+// PutScores stores scores in one transaction, replacing stored scores with
+// the same key, and makes each the account's current score for its task
+// unless the current one is as of a later time. Re-running a batch with
+// the same inputs therefore leaves the store as it was.
+func (s *Store) PutScores(ctx context.Context, scores []Score) error {
+	if len(scores) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storing scores: %w", err)
+	}
+	defer tx.Rollback()
+	cols := strings.Join(scoreColumns, ", ")
+	var set strings.Builder
+	for i, c := range scoreColumns[3:] {
+		if i > 0 {
+			set.WriteString(", ")
+		}
+		fmt.Fprintf(&set, "%s = excluded.%s", c, c)
+	}
+	args := make([]any, 0, scoreBatchRows*len(scoreColumns))
+	for start := 0; start < len(scores); start += scoreBatchRows {
+		batch := scores[start:min(start+scoreBatchRows, len(scores))]
+		args = args[:0]
+		for i := range batch {
+			args = s.scoreArgs(args, &batch[i])
+		}
+		values := valuesList(len(batch), len(scoreColumns))
+		q := "INSERT INTO scores (" + cols + ") " + values +
+			" ON CONFLICT (account_id, task, as_of, model_version) DO UPDATE SET " + set.String()
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("storing scores: %w", err)
+		}
+		q = "INSERT INTO current_scores (" + cols + ") " + values +
+			" ON CONFLICT (account_id, task) DO UPDATE SET as_of = excluded.as_of, " + set.String() +
+			" WHERE current_scores.as_of <= excluded.as_of"
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("storing current scores: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("storing scores: %w", err)
+	}
+	return nil
+}
+
+// PreviousProbabilities returns, for each of the accounts that has one,
+// the probability of its latest score for task as of a time before asOf.
+func (s *Store) PreviousProbabilities(ctx context.Context, task string, asOf time.Time, accountIDs []string) (map[string]float64, error) {
+	out := make(map[string]float64, len(accountIDs))
+	if len(accountIDs) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`SELECT account_id, probability FROM scores
+		WHERE task = ? AND as_of < ? AND account_id IN (?)
+		ORDER BY account_id, as_of DESC, scored_at DESC`, task, s.dialect.timeArg(asOf), accountIDs)
+	if err != nil {
+		return nil, fmt.Errorf("reading previous scores: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading previous scores: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			p  float64
+		)
+		if err := rows.Scan(&id, &p); err != nil {
+			return nil, fmt.Errorf("reading previous scores: %w", err)
+		}
+		if _, seen := out[id]; !seen {
+			out[id] = p
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading previous scores: %w", err)
+	}
+	return out, nil
+}
+
+// CurrentScore returns the account's current score for task, or
+// ErrNoScore.
+func (s *Store) CurrentScore(ctx context.Context, accountID, task string) (Score, error) {
+	row := s.r.QueryRowContext(ctx, s.r.Rebind("SELECT "+strings.Join(scoreColumns, ", ")+
+		" FROM current_scores WHERE account_id = ? AND task = ?"), accountID, task)
+	sc, err := scanScore(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sc, fmt.Errorf("account %s, task %s: %w", accountID, task, ErrNoScore)
+	}
+	if err != nil {
+		return sc, fmt.Errorf("reading score of %s: %w", accountID, err)
+	}
+	return sc, nil
+}
+
+// ScoreHistory returns up to limit of the account's scores for task,
+// latest first.
+func (s *Store) ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]Score, error) {
+	return s.queryScores(ctx, "SELECT "+strings.Join(scoreColumns, ", ")+
+		" FROM scores WHERE account_id = ? AND task = ? ORDER BY as_of DESC, scored_at DESC LIMIT ?", accountID, task, limit)
+}
+
+// ScoreQuery selects current scores for a listing.
+type ScoreQuery struct {
+	Task  string
+	Owner string // empty for every owner
+	Band  string // empty for every band
+	PQL   *bool  // nil for every trial
+	// After continues a listing after the row it names: rows come in
+	// descending probability, then ascending account id.
+	After *ScoreCursor
+	Limit int
+}
+
+// ScoreCursor names the last row of a page of a listing.
+type ScoreCursor struct {
+	Probability float64 `json:"p"`
+	AccountID   string  `json:"a"`
+}
+
+// CurrentScores lists current scores for q.Task, highest probability
+// first (ties by account id), filtered and paged by q.
+func (s *Store) CurrentScores(ctx context.Context, q ScoreQuery) ([]Score, error) {
+	var (
+		where = []string{"task = ?"}
+		args  = []any{q.Task}
+	)
+	if q.Owner != "" {
+		where, args = append(where, "owner = ?"), append(args, q.Owner)
+	}
+	if q.Band != "" {
+		where, args = append(where, "band = ?"), append(args, q.Band)
+	}
+	if q.PQL != nil {
+		where, args = append(where, "pql = ?"), append(args, *q.PQL)
+	}
+	if q.After != nil {
+		where = append(where, "(probability < ? OR (probability = ? AND account_id > ?))")
+		args = append(args, q.After.Probability, q.After.Probability, q.After.AccountID)
+	}
+	args = append(args, q.Limit)
+	return s.queryScores(ctx, "SELECT "+strings.Join(scoreColumns, ", ")+" FROM current_scores WHERE "+
+		strings.Join(where, " AND ")+" ORDER BY probability DESC, account_id LIMIT ?", args...)
+}
+
+// CountScores returns how many score rows the store holds for task, every
+// as_of and model version included.
+func (s *Store) CountScores(ctx context.Context, task string) (int64, error) {
+	var n int64
+	if err := s.r.GetContext(ctx, &n, s.r.Rebind("SELECT count(*) FROM scores WHERE task = ?"), task); err != nil {
+		return 0, fmt.Errorf("counting scores: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) queryScores(ctx context.Context, q string, args ...any) ([]Score, error) {
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading scores: %w", err)
+	}
+	defer rows.Close()
+	var out []Score
+	for rows.Next() {
+		sc, err := scanScore(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading scores: %w", err)
+		}
+		out = append(out, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading scores: %w", err)
+	}
+	return out, nil
+}

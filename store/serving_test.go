@@ -1,0 +1,222 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/store/storetest"
+)
+
+var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+
+func TestAPIKeys(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		k := store.APIKey{ID: "key_1", Role: "admin", Hash: "abc", Name: "ops", CreatedAt: t0}
+		if err := s.CreateAPIKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateAPIKey(ctx, store.APIKey{ID: "key_2", Role: "viewer", Hash: "abc", CreatedAt: t0}); err == nil {
+			t.Error("a second key with the same hash was stored")
+		}
+		if err := s.RevokeAPIKey(ctx, "key_1", t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeAPIKey(ctx, "key_1", t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeAPIKey(ctx, "nope", t0); !errors.Is(err, store.ErrUnknownKey) {
+			t.Errorf("revoking an unknown key: %v, want ErrUnknownKey", err)
+		}
+		keys, err := s.APIKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 1 || !keys[0].RevokedAt.Equal(t0.Add(time.Hour)) || keys[0].Hash != "abc" || keys[0].Role != "admin" {
+			t.Errorf("keys = %+v", keys)
+		}
+	})
+}
+
+func score(id string, asOf time.Time, version string, p float64) store.Score {
+	return store.Score{AccountID: id, Task: "churn", AsOf: asOf, ModelVersion: version, Owner: "rep-" + id[len(id)-1:],
+		Probability: p, Health: 100 * (1 - p), Band: "green", ARR: 1200, RevenueAtRisk: p * 1200, Previous: math.NaN(),
+		Detail: []byte(`{"x":1}`), Fingerprint: "f", ScoredAt: asOf}
+}
+
+func TestScoresAreIdempotentAndCurrent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		day2 := t0.AddDate(0, 0, 1)
+		first := []store.Score{score("a1", t0, "v1", 0.1), score("a2", t0, "v1", 0.5), score("a3", t0, "v1", 0.5)}
+		for range 2 {
+			if err := s.PutScores(ctx, first); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := s.CountScores(ctx, "churn"); err != nil || n != 3 {
+			t.Fatalf("after storing 3 scores twice: %d rows, %v", n, err)
+		}
+		// A later score becomes current; an earlier one stored afterwards does not.
+		later := score("a1", day2, "v1", 0.7)
+		later.Previous = 0.1
+		if err := s.PutScores(ctx, []store.Score{later}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutScores(ctx, []store.Score{score("a1", t0.AddDate(0, 0, -1), "v1", 0.2)}); err != nil {
+			t.Fatal(err)
+		}
+		cur, err := s.CurrentScore(ctx, "a1", "churn")
+		if err != nil || cur.Probability != 0.7 || cur.Previous != 0.1 || string(cur.Detail) != `{"x":1}` {
+			t.Errorf("current score of a1 = %+v, %v", cur, err)
+		}
+		prev, err := s.PreviousProbabilities(ctx, "churn", day2, []string{"a1", "a2", "zz"})
+		if err != nil || len(prev) != 2 || prev["a1"] != 0.1 || prev["a2"] != 0.5 {
+			t.Errorf("previous = %v, %v", prev, err)
+		}
+		hist, err := s.ScoreHistory(ctx, "a1", "churn", 10)
+		if err != nil || len(hist) != 3 || hist[0].Probability != 0.7 {
+			t.Errorf("history = %+v, %v", hist, err)
+		}
+		if _, err := s.CurrentScore(ctx, "a9", "churn"); !errors.Is(err, store.ErrNoScore) {
+			t.Errorf("score of an unscored account: %v", err)
+		}
+
+		// Keyset pages cover every row once, riskiest first.
+		var got []string
+		q := store.ScoreQuery{Task: "churn", Limit: 2}
+		for {
+			page, err := s.CurrentScores(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sc := range page {
+				got = append(got, sc.AccountID)
+			}
+			if len(page) < q.Limit {
+				break
+			}
+			last := page[len(page)-1]
+			q.After = &store.ScoreCursor{Probability: last.Probability, AccountID: last.AccountID}
+		}
+		if fmt.Sprint(got) != "[a1 a2 a3]" {
+			t.Errorf("paged listing = %v", got)
+		}
+		owned, err := s.CurrentScores(ctx, store.ScoreQuery{Task: "churn", Owner: "rep-2", Band: "green", Limit: 10})
+		if err != nil || len(owned) != 1 || owned[0].AccountID != "a2" {
+			t.Errorf("listing by owner = %+v, %v", owned, err)
+		}
+		tot, err := s.CurrentRiskTotals(ctx, "churn")
+		if err != nil || tot.Accounts != 3 || math.Abs(tot.RevenueAtRisk-1200*(0.7+0.5+0.5)) > 1e-9 {
+			t.Errorf("totals = %+v, %v", tot, err)
+		}
+	})
+}
+
+func alert(id string) (store.Alert, store.Delivery) {
+	return store.Alert{ID: id, AccountID: "a1", Rule: "band_drop", Owner: "rep-1", Severity: "high", Message: "m",
+			ObservedAt: t0, OpenedAt: t0},
+		store.Delivery{ID: "d-" + id, Owner: "rep-1", Payload: []byte(`{"text":"m"}`), NextAttemptAt: t0, CreatedAt: t0}
+}
+
+func TestAlertsOneOpenAndCooldown(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		// Concurrent openers: exactly one wins.
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			opened int
+		)
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a, d := alert(fmt.Sprint("al", i))
+				ok, err := s.OpenAlert(ctx, a, d, t0.Add(-time.Hour))
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					opened++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if opened != 1 {
+			t.Fatalf("%d concurrent openers succeeded, want 1", opened)
+		}
+		open, err := s.Alerts(ctx, store.AlertQuery{Status: "active"})
+		if err != nil || len(open) != 1 {
+			t.Fatalf("active alerts = %+v, %v", open, err)
+		}
+		id := open[0].ID
+		if a, err := s.AcknowledgeAlert(ctx, id, t0.Add(time.Minute)); err != nil || a.Status != store.AlertAcknowledged {
+			t.Errorf("ack: %+v, %v", a, err)
+		}
+		resolvedAt := t0.Add(time.Hour)
+		if a, err := s.ResolveAlert(ctx, id, resolvedAt); err != nil || a.Status != store.AlertResolved {
+			t.Errorf("resolve: %+v, %v", a, err)
+		}
+		if _, err := s.AcknowledgeAlert(ctx, id, resolvedAt); !errors.Is(err, store.ErrAlertState) {
+			t.Errorf("acknowledging a resolved alert: %v", err)
+		}
+		if _, err := s.ResolveAlert(ctx, "nope", resolvedAt); !errors.Is(err, store.ErrNoAlert) {
+			t.Errorf("resolving an unknown alert: %v", err)
+		}
+		// Within the cooldown nothing opens; after it, a new alert does.
+		a, d := alert("again")
+		if ok, err := s.OpenAlert(ctx, a, d, resolvedAt.Add(-time.Minute)); err != nil || ok {
+			t.Errorf("open within cooldown: %v, %v", ok, err)
+		}
+		if ok, err := s.OpenAlert(ctx, a, d, resolvedAt.Add(time.Minute)); err != nil || !ok {
+			t.Errorf("open after cooldown: %v, %v", ok, err)
+		}
+	})
+}
+
+func TestOutboxClaims(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for i := range 3 {
+			a, d := alert(fmt.Sprint("o", i))
+			a.Rule = fmt.Sprint("rule", i)
+			if ok, err := s.OpenAlert(ctx, a, d, t0); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+		}
+		first, err := s.ClaimDeliveries(ctx, t0, time.Minute, 10)
+		if err != nil || len(first) != 3 || first[0].Attempts != 1 {
+			t.Fatalf("claimed %+v, %v", first, err)
+		}
+		if again, err := s.ClaimDeliveries(ctx, t0.Add(30*time.Second), time.Minute, 10); err != nil || len(again) != 0 {
+			t.Errorf("claimed leased deliveries again: %+v, %v", again, err)
+		}
+		if err := s.MarkDelivered(ctx, first[0].ID, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkFailed(ctx, first[1].ID, "503", t0.Add(time.Second), false); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkFailed(ctx, first[2].ID, "503", t0.Add(time.Second), true); err != nil {
+			t.Fatal(err)
+		}
+		retry, err := s.ClaimDeliveries(ctx, t0.Add(2*time.Second), time.Minute, 10)
+		if err != nil || len(retry) != 1 || retry[0].ID != first[1].ID || retry[0].Attempts != 2 || string(retry[0].Payload) != `{"text":"m"}` {
+			t.Errorf("retry claim = %+v, %v", retry, err)
+		}
+		for status, want := range map[string]int{store.DeliveryDelivered: 1, store.DeliveryDead: 1, store.DeliveryPending: 1, "": 3} {
+			if ds, err := s.Deliveries(ctx, status, 10); err != nil || len(ds) != want {
+				t.Errorf("deliveries %q: %d, %v; want %d", status, len(ds), err, want)
+			}
+		}
+	})
+}
