@@ -78,7 +78,8 @@ func TestIngestEndToEnd(t *testing.T) {
 			db := storetest.DSN(t, dialect)
 
 			code, out, errOut := churnctl(t, "migrate", "--db", db)
-			if code != 0 || out != "applied 0001_canonical_tables\n" {
+			// Later migrations add tables of their own; the first is ours.
+			if code != 0 || !strings.HasPrefix(out, "applied 0001_canonical_tables\n") {
 				t.Fatalf("migrate: exit %d, stdout %q, stderr %q", code, out, errOut)
 			}
 			code, out, _ = churnctl(t, "migrate", "--db", db)

@@ -1,0 +1,159 @@
+package store_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/store/storetest"
+)
+
+// benchEvents is the size of the ingestion benchmark's usage export.
+const benchEvents = 1_000_000
+
+// benchCSV returns a CSV export of benchEvents usage events, generated
+// once into the system's temporary folder and reused by later runs: the
+// same seed always writes the same file.
+func benchCSV(b *testing.B) string {
+	b.Helper()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("churn-bench-usage-%d-v1.csv", benchEvents))
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
+	f, err := os.Create(tmp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	rng := rand.New(rand.NewPCG(1, 2))
+	featureNames := []string{"reports", "dashboards", "exports", "alerts", "api", "invite", "billing", "search"}
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	fmt.Fprintln(w, "event_id,account_id,user_id,feature,at,count,duration_s,errors")
+	for i := range benchEvents {
+		acct := rng.IntN(5000)
+		at := time.Unix(start+rng.Int64N(365*24*3600), 0).UTC()
+		fmt.Fprintf(w, "ev%d,acct-%05d,u%d,%s,%s,%d,%.1f,%d\n", i, acct, acct*20+rng.IntN(20),
+			featureNames[rng.IntN(len(featureNames))], at.Format(time.RFC3339), 1+rng.IntN(5), rng.Float64()*600, rng.IntN(2))
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// loadBench loads the benchmark export into s.
+func loadBench(b *testing.B, s *store.Store, path string) {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	d, err := recordio.NewDecoder(f, path, features.UsageEvents, recordio.CSV, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := s.Load(context.Background(), features.UsageEvents, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Inserted != benchEvents {
+		b.Fatalf("inserted %d rows, want %d", res.Inserted, benchEvents)
+	}
+}
+
+// BenchmarkIngestSQLite loads 1M usage events into an empty SQLite store.
+//
+//	go test ./store -run '^$' -bench IngestSQLite -benchtime 3x
+func BenchmarkIngestSQLite(b *testing.B) {
+	path := benchCSV(b)
+	var elapsed time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s := storetest.Open(b, "sqlite")
+		b.StartTimer()
+		start := time.Now()
+		loadBench(b, s, path)
+		elapsed += time.Since(start)
+	}
+	b.ReportMetric(float64(benchEvents*b.N)/elapsed.Seconds(), "rows/s")
+}
+
+// BenchmarkIngestPostgres loads 1M usage events into an empty PostgreSQL
+// store, and in the same run copies the same file with psql's \copy into
+// an unindexed table: the ceiling a loader can approach. It reports both
+// rates and their ratio. ns/op counts our load only.
+//
+//	CHURN_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
+//	  go test ./store -run '^$' -bench IngestPostgres -benchtime 3x
+func BenchmarkIngestPostgres(b *testing.B) {
+	path := benchCSV(b)
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		b.Skip("psql is not installed")
+	}
+	dsn := storetest.DSN(b, "postgres")
+	ctx := context.Background()
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	admin, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close()
+	exec1 := func(q string) {
+		if _, err := admin.ExecContext(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var ours, theirs time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		exec1("TRUNCATE usage_events")
+		exec1("DROP TABLE IF EXISTS psql_copy")
+		exec1("CREATE TABLE psql_copy (event_id text, account_id text, user_id text, feature text, at timestamptz, count bigint, duration_s double precision, errors bigint)")
+		exec1("CHECKPOINT")
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn,
+			"-c", `\copy psql_copy FROM '`+path+`' CSV HEADER`)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("psql: %v\n%s", err, out)
+		}
+		theirs += time.Since(start)
+		exec1("CHECKPOINT")
+		b.StartTimer()
+		start = time.Now()
+		loadBench(b, s, path)
+		ours += time.Since(start)
+	}
+	rate := float64(benchEvents*b.N) / ours.Seconds()
+	psqlRate := float64(benchEvents*b.N) / theirs.Seconds()
+	b.ReportMetric(rate, "rows/s")
+	b.ReportMetric(psqlRate, "psql_rows/s")
+	b.ReportMetric(rate/psqlRate, "ratio")
+}
