@@ -1,0 +1,594 @@
+package features
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrUnordered is returned by Build when usage events or as-of times are
+// not in time order.
+var ErrUnordered = errors.New("features: records or as-of times out of time order")
+
+const (
+	dayNs  = int64(24 * time.Hour)
+	hourNs = float64(time.Hour)
+	// ringDays is the number of daily usage buckets kept: a power of two
+	// covering the longest usage window (60 days for the trend).
+	ringDays = 64
+	ringMask = ringDays - 1
+	// urgent is the highest of Priorities.
+	urgent = "urgent"
+	// never marks a user or feature not seen yet.
+	never = math.MinInt64
+)
+
+// dayBucket holds one UTC day of an account's usage. Distinct counts over
+// a window are sums of "last seen" counts: a user active in the window is
+// one whose latest active day falls in it, so each user moves its mark
+// from bucket to bucket as it is seen again, and sums never double count.
+type dayBucket struct {
+	active   bool  // any usage that day
+	users    int32 // distinct users active that day
+	lastUser int32 // users whose latest active day is this one
+	lastFeat int32 // product features last used this day
+	lastKey  int32 // key features last used this day
+}
+
+// point is one dated value of a series.
+type point struct {
+	at int64 // Unix nanoseconds
+	v  float64
+}
+
+// series is a time-ordered list of dated values with prefix sums, queried
+// through window bounds that only move forward as the as-of time does:
+// each bound passes each point once, so a sweep costs O(points +
+// observations).
+type series struct {
+	pts []point
+	sum []float64 // sum[i] is the total of pts[:i]
+	hi  int       // points before the current as-of time
+}
+
+func (s *series) reset() {
+	s.pts, s.sum, s.hi = s.pts[:0], s.sum[:0], 0
+}
+
+func (s *series) add(at time.Time, v float64) {
+	s.pts = append(s.pts, point{at.UnixNano(), v})
+}
+
+// seal sorts the points by time, keeping the order of equal times, and
+// computes the prefix sums.
+func (s *series) seal() {
+	slices.SortStableFunc(s.pts, func(a, b point) int { return cmp.Compare(a.at, b.at) })
+	s.sum = append(s.sum, 0)
+	for _, p := range s.pts {
+		s.sum = append(s.sum, s.sum[len(s.sum)-1]+p.v)
+	}
+}
+
+// skip moves bound *i past the points before t.
+func (s *series) skip(i *int, t int64) {
+	for *i < len(s.pts) && s.pts[*i].at < t {
+		*i++
+	}
+}
+
+// window returns the number and total of the points from bound lo to the
+// as-of time.
+func (s *series) window(lo int) (n int, total float64) {
+	return s.hi - lo, s.sum[s.hi] - s.sum[lo]
+}
+
+// mean returns the mean of the points from bound lo to the as-of time, or
+// NaN when there are none.
+func (s *series) mean(lo int) float64 {
+	n, total := s.window(lo)
+	if n == 0 {
+		return math.NaN()
+	}
+	return total / float64(n)
+}
+
+// last returns the k-th latest point before the as-of time (k = 1 for the
+// latest) and whether there is one.
+func (s *series) last(k int) (point, bool) {
+	if s.hi < k {
+		return point{}, false
+	}
+	return s.pts[s.hi-k], true
+}
+
+// Builder turns an account's history into feature vectors as of a list of
+// times in one sweep. It keeps its buffers between calls, so building an
+// account allocates only when it is larger than every account before it.
+// A Builder is not safe for concurrent use; use one per goroutine.
+type Builder struct {
+	cfg        Config
+	trialNs    int64
+	plans      map[string]float64
+	segments   map[string]float64
+	keys       map[string]bool
+	numKeys    int
+	adoptionBy float64 // the catalogue size, or NaN when unknown
+
+	// Product features are numbered across accounts on first sight, since
+	// every account uses the same few dozen.
+	featIndex map[string]int32
+	featKey   []bool
+
+	// The current account's usage state.
+	users      map[string]int32
+	userLast   []int64 // latest active day per user
+	featLast   []int64 // latest day of use per product feature
+	ring       [ringDays]dayBucket
+	day        int64 // the latest day in ring; never when empty
+	lastUse    int64 // time of the latest usage event; never when none
+	featEver   int   // distinct features ever used
+	keyEver    int   // distinct key features ever used
+	trialStart int64 // first day of the trial, or never
+	trialDays  int   // active days from trialStart on
+
+	opened, responded, resolved, ratings, negative, positive, nps, contractions series
+	billing                                                                     []BillingChange
+}
+
+// NewBuilder returns a Builder for the features of cfg.Catalog.
+func NewBuilder(cfg Config) (*Builder, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	b := &Builder{
+		cfg:        cfg,
+		trialNs:    int64(cfg.TrialDays) * dayNs,
+		plans:      codes(cfg.Plans),
+		segments:   codes(cfg.Segments),
+		keys:       make(map[string]bool, len(cfg.KeyFeatures)),
+		numKeys:    len(cfg.KeyFeatures),
+		adoptionBy: math.NaN(),
+		featIndex:  make(map[string]int32),
+		users:      make(map[string]int32),
+	}
+	for _, k := range cfg.KeyFeatures {
+		b.keys[k] = true
+	}
+	if cfg.CatalogueSize > 0 {
+		b.adoptionBy = float64(cfg.CatalogueSize)
+	}
+	return b, nil
+}
+
+// codes maps each dictionary value to its code.
+func codes(dict []string) map[string]float64 {
+	m := make(map[string]float64, len(dict))
+	for i, v := range dict {
+		m[v] = float64(i)
+	}
+	return m
+}
+
+// Build appends to dst[:0] one vector per as-of time, in order, and
+// returns it, reusing the Values of dst's elements. asOf must be in
+// non-decreasing order, and h.Usage in time order (the other tables may
+// come in any order). A value as of T reads only what was known strictly
+// before T: a ticket counts as opened at OpenedAt, answered at
+// FirstResponseAt and resolved (with its CSAT) at ResolvedAt; a billing
+// change, survey answer or escalation at its time. The accounts row
+// contributes only its segment, created_at, and trial start; its plan,
+// seats, MRR and renewal date are a snapshot as of the data's end and
+// are never read.
+//
+// Build reads h once and does O(1) work per record, plus a constant
+// (at most 64 daily buckets) per as-of time. It returns ErrUnordered,
+// wrapped, when the order is broken, and then dst holds no vectors.
+func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, error) {
+	dst = dst[:0]
+	for i := 1; i < len(asOf); i++ {
+		if asOf[i].Before(asOf[i-1]) {
+			return dst, fmt.Errorf("account %s: as-of %s after %s: %w", h.AccountID, asOf[i-1].Format(time.RFC3339), asOf[i].Format(time.RFC3339), ErrUnordered)
+		}
+	}
+	b.load(h)
+	var (
+		ui, bi, bThen                                   int // next usage event, next billing change, billing before T-90d
+		opened30, opened90, responded90, resolved90     int // window bounds of the series
+		ratings90, negative90, positive90, contractions int
+		first, anchor                                   int64 = never, never
+		prevAt                                          int64 = never
+	)
+	for _, t := range asOf {
+		tn := t.UnixNano()
+		for ; ui < len(h.Usage); ui++ {
+			e := &h.Usage[ui]
+			at := e.At.UnixNano()
+			if at >= tn {
+				break
+			}
+			if at < prevAt {
+				return dst[:0], fmt.Errorf("account %s: usage event %s at %s: %w", h.AccountID, e.EventID, e.At.Format(time.RFC3339), ErrUnordered)
+			}
+			prevAt = at
+			b.use(e, at)
+		}
+		for ; bi < len(b.billing) && b.billing[bi].At.UnixNano() < tn; bi++ {
+			c := &b.billing[bi]
+			if first == never {
+				first = c.At.UnixNano()
+			}
+			if c.Kind == BillingNew || c.Kind == BillingReactivation || anchor == never {
+				anchor = c.At.UnixNano()
+			}
+		}
+
+		// Window starts are midnights, so that a window holds whole days of
+		// usage buckets: the N-day window as of T starts N days before the
+		// first midnight at or after T.
+		endDay := ceilDiv(tn, dayNs)
+		start := func(days int64) int64 { return (endDay - days) * dayNs }
+		for _, s := range b.allSeries() {
+			s.skip(&s.hi, tn)
+		}
+		b.opened.skip(&opened30, start(shortWindow))
+		b.opened.skip(&opened90, start(longWindow))
+		b.responded.skip(&responded90, start(longWindow))
+		b.resolved.skip(&resolved90, start(longWindow))
+		b.ratings.skip(&ratings90, start(longWindow))
+		b.negative.skip(&negative90, start(longWindow))
+		b.positive.skip(&positive90, start(longWindow))
+		b.contractions.skip(&contractions, start(contractWindow))
+		for bThen < len(b.billing) && b.billing[bThen].At.UnixNano() < start(longWindow) {
+			bThen++
+		}
+
+		dst = grow(dst)
+		v := &dst[len(dst)-1]
+		v.AccountID, v.AsOf, v.Version = h.AccountID, t, CatalogVersion
+		x := v.Values
+		for i := range x {
+			x[i] = math.NaN()
+		}
+
+		// Usage.
+		b.advance(endDay - 1)
+		cur := b.usageWindow(endDay, shortWindow)
+		prev := b.usageWindow(endDay-shortWindow, shortWindow)
+		x[fFeaturesUsed] = float64(cur.features)
+		x[fAdoption] = float64(b.featEver) / b.adoptionBy
+		x[fActiveDays] = float64(cur.days)
+		x[fActiveUsers] = float64(cur.users)
+		if cur.users > 0 {
+			x[fDAUMAU] = float64(cur.userDays) / shortWindow / float64(cur.users)
+		}
+		if b.lastUse != never {
+			x[fDaysSinceUse] = float64(tn-b.lastUse) / float64(dayNs)
+		}
+		if a := h.Account; a != nil && a.CreatedAt.UnixNano() <= start(2*shortWindow) {
+			x[fUsageTrend] = math.Log(float64(cur.userDays+1) / float64(prev.userDays+1))
+		}
+		if b.numKeys > 0 {
+			x[fKeyFeatures] = float64(cur.keys)
+		}
+
+		// Support.
+		n30, _ := b.opened.window(opened30)
+		n90, urgent := b.opened.window(opened90)
+		x[fTickets30] = float64(n30)
+		x[fTickets90] = float64(n90)
+		x[fOpenTickets] = float64(b.opened.hi - b.resolved.hi)
+		x[fFirstResponse] = b.responded.mean(responded90)
+		x[fResolution] = b.resolved.mean(resolved90)
+		x[fCSAT] = b.ratings.mean(ratings90)
+		if n90 > 0 {
+			x[fUrgentShare] = urgent / float64(n90)
+		}
+		neg, _ := b.negative.window(negative90)
+		pos, _ := b.positive.window(positive90)
+		x[fNegEscalations] = float64(neg)
+		x[fPosEscalations] = float64(pos)
+		if p, ok := b.negative.last(1); ok {
+			x[fDaysSinceNeg] = float64(tn-p.at) / float64(dayNs)
+		}
+
+		// Sentiment.
+		if p, ok := b.nps.last(1); ok {
+			x[fNPS] = p.v
+			x[fDetractor] = 0
+			if p.v <= 6 {
+				x[fDetractor] = 1
+			}
+			if q, ok := b.nps.last(2); ok {
+				x[fNPSChange] = p.v - q.v
+			}
+		}
+
+		// Commercial: the state after the latest billing change before T.
+		nc, _ := b.contractions.window(contractions)
+		x[fContractions] = float64(nc)
+		if bi > 0 {
+			c := &b.billing[bi-1]
+			mrr := mrrOf(c)
+			x[fMRR] = mrr
+			x[fTenure] = float64(tn-first) / float64(dayNs)
+			if code, ok := b.plans[c.Plan]; ok {
+				x[fPlan] = code
+			}
+			x[fSeats] = float64(c.Seats)
+			if c.Seats > 0 {
+				x[fSeatUtilisation] = float64(cur.users) / float64(c.Seats)
+				x[fTicketsPerSeat] = float64(n90) / float64(c.Seats)
+			}
+			if bThen > 0 {
+				x[fMRRChange] = math.Log((mrr + 1) / (mrrOf(&b.billing[bThen-1]) + 1))
+			}
+			if c.Kind != BillingChurn {
+				r := nextRenewal(time.Unix(0, anchor).UTC(), termMonths(c.Plan), t)
+				x[fDaysToRenewal] = float64(r.UnixNano()-tn) / float64(dayNs)
+			}
+		}
+
+		// Trial: from its start until the account converts.
+		if a := h.Account; a != nil && b.trialStart != never && a.TrialStartedAt.UnixNano() < tn &&
+			bi == 0 && (a.ConvertedAt.IsZero() || a.ConvertedAt.UnixNano() >= tn) {
+			elapsed := tn - a.TrialStartedAt.UnixNano()
+			x[fTrialDay] = float64(elapsed) / float64(dayNs)
+			x[fTrialDaysLeft] = float64(max(0, b.trialNs-elapsed)) / float64(dayNs)
+			x[fTrialUsers] = float64(len(b.users))
+			if b.numKeys > 0 {
+				x[fTrialKeyFeatures] = float64(b.keyEver)
+			}
+			x[fTrialActiveDays] = float64(b.trialDays)
+		}
+
+		// Firmographic.
+		if a := h.Account; a != nil {
+			if code, ok := b.segments[a.Segment]; ok {
+				x[fSegment] = code
+			}
+		}
+	}
+	return dst, nil
+}
+
+// grow extends dst by one vector, reusing the element's Values when the
+// capacity allows.
+func grow(dst []Vector) []Vector {
+	if len(dst) < cap(dst) {
+		dst = dst[:len(dst)+1]
+	} else {
+		dst = append(dst, Vector{})
+	}
+	v := &dst[len(dst)-1]
+	if cap(v.Values) < numFeatures {
+		v.Values = make([]float64, numFeatures)
+	}
+	v.Values = v.Values[:numFeatures]
+	return dst
+}
+
+// mrrOf returns the MRR after billing change c: zero after a churn,
+// whatever the export says.
+func mrrOf(c *BillingChange) float64 {
+	if c.Kind == BillingChurn {
+		return 0
+	}
+	return c.MRR
+}
+
+// termMonths returns the billing term of a plan: 12 months for plans
+// named annual or yearly, one month for the others.
+func termMonths(plan string) int {
+	p := strings.ToLower(plan)
+	if strings.Contains(p, "annual") || strings.Contains(p, "yearly") {
+		return 12
+	}
+	return 1
+}
+
+// nextRenewal returns the first anniversary anchor + k·months (k ≥ 0) at
+// or after t. It reads nothing but the subscription's start, which is
+// known at t, unlike the accounts table's renewal_at.
+func nextRenewal(anchor time.Time, months int, t time.Time) time.Time {
+	ya, ma, _ := anchor.Date()
+	yt, mt, _ := t.Date()
+	k := max(0, ((yt-ya)*12+int(mt-ma))/months*months)
+	r := anchor.AddDate(0, k, 0)
+	for r.Before(t) {
+		k += months
+		r = anchor.AddDate(0, k, 0)
+	}
+	return r
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// allSeries lists the series of the records other than usage and billing
+// state.
+func (b *Builder) allSeries() [8]*series {
+	return [8]*series{&b.opened, &b.responded, &b.resolved, &b.ratings, &b.negative, &b.positive, &b.nps, &b.contractions}
+}
+
+// load resets the account state and collects the records other than usage
+// into series, each in the order of the time it became known.
+func (b *Builder) load(h *History) {
+	clear(b.users)
+	b.userLast = b.userLast[:0]
+	for i := range b.featLast {
+		b.featLast[i] = never
+	}
+	b.ring = [ringDays]dayBucket{}
+	b.day, b.lastUse = never, never
+	b.featEver, b.keyEver, b.trialDays = 0, 0, 0
+	b.trialStart = never
+	if a := h.Account; a != nil && !a.TrialStartedAt.IsZero() {
+		b.trialStart = floorDiv(a.TrialStartedAt.UnixNano(), dayNs)
+	}
+
+	for _, s := range b.allSeries() {
+		s.reset()
+	}
+	for i := range h.Tickets {
+		t := &h.Tickets[i]
+		b.opened.add(t.OpenedAt, b2f(t.Priority == urgent))
+		if !t.FirstResponseAt.IsZero() {
+			b.responded.add(t.FirstResponseAt, float64(t.FirstResponseAt.Sub(t.OpenedAt))/hourNs)
+		}
+		// A ticket's rating is given on resolution; a rating without a
+		// resolution has no time it became known, so it never counts.
+		if !t.ResolvedAt.IsZero() {
+			b.resolved.add(t.ResolvedAt, float64(t.ResolvedAt.Sub(t.OpenedAt))/hourNs)
+			if t.CSAT > 0 {
+				b.ratings.add(t.ResolvedAt, float64(t.CSAT))
+			}
+		}
+	}
+	for i := range h.Escalations {
+		e := &h.Escalations[i]
+		switch e.Direction {
+		case DirectionNegative:
+			b.negative.add(e.At, 1)
+		case DirectionPositive:
+			b.positive.add(e.At, 1)
+		}
+	}
+	for i := range h.Surveys {
+		r := &h.Surveys[i]
+		switch r.Kind {
+		case SurveyNPS:
+			b.nps.add(r.At, float64(r.Score))
+		case SurveyCSAT:
+			b.ratings.add(r.At, float64(r.Score))
+		}
+	}
+	b.billing = append(b.billing[:0], h.Billing...)
+	slices.SortStableFunc(b.billing, func(x, y BillingChange) int { return x.At.Compare(y.At) })
+	for i := range b.billing {
+		if c := &b.billing[i]; c.Kind == BillingContraction {
+			b.contractions.add(c.At, 1)
+		}
+	}
+	for _, s := range b.allSeries() {
+		s.seal()
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// use adds one usage event at Unix nanoseconds at, no earlier than the
+// previous one.
+func (b *Builder) use(e *UsageEvent, at int64) {
+	d := floorDiv(at, dayNs)
+	b.advance(d)
+	bucket := &b.ring[d&ringMask]
+	if !bucket.active {
+		bucket.active = true
+		if b.trialStart != never && d >= b.trialStart {
+			b.trialDays++
+		}
+	}
+	b.lastUse = at
+	if e.UserID != "" {
+		u, ok := b.users[e.UserID]
+		if !ok {
+			u = int32(len(b.userLast))
+			b.users[e.UserID] = u
+			b.userLast = append(b.userLast, never)
+		}
+		if p := b.userLast[u]; p != d {
+			bucket.users++
+			bucket.lastUser++
+			if p != never && d-p < ringDays {
+				b.ring[p&ringMask].lastUser--
+			}
+			b.userLast[u] = d
+		}
+	}
+	f, ok := b.featIndex[e.Feature]
+	if !ok {
+		f = int32(len(b.featKey))
+		b.featIndex[e.Feature] = f
+		b.featKey = append(b.featKey, b.keys[e.Feature])
+		b.featLast = append(b.featLast, never)
+	}
+	p := b.featLast[f]
+	if p == d {
+		return
+	}
+	key := b.featKey[f]
+	bucket.lastFeat++
+	if key {
+		bucket.lastKey++
+	}
+	switch {
+	case p == never:
+		b.featEver++
+		if key {
+			b.keyEver++
+		}
+	case d-p < ringDays:
+		old := &b.ring[p&ringMask]
+		old.lastFeat--
+		if key {
+			old.lastKey--
+		}
+	}
+	b.featLast[f] = d
+}
+
+// advance moves the ring forward to day d, emptying the buckets of the
+// days it passes.
+func (b *Builder) advance(d int64) {
+	switch {
+	case b.day == never || d-b.day >= ringDays:
+		b.ring = [ringDays]dayBucket{}
+	case d > b.day:
+		for x := b.day + 1; x <= d; x++ {
+			b.ring[x&ringMask] = dayBucket{}
+		}
+	default:
+		return
+	}
+	b.day = d
+}
+
+// usageTotals sums the daily buckets of a window.
+type usageTotals struct {
+	days, users, userDays, features, keys int
+}
+
+// usageWindow sums the days of [end-days, end): every bucket counted is
+// within ringDays of the ring's latest day, which advance set to end-1 or
+// later.
+func (b *Builder) usageWindow(end, days int64) usageTotals {
+	var t usageTotals
+	for d := max(end-days, b.day-ringMask); d < end; d++ {
+		bk := &b.ring[d&ringMask]
+		if bk.active {
+			t.days++
+		}
+		t.users += int(bk.lastUser)
+		t.userDays += int(bk.users)
+		t.features += int(bk.lastFeat)
+		t.keys += int(bk.lastKey)
+	}
+	return t
+}

@@ -1,0 +1,340 @@
+package features
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/openchurn/churn/models"
+)
+
+// CatalogVersion names the feature catalog: the names, order, kinds and
+// meanings of the values a Vector holds. It changes whenever any of them
+// changes, so that a model refuses vectors built by another catalog.
+// TestCatalogFingerprint fails when the catalog changes but this does not.
+const CatalogVersion = "2"
+
+// Group is a family of features. Explanations and the health score's
+// components are summed by group.
+type Group string
+
+// The feature groups.
+const (
+	Usage        Group = "usage"
+	Support      Group = "support"
+	Sentiment    Group = "sentiment"
+	Commercial   Group = "commercial"
+	Trial        Group = "trial"
+	Firmographic Group = "firmographic"
+)
+
+// Feature describes one value of a Vector.
+type Feature struct {
+	// Name is stable: it names the column of datasets and the field of
+	// the API, and only changes with CatalogVersion.
+	Name  string `json:"name"`
+	Group Group  `json:"group"`
+	// Window is the span of time before the as-of time T that the value
+	// summarises: "30d" (the 30 days before T), "all" (everything known
+	// before T) or "at T" (a state as of T).
+	Window string `json:"window"`
+	// Unit is what the value counts or measures, e.g. "days" or "ratio";
+	// "code" for categorical features.
+	Unit string      `json:"unit"`
+	Kind models.Kind `json:"kind"`
+	// Description is one line a customer-success rep can read.
+	Description string `json:"description"`
+	// Missing says when the value is NaN. Empty means never: a zero is a
+	// true zero, such as "no tickets in 30 days".
+	Missing string `json:"missing,omitempty"`
+	// Categories is the dictionary of a categorical feature: code i stands
+	// for Categories[i]. It is nil for numeric features.
+	Categories []string `json:"categories,omitempty"`
+}
+
+// Positions of the features in a Vector, in catalog order.
+const (
+	fFeaturesUsed = iota
+	fAdoption
+	fActiveDays
+	fActiveUsers
+	fDAUMAU
+	fSeatUtilisation
+	fDaysSinceUse
+	fUsageTrend
+	fKeyFeatures
+
+	fTickets30
+	fTickets90
+	fTicketsPerSeat
+	fOpenTickets
+	fFirstResponse
+	fResolution
+	fCSAT
+	fUrgentShare
+	fNegEscalations
+	fPosEscalations
+	fDaysSinceNeg
+
+	fNPS
+	fDetractor
+	fNPSChange
+
+	fMRR
+	fTenure
+	fDaysToRenewal
+	fMRRChange
+	fContractions
+	fPlan
+	fSeats
+
+	fTrialDay
+	fTrialDaysLeft
+	fTrialUsers
+	fTrialKeyFeatures
+	fTrialActiveDays
+
+	fSegment
+
+	numFeatures
+)
+
+// Windows of the windowed features, in days.
+const (
+	shortWindow    = 30
+	longWindow     = 90
+	contractWindow = 180
+)
+
+// catalog lists the features in Vector order. Categories are filled in by
+// Config.Catalog.
+var catalog = [numFeatures]Feature{
+	fFeaturesUsed: {Name: "features_used_30d", Group: Usage, Window: "30d", Unit: "features",
+		Description: "Distinct product features used in the last 30 days"},
+	fAdoption: {Name: "feature_adoption", Group: Usage, Window: "all", Unit: "ratio",
+		Description: "Share of the product's features the account has ever used",
+		Missing:     "no catalogue size is configured"},
+	fActiveDays: {Name: "active_days_30d", Group: Usage, Window: "30d", Unit: "days",
+		Description: "Days with any product use in the last 30 days"},
+	fActiveUsers: {Name: "active_users_30d", Group: Usage, Window: "30d", Unit: "users",
+		Description: "Distinct users active in the last 30 days"},
+	fDAUMAU: {Name: "dau_mau_30d", Group: Usage, Window: "30d", Unit: "ratio",
+		Description: "Average daily active users over monthly active users (stickiness)",
+		Missing:     "no user was active in the last 30 days"},
+	fSeatUtilisation: {Name: "seat_utilisation_30d", Group: Usage, Window: "30d", Unit: "ratio",
+		Description: "Active users in the last 30 days per paid seat",
+		Missing:     "no paid seats are known (no billing change yet, or zero seats)"},
+	fDaysSinceUse: {Name: "days_since_last_use", Group: Usage, Window: "all", Unit: "days",
+		Description: "Days since anyone last used the product",
+		Missing:     "the product was never used"},
+	fUsageTrend: {Name: "usage_trend_30d", Group: Usage, Window: "60d", Unit: "log ratio",
+		Description: "Active user-days in the last 30 days against the 30 before, as ln((last+1)/(previous+1))",
+		Missing:     "the account is younger than 60 days, or has no accounts row"},
+	fKeyFeatures: {Name: "key_features_used_30d", Group: Usage, Window: "30d", Unit: "features",
+		Description: "Distinct key features used in the last 30 days",
+		Missing:     "no key features are configured"},
+
+	fTickets30: {Name: "tickets_30d", Group: Support, Window: "30d", Unit: "tickets",
+		Description: "Support tickets opened in the last 30 days"},
+	fTickets90: {Name: "tickets_90d", Group: Support, Window: "90d", Unit: "tickets",
+		Description: "Support tickets opened in the last 90 days"},
+	fTicketsPerSeat: {Name: "tickets_per_seat_90d", Group: Support, Window: "90d", Unit: "tickets per seat",
+		Description: "Support tickets opened in the last 90 days per paid seat",
+		Missing:     "no paid seats are known"},
+	fOpenTickets: {Name: "open_tickets", Group: Support, Window: "at T", Unit: "tickets",
+		Description: "Tickets opened and not yet resolved"},
+	fFirstResponse: {Name: "first_response_hours_90d", Group: Support, Window: "90d", Unit: "hours",
+		Description: "Mean time to first response of tickets answered in the last 90 days",
+		Missing:     "no ticket got a first response in the last 90 days"},
+	fResolution: {Name: "resolution_hours_90d", Group: Support, Window: "90d", Unit: "hours",
+		Description: "Mean time to resolution of tickets resolved in the last 90 days",
+		Missing:     "no ticket was resolved in the last 90 days"},
+	fCSAT: {Name: "csat_90d", Group: Support, Window: "90d", Unit: "score 1-5",
+		Description: "Mean satisfaction rating given in the last 90 days (ticket ratings and CSAT surveys)",
+		Missing:     "no rating was given in the last 90 days"},
+	fUrgentShare: {Name: "urgent_share_90d", Group: Support, Window: "90d", Unit: "ratio",
+		Description: "Share of the last 90 days' tickets opened as urgent",
+		Missing:     "no ticket was opened in the last 90 days"},
+	fNegEscalations: {Name: "negative_escalations_90d", Group: Support, Window: "90d", Unit: "escalations",
+		Description: "Escalations flagging trouble in the last 90 days"},
+	fPosEscalations: {Name: "positive_escalations_90d", Group: Support, Window: "90d", Unit: "escalations",
+		Description: "Escalations flagging an opportunity in the last 90 days"},
+	fDaysSinceNeg: {Name: "days_since_negative_escalation", Group: Support, Window: "all", Unit: "days",
+		Description: "Days since the last escalation flagging trouble",
+		Missing:     "there never was one"},
+
+	fNPS: {Name: "nps_latest", Group: Sentiment, Window: "all", Unit: "score 0-10",
+		Description: "Latest NPS answer",
+		Missing:     "nobody ever answered an NPS survey"},
+	fDetractor: {Name: "nps_detractor", Group: Sentiment, Window: "all", Unit: "flag",
+		Description: "1 if the latest NPS answer is a detractor's (6 or less), else 0",
+		Missing:     "nobody ever answered an NPS survey"},
+	fNPSChange: {Name: "nps_change", Group: Sentiment, Window: "all", Unit: "points",
+		Description: "Latest NPS answer minus the one before",
+		Missing:     "fewer than two NPS answers"},
+
+	fMRR: {Name: "mrr", Group: Commercial, Window: "at T", Unit: "currency per month",
+		Description: "Monthly recurring revenue after the latest billing change (0 once churned)",
+		Missing:     "no billing change yet (a trial, or an account without billing data)"},
+	fTenure: {Name: "tenure_days", Group: Commercial, Window: "all", Unit: "days",
+		Description: "Days since the first billing change: how long the account has been a customer",
+		Missing:     "no billing change yet"},
+	fDaysToRenewal: {Name: "days_to_renewal", Group: Commercial, Window: "at T", Unit: "days",
+		Description: "Days to the next billing date (monthly plans) or contract anniversary (annual plans)",
+		Missing:     "not paying: no billing change yet, or churned"},
+	fMRRChange: {Name: "mrr_change_90d", Group: Commercial, Window: "90d", Unit: "log ratio",
+		Description: "Change in MRR over the last 90 days, as ln((now+1)/(then+1))",
+		Missing:     "no billing change before the window: MRR 90 days ago is unknown"},
+	fContractions: {Name: "contractions_180d", Group: Commercial, Window: "180d", Unit: "changes",
+		Description: "Downgrades (contractions) in the last 180 days"},
+	fPlan: {Name: "plan", Group: Commercial, Window: "at T", Unit: "code", Kind: models.Categorical,
+		Description: "Plan after the latest billing change",
+		Missing:     "no billing change yet, or a plan not in the configured dictionary"},
+	fSeats: {Name: "seats", Group: Commercial, Window: "at T", Unit: "seats",
+		Description: "Paid seats after the latest billing change",
+		Missing:     "no billing change yet"},
+
+	fTrialDay: {Name: "trial_day", Group: Trial, Window: "at T", Unit: "days",
+		Description: "Days since the trial started",
+		Missing:     "not in a trial: never trialled, trial not started yet, or converted"},
+	fTrialDaysLeft: {Name: "trial_days_left", Group: Trial, Window: "at T", Unit: "days",
+		Description: "Days left in the trial (0 once it has run out)",
+		Missing:     "not in a trial"},
+	fTrialUsers: {Name: "trial_users", Group: Trial, Window: "all", Unit: "users",
+		Description: "Distinct users seen so far (invited and active)",
+		Missing:     "not in a trial"},
+	fTrialKeyFeatures: {Name: "trial_key_features", Group: Trial, Window: "all", Unit: "features",
+		Description: "Distinct key features activated so far",
+		Missing:     "not in a trial, or no key features are configured"},
+	fTrialActiveDays: {Name: "trial_active_days", Group: Trial, Window: "all", Unit: "days",
+		Description: "Days with any product use since the trial started",
+		Missing:     "not in a trial"},
+
+	fSegment: {Name: "segment", Group: Firmographic, Window: "at T", Unit: "code", Kind: models.Categorical,
+		Description: "Customer segment from the accounts table",
+		Missing:     "no accounts row, or a segment not in the configured dictionary"},
+}
+
+// DefaultSegments is the default segment dictionary.
+var DefaultSegments = []string{"smb", "mid-market", "enterprise"}
+
+// DefaultPlans is the default plan dictionary: the plans of the synthetic
+// history (package training/simulate). Other businesses set their own in
+// Config.Plans.
+var DefaultPlans = []string{
+	"trial",
+	"starter-monthly", "starter-annual",
+	"team-monthly", "team-annual",
+	"business-monthly", "business-annual",
+	"enterprise-monthly", "enterprise-annual",
+}
+
+// DefaultTrialDays is the trial length used when Config.TrialDays is zero.
+const DefaultTrialDays = 14
+
+// Config sets what the catalog cannot know from the records alone. The
+// zero Config is valid: feature_adoption and the key-feature counts are
+// then NaN, trials last DefaultTrialDays, and the dictionaries are the
+// defaults.
+type Config struct {
+	// CatalogueSize is the number of features the product has: the
+	// denominator of feature_adoption. The records only show the features
+	// used, not the ones that exist.
+	CatalogueSize int
+	// KeyFeatures lists the product features whose use predicts success
+	// (usage_events.feature values).
+	KeyFeatures []string
+	// TrialDays is the planned trial length. The accounts table's
+	// trial_ends_at is a snapshot as of the data's end (an extension
+	// granted later would show), so point-in-time features use this.
+	TrialDays int
+	// Plans and Segments are the dictionaries of the categorical features;
+	// nil means DefaultPlans and DefaultSegments. A value not listed is
+	// NaN. They are fixed rather than learnt from the data so that codes
+	// are the same in every run, shard and model.
+	Plans, Segments []string
+}
+
+// withDefaults returns c with its zero fields defaulted, or an error
+// naming the first invalid field.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.CatalogueSize < 0:
+		return c, fmt.Errorf("features: catalogue size %d is negative", c.CatalogueSize)
+	case c.TrialDays < 0:
+		return c, fmt.Errorf("features: trial length %d days is negative", c.TrialDays)
+	}
+	if c.TrialDays == 0 {
+		c.TrialDays = DefaultTrialDays
+	}
+	if c.Plans == nil {
+		c.Plans = DefaultPlans
+	}
+	if c.Segments == nil {
+		c.Segments = DefaultSegments
+	}
+	for _, dict := range [][]string{c.Plans, c.Segments, c.KeyFeatures} {
+		if err := checkDictionary(dict); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// checkDictionary refuses empty and repeated values, which would make
+// codes ambiguous.
+func checkDictionary(dict []string) error {
+	for i, v := range dict {
+		if v == "" || slices.Contains(dict[:i], v) {
+			return fmt.Errorf("features: dictionary value %q is empty or repeated in %v", v, dict)
+		}
+	}
+	return nil
+}
+
+// Catalog returns the features of a Vector in order, with the categories
+// of the categorical ones filled in from c. It returns an error when c is
+// invalid.
+func (c Config) Catalog() ([]Feature, error) {
+	c, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	fs := catalog // a copy: callers may not change the package's table
+	fs[fPlan].Categories = slices.Clone(c.Plans)
+	fs[fSegment].Categories = slices.Clone(c.Segments)
+	return fs[:], nil
+}
+
+// Schema returns the models.Schema of the vectors built under c, so that
+// vectors can fill a models.Dataset column by column.
+func (c Config) Schema() (models.Schema, error) {
+	fs, err := c.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	s := make(models.Schema, len(fs))
+	for i, f := range fs {
+		s[i] = models.Feature{Name: f.Name, Kind: f.Kind, Group: string(f.Group), Categories: f.Categories}
+	}
+	return s, nil
+}
+
+// FeatureNames returns the names of the features in Vector order.
+func FeatureNames() []string {
+	names := make([]string, numFeatures)
+	for i, f := range catalog {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// FeatureIndex returns the position of the named feature in a Vector, or
+// -1.
+func FeatureIndex(name string) int {
+	for i, f := range catalog {
+		if f.Name == name {
+			return i
+		}
+	}
+	return -1
+}
