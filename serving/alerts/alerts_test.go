@@ -1,0 +1,305 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/store/storetest"
+)
+
+var asOf = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// usage returns one usage event of count uses daysAgo days before asOf.
+func usage(daysAgo float64, count int) features.UsageEvent {
+	return features.UsageEvent{AccountID: "a1", Feature: "f", Count: count, At: asOf.Add(-time.Duration(daysAgo * float64(day)))}
+}
+
+func ticket(daysAgo float64) features.Ticket {
+	return features.Ticket{AccountID: "a1", Priority: "normal", OpenedAt: asOf.Add(-time.Duration(daysAgo * float64(day)))}
+}
+
+func TestKinds(t *testing.T) {
+	paying := &features.Account{AccountID: "a1", Owner: "rep-1", RenewalAt: asOf.Add(30 * day)}
+	trial := &features.Account{AccountID: "a1", TrialStartedAt: asOf.Add(-5 * day), TrialEndsAt: asOf.Add(9 * day)}
+	steady := func() []features.UsageEvent {
+		var u []features.UsageEvent
+		for d := 1; d <= 35; d++ {
+			u = append(u, usage(float64(d)-0.5, 10))
+		}
+		return u
+	}
+	dropped := steady()[7:] // nothing in the last 7 days
+	tests := []struct {
+		name string
+		obs  Observation
+		want []string
+	}{
+		{"quiet", Observation{History: &features.History{Account: paying, Usage: steady()}}, nil},
+		{"band drop and risk jump", Observation{History: &features.History{Account: paying},
+			Churn: &ScoreChange{Probability: 0.5, Previous: 0.2, Band: "red", PreviousBand: "green"}},
+			[]string{"band_drop", "risk_jump", "renewal_at_risk"}},
+		{"band rise", Observation{History: &features.History{},
+			Churn: &ScoreChange{Probability: 0.1, Previous: 0.2, Band: "green", PreviousBand: "yellow"}}, nil},
+		{"first score", Observation{History: &features.History{},
+			Churn: &ScoreChange{Probability: 0.9, Previous: math.NaN(), Band: "red"}}, nil},
+		{"usage drop", Observation{History: &features.History{Usage: dropped}}, []string{"usage_drop"}},
+		{"usage drop below baseline", Observation{History: &features.History{Usage: []features.UsageEvent{usage(20, 10)}}}, nil},
+		{"ticket spike", Observation{History: &features.History{Tickets: []features.Ticket{ticket(1), ticket(2), ticket(3), ticket(20)}}},
+			[]string{"ticket_spike"}},
+		{"tickets as usual", Observation{History: &features.History{Tickets: []features.Ticket{ticket(1), ticket(2), ticket(3),
+			ticket(10), ticket(11), ticket(12), ticket(13), ticket(20), ticket(21), ticket(22), ticket(23)}}}, nil},
+		{"negative escalation", Observation{History: &features.History{Escalations: []features.Escalation{
+			{EscalationID: "e1", Direction: "negative", Severity: "high", At: asOf.Add(-time.Hour)}}}},
+			[]string{"negative_escalation"}},
+		{"old or mild escalation", Observation{History: &features.History{Escalations: []features.Escalation{
+			{EscalationID: "e1", Direction: "negative", Severity: "high", At: asOf.Add(-4 * day)},
+			{EscalationID: "e2", Direction: "negative", Severity: "low", At: asOf.Add(-time.Hour)},
+			{EscalationID: "e3", Direction: "positive", Severity: "high", At: asOf.Add(-time.Hour)}}}}, nil},
+		{"detractor", Observation{History: &features.History{Surveys: []features.SurveyResponse{
+			{Kind: "nps", Score: 9, At: asOf.Add(-20 * day)}, {Kind: "nps", Score: 3, At: asOf.Add(-2 * day)}}}},
+			[]string{"nps_detractor"}},
+		{"detractor answered again", Observation{History: &features.History{Surveys: []features.SurveyResponse{
+			{Kind: "nps", Score: 3, At: asOf.Add(-20 * day)}, {Kind: "nps", Score: 9, At: asOf.Add(-2 * day)},
+			{Kind: "nps", Score: 0, At: asOf.Add(day)}}}}, nil},
+		{"renewal far", Observation{History: &features.History{Account: &features.Account{RenewalAt: asOf.Add(90 * day)}},
+			Churn: &ScoreChange{Probability: 0.6, Previous: 0.6, Band: "red", PreviousBand: "red"}}, nil},
+		{"became PQL", Observation{History: &features.History{Account: trial, Usage: []features.UsageEvent{usage(0.5, 1)}},
+			Conversion: &ScoreChange{Probability: 0.7, PQL: true}}, []string{"trial_became_pql"}},
+		{"still PQL", Observation{History: &features.History{Account: trial, Usage: []features.UsageEvent{usage(0.5, 1)}},
+			Conversion: &ScoreChange{Probability: 0.7, PQL: true, PreviousPQL: true}}, nil},
+		{"trial going cold", Observation{History: &features.History{Account: trial, Usage: []features.UsageEvent{usage(4, 1)}}},
+			[]string{"trial_going_cold"}},
+		{"trial too young to be cold", Observation{History: &features.History{Account: &features.Account{
+			TrialStartedAt: asOf.Add(-2 * day), TrialEndsAt: asOf.Add(12 * day)}}}, nil},
+	}
+	rules := DefaultRules()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.obs.AsOf = asOf
+			var got []string
+			for _, f := range rules.Evaluate(&tc.obs, false) {
+				got = append(got, f.Rule.Name)
+				if f.Message == "" {
+					t.Errorf("%s fired without a message", f.Rule.Name)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("fired %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseRules(t *testing.T) {
+	tests := []struct {
+		name, yaml, err string
+		check      func(Rules) error
+	}{
+		{"empty keeps defaults", "", "", func(rs Rules) error {
+			if len(rs) != len(kinds) {
+				return fmt.Errorf("%d rules, want %d", len(rs), len(kinds))
+			}
+			return nil
+		}},
+		{"override and add", `
+rules:
+  - name: usage_drop
+    params: {drop: 0.7}
+  - name: risk_jump
+    disabled: true
+  - name: big_risk_jump
+    kind: risk_jump
+    severity: critical
+    cooldown: 24h
+    params: {min_increase: 0.4}
+`, "", func(rs Rules) error {
+			byName := map[string]Rule{}
+			for _, r := range rs {
+				byName[r.Name] = r
+			}
+			u, rj, big := byName["usage_drop"], byName["risk_jump"], byName["big_risk_jump"]
+			if u.Params["drop"] != 0.7 || u.Params["min_weekly_baseline"] != 20 || u.Cooldown != 336*time.Hour {
+				return fmt.Errorf("usage_drop = %+v", u)
+			}
+			if !rj.Disabled || big.Kind != "risk_jump" || big.Params["min_increase"] != 0.4 || big.Cooldown != 24*time.Hour {
+				return fmt.Errorf("risk_jump = %+v, big_risk_jump = %+v", rj, big)
+			}
+			return nil
+		}},
+		{"unknown kind", "rules: [{name: nope}]", `unknown kind "nope"`, nil},
+		{"unknown parameter", "rules: [{name: usage_drop, params: {dorp: 1}}]", `no parameter "dorp"`, nil},
+		{"bad yaml", "rules: {", "reading alert rules", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, err := ParseRules(strings.NewReader(tc.yaml))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.check(rs); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	w := Webhook{Backoff: time.Second, MaxBackoff: 10 * time.Second}
+	for attempts, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 5: 10 * time.Second, 30: 10 * time.Second} {
+		if got := w.backoff(attempts); got != want {
+			t.Errorf("backoff after %d attempts = %v, want %v", attempts, got, want)
+		}
+	}
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// receiver records the signed payloads it accepts, by idempotency key.
+type receiver struct {
+	mu     sync.Mutex
+	got    map[string]int
+	secret []byte
+	t      *testing.T
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if !Verify(rc.secret, body, r.Header.Get(SignatureHeader)) {
+		rc.t.Errorf("bad signature %q", r.Header.Get(SignatureHeader))
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var p Payload
+	if err := json.Unmarshal(body, &p); err != nil || p.Text == "" || p.IdempotencyKey != p.Alert.ID {
+		rc.t.Errorf("payload %s: %v", body, err)
+	}
+	rc.mu.Lock()
+	rc.got[p.IdempotencyKey]++
+	rc.mu.Unlock()
+}
+
+func TestReceiverDownThenUpGetsEveryAlertOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		clk := &clock{t: asOf}
+		eng := &Engine{Store: s, Rules: DefaultRules(), Now: clk.Now}
+		var ids []string
+		for i := range 5 {
+			h := &features.History{AccountID: fmt.Sprint("acc-", i), Account: &features.Account{Owner: "rep-1", Name: "Acme"},
+				Escalations: []features.Escalation{{EscalationID: "e", Direction: "negative", Severity: "critical", At: asOf.Add(-time.Hour)}}}
+			for range 2 { // the second raise is de-duplicated
+				opened, err := eng.Raise(ctx, &Observation{AsOf: asOf, History: h}, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, a := range opened {
+					ids = append(ids, a.ID)
+				}
+			}
+		}
+		if len(ids) != 5 {
+			t.Fatalf("opened %d alerts, want 5", len(ids))
+		}
+
+		// The receiver's address is reserved, then closed: it is down.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		secret := []byte("s3cret")
+		wh := DefaultWebhook()
+		wh.URL, wh.Secret, wh.Backoff, wh.Timeout = "http://"+addr+"/hook", string(secret), time.Minute, 2*time.Second
+		d := &Dispatcher{Outbox: s, Webhook: wh, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
+		for range 3 {
+			delivered, failed, err := d.DeliverDue(ctx)
+			if err != nil || delivered != 0 {
+				t.Fatalf("while down: delivered %d, failed %d, %v", delivered, failed, err)
+			}
+			clk.Add(time.Hour)
+		}
+
+		// Up again on the same address.
+		ln, err = net.Listen("tcp", addr)
+		if err != nil {
+			t.Skipf("cannot listen on %s again: %v", addr, err)
+		}
+		rc := &receiver{got: map[string]int{}, secret: secret, t: t}
+		srv := httptest.NewUnstartedServer(rc)
+		srv.Listener = ln
+		srv.Start()
+		defer srv.Close()
+		delivered, _, err := d.DeliverDue(ctx)
+		if err != nil || delivered != 5 {
+			t.Fatalf("after coming up: delivered %d, %v", delivered, err)
+		}
+		clk.Add(24 * time.Hour)
+		if delivered, _, err := d.DeliverDue(ctx); err != nil || delivered != 0 {
+			t.Errorf("delivered %d again, %v", delivered, err)
+		}
+		for _, id := range ids {
+			if rc.got[id] != 1 {
+				t.Errorf("alert %s received %d times", id, rc.got[id])
+			}
+		}
+		if len(rc.got) != len(ids) {
+			t.Errorf("received %d distinct alerts, want %d", len(rc.got), len(ids))
+		}
+	})
+}
+
+func TestDeadLetter(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		clk := &clock{t: asOf}
+		eng := &Engine{Store: s, Rules: DefaultRules(), Now: clk.Now}
+		h := &features.History{AccountID: "a", Escalations: []features.Escalation{{Direction: "negative", Severity: "high", At: asOf}}}
+		if opened, err := eng.Raise(ctx, &Observation{AsOf: asOf.Add(time.Minute), History: h}, false); err != nil || len(opened) != 1 {
+			t.Fatal(opened, err)
+		}
+		failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		}))
+		defer failing.Close()
+		wh := DefaultWebhook()
+		wh.URL, wh.MaxAttempts = failing.URL, 3
+		d := &Dispatcher{Outbox: s, Webhook: wh, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
+		for range 5 {
+			if _, _, err := d.DeliverDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(2 * time.Hour)
+		}
+		dead, err := s.Deliveries(ctx, store.DeliveryDead, 10)
+		if err != nil || len(dead) != 1 || dead[0].Attempts != 3 || !strings.Contains(dead[0].LastError, "503") {
+			t.Errorf("dead letters = %+v, %v", dead, err)
+		}
+	})
+}

@@ -1,0 +1,77 @@
+package alerts
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/openchurn/churn/store"
+)
+
+// AlertStore stores an alert with its delivery unless one of its rule is
+// open for the account or was resolved after cooldownSince.
+type AlertStore interface {
+	OpenAlert(ctx context.Context, a store.Alert, d store.Delivery, cooldownSince time.Time) (bool, error)
+}
+
+// Engine evaluates rules and opens alerts for those that fire.
+type Engine struct {
+	Store AlertStore
+	Rules Rules
+	// Now returns the wall-clock time alerts are opened at, against which
+	// cooldowns run; nil means time.Now.
+	Now func() time.Time
+}
+
+// Raise evaluates the rules for o (with ingestOnly, only those evaluated
+// at ingestion time) and opens an alert, with its webhook delivery, for
+// each that fires and is neither open nor cooling down for the account. It
+// returns the alerts it opened.
+func (e *Engine) Raise(ctx context.Context, o *Observation, ingestOnly bool) ([]store.Alert, error) {
+	firings := e.Rules.Evaluate(o, ingestOnly)
+	if len(firings) == 0 {
+		return nil, nil
+	}
+	now := time.Now()
+	if e.Now != nil {
+		now = e.Now()
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	var owner, name string
+	if a := o.History.Account; a != nil {
+		owner, name = a.Owner, a.Name
+	}
+	var opened []store.Alert
+	for _, f := range firings {
+		detail, err := json.Marshal(f.Detail)
+		if err != nil {
+			return opened, fmt.Errorf("alert %s on %s: %w", f.Rule.Name, o.History.AccountID, err)
+		}
+		a := store.Alert{ID: newID("al_"), AccountID: o.History.AccountID, Rule: f.Rule.Name, Owner: owner,
+			Severity: f.Rule.Severity, Status: store.AlertOpen, Message: f.Message, Detail: detail,
+			ObservedAt: o.AsOf.UTC(), OpenedAt: now}
+		payload, err := json.Marshal(newPayload(a, name))
+		if err != nil {
+			return opened, fmt.Errorf("alert %s on %s: %w", f.Rule.Name, o.History.AccountID, err)
+		}
+		d := store.Delivery{ID: newID("dl_"), Owner: owner, Payload: payload, NextAttemptAt: now, CreatedAt: now}
+		ok, err := e.Store.OpenAlert(ctx, a, d, now.Add(-f.Rule.Cooldown))
+		if err != nil {
+			return opened, err
+		}
+		if ok {
+			opened = append(opened, a)
+		}
+	}
+	return opened, nil
+}
+
+// newID returns prefix followed by 16 random bytes in hex.
+func newID(prefix string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
