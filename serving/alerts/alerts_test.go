@@ -106,7 +106,7 @@ func TestKinds(t *testing.T) {
 func TestParseRules(t *testing.T) {
 	tests := []struct {
 		name, yaml, err string
-		check      func(Rules) error
+		check           func(Rules) error
 	}{
 		{"empty keeps defaults", "", "", func(rs Rules) error {
 			if len(rs) != len(kinds) {
@@ -177,7 +177,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // receiver records the signed payloads it accepts, by idempotency key.
