@@ -1,6 +1,6 @@
-// Package table fits and applies models on flat CSV feature tables: one
-// row per example, one column per feature, plus a label column and
-// optionally an id column.
+// Package table fits and applies models on flat feature tables, read
+// from CSV (one row per example, one column per feature, plus a label
+// column and optionally an id column) or built in memory.
 //
 // Reading infers each column's kind from its values. A column is numeric
 // when every non-blank value parses as a finite number, and categorical
@@ -34,4 +34,10 @@
 // fits per learner instead of two, which on tables of tens of thousands
 // of rows is seconds, and it uses all rows both to grow the final model
 // and to calibrate it.
+//
+// FitHoldout runs the same learners, bagging, screening, calibration
+// choice and selection with one held-out validation set instead of folds,
+// for data that must not be split at random: the trainer of store-built
+// datasets (training/trainer) splits by time and passes the earlier rows
+// to train on and a later slice to validate on.
 package table

@@ -156,22 +156,8 @@ func (o Options) learners() ([]learner, error) {
 // on all of d as an artifact. The package documentation describes the
 // procedure.
 func Fit(ctx context.Context, d *models.Dataset, opt Options) (*Result, error) {
-	learners, err := opt.learners()
-	if err != nil {
+	if err := check(d, opt); err != nil {
 		return nil, err
-	}
-	if opt.Folds < 2 {
-		return nil, fmt.Errorf("table: %d folds, want at least 2", opt.Folds)
-	}
-	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("table: %w", err)
-	}
-	if d.Labels == nil {
-		return nil, models.ErrNoLabels
-	}
-	log := opt.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	folds := StratifiedFolds(d.Labels, opt.Folds, opt.Seed)
 	for k, f := range folds {
@@ -179,10 +165,95 @@ func Fit(ctx context.Context, d *models.Dataset, opt Options) (*Result, error) {
 			return nil, fmt.Errorf("table: fold %d of %d is empty: %d rows are too few", k+1, opt.Folds, d.Rows())
 		}
 	}
+	p := plan{scored: make([]int, d.Rows()), calFolds: folds, refit: true,
+		about: fmt.Sprintf("%d-fold stratified out-of-fold, seed %d", opt.Folds, opt.Seed)}
+	for i := range p.scored {
+		p.scored[i] = i
+	}
+	for k, f := range folds {
+		p.parts = append(p.parts, part{fit: complement(folds, k), score: f})
+	}
+	return fit(ctx, d, p, opt)
+}
+
+// FitHoldout is Fit for data with an order that a random split would
+// break, such as time: every learner is fitted once on the train rows,
+// and the valid rows, which it never sees, stop its trees early, choose
+// and fit its calibration and rank it against the other learners. The
+// chosen model is kept as fitted on the train rows, not refitted, so the
+// calibration describes the very model returned. The calibration method
+// is chosen by cross-fitting it over opt.Folds stratified folds of the
+// valid rows, and the validation metrics are those out-of-fold
+// calibrated figures.
+func FitHoldout(ctx context.Context, d *models.Dataset, train, valid []int, opt Options) (*Result, error) {
+	if err := check(d, opt); err != nil {
+		return nil, err
+	}
+	if len(train) == 0 || len(valid) == 0 {
+		return nil, fmt.Errorf("table: %d train and %d validation rows: both must be non-empty", len(train), len(valid))
+	}
+	calFolds := StratifiedFolds(pick(d.Labels, valid), opt.Folds, opt.Seed)
+	for k, f := range calFolds {
+		if len(f) == 0 {
+			return nil, fmt.Errorf("table: calibration fold %d of %d is empty: %d validation rows are too few", k+1, opt.Folds, len(valid))
+		}
+	}
+	p := plan{parts: []part{{fit: train, score: valid}}, scored: valid, calFolds: calFolds,
+		about: fmt.Sprintf("held-out validation rows, calibration chosen over %d folds of them, seed %d", opt.Folds, opt.Seed)}
+	return fit(ctx, d, p, opt)
+}
+
+// check validates the options and the data shared by Fit and FitHoldout.
+func check(d *models.Dataset, opt Options) error {
+	if _, err := opt.learners(); err != nil {
+		return err
+	}
+	if opt.Folds < 2 {
+		return fmt.Errorf("table: %d folds, want at least 2", opt.Folds)
+	}
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	if d.Labels == nil {
+		return models.ErrNoLabels
+	}
+	return nil
+}
+
+// A plan says how learners are evaluated: each part fits on some rows and
+// scores others, held out.
+type plan struct {
+	parts []part
+	// scored lists every row a part scores, each once, in the order the
+	// raw scores are kept; calFolds are folds of positions in scored,
+	// over which the calibration method is chosen.
+	scored   []int
+	calFolds [][]int
+	// refit says the winner is refitted on all rows; otherwise the plan
+	// has one part, whose model is kept.
+	refit bool
+	// about describes the validation for the artifact's metadata.
+	about string
+}
+
+// part is one fit of a plan.
+type part struct{ fit, score []int }
+
+// fit evaluates opt's learners under plan p and builds the artifact of
+// the best.
+func fit(ctx context.Context, d *models.Dataset, p plan, opt Options) (*Result, error) {
+	learners, err := opt.learners()
+	if err != nil {
+		return nil, err
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	res := &Result{}
 	var best *evaluation
 	for _, l := range learners {
-		e, err := screen(ctx, d, folds, l, opt.WideCategories, log)
+		e, err := screen(ctx, d, p, l, opt.WideCategories, log)
 		if err != nil {
 			return nil, err
 		}
@@ -194,18 +265,24 @@ func Fit(ctx context.Context, d *models.Dataset, opt Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m, params, _, err := best.learner.fit(best.data, nil, best.candidate.Rounds)
-	if err != nil {
-		return nil, fmt.Errorf("table: %s, final fit: %w", best.candidate.Algorithm, err)
+	m, params := best.model, best.params
+	if p.refit {
+		if m, params, _, err = best.learner.fit(best.data, nil, best.candidate.Rounds); err != nil {
+			return nil, fmt.Errorf("table: %s, final fit: %w", best.candidate.Algorithm, err)
+		}
 	}
 	res.Chosen = best.candidate
 	v := best.candidate.Validation
 	extra := map[string]string{
-		"validation":  fmt.Sprintf("%d-fold stratified out-of-fold, seed %d", opt.Folds, opt.Seed),
+		"validation":  p.about,
 		"calibration": string(best.candidate.Calibration),
 	}
 	if len(best.candidate.Masked) > 0 {
 		extra["masked"] = strings.Join(best.candidate.Masked, ",")
+	}
+	rows := d.Rows()
+	if !p.refit {
+		rows = len(p.parts[0].fit)
 	}
 	res.Artifact = &models.Artifact{
 		Algorithm:   best.candidate.Algorithm,
@@ -213,8 +290,8 @@ func Fit(ctx context.Context, d *models.Dataset, opt Options) (*Result, error) {
 		Params:      params,
 		Calibration: best.calibrator,
 		Metadata: models.Metadata{
-			Rows:    d.Rows(),
-			Metrics: map[string]float64{"auc": v.AUC, "pr_auc": v.PRAUC, "log_loss": v.LogLoss, "brier": v.Brier},
+			Rows:    rows,
+			Metrics: map[string]float64{"auc": v.AUC, "pr_auc": v.PRAUC, "log_loss": v.LogLoss, "brier": v.Brier, "ece": v.ECE},
 			Extra:   extra,
 		},
 	}
@@ -229,14 +306,18 @@ type evaluation struct {
 	learner    learner
 	data       *models.Dataset
 	calibrator *models.Calibrator
+	// model and params are those of the last part's fit, which a plan
+	// without refit keeps.
+	model  scorer
+	params any
 }
 
 // screen cross-fits l on d and then, one by one, with every categorical
 // feature of more than wide categories masked on top of the masks kept so
 // far, keeping a mask when it lowers the out-of-fold log loss.
-func screen(ctx context.Context, d *models.Dataset, folds [][]int, l learner, wide int, log *slog.Logger) (*evaluation, error) {
+func screen(ctx context.Context, d *models.Dataset, p plan, l learner, wide int, log *slog.Logger) (*evaluation, error) {
 	start := time.Now()
-	best, err := crossFit(ctx, d, folds, l)
+	best, err := evaluate(ctx, d, p, l)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +331,7 @@ func screen(ctx context.Context, d *models.Dataset, folds [][]int, l learner, wi
 		for i := range masked.Columns[j] {
 			masked.Columns[j][i] = math.NaN()
 		}
-		e, err := crossFit(ctx, &masked, folds, l)
+		e, err := evaluate(ctx, &masked, p, l)
 		if err != nil {
 			return nil, err
 		}
@@ -268,40 +349,44 @@ func screen(ctx context.Context, d *models.Dataset, folds [][]int, l learner, wi
 	return best, nil
 }
 
-// crossFit scores every row with a model that did not see it, and chooses
-// and fits the calibration on those scores.
-func crossFit(ctx context.Context, d *models.Dataset, folds [][]int, l learner) (*evaluation, error) {
-	raw := make([]float64, d.Rows())
+// evaluate scores the rows of plan p with models that did not see them,
+// and chooses and fits the calibration on those scores.
+func evaluate(ctx context.Context, d *models.Dataset, p plan, l learner) (*evaluation, error) {
+	e := &evaluation{learner: l, data: d}
+	at := make(map[int]int, len(p.scored)) // row → position in scored
+	for k, i := range p.scored {
+		at[i] = k
+	}
+	raw := make([]float64, len(p.scored))
 	var rounds float64
-	for k, valid := range folds {
+	for k, pt := range p.parts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		vd := d.Subset(valid)
-		m, _, kept, err := l.fit(d.Subset(complement(folds, k)), vd, 0)
+		vd := d.Subset(pt.score)
+		m, params, kept, err := l.fit(d.Subset(pt.fit), vd, 0)
 		if err != nil {
 			return nil, fmt.Errorf("table: %s, fold %d: %w", l.algorithm, k+1, err)
 		}
 		for i, r := range m.PredictRaw(vd, nil) {
-			raw[valid[i]] = r
+			raw[at[pt.score[i]]] = r
 		}
-		rounds += kept / float64(len(folds))
+		rounds += kept / float64(len(p.parts))
+		e.model, e.params = m, params
 	}
-	cal, method, probs, err := chooseCalibration(raw, d.Labels, d.Weights, folds)
+	y, w := pick(d.Labels, p.scored), pick(d.Weights, p.scored)
+	cal, method, probs, err := chooseCalibration(raw, y, w, p.calFolds)
 	if err != nil {
 		return nil, fmt.Errorf("table: %s: %w", l.algorithm, err)
 	}
-	return &evaluation{
-		candidate: Candidate{
-			Algorithm:   l.algorithm,
-			Calibration: method,
-			Validation:  metrics.Evaluate(d.Labels, probs, d.Weights),
-			Rounds:      int(math.Round(rounds)),
-		},
-		learner:    l,
-		data:       d,
-		calibrator: cal,
-	}, nil
+	e.calibrator = cal
+	e.candidate = Candidate{
+		Algorithm:   l.algorithm,
+		Calibration: method,
+		Validation:  metrics.Evaluate(y, probs, w),
+		Rounds:      int(math.Round(rounds)),
+	}
+	return e, nil
 }
 
 // chooseCalibration evaluates Platt and isotonic calibration of the

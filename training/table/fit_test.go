@@ -132,3 +132,44 @@ func TestFitErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestFitHoldout(t *testing.T) {
+	d := interactions(3000, 5)
+	// The first 2000 rows train and the next 500 validate; the last 500
+	// are never shown to FitHoldout and test it.
+	train, valid, test := seq(0, 2000), seq(2000, 2500), seq(2500, 3000)
+	opt := table.DefaultOptions()
+	opt.Bag = 1
+	res, err := table.FitHoldout(context.Background(), d, train, valid, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Artifact
+	if a.Metadata.Rows != len(train) {
+		t.Errorf("artifact trained on %d rows, want %d", a.Metadata.Rows, len(train))
+	}
+	if len(res.Candidates) != 2 || res.Chosen.Algorithm != models.AlgorithmGBDT {
+		t.Errorf("candidates %+v, chosen %s; want trees to beat the linear model on an interaction", res.Candidates, res.Chosen.Algorithm)
+	}
+	td := d.Subset(test)
+	p, err := a.PredictDataset(td, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := metrics.Evaluate(td.Labels, p, nil)
+	if v := res.Chosen.Validation; got.AUC < 0.72 || math.Abs(v.AUC-got.AUC) > 0.06 {
+		t.Errorf("test %+v, validation %+v", got, v)
+	}
+	if _, err := table.FitHoldout(context.Background(), d, train, nil, opt); err == nil {
+		t.Error("FitHoldout accepted no validation rows")
+	}
+}
+
+// seq returns the integers in [from, to).
+func seq(from, to int) []int {
+	s := make([]int, 0, to-from)
+	for i := from; i < to; i++ {
+		s = append(s, i)
+	}
+	return s
+}
