@@ -60,8 +60,10 @@
 //
 // Every draw comes from a SplitMix64 generator keyed by (seed, account,
 // day, stream), and nothing is drawn from the number of months, so the same
-// configuration gives byte-identical files whatever the number of workers,
-// and a longer run with the same seed extends a shorter one: every event
+// configuration gives byte-identical files whatever the number of workers
+// (on one CPU architecture and Go release: fused multiply-adds and the math
+// package's assembly may round differently elsewhere, which can flip a
+// rare draw), and a longer run with the same seed extends a shorter one: every event
 // before the shorter run's end is identical in both. Two things are
 // written as known at the end of the run, and so differ in the shorter
 // one: a ticket's first response and resolution (and its CSAT, given on
