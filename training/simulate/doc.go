@@ -59,18 +59,21 @@
 // # Determinism and prefix stability
 //
 // Every draw comes from a SplitMix64 generator keyed by (seed, account,
-// day, stream), and nothing is drawn from the number of months, so the same
-// configuration gives byte-identical files whatever the number of workers
-// (on one CPU architecture and Go release: fused multiply-adds and the math
-// package's assembly may round differently elsewhere, which can flip a
-// rare draw), and a longer run with the same seed extends a shorter one: every event
-// before the shorter run's end is identical in both. Two things are
-// written as known at the end of the run, and so differ in the shorter
-// one: a ticket's first response and resolution (and its CSAT, given on
-// resolution) that fall after the end are blank, and the accounts table
-// is a snapshot as of the end: plan, seats and MRR after the last billing
-// change before the end, converted_at and churned_at only if they happened
-// before it (churned_at is cleared by a reactivation), and renewal_at the
-// next billing date or contract anniversary at or after the end for paying
-// accounts. Trials created after the end are not written.
+// day, stream), and nothing is drawn from the number of months. So the
+// same configuration gives byte-identical files whatever the number of
+// workers, and a longer run with the same seed extends a shorter one:
+// every event before the shorter run's end is identical in both. (Files
+// are identical on one CPU architecture and Go release; elsewhere fused
+// multiply-adds and the math package's assembly may round differently and
+// flip a rare draw.)
+//
+// Two things are written as known at the end of the run, and so differ in
+// the shorter one. A ticket's first response and resolution (and its CSAT,
+// given on resolution) that fall after the end are blank. The accounts
+// table is a snapshot as of the end: plan, seats and MRR after the last
+// billing change before the end (seats 0 once churned), converted_at and
+// churned_at only if they happened before it (churned_at is cleared by a
+// reactivation), and renewal_at the next billing date or contract
+// anniversary at or after the end, for paying accounts. Trials created
+// after the end are not written.
 package simulate
