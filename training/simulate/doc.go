@@ -10,7 +10,9 @@
 // has a segment (smb, mid-market, enterprise) that sets its seats, plan
 // tiers, share of annual contracts, owner pool (rep-01 … rep-20) and
 // support speed; MRR is seats × the tier's list price, discounted for
-// annual contracts.
+// annual contracts. Plans read tier-cycle (team-monthly,
+// enterprise-annual); a trial that has not converted has plan "trial", its
+// invited users as seats and no MRR.
 //
 // Behaviour is driven by a latent engagement z per account: a
 // mean-reverting walk around the account's own level, hit by shocks (a
