@@ -39,11 +39,16 @@ func (s *Store) Load(ctx context.Context, t features.Table, src Source) (LoadRes
 		return LoadResult{}, fmt.Errorf("loading: unknown table %q", t)
 	}
 	start := time.Now()
-	tx, err := s.w.BeginTxx(ctx, nil)
+	conn, err := s.w.Connx(ctx)
 	if err != nil {
 		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
 	}
-	res, err := s.dialect.load(ctx, tx, t, src)
+	defer conn.Close()
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
+	}
+	res, err := s.dialect.load(ctx, conn, tx, t, src)
 	if err == nil {
 		err = tx.Commit()
 	}
@@ -59,9 +64,10 @@ func (s *Store) Load(ctx context.Context, t features.Table, src Source) (LoadRes
 }
 
 // loader is the dialect-specific half of Load: it stores src's records in
-// tx and counts them. Read, Inserted and Updated must be set.
+// tx and counts them. Read, Inserted and Updated must be set. conn is the
+// connection tx runs on, for driver-level work such as COPY.
 type loader interface {
-	load(ctx context.Context, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error)
+	load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error)
 }
 
 // streamRows decodes src on its own goroutine, so that decoding overlaps

@@ -117,7 +117,7 @@ func (s *Store) histories(ctx context.Context, accountID string, fn func(*featur
 }
 
 // orderColumns is the order Histories reads t in: by account, then time,
-// then key, which the (account_id, time, key) index serves.
+// then key, which the (account_id, time) index serves (see migration 0001).
 func orderColumns(t features.Table) []string {
 	if t == features.Accounts {
 		return []string{"account_id"}

@@ -41,7 +41,7 @@ const sqliteBatchRows = 256
 // load upserts src's records with prepared multi-row INSERT … ON CONFLICT
 // statements. SQLite reports rows inserted or updated together, so
 // inserted rows are counted as the growth of the table.
-func (d sqliteDialect) load(ctx context.Context, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error) {
+func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error) {
 	var res LoadResult
 	before, err := countRows(ctx, tx, t)
 	if err != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -297,6 +299,39 @@ func TestDuplicateKeys(t *testing.T) {
 		}
 		if len(h.Usage) != 2 || h.Usage[0].Count != 5 {
 			t.Errorf("usage %+v, want e1 with count 5 and e2", h.Usage)
+		}
+	})
+}
+
+// TestAwkwardText round-trips text holding the characters that delimit
+// CSV, NDJSON and COPY's text format.
+func TestAwkwardText(t *testing.T) {
+	notes := []string{"tab\there", "new\nline", "carriage\rreturn", `back\slash`, `\N`, `quote " and ,comma`, "ünïcødé ✓", ""}
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		var in strings.Builder
+		for i, n := range notes {
+			line, _ := json.Marshal(map[string]any{"escalation_id": strconv.Itoa(i), "account_id": "a",
+				"at": fmt.Sprintf("2024-01-01T00:00:%02dZ", i), "direction": "negative", "severity": "low", "note": n})
+			in.Write(append(line, '\n'))
+		}
+		d, err := recordio.NewDecoder(strings.NewReader(in.String()), "escalations.ndjson", features.Escalations, recordio.NDJSON, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Load(context.Background(), features.Escalations, d); err != nil {
+			t.Fatal(err)
+		}
+		h, err := s.History(context.Background(), "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range h.Escalations {
+			got = append(got, e.Note)
+		}
+		// The decoder trims surrounding space; none of these has any.
+		if !slices.Equal(got, notes) {
+			t.Errorf("notes\ngot  %q\nwant %q", got, notes)
 		}
 	})
 }

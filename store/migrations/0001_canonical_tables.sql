@@ -1,6 +1,9 @@
 -- The six canonical tables (features/tables.go). Each key starts with
 -- account_id, the distribution column; event tables are indexed by
--- (account_id, time column, key), the order in which features are swept.
+-- (account_id, time column), the order in which features are swept. The
+-- key is left out of that index to keep it small: SQLite appends it to
+-- every index of a WITHOUT ROWID table anyway, and PostgreSQL orders the
+-- rare ties by key with an incremental sort.
 
 CREATE TABLE accounts (
 	account_id       {{.ID}} NOT NULL PRIMARY KEY,
@@ -29,7 +32,7 @@ CREATE TABLE usage_events (
 	errors     {{.Int}} NOT NULL DEFAULT 0,
 	PRIMARY KEY (account_id, event_id)
 ){{.WithoutRowID}};
-CREATE INDEX usage_events_account_time ON usage_events (account_id, at, event_id);
+CREATE INDEX usage_events_account_time ON usage_events (account_id, at);
 
 CREATE TABLE tickets (
 	ticket_id         {{.ID}} NOT NULL,
@@ -43,7 +46,7 @@ CREATE TABLE tickets (
 	escalated         {{.Bool}} NOT NULL DEFAULT {{.False}},
 	PRIMARY KEY (account_id, ticket_id)
 ){{.WithoutRowID}};
-CREATE INDEX tickets_account_time ON tickets (account_id, opened_at, ticket_id);
+CREATE INDEX tickets_account_time ON tickets (account_id, opened_at);
 
 CREATE TABLE escalations (
 	escalation_id {{.ID}} NOT NULL,
@@ -54,7 +57,7 @@ CREATE TABLE escalations (
 	note          {{.Text}} NOT NULL DEFAULT '',
 	PRIMARY KEY (account_id, escalation_id)
 ){{.WithoutRowID}};
-CREATE INDEX escalations_account_time ON escalations (account_id, at, escalation_id);
+CREATE INDEX escalations_account_time ON escalations (account_id, at);
 
 CREATE TABLE survey_responses (
 	response_id {{.ID}} NOT NULL,
@@ -65,7 +68,7 @@ CREATE TABLE survey_responses (
 	score       {{.Int}} NOT NULL,
 	PRIMARY KEY (account_id, response_id)
 ){{.WithoutRowID}};
-CREATE INDEX survey_responses_account_time ON survey_responses (account_id, at, response_id);
+CREATE INDEX survey_responses_account_time ON survey_responses (account_id, at);
 
 CREATE TABLE billing_changes (
 	change_id  {{.ID}} NOT NULL,
@@ -77,4 +80,4 @@ CREATE TABLE billing_changes (
 	kind       {{.Text}} NOT NULL,
 	PRIMARY KEY (account_id, change_id)
 ){{.WithoutRowID}};
-CREATE INDEX billing_changes_account_time ON billing_changes (account_id, at, change_id);
+CREATE INDEX billing_changes_account_time ON billing_changes (account_id, at);
