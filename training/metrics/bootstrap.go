@@ -87,3 +87,15 @@ func percentile(x []float64, q float64) float64 {
 	}
 	return x[i] + (h-float64(i))*(x[i+1]-x[i])
 }
+
+// Mean returns the metric-by-metric mean of summaries, such as a
+// backtest's folds; NaN metrics make their mean NaN.
+func Mean(summaries []Summary) Summary {
+	var sum [7]float64
+	for _, s := range summaries {
+		for k, v := range s.values() {
+			sum[k] += v / float64(len(summaries))
+		}
+	}
+	return fromValues(sum)
+}

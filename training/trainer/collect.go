@@ -1,0 +1,104 @@
+package trainer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/training/dataset"
+)
+
+// Labels says, for the rows a task keeps, when each label became known
+// and, for simulated data, its true probability. The dataset package
+// labels rows but does not say when the label window ends, so the caller,
+// who configured the task, supplies it.
+type Labels struct {
+	// Known returns when the label of a row observed as of asOf became
+	// known; it must not be before asOf.
+	Known func(account string, asOf time.Time) time.Time
+	// Truth, when not nil, returns a row's true probability, or NaN.
+	Truth func(account string, asOf time.Time) float64
+}
+
+// Collect sweeps src with task (dataset.Sweep, the feature engine) and
+// gathers the labelled rows into Examples, with features as columns of
+// the schema of opts.Features.
+func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts dataset.Options, l Labels) (*Examples, dataset.Stats, error) {
+	schema, err := opts.Features.Schema()
+	if err != nil {
+		return nil, dataset.Stats{}, fmt.Errorf("collecting examples: %w", err)
+	}
+	e := &Examples{Data: &models.Dataset{Schema: schema, Columns: make([][]float64, len(schema))}}
+	if l.Truth != nil {
+		e.Truth = []float64{}
+	}
+	stats, err := dataset.Sweep(ctx, src, task, opts, func(b *dataset.Batch) error {
+		for k, v := range b.Vectors {
+			for j := range schema {
+				e.Data.Columns[j] = append(e.Data.Columns[j], v.Values[j])
+			}
+			e.Data.Labels = append(e.Data.Labels, b.Labels[k])
+			e.Accounts = append(e.Accounts, v.AccountID)
+			e.AsOf = append(e.AsOf, v.AsOf)
+			e.Known = append(e.Known, l.Known(v.AccountID, v.AsOf))
+			if l.Truth != nil {
+				e.Truth = append(e.Truth, l.Truth(v.AccountID, v.AsOf))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, stats, fmt.Errorf("collecting examples: %w", err)
+	}
+	if e.Data.Labels == nil {
+		e.Data.Labels = []float64{}
+	}
+	return e, stats, nil
+}
+
+// ChurnLabels returns the Labels of a churn task: a label is known at
+// as-of + lead + horizon + grace, when a churn in the window can no longer
+// be undone. With truth, a row's true probability is the truth's for the
+// calendar month that holds the middle of its label window.
+func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
+	l := Labels{Known: func(_ string, asOf time.Time) time.Time {
+		return asOf.Add(task.Lead + task.Horizon + task.Grace)
+	}}
+	if truth != nil {
+		l.Truth = func(account string, asOf time.Time) float64 {
+			if p, ok := truth.Churn(account, asOf.Add(task.Lead+task.Horizon/2)); ok {
+				return p
+			}
+			return math.NaN()
+		}
+	}
+	return l
+}
+
+// ConversionLabels returns the Labels of a conversion task: a label is
+// known at the trial's planned end plus grace, counted from the
+// observation on trial day task.TrialDay. A trial extended beyond its
+// planned length is known later than this says; the dataset drops trials
+// whose end plus grace is after the data, not after a cut, so such rows
+// may reach training a little early.
+func ConversionLabels(task *dataset.Conversion, truth *Truth) Labels {
+	days := task.TrialDays
+	if days == 0 {
+		days = features.DefaultTrialDays
+	}
+	l := Labels{Known: func(_ string, asOf time.Time) time.Time {
+		return asOf.AddDate(0, 0, max(days-task.TrialDay, 0)).Add(task.Grace)
+	}}
+	if truth != nil {
+		l.Truth = func(account string, _ time.Time) float64 {
+			if p, ok := truth.Conversion(account); ok {
+				return p
+			}
+			return math.NaN()
+		}
+	}
+	return l
+}

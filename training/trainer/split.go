@@ -1,0 +1,158 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/openchurn/churn/models"
+)
+
+// Examples are labelled rows with a time. Row i of Data was observed for
+// Accounts[i] as of AsOf[i], and its label became known at Known[i].
+type Examples struct {
+	Data     *models.Dataset
+	Accounts []string
+	AsOf     []time.Time
+	// Known is when each label became known: the end of the row's label
+	// window, grace included. It is never before AsOf.
+	Known []time.Time
+	// Truth holds the true probability of each row's label when the data
+	// is simulated, NaN where unknown; nil when there is no truth.
+	Truth []float64
+}
+
+// Validate checks that the slices have one element per row and that no
+// label is known before its row was observed.
+func (e *Examples) Validate() error {
+	n := e.Data.Rows()
+	if len(e.Accounts) != n || len(e.AsOf) != n || len(e.Known) != n || (e.Truth != nil && len(e.Truth) != n) {
+		return fmt.Errorf("trainer: %d rows but %d accounts, %d as-of times, %d label times, %d truths",
+			n, len(e.Accounts), len(e.AsOf), len(e.Known), len(e.Truth))
+	}
+	if e.Data.Labels == nil {
+		return models.ErrNoLabels
+	}
+	for i := range n {
+		if e.Known[i].Before(e.AsOf[i]) {
+			return fmt.Errorf("trainer: row %d (%s as of %s): label known at %s, before the row", i, e.Accounts[i],
+				e.AsOf[i].Format(time.DateOnly), e.Known[i].Format(time.DateOnly))
+		}
+	}
+	return e.Data.Validate()
+}
+
+// Window is one out-of-time evaluation: train on what was known by Cut,
+// test on the rows observed in [Cut, End).
+type Window struct {
+	Cut time.Time `json:"cut"`
+	End time.Time `json:"end"`
+}
+
+// Split is the rows one Window selects.
+type Split struct {
+	// Train and Valid are the rows whose labels were known by the cut,
+	// split by as-of time at ValidCut: Valid holds the last of them, and
+	// Train the earlier ones whose labels were known by ValidCut.
+	Train, Valid, Test []int `json:"-"`
+	ValidCut           time.Time
+	Window             Window
+	// Purged counts the rows observed before the cut that were left out
+	// because their labels were not yet known at the cut they precede.
+	Purged int
+}
+
+// Rows returns the rows of e observed in [w.Cut, w.End) as Test, and
+// splits those whose labels were known by w.Cut into Train and Valid:
+// Valid is the latest fraction validFrac of them by as-of time, and Train
+// the rest whose labels were known by the first validation as-of time.
+// Rows sharing an as-of time stay on one side of every cut.
+func Rows(e *Examples, w Window, validFrac float64) (Split, error) {
+	s := Split{Window: w}
+	var known []int
+	for i, t := range e.AsOf {
+		switch {
+		case !t.Before(w.Cut):
+			if t.Before(w.End) {
+				s.Test = append(s.Test, i)
+			}
+		case !e.Known[i].After(w.Cut):
+			known = append(known, i)
+		default:
+			s.Purged++
+		}
+	}
+	if len(known) == 0 || len(s.Test) == 0 {
+		return s, fmt.Errorf("trainer: window %s: %d rows known before the cut and %d to test", w, len(known), len(s.Test))
+	}
+	s.ValidCut = quantileTime(e.AsOf, known, 1-validFrac)
+	for _, i := range known {
+		switch {
+		case !e.AsOf[i].Before(s.ValidCut):
+			s.Valid = append(s.Valid, i)
+		case !e.Known[i].After(s.ValidCut):
+			s.Train = append(s.Train, i)
+		default:
+			s.Purged++
+		}
+	}
+	if len(s.Train) == 0 || len(s.Valid) == 0 {
+		return s, fmt.Errorf("trainer: window %s: %d train and %d validation rows; the data spans too little time", w, len(s.Train), len(s.Valid))
+	}
+	return s, nil
+}
+
+// String formats w as [cut, end).
+func (w Window) String() string {
+	end := "end"
+	if !w.End.Equal(maxTime) {
+		end = w.End.Format(time.DateOnly)
+	}
+	return "[" + w.Cut.Format(time.DateOnly) + ", " + end + ")"
+}
+
+// maxTime is the End of a window open to the right.
+var maxTime = time.Unix(math.MaxInt64/2, 0).UTC()
+
+// HoldoutWindow returns the window of Train's test slice: from the as-of
+// time at which the latest fraction testFrac of the rows begins, to the
+// end.
+func HoldoutWindow(e *Examples, testFrac float64) Window {
+	all := make([]int, len(e.AsOf))
+	for i := range all {
+		all[i] = i
+	}
+	return Window{Cut: quantileTime(e.AsOf, all, 1-testFrac), End: maxTime}
+}
+
+// RollingWindows returns k consecutive windows ending at end: the last
+// is [step^-1(end), end), the one before it a step earlier, and so on.
+// back steps a time one window back, e.g. by a calendar month.
+func RollingWindows(end time.Time, k int, back func(time.Time) time.Time) []Window {
+	ws := make([]Window, k)
+	for i := k - 1; i >= 0; i-- {
+		ws[i] = Window{Cut: back(end), End: end}
+		end = ws[i].Cut
+	}
+	return ws
+}
+
+// quantileTime returns the as-of time at which the latest fraction 1−q of
+// rows begins: rows before it are earlier, rows at or after it later.
+// When that time is the earliest, it returns the next distinct time, if
+// any, so that the earlier side is not empty.
+func quantileTime(asOf []time.Time, rows []int, q float64) time.Time {
+	ts := make([]time.Time, len(rows))
+	for k, i := range rows {
+		ts[k] = asOf[i]
+	}
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	k := min(max(int(math.Ceil(q*float64(len(ts)))), 0), len(ts)-1)
+	if ts[k].Equal(ts[0]) {
+		if i := slices.IndexFunc(ts, func(t time.Time) bool { return t.After(ts[0]) }); i > 0 {
+			k = i
+		}
+	}
+	return ts[k]
+}

@@ -1,0 +1,140 @@
+package trainer_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/training/trainer"
+)
+
+var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// monthly builds n accounts observed on the first of each of months
+// months, with a 45-day label window: usage lowers the risk, tickets raise
+// it, and noise does nothing. Truth holds the true probabilities.
+func monthly(n, months int, seed uint64) *trainer.Examples {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	e := &trainer.Examples{Data: &models.Dataset{
+		Schema: models.Schema{
+			{Name: "usage", Group: "usage"}, {Name: "tickets", Group: "support"}, {Name: "noise", Group: "other"},
+		},
+		Columns: make([][]float64, 3),
+	}}
+	for m := range months {
+		asOf := t0.AddDate(0, m, 0)
+		for a := range n {
+			u, k, z := rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
+			p := 1 / (1 + math.Exp(-(-2 - 1.5*u + k)))
+			y := 0.0
+			if rng.Float64() < p {
+				y = 1
+			}
+			for j, v := range []float64{u, k, z} {
+				e.Data.Columns[j] = append(e.Data.Columns[j], v)
+			}
+			e.Data.Labels = append(e.Data.Labels, y)
+			e.Accounts = append(e.Accounts, string(rune('a'+a%26))+string(rune('a'+a/26%26)))
+			e.AsOf = append(e.AsOf, asOf)
+			e.Known = append(e.Known, asOf.AddDate(0, 0, 45))
+			e.Truth = append(e.Truth, p)
+		}
+	}
+	return e
+}
+
+// TestRowsNeverTrainOnUnknownLabels is the backtest leakage rule: no row
+// a fold trains or validates on has a label window ending after the
+// fold's cut, and the train rows' labels are known by the validation cut.
+func TestRowsNeverTrainOnUnknownLabels(t *testing.T) {
+	e := monthly(50, 12, 1)
+	windows := trainer.RollingWindows(t0.AddDate(0, 12, 0), 3, func(t time.Time) time.Time { return t.AddDate(0, -1, 0) })
+	for _, w := range windows {
+		s, err := trainer.Rows(e, w, 0.2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range append(append([]int{}, s.Train...), s.Valid...) {
+			if e.Known[i].After(w.Cut) {
+				t.Errorf("window %s trains on row %d observed %s whose label is known only at %s", w, i, e.AsOf[i], e.Known[i])
+			}
+		}
+		for _, i := range s.Train {
+			if e.Known[i].After(s.ValidCut) {
+				t.Errorf("window %s: train row %d label known at %s, after the validation cut %s", w, i, e.Known[i], s.ValidCut)
+			}
+		}
+		for _, i := range s.Test {
+			if e.AsOf[i].Before(w.Cut) || !e.AsOf[i].Before(w.End) {
+				t.Errorf("window %s tests on row %d observed %s", w, i, e.AsOf[i])
+			}
+		}
+		// A 45-day window purges the month before each cut: the last
+		// observation before the cut, whose label runs past it, and the
+		// same at the validation cut.
+		if s.Purged == 0 {
+			t.Errorf("window %s purged nothing", w)
+		}
+		if got, want := len(s.Test), 50; got != want {
+			t.Errorf("window %s tests %d rows, want one month of %d", w, got, want)
+		}
+	}
+	if windows[2].End != t0.AddDate(0, 12, 0) || windows[0].Cut != t0.AddDate(0, 9, 0) {
+		t.Errorf("windows %v", windows)
+	}
+}
+
+func TestTrain(t *testing.T) {
+	e := monthly(400, 12, 2)
+	opt := trainer.DefaultOptions()
+	opt.Fit.Bag, opt.Bootstrap, opt.DriverRows = 1, 100, 300
+	r, err := trainer.Train(context.Background(), e, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := r.Evaluation
+	if ev.TestRows == 0 || ev.TrainRows == 0 || ev.ValidRows == 0 || ev.Purged == 0 {
+		t.Errorf("split %+v", ev)
+	}
+	if o := ev.Oracle; o == nil || o.Rows != ev.TestRows || o.Ratio < 0.95 || o.Ratio > 1.02 {
+		t.Errorf("oracle %+v: a logistic truth should be learnt almost perfectly", o)
+	}
+	if ev.Test.ECE > 0.05 || !(ev.Test.Lo.AUC < ev.Test.AUC && ev.Test.AUC < ev.Test.Hi.AUC) {
+		t.Errorf("test %+v", ev.Test)
+	}
+	if r.Drivers[2].Name != "noise" {
+		t.Errorf("drivers %+v: noise should rank last", r.Drivers)
+	}
+	for _, d := range r.Drivers {
+		want := map[string]string{"usage": "lowers", "tickets": "raises"}[d.Name]
+		if want != "" && d.Effect() != want {
+			t.Errorf("%s %s risk (direction %.2f), want %s", d.Name, d.Effect(), d.Direction, want)
+		}
+	}
+	if len(r.Groups) != 3 || len(r.Curves.LiftByDecile) != 10 || len(r.Curves.ROC) < 10 {
+		t.Errorf("groups %+v, curves %+v", r.Groups, r.Curves)
+	}
+	if !r.WindowStart.Equal(t0) || r.Artifact.Metadata.Metrics["test_auc"] != ev.Test.AUC {
+		t.Errorf("window %s, metadata %+v", r.WindowStart, r.Artifact.Metadata)
+	}
+}
+
+func TestBacktest(t *testing.T) {
+	e := monthly(300, 10, 3)
+	opt := trainer.DefaultOptions()
+	opt.Fit.Bag, opt.Bootstrap, opt.Fit.Algorithm = 1, 50, models.AlgorithmLogReg
+	windows := trainer.RollingWindows(t0.AddDate(0, 10, 0), 2, func(t time.Time) time.Time { return t.AddDate(0, -1, 0) })
+	b, err := trainer.Backtest(context.Background(), e, windows, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Folds) != 2 || b.Folds[0].TrainRows >= b.Folds[1].TrainRows {
+		t.Fatalf("folds %+v: the later fold should train on more", b.Folds)
+	}
+	if m := (b.Folds[0].Test.AUC + b.Folds[1].Test.AUC) / 2; math.Abs(m-b.Mean.AUC) > 1e-12 || math.IsNaN(b.MeanOracleAUC) {
+		t.Errorf("mean %+v, oracle %v", b.Mean, b.MeanOracleAUC)
+	}
+}
