@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,6 +113,16 @@ func BenchmarkIngestPostgres(b *testing.B) {
 		b.Skip("psql is not installed")
 	}
 	dsn := storetest.DSN(b, "postgres")
+	// psql (libpq) takes the test's schema from PGOPTIONS, not the URL.
+	u, err := url.Parse(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := u.Query()
+	schema := q.Get("search_path")
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	psqlDSN := u.String()
 	ctx := context.Background()
 	s, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -139,8 +150,9 @@ func BenchmarkIngestPostgres(b *testing.B) {
 		exec1("CREATE TABLE psql_copy (event_id text, account_id text, user_id text, feature text, at timestamptz, count bigint, duration_s double precision, errors bigint)")
 		exec1("CHECKPOINT")
 		start := time.Now()
-		cmd := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn,
+		cmd := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", psqlDSN,
 			"-c", `\copy psql_copy FROM '`+path+`' CSV HEADER`)
+		cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+schema)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("psql: %v\n%s", err, out)
 		}

@@ -1,8 +1,11 @@
 // Package storetest gives tests a fresh, migrated store of each dialect:
 // SQLite always, and PostgreSQL when CHURN_TEST_POSTGRES names a server
 // (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). Each
-// store is a database of its own, dropped when the test ends, so tests and
-// concurrent runs never see each other's data.
+// store is a file of its own (SQLite) or a schema of its own (PostgreSQL,
+// named churn_test_<random> and selected by the DSN's search_path), dropped
+// when the test ends, so tests and concurrent runs never see each other's
+// data. Schemas rather than databases, because creating a database costs
+// a second or more, which adds up over a test suite.
 //
 // When CHURN_TEST_POSTGRES is set but the server cannot be reached, tests
 // fail rather than skip: a CI run that meant to test PostgreSQL must not
@@ -86,33 +89,34 @@ func postgresDSN(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("storetest: %s: %v", EnvPostgres, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := sql.Open("postgres", admin)
-	if err != nil {
-		t.Fatalf("storetest: %s: %v", EnvPostgres, err)
-	}
-	defer db.Close()
 	var b [6]byte
 	rand.Read(b[:])
-	name := "churn_test_" + hex.EncodeToString(b[:])
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("storetest: creating database (is PostgreSQL at %s up?): %v", EnvPostgres, err)
+	schema := "churn_test_" + hex.EncodeToString(b[:])
+	if err := adminExec(admin, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("storetest: creating schema (is PostgreSQL at %s up?): %v", EnvPostgres, err)
 	}
 	// Cleanups run last-registered first, so the store (opened after this
-	// returns) is closed before its database is dropped.
+	// returns) is closed before its schema is dropped.
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		db, err := sql.Open("postgres", admin)
-		if err == nil {
-			_, err = db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			db.Close()
-		}
-		if err != nil {
-			t.Errorf("storetest: dropping database %s: %v", name, err)
+		if err := adminExec(admin, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("storetest: dropping schema %s: %v", schema, err)
 		}
 	})
-	u.Path = "/" + name
+	q := u.Query()
+	q.Set("search_path", schema) // lib/pq passes it to the server as a run-time parameter
+	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// adminExec runs one statement on the server CHURN_TEST_POSTGRES names.
+func adminExec(dsn, stmt string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, stmt)
+	return err
 }
