@@ -44,7 +44,10 @@ type booster struct {
 	// open lists the nodes with a split worth making, by index in nodes.
 	open []int
 	// free holds histograms for reuse.
-	free    []histogram
+	free []histogram
+	// finders and bests belong to the goroutines building histograms: a
+	// split finder each, and the best splits each found for the node built
+	// and the node derived (bests[2k] and bests[2k+1]).
 	finders []splitFinder
 	bests   []split
 }
