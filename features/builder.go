@@ -120,11 +120,11 @@ type Builder struct {
 
 	// Product features are numbered across accounts on first sight, since
 	// every account uses the same few dozen.
-	featIndex map[string]int32
+	featIndex index
 	featKey   []bool
 
 	// The current account's usage state.
-	users      map[string]int32
+	users      index
 	userLast   []int64 // latest active day per user
 	featLast   []int64 // latest day of use per product feature
 	ring       [ringDays]dayBucket
@@ -153,8 +153,6 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		keys:       make(map[string]bool, len(cfg.KeyFeatures)),
 		numKeys:    len(cfg.KeyFeatures),
 		adoptionBy: math.NaN(),
-		featIndex:  make(map[string]int32),
-		users:      make(map[string]int32),
 	}
 	for _, k := range cfg.KeyFeatures {
 		b.keys[k] = true
@@ -339,7 +337,7 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 			elapsed := tn - a.TrialStartedAt.UnixNano()
 			x[fTrialDay] = float64(elapsed) / float64(dayNs)
 			x[fTrialDaysLeft] = float64(max(0, b.trialNs-elapsed)) / float64(dayNs)
-			x[fTrialUsers] = float64(len(b.users))
+			x[fTrialUsers] = float64(b.users.len())
 			if b.numKeys > 0 {
 				x[fTrialKeyFeatures] = float64(b.keyEver)
 			}
@@ -425,7 +423,7 @@ func (b *Builder) allSeries() [8]*series {
 // load resets the account state and collects the records other than usage
 // into series, each in the order of the time it became known.
 func (b *Builder) load(h *History) {
-	clear(b.users)
+	b.users.reset()
 	b.userLast = b.userLast[:0]
 	for i := range b.featLast {
 		b.featLast[i] = never
@@ -507,10 +505,8 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 	}
 	b.lastUse = at
 	if e.UserID != "" {
-		u, ok := b.users[e.UserID]
-		if !ok {
-			u = int32(len(b.userLast))
-			b.users[e.UserID] = u
+		u, isNew := b.users.get(e.UserID)
+		if isNew {
 			b.userLast = append(b.userLast, never)
 		}
 		if p := b.userLast[u]; p != d {
@@ -522,10 +518,8 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 			b.userLast[u] = d
 		}
 	}
-	f, ok := b.featIndex[e.Feature]
-	if !ok {
-		f = int32(len(b.featKey))
-		b.featIndex[e.Feature] = f
+	f, isNew := b.featIndex.get(e.Feature)
+	if isNew {
 		b.featKey = append(b.featKey, b.keys[e.Feature])
 		b.featLast = append(b.featLast, never)
 	}
