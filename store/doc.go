@@ -32,10 +32,13 @@
 // body) in one transaction: either every record is stored or none is. A
 // record whose key is already stored replaces the stored one when any
 // field differs, so re-sending a corrected row updates it and re-sending an
-// unchanged file changes nothing. On PostgreSQL the records are streamed
-// with COPY into a temporary table while they are decoded, then merged
-// with INSERT … ON CONFLICT; on SQLite they go straight to multi-row
-// INSERT … ON CONFLICT statements through the single writer connection.
+// unchanged file changes nothing; a file that holds one key twice stores
+// its last row. Decoding runs on its own goroutine, concurrently with the
+// database's work. On PostgreSQL the records are streamed with COPY (lib/pq,
+// rows encoded here in COPY's text format) into a temporary table, then
+// merged in key order with INSERT … ON CONFLICT, which counts inserted and
+// updated rows; on SQLite they go straight to multi-row INSERT … ON
+// CONFLICT statements through the single writer connection.
 //
 // # Reading
 //
