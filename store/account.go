@@ -34,3 +34,14 @@ func (s *Store) Account(ctx context.Context, id string) (*features.Account, erro
 	}
 	return rec.(*features.Account), nil
 }
+
+// AccountIDs returns up to limit account ids after the given one, in
+// account_id order: a page of the accounts table.
+func (s *Store) AccountIDs(ctx context.Context, after string, limit int) ([]string, error) {
+	var ids []string
+	err := s.r.SelectContext(ctx, &ids, s.r.Rebind("SELECT account_id FROM accounts WHERE account_id > ? ORDER BY account_id LIMIT ?"), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	return ids, nil
+}

@@ -220,3 +220,16 @@ func (rs Rules) Evaluate(o *Observation, ingestOnly bool) []Firing {
 	}
 	return out
 }
+
+// IngestLookback returns how far back ingestion-time rules look: the
+// largest max_age_hours of the enabled rules evaluated at ingestion, or 0
+// when there are none.
+func (rs Rules) IngestLookback() time.Duration {
+	var d time.Duration
+	for _, r := range rs {
+		if k := kinds[r.Kind]; k.atIngest && !r.Disabled {
+			d = max(d, time.Duration(r.Params["max_age_hours"]*float64(time.Hour)))
+		}
+	}
+	return d
+}

@@ -1,0 +1,182 @@
+package serving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/servingtest"
+	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/store/storetest"
+	"github.com/openchurn/churn/training/simulate"
+)
+
+// fixture loads a small simulated history into s and trains both models.
+func fixture(t *testing.T, s *store.Store) (*Scorer, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := simulate.Config{Accounts: 300, Months: 6, Seed: 7}
+	if err := servingtest.Generate(ctx, s, cfg); err != nil {
+		t.Fatal(err)
+	}
+	fc := servingtest.Features()
+	for _, task := range Tasks {
+		if _, err := servingtest.Train(ctx, s, task, cfg.End(), fc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &Scorer{Registry: s, Reference: s, Features: fc, Bands: DefaultBands()}, cfg.End()
+}
+
+// snapshot returns every current score by account and task.
+func snapshot(t *testing.T, s *store.Store) map[string]store.Score {
+	t.Helper()
+	out := map[string]store.Score{}
+	for _, task := range Tasks {
+		scores, err := s.CurrentScores(context.Background(), store.ScoreQuery{Task: task, Limit: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range scores {
+			out[sc.AccountID+"/"+task] = sc
+		}
+	}
+	return out
+}
+
+func countAll(t *testing.T, s *store.Store) int64 {
+	var n int64
+	for _, task := range Tasks {
+		c, err := s.CountScores(context.Background(), task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += c
+	}
+	return n
+}
+
+func TestBatchShardsEqualOneRunAndResume(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scorer, end := fixture(t, s)
+		asOf := end.AddDate(0, 0, -3)
+		batch := func(shard store.Shard) *Batch {
+			return &Batch{Store: s, Scorer: scorer, Tasks: Tasks, AsOf: asOf, Shard: shard,
+				Alerts: &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}}
+		}
+
+		// Three shards at once.
+		var wg sync.WaitGroup
+		reports := make([]Report, 3)
+		for i := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rep, err := batch(store.Shard{Index: i, Count: 3}).Run(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				reports[i] = rep
+			}()
+		}
+		wg.Wait()
+		var accounts, scored int64
+		for _, r := range reports {
+			accounts += r.Accounts
+			scored += r.Scored[TaskChurn] + r.Scored[TaskConversion]
+			if len(r.Failed) > 0 {
+				t.Errorf("shard %s failed accounts: %v", r.Shard, r.Failed)
+			}
+		}
+		sharded := snapshot(t, s)
+		if int64(len(sharded)) != scored || scored == 0 || countAll(t, s) != scored {
+			t.Fatalf("shards scored %d, stored %d current and %d rows", scored, len(sharded), countAll(t, s))
+		}
+
+		// One unsharded run replaces exactly the same rows with the same scores.
+		rep, err := batch(store.Shard{}).Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Accounts != accounts || rep.Scored[TaskChurn]+rep.Scored[TaskConversion] != scored || rep.Alerts != 0 {
+			t.Errorf("unsharded run: %+v; shards read %d accounts and scored %d", rep, accounts, scored)
+		}
+		if n := countAll(t, s); n != scored {
+			t.Errorf("after re-running: %d score rows, want %d", n, scored)
+		}
+		for k, want := range snapshot(t, s) {
+			got := sharded[k]
+			if got.Fingerprint != want.Fingerprint || got.Probability != want.Probability || string(got.Detail) != string(want.Detail) {
+				t.Errorf("%s: sharded %+v, unsharded %+v", k, got, want)
+			}
+		}
+
+		// A run killed midway, then run again, completes without duplicates.
+		later := asOf.AddDate(0, 0, 1)
+		killed := batch(store.Shard{})
+		killed.AsOf = later
+		kctx, cancel := context.WithCancel(ctx)
+		killed.ProgressEvery = time.Nanosecond
+		killed.Progress = func(r Report) {
+			if r.Accounts > 0 {
+				cancel()
+			}
+		}
+		if _, err := killed.Run(kctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("killed run returned %v, want context.Canceled", err)
+		}
+		again := batch(store.Shard{})
+		again.AsOf = later
+		full, err := again.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, want := countAll(t, s), scored+full.Scored[TaskChurn]+full.Scored[TaskConversion]; n != want {
+			t.Errorf("after a killed and a full run at a second date: %d rows, want %d", n, want)
+		}
+		for k, sc := range snapshot(t, s) {
+			if _, before := sharded[k]; before && (!sc.AsOf.Equal(later) || math.IsNaN(sc.Previous)) {
+				t.Errorf("%s: current score as of %v with previous %v", k, sc.AsOf, sc.Previous)
+				break
+			}
+		}
+	})
+}
+
+func TestScoreDetail(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	scorer, end := fixture(t, s)
+	ctx := context.Background()
+	for _, task := range Tasks {
+		m, err := scorer.Model(ctx, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := (&Batch{Store: s, Scorer: scorer, Tasks: []string{task}, AsOf: end}).Run(ctx)
+		if err != nil || rep.Scored[task] == 0 {
+			t.Fatalf("%s: %+v, %v", task, rep, err)
+		}
+		top, err := s.CurrentScores(ctx, store.ScoreQuery{Task: task, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := top[0]
+		if sc.ModelVersion != fmt.Sprint(m.Version) || sc.Fingerprint == "" || !sc.AsOf.Equal(end) {
+			t.Errorf("%s: %+v", task, sc)
+		}
+		if task == TaskChurn && (sc.Health != Health(sc.Probability) || sc.Band != scorer.Bands.Band(sc.Health) ||
+			math.Abs(sc.RevenueAtRisk-sc.Probability*sc.ARR) > 1e-9) {
+			t.Errorf("churn score %+v", sc)
+		}
+		if task == TaskConversion && (m.PQLThreshold <= 0 || m.PQLThreshold >= 1 || sc.PQL != (sc.Probability >= m.PQLThreshold)) {
+			t.Errorf("conversion score %+v with PQL threshold %v", sc, m.PQLThreshold)
+		}
+		t.Logf("%s: %s", task, sc.Detail)
+	}
+}

@@ -1,0 +1,112 @@
+package serving
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/serving/alerts"
+)
+
+// Config is the service's configuration file (churn.yaml). Every field has
+// a default, so an empty file, or none, is a valid configuration.
+//
+//	bands: {green: 90, yellow: 75}      # health at or above green is green, at or above yellow is yellow, else red
+//	pql_threshold: 0                    # conversion probability that flags a PQL; 0 uses the model's
+//	features: {catalogue_size: 20, key_features: [reports, integrations]}
+//	alerts:
+//	  rules: [{name: usage_drop, params: {drop: 0.6}}]
+//	webhook: {url: https://hooks.example/..., secret: s3cret}
+//	schedule: "0 2 * * *"               # in-process batch scoring (cron, UTC); empty for none
+//	api: {rate_per_second: 50, burst: 100, body_limit: 32M}
+type Config struct {
+	Bands        Bands   `yaml:"bands"`
+	PQLThreshold float64 `yaml:"pql_threshold"`
+	// Features configures the feature builder as training did: the
+	// product's catalogue size and key features.
+	Features FeaturesConfig `yaml:"features"`
+	Alerts   struct {
+		Rules alerts.Rules `yaml:"rules"`
+	} `yaml:"alerts"`
+	Webhook  alerts.Webhook `yaml:"webhook"`
+	Schedule string         `yaml:"schedule"`
+	API      APIConfig      `yaml:"api"`
+
+	// rules holds Alerts.Rules merged over the defaults.
+	rules alerts.Rules
+}
+
+// FeaturesConfig is the YAML form of features.Config.
+type FeaturesConfig struct {
+	CatalogueSize int      `yaml:"catalogue_size"`
+	KeyFeatures   []string `yaml:"key_features"`
+	TrialDays     int      `yaml:"trial_days"`
+	Plans         []string `yaml:"plans"`
+	Segments      []string `yaml:"segments"`
+}
+
+// Builder returns the features.Config it describes.
+func (f FeaturesConfig) Builder() features.Config {
+	return features.Config{CatalogueSize: f.CatalogueSize, KeyFeatures: f.KeyFeatures, TrialDays: f.TrialDays,
+		Plans: f.Plans, Segments: f.Segments}
+}
+
+// APIConfig sets the HTTP server's limits.
+type APIConfig struct {
+	// RatePerSecond and Burst bound each API key's request rate.
+	RatePerSecond float64 `yaml:"rate_per_second"`
+	Burst         int     `yaml:"burst"`
+	// BodyLimit bounds request bodies, e.g. "32M".
+	BodyLimit string `yaml:"body_limit"`
+	// ScoreStaleAfter is the age beyond which a stored score is rescored on
+	// demand when an account is read.
+	ScoreStaleAfter time.Duration `yaml:"score_stale_after"`
+}
+
+// DefaultConfig returns the defaults: bands at health 90 and 75, the
+// model's PQL threshold, the built-in alert rules, no webhook, no schedule,
+// and 50 requests per second per key with bursts of 100.
+func DefaultConfig() Config {
+	c := Config{
+		Bands:   DefaultBands(),
+		Webhook: alerts.DefaultWebhook(),
+		API:     APIConfig{RatePerSecond: 50, Burst: 100, BodyLimit: "32M", ScoreStaleAfter: 48 * time.Hour},
+	}
+	c.rules = alerts.DefaultRules()
+	return c
+}
+
+// LoadConfig reads a configuration file over the defaults; an empty path
+// gives the defaults.
+func LoadConfig(path string) (Config, error) {
+	c := DefaultConfig()
+	if path == "" {
+		return c, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("reading config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("reading config %s: %w", path, err)
+	}
+	if c.rules, err = alerts.DefaultRules().Merge(c.Alerts.Rules); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := c.Bands.validate(); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if c.PQLThreshold < 0 || c.PQLThreshold >= 1 {
+		return c, fmt.Errorf("config %s: pql_threshold %v is not in [0, 1)", path, c.PQLThreshold)
+	}
+	return c, nil
+}
+
+// Rules returns the alert rules: the defaults with the file's changes.
+func (c Config) Rules() alerts.Rules { return c.rules }

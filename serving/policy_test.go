@@ -1,0 +1,69 @@
+package serving
+
+import (
+	"math"
+	"testing"
+)
+
+func TestBandsAndHealth(t *testing.T) {
+	b := DefaultBands()
+	tests := []struct {
+		p    float64
+		band string
+	}{{0, Green}, {0.1, Green}, {0.10001, Yellow}, {0.25, Yellow}, {0.2501, Red}, {1, Red}}
+	for _, tc := range tests {
+		if got := b.Band(Health(tc.p)); got != tc.band {
+			t.Errorf("p = %v: band %s, want %s", tc.p, got, tc.band)
+		}
+	}
+	for p := 0.0; p < 1; p += 0.01 {
+		if Health(p) <= Health(p+0.01) {
+			t.Fatalf("health is not decreasing at p = %v", p)
+		}
+	}
+}
+
+func TestComponentScore(t *testing.T) {
+	tests := []struct {
+		c              float64
+		positiveIsGood bool
+		want           float64
+	}{{0, false, 50}, {0, true, 50}, {math.Log(3), false, 25}, {math.Log(3), true, 75}, {-math.Log(3), false, 75}}
+	for _, tc := range tests {
+		if got := ComponentScore(tc.c, tc.positiveIsGood); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("ComponentScore(%v, %v) = %v, want %v", tc.c, tc.positiveIsGood, got, tc.want)
+		}
+	}
+}
+
+func TestCaptureThreshold(t *testing.T) {
+	tests := []struct {
+		name                   string
+		scores, labels         []float64
+		wantThreshold, wantShr float64
+	}{
+		{"labels", []float64{0.9, 0.8, 0.7, 0.2, 0.1}, []float64{1, 0, 1, 1, 0}, 0.7, 0.6},
+		{"first row is enough", []float64{0.9, 0.1, 0.1}, []float64{1, 0, 0}, 0.9, 1.0 / 3},
+		{"expected conversions", []float64{0.6, 0.3, 0.1}, nil, 0.6, 1.0 / 3},
+		{"no positives", []float64{0.5, 0.4}, []float64{0, 0}, 1, 0},
+	}
+	for _, tc := range tests {
+		th, share := CaptureThreshold(tc.scores, tc.labels, 0.6)
+		if th != tc.wantThreshold || math.Abs(share-tc.wantShr) > 1e-12 {
+			t.Errorf("%s: threshold %v, share %v; want %v, %v", tc.name, th, share, tc.wantThreshold, tc.wantShr)
+		}
+	}
+}
+
+func TestHistogramCapture(t *testing.T) {
+	var neg, pos [20]int
+	neg[2], neg[10], neg[19] = 80, 10, 2
+	pos[2], pos[10], pos[19] = 2, 3, 5 // the top bin holds half the positives, the top two 80%
+	th, share, ok := histogramCapture(neg, pos, 0.6)
+	if !ok || th != 0.5 || math.Abs(share-20.0/102) > 1e-12 {
+		t.Errorf("threshold %v, share %v, ok %v; want 0.5, %v", th, share, ok, 20.0/102)
+	}
+	if _, _, ok := histogramCapture(neg, [20]int{}, 0.6); ok {
+		t.Error("a histogram without positives gave a threshold")
+	}
+}
