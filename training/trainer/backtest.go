@@ -3,7 +3,6 @@ package trainer
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/openchurn/churn/training/metrics"
@@ -20,9 +19,9 @@ type BacktestResult struct {
 	Folds []Fold          `json:"folds"`
 	Mean  metrics.Summary `json:"mean"`
 	// MeanOracleAUC is the mean oracle AUC over the folds, when the
-	// examples carry truth, and NaN otherwise.
-	MeanOracleAUC float64 `json:"mean_oracle_auc"`
-	FitSeconds    float64 `json:"fit_seconds"`
+	// examples carry truth, and nil otherwise.
+	MeanOracleAUC *float64 `json:"mean_oracle_auc,omitempty"`
+	FitSeconds    float64  `json:"fit_seconds"`
 }
 
 // Backtest fits and evaluates one model per window: each is trained on
@@ -33,7 +32,7 @@ func Backtest(ctx context.Context, e *Examples, windows []Window, opt Options) (
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	b := &BacktestResult{MeanOracleAUC: math.NaN()}
+	b := &BacktestResult{}
 	var tests []metrics.Summary
 	var oracleSum float64
 	for k, w := range windows {
@@ -51,7 +50,7 @@ func Backtest(ctx context.Context, e *Examples, windows []Window, opt Options) (
 	}
 	b.Mean = metrics.Mean(tests)
 	if e.Truth != nil {
-		b.MeanOracleAUC = oracleSum
+		b.MeanOracleAUC = &oracleSum
 	}
 	b.FitSeconds = time.Since(start).Seconds()
 	return b, nil

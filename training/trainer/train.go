@@ -54,7 +54,7 @@ type Evaluation struct {
 	ValidCut  time.Time `json:"valid_cut"`
 	// Test holds the test metrics with bootstrap intervals.
 	Test metrics.Estimate `json:"test"`
-	// Oracle is set when the examples carry truth.
+	// Oracle is set when the examples carry truth for some test rows.
 	Oracle *Oracle `json:"oracle,omitempty"`
 }
 
@@ -187,11 +187,11 @@ func oracle(e *Examples, test []int, probs []float64) *Oracle {
 			y, truth, model = append(y, e.Data.Labels[i]), append(truth, t), append(model, probs[k])
 		}
 	}
-	o := &Oracle{Rows: len(y), AUC: math.NaN(), ModelAUC: math.NaN(), Ratio: math.NaN()}
-	if len(y) > 0 {
-		o.AUC, o.ModelAUC = metrics.ROCAUC(y, truth, nil), metrics.ROCAUC(y, model, nil)
-		o.Ratio = o.ModelAUC / o.AUC
+	if len(y) == 0 {
+		return nil
 	}
+	o := &Oracle{Rows: len(y), AUC: metrics.ROCAUC(y, truth, nil), ModelAUC: metrics.ROCAUC(y, model, nil)}
+	o.Ratio = o.ModelAUC / o.AUC
 	return o
 }
 
