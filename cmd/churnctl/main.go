@@ -30,8 +30,11 @@ var commands = []command{
 	{"generate", "write a synthetic SaaS history (CSV tables and ground truth)", runGenerate},
 	{"ingest", "load CSV or NDJSON exports into the store", runIngest},
 	{"stats", "count rows and time ranges per table", runStats},
-	{"train", "fit a model on a CSV feature table and write its artifact", runTrain},
+	{"train", "fit a model on the store (--task, registered) or a CSV feature table (--table)", runTrain},
+	{"backtest", "evaluate training at rolling cut dates, out of time", runBacktest},
 	{"predict", "score a CSV feature table with a model artifact", runPredict},
+	{"models", "list, show, activate (roll back) or retire registered models", runModels},
+	{"report", "write a registered model's self-contained HTML report", runReport},
 }
 
 // usageError marks a failure caused by how the command was called; churnctl
