@@ -84,9 +84,6 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	return &Store{dialect: postgresDialect{}, w: db, r: db}, nil
 }
 
-// Dialect returns "sqlite" or "postgres".
-func (s *Store) Dialect() string { return s.dialect.name() }
-
 // Close closes the store's connections.
 func (s *Store) Close() error {
 	err := s.w.Close()

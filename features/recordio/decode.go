@@ -140,12 +140,6 @@ func NewDecoder(r io.Reader, file string, table features.Table, format Format, m
 	return d, nil
 }
 
-// Table returns the table the decoder reads.
-func (d *Decoder) Table() features.Table { return d.table }
-
-// File returns the name the decoder gives its input in errors.
-func (d *Decoder) File() string { return d.file }
-
 // Ignored returns the export columns that match no canonical column. For
 // NDJSON it lists the keys seen so far.
 func (d *Decoder) Ignored() []string { return d.ignored }
@@ -358,8 +352,10 @@ func jsonText(raw json.RawMessage) (string, error) {
 		return s, nil
 	case 'n': // null
 		return "", nil
-	case '{', '[':
-		return "", fmt.Errorf("cannot use a JSON %s as a value", map[byte]string{'{': "object", '[': "array"}[raw[0]])
+	case '{':
+		return "", errors.New("cannot use a JSON object as a value")
+	case '[':
+		return "", errors.New("cannot use a JSON array as a value")
 	}
 	return string(raw), nil // a number, true or false, exactly as written
 }
