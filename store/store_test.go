@@ -303,6 +303,62 @@ func TestDuplicateKeys(t *testing.T) {
 	})
 }
 
+// TestEmptyExport loads exports without rows: nothing to do, no error.
+func TestEmptyExport(t *testing.T) {
+	tests := []struct {
+		name   string
+		format recordio.Format
+		input  string
+	}{
+		{"usage.csv", recordio.CSV, "account_id,feature,at\n"},
+		{"usage.ndjson", recordio.NDJSON, "\n\n"},
+	}
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		for _, tt := range tests {
+			d, err := recordio.NewDecoder(strings.NewReader(tt.input), tt.name, features.UsageEvents, tt.format, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Load(context.Background(), features.UsageEvents, d)
+			if want := (store.LoadResult{Table: features.UsageEvents}); err != nil || res != want {
+				t.Errorf("%s: Load = %+v, %v; want %+v", tt.name, res, err, want)
+			}
+		}
+	})
+}
+
+// TestBadRowLate fails a load after several batches have reached the
+// database: the whole file must still be refused.
+func TestBadRowLate(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("account_id,feature,at\n")
+	for i := range 3000 {
+		at := "2024-01-01T00:00:00Z"
+		if i == 2500 {
+			at = "yesterday"
+		}
+		fmt.Fprintf(&in, "a%d,reports,%s\n", i%7, at)
+	}
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		d, err := recordio.NewDecoder(strings.NewReader(in.String()), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Load(ctx, features.UsageEvents, d)
+		if want := `usage.csv:2502: column "at": cannot parse "yesterday" as a time`; err == nil || err.Error() != want {
+			t.Errorf("error %v, want %s", err, want)
+		}
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Rows != 0 {
+			t.Errorf("%d rows kept from a refused file", st.Rows)
+		}
+	})
+}
+
 // TestAwkwardText round-trips text holding the characters that delimit
 // CSV, NDJSON and COPY's text format.
 func TestAwkwardText(t *testing.T) {
