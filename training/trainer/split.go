@@ -113,7 +113,7 @@ func (w Window) String() string {
 }
 
 // maxTime is the End of a window open to the right.
-var maxTime = time.Unix(math.MaxInt64/2, 0).UTC()
+var maxTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // HoldoutWindow returns the window of Train's test slice: from the as-of
 // time at which the latest fraction testFrac of the rows begins, to the
