@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -27,13 +28,18 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"activating an earlier version rolls back to it.\n\nFlags:")
 		fs.PrintDefaults()
 	}
+	// The subcommand comes first; flags and the version follow it.
+	var sub string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if sub == "" {
 		return usagef("want a subcommand: list, show, activate or retire")
 	}
-	sub, rest := fs.Arg(0), fs.Args()[1:]
+	rest := fs.Args()
 	var version int64
 	if sub != "list" {
 		if len(rest) != 1 {

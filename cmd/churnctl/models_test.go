@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/store/storetest"
+)
+
+// loadedStore generates a small simulated history and returns the DSN of
+// a migrated store of the dialect holding it, and the truth folder.
+func loadedStore(t *testing.T, dialect string) (db, truth string) {
+	t.Helper()
+	sim := filepath.Join(t.TempDir(), "sim")
+	db = storetest.DSN(t, dialect)
+	for _, args := range [][]string{
+		{"generate", "--accounts", "400", "--months", "9", "--seed", "3", "--out", sim},
+		{"migrate", "--db", db},
+		{"ingest", "--db", db, sim},
+	} {
+		if code, _, stderr := churnctl(t, args...); code != 0 {
+			t.Fatalf("%s: exit %d: %s", args[0], code, stderr)
+		}
+	}
+	return db, sim + "-truth"
+}
+
+// trainArgs are the flags of a fast training run on the small history.
+func trainArgs(db, truth, task string, extra ...string) []string {
+	return append([]string{"train", "--db", db, "--task", task, "--algo", "logreg", "--truth", truth,
+		"--key-features", "reports,integrations,workflows,automations", "--catalogue-size", "20"}, extra...)
+}
+
+// TestTrainFromStoreThenManageModels trains both tasks from the store,
+// then lists, reports, backtests, rolls back and retires models.
+func TestTrainFromStoreThenManageModels(t *testing.T) {
+	db, truth := loadedStore(t, "sqlite")
+	var reports []storeTrainReport
+	for _, args := range [][]string{
+		trainArgs(db, truth, "churn", "--json"),
+		trainArgs(db, truth, "conversion", "--json", "--trial-day", "5"),
+		trainArgs(db, truth, "churn", "--json", "--activate", "never"),
+	} {
+		code, stdout, stderr := churnctl(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var r storeTrainReport
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("train --json printed %q: %v", stdout, err)
+		}
+		reports = append(reports, r)
+	}
+	for _, r := range reports {
+		ev := r.Evaluation
+		if ev.TrainRows == 0 || ev.ValidRows == 0 || ev.TestRows == 0 || !ev.ValidCut.Before(ev.Window.Cut) {
+			t.Errorf("model %d: split %+v", r.Version, ev)
+		}
+		if ev.Oracle == nil || ev.Oracle.Rows == 0 || !(ev.Test.Lo.AUC <= ev.Test.AUC && ev.Test.AUC <= ev.Test.Hi.AUC) {
+			t.Errorf("model %d: test %+v, oracle %+v", r.Version, ev.Test, ev.Oracle)
+		}
+	}
+	if reports[0].State != store.ModelActive || reports[1].State != store.ModelActive || reports[2].State != store.ModelCandidate {
+		t.Errorf("states %s %s %s, want active active candidate", reports[0].State, reports[1].State, reports[2].State)
+	}
+
+	code, stdout, stderr := churnctl(t, "models", "list", "--db", db, "--task", "churn")
+	if code != 0 || strings.Count(stdout, "\n") != 3 || !strings.Contains(stdout, "candidate") {
+		t.Errorf("models list: exit %d: %s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr = churnctl(t, "models", "show", "--db", db, "1"); code != 0 || !strings.Contains(stdout, "(verified)") {
+		t.Errorf("models show: exit %d: %s%s", code, stdout, stderr)
+	}
+
+	if code, _, stderr = churnctl(t, "backtest", "--db", db, "--task", "churn", "--folds", "2", "--algo", "logreg", "--model", "1"); code != 0 {
+		t.Fatalf("backtest: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "report.html")
+	if code, _, stderr = churnctl(t, "report", "--db", db, "--model", "1", "--out", out); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := html.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := textOf(doc); !strings.Contains(text, "mean") || !strings.Contains(text, "Oracle AUC") {
+		t.Errorf("the report lacks the recorded backtest or the oracle")
+	}
+
+	// Roll back to the candidate, then retire the displaced model.
+	if code, stdout, stderr = churnctl(t, "models", "activate", "--db", db, "3"); code != 0 || !strings.Contains(stdout, "model 1 retired") {
+		t.Errorf("activate: exit %d: %s%s", code, stdout, stderr)
+	}
+	if code, _, stderr = churnctl(t, "models", "retire", "--db", db, "3"); code != 1 || !strings.Contains(stderr, "active") {
+		t.Errorf("retiring the active model: exit %d: %s", code, stderr)
+	}
+	for _, args := range [][]string{{"models", "--db", db}, {"models", "show", "--db", db, "x"}, {"models", "fly", "--db", db, "1"}} {
+		if code, _, _ := churnctl(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// TestConcurrentTrainOnPostgres runs two `churnctl train` at once against
+// one PostgreSQL store: both register, and exactly one model is active.
+func TestConcurrentTrainOnPostgres(t *testing.T) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		t.Skip(storetest.EnvPostgres + " is not set")
+	}
+	db, truth := loadedStore(t, "postgres")
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range codes {
+		wg.Go(func() {
+			var b strings.Builder
+			codes[i] = run(context.Background(), trainArgs(db, truth, "churn", "--activate", "always"), &b, &b)
+		})
+	}
+	wg.Wait()
+	if codes[0] != 0 || codes[1] != 0 {
+		t.Fatalf("exit codes %v", codes)
+	}
+	s, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ms, err := s.Models(context.Background(), "churn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := 0
+	for _, m := range ms {
+		if m.State == store.ModelActive {
+			active++
+		}
+	}
+	if len(ms) != 2 || active != 1 {
+		t.Errorf("%d models, %d active; want 2 and 1", len(ms), active)
+	}
+}
+
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
+}
