@@ -20,13 +20,13 @@ import (
 func fixture(t *testing.T, s *store.Store) (*Scorer, time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	cfg := simulate.Config{Accounts: 300, Months: 6, Seed: 7}
+	cfg := simulate.Config{Accounts: 300, Months: 12, Seed: 7}
 	if err := servingtest.Generate(ctx, s, cfg); err != nil {
 		t.Fatal(err)
 	}
 	fc := servingtest.Features()
 	for _, task := range Tasks {
-		if _, err := servingtest.Train(ctx, s, task, cfg.End(), fc); err != nil {
+		if _, err := servingtest.Train(ctx, s, task, cfg.End(), fc, "logreg"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -407,6 +407,11 @@ func (m *Model) Score(v *features.Vector, account *features.Account, bands Bands
 	if !eligible(m.Task, v) {
 		return store.Score{}, fmt.Errorf("%s as of %s: %w", v.AccountID, v.AsOf.Format(time.DateOnly), ErrNotEligible)
 	}
+	return m.score(v, account, bands)
+}
+
+// score is Score without the eligibility check.
+func (m *Model) score(v *features.Vector, account *features.Account, bands Bands) (store.Score, error) {
 	row := make([]float64, len(m.index))
 	m.row(v, row)
 	raw, _, contrib, err := m.Artifact.Explain(row)
@@ -516,3 +521,49 @@ func fingerprint(version int64, row []float64) string {
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
+
+// ScoreHistory scores one account's history h for task as of asOf,
+// building its vector on the spot: the on-demand path, used where no
+// stored score will do. The score's Previous is left NaN.
+func (s *Scorer) ScoreHistory(ctx context.Context, task string, h *features.History, asOf time.Time) (store.Score, error) {
+	m, err := s.Model(ctx, task)
+	if err != nil {
+		return store.Score{}, err
+	}
+	b, err := features.NewBuilder(m.Features)
+	if err != nil {
+		return store.Score{}, err
+	}
+	vs, err := b.Build(h, []time.Time{asOf}, nil)
+	if err != nil {
+		return store.Score{}, fmt.Errorf("building features of %s: %w", h.AccountID, err)
+	}
+	return m.Score(&vs[0], h.Account, s.Bands)
+}
+
+// ScoreValues scores a raw feature vector given by name, for callers that
+// compute features themselves. Features the model uses but values omits
+// are missing (NaN); names the catalog does not have are an error. The
+// account is assumed eligible, and ARR is not known.
+func (s *Scorer) ScoreValues(ctx context.Context, task, id string, values map[string]float64) (store.Score, error) {
+	m, err := s.Model(ctx, task)
+	if err != nil {
+		return store.Score{}, err
+	}
+	v := &features.Vector{AccountID: id, Version: features.CatalogVersion, Values: make([]float64, len(m.catalog))}
+	for i := range v.Values {
+		v.Values[i] = math.NaN()
+	}
+	for name, x := range values {
+		j := features.FeatureIndex(name)
+		if j < 0 {
+			return store.Score{}, fmt.Errorf("%w: %q", ErrUnknownFeature, name)
+		}
+		v.Values[j] = x
+	}
+	return m.score(v, nil, s.Bands)
+}
+
+// ErrUnknownFeature is returned for a feature name the catalog does not
+// have.
+var ErrUnknownFeature = errors.New("unknown feature")

@@ -6,6 +6,7 @@ package servingtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/simulate"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // Features is the feature configuration of simulated histories: the
@@ -52,54 +54,62 @@ func Generate(ctx context.Context, s *store.Store, cfg simulate.Config) error {
 	return nil
 }
 
-// Train fits a ridge logistic regression for task on the store's
-// histories up to dataEnd and registers it as the task's active model. It
-// is a quick stand-in for the trainer, for tests that need any valid
-// active model; it returns the registered model.
-func Train(ctx context.Context, s *store.Store, task string, dataEnd time.Time, cfg features.Config) (*store.Model, error) {
-	var t dataset.Task
+// Train builds the task's examples from the store's histories up to
+// dataEnd with the trainer (observations every week for churn, day 5 of
+// each trial for conversion), trains a model of the algorithm ("auto",
+// "gbdt" or "logreg") with trainer.Train, and registers it as the task's
+// active model with the details document serving reads: the feature
+// configuration, lead and horizon, and the trainer's result. It returns
+// the registered model.
+func Train(ctx context.Context, s *store.Store, task string, dataEnd time.Time, cfg features.Config, algo string) (*store.Model, error) {
+	const day = 24 * time.Hour
+	var (
+		t      dataset.Task
+		labels trainer.Labels
+		about  = map[string]string{}
+	)
 	switch task {
 	case "churn":
-		sched, err := dataset.Schedule(dataEnd.AddDate(0, -5, 0), dataEnd.AddDate(0, -1, -14), dataset.Span{Months: 1})
+		c := &dataset.Churn{Lead: 7 * day, Horizon: 30 * day, Grace: 14 * day, DataEnd: dataEnd}
+		sched, err := dataset.Schedule(dataEnd.AddDate(0, -11, 0), dataEnd.Add(-c.Lead-c.Horizon-c.Grace), dataset.Span{Days: 7})
 		if err != nil {
 			return nil, err
 		}
-		t = &dataset.Churn{Schedule: sched, Lead: 7 * 24 * time.Hour, Horizon: 30 * 24 * time.Hour, DataEnd: dataEnd}
+		c.Schedule = sched
+		t, labels, about["lead"], about["horizon"] = c, trainer.ChurnLabels(c, nil), "7", "30"
 	case "conversion":
-		t = &dataset.Conversion{TrialDay: 5, Grace: 7 * 24 * time.Hour, DataEnd: dataEnd}
+		c := &dataset.Conversion{TrialDay: 5, Grace: 7 * day, DataEnd: dataEnd}
+		t, labels = c, trainer.ConversionLabels(c, nil)
 	default:
 		return nil, fmt.Errorf("unknown task %q", task)
 	}
-	schema, err := cfg.Schema()
-	if err != nil {
-		return nil, err
-	}
-	d := &models.Dataset{Schema: schema, Columns: make([][]float64, len(schema))}
 	src := dataset.SourceFunc(func(ctx context.Context, fn func(*features.History) error) error {
 		return s.Histories(ctx, store.Shard{}, fn)
 	})
-	_, err = dataset.Sweep(ctx, src, t, dataset.Options{Features: cfg}, func(b *dataset.Batch) error {
-		for i, v := range b.Vectors {
-			for j, x := range v.Values {
-				d.Columns[j] = append(d.Columns[j], x)
-			}
-			d.Labels = append(d.Labels, b.Labels[i])
-		}
-		return nil
-	})
+	e, _, err := trainer.Collect(ctx, src, t, dataset.Options{Features: cfg}, labels)
 	if err != nil {
 		return nil, err
 	}
-	lr, err := models.FitLogReg(d, models.DefaultLogRegParams())
+	opt := trainer.DefaultOptions()
+	opt.Fit.Algorithm, opt.Bootstrap = algo, 50
+	r, err := trainer.Train(ctx, e, opt)
 	if err != nil {
-		return nil, fmt.Errorf("fitting %s on %d rows: %w", task, d.Rows(), err)
+		return nil, fmt.Errorf("training %s: %w", task, err)
 	}
-	a := &models.Artifact{Algorithm: models.AlgorithmLogReg, Model: lr, Metadata: models.Metadata{Task: task, Rows: d.Rows()}}
+	r.Artifact.Metadata.Task = task
 	var buf bytes.Buffer
-	if err := models.EncodeArtifact(&buf, a); err != nil {
+	if err := models.EncodeArtifact(&buf, r.Artifact); err != nil {
 		return nil, err
 	}
-	m := &store.Model{Task: task, Algorithm: a.Algorithm, WindowEnd: dataEnd, TestAUC: math.NaN(), Artifact: buf.Bytes()}
+	details, err := json.Marshal(map[string]any{"task": about, "features": cfg, "result": r})
+	if err != nil {
+		return nil, err
+	}
+	m := &store.Model{Task: task, Algorithm: r.Artifact.Algorithm, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd,
+		TestAUC: r.Evaluation.Test.AUC, Details: details, Artifact: buf.Bytes()}
+	if math.IsNaN(m.TestAUC) {
+		m.TestAUC = 0
+	}
 	if _, err := s.RegisterModel(ctx, m, store.ActivateAlways); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,158 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/store"
+)
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// OpenAPI returns the embedded OpenAPI 3 document served at /openapi.yaml.
+func OpenAPI() []byte { return openAPI }
+
+// Store is everything the handlers read and write.
+type Store interface {
+	KeyStore
+	serving.IngestStore
+	serving.SaaSStore
+	alerts.AlertStore
+	Ping(ctx context.Context) error
+	CreateAPIKey(ctx context.Context, k store.APIKey) error
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+	History(ctx context.Context, accountID string) (*features.History, error)
+	CurrentScore(ctx context.Context, accountID, task string) (store.Score, error)
+	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]store.Score, error)
+	CurrentScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, error)
+	Alerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, error)
+	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
+	ResolveAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
+	Models(ctx context.Context, task string) ([]store.Model, error)
+	ActivateModel(ctx context.Context, version int64) (*store.Model, error)
+	Load(ctx context.Context, t features.Table, src store.Source) (store.LoadResult, error)
+}
+
+// Options configure a Server.
+type Options struct {
+	// RatePerSecond and Burst bound each key's requests; 0 disables the
+	// limit.
+	RatePerSecond float64
+	Burst         int
+	// BodyLimit bounds request bodies, e.g. "32M"; empty means 32M.
+	BodyLimit string
+	// AccessLog logs every request at info level.
+	AccessLog bool
+	Logger    *slog.Logger
+	// KeyRefresh is how often keys are re-read; zero means 5 s.
+	KeyRefresh time.Duration
+	// StaleAfter, when positive, makes reads rescore on demand an account
+	// whose stored score is older than this.
+	StaleAfter time.Duration
+}
+
+// Server is the REST API.
+type Server struct {
+	e       *echo.Echo
+	store   Store
+	scorer  *serving.Scorer
+	alerts  *alerts.Engine
+	opts    Options
+	log     *slog.Logger
+	keys    *keyring
+	metrics *metrics
+}
+
+// New returns a Server on s. scorer serves on-demand scoring and the
+// models' serving figures; eng raises ingestion-time alerts and may be nil.
+func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Server {
+	if opts.BodyLimit == "" {
+		opts.BodyLimit = "32M"
+	}
+	if opts.KeyRefresh == 0 {
+		opts.KeyRefresh = 5 * time.Second
+	}
+	srv := &Server{store: s, scorer: scorer, alerts: eng, opts: opts, log: opts.Logger,
+		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics()}
+	if srv.log == nil {
+		srv.log = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(io.Discard)
+	e.HTTPErrorHandler = srv.handleError
+	e.Use(middleware.RequestID(), srv.observe, srv.recover, middleware.BodyLimit(opts.BodyLimit))
+
+	e.GET("/healthz", srv.healthz)
+	e.GET("/readyz", srv.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(srv.metrics.registry, promhttp.HandlerOpts{})))
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", openAPI) })
+
+	viewer, ingest, admin := srv.authenticate(RoleViewer), srv.authenticate(RoleIngest), srv.authenticate(RoleAdmin)
+	v1 := e.Group("/v1")
+	v1.GET("/accounts", srv.listAccounts, viewer)
+	v1.GET("/accounts/:id", srv.getAccount, viewer)
+	v1.POST("/score", srv.score, viewer)
+	v1.GET("/trials", srv.listTrials, viewer)
+	v1.GET("/trials/:id", srv.getTrial, viewer)
+	v1.GET("/alerts", srv.listAlerts, viewer)
+	v1.POST("/alerts/:id/ack", srv.ackAlert, viewer)
+	v1.POST("/alerts/:id/resolve", srv.resolveAlert, viewer)
+	v1.GET("/features", srv.listFeatures, viewer)
+	v1.GET("/metrics/saas", srv.saasMetrics, viewer)
+	v1.POST("/ingest/:table", srv.ingest, ingest)
+	v1.GET("/models", srv.listModels, viewer)
+	v1.POST("/models/:version/activate", srv.activateModel, admin)
+	v1.GET("/keys", srv.listKeys, admin)
+	v1.POST("/keys", srv.createKey, admin)
+	v1.DELETE("/keys/:id", srv.revokeKey, admin)
+	e.RouteNotFound("/*", func(c echo.Context) error {
+		return errorf(http.StatusNotFound, "not_found", "no such endpoint: "+c.Request().Method+" "+c.Request().URL.Path+"; see /openapi.yaml", nil)
+	})
+	srv.e = e
+	return srv
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// recover turns a panic in a handler into a 500, so that no input can take
+// the server down; the panic is logged with the request id.
+func (s *Server) recover(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.ErrorContext(c.Request().Context(), "handler panicked", "request_id", requestID(c), "panic", r)
+				err = errors.New("handler panicked")
+			}
+		}()
+		return next(c)
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 503 while the store does not answer within 2 s.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return errorf(http.StatusServiceUnavailable, "unavailable", "the store is unreachable", nil)
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

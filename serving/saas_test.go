@@ -1,0 +1,56 @@
+package serving
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/store"
+)
+
+type fakeSaaS []features.BillingChange
+
+func (f fakeSaaS) EachBillingChange(_ context.Context, fn func(*features.BillingChange) error) error {
+	for i := range f {
+		if err := fn(&f[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (fakeSaaS) CurrentRiskTotals(context.Context, string) (store.RiskTotals, error) {
+	return store.RiskTotals{Accounts: 3, RevenueAtRisk: 1234, Red: 1}, nil
+}
+
+func TestSaaSMetrics(t *testing.T) {
+	d := func(day int) time.Time { return time.Date(2025, 1, day, 12, 0, 0, 0, time.UTC) }
+	changes := fakeSaaS{
+		{AccountID: "a", At: d(1), MRR: 100, Kind: "new"},
+		{AccountID: "a", At: d(20), MRR: 0, Kind: "churn"},
+		{AccountID: "b", At: d(1), MRR: 100, Kind: "new"},
+		{AccountID: "b", At: d(25), MRR: 150, Kind: "expansion"},
+		{AccountID: "c", At: d(1), MRR: 200, Kind: "new"},
+		{AccountID: "c", At: d(15), MRR: 100, Kind: "contraction"},
+		{AccountID: "d", At: d(1), MRR: 100, Kind: "new"},
+		{AccountID: "e", At: d(12), MRR: 50, Kind: "new"},
+	}
+	m, err := SaaSMetrics(context.Background(), changes, time.Time{}, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SaaS{Start: d(6).Add(-12 * time.Hour), End: d(26).Add(-12 * time.Hour), WindowDays: 20,
+		MRR: 400, StartMRR: 500, ARR: 4800, Customers: 4, StartCustomers: 4,
+		LogoChurnRate: 0.25, RevenueChurnRate: 200.0 / 500, NRR: 350.0 / 500, ARPA: 100,
+		ScoredAccounts: 3, ARRAtRisk: 1234, RedAccounts: 1}
+	ltv := m.LTV
+	m.LTV = nil
+	if m != want {
+		t.Errorf("metrics\n got %+v\nwant %+v", m, want)
+	}
+	if ltv == nil || math.Abs(*ltv-400) > 1e-9 {
+		t.Errorf("LTV = %v, want 400", ltv)
+	}
+}
