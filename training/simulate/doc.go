@@ -48,12 +48,13 @@
 //
 // Run and Generate write the six canonical tables as CSV (see
 // recordio.AppendHeader for the columns) and two truth files, which
-// Generate keeps in a directory of their own:
-// TruthChurnFile has, for every account paying at the start of a
-// simulated month, the probability under the model that it churns in that
-// month (0 in months without a churn decision, such as mid-term months of
-// an annual contract); TruthConversionFile has, for every trial decided
-// before the end, its conversion probability.
+// Generate keeps in a directory of their own. TruthChurnFile has, for
+// every account paying at the start of a simulated month (Start plus whole
+// months; the month column is the YYYY-MM of its first day), the
+// probability under the model that it churns in that month: 0 in months
+// without a churn decision, such as mid-term months of an annual contract.
+// TruthConversionFile has, for every trial decided before the end, its
+// conversion probability.
 //
 // Usage rows aggregate one user's use of one feature on one day; they
 // carry no event_id, since loaders derive one from their content.

@@ -46,8 +46,9 @@ type Config struct {
 	// Seed selects the history: equal configurations give byte-identical
 	// output.
 	Seed uint64
-	// Start is the first day of the history. It is truncated to midnight
-	// UTC; zero means DefaultStart.
+	// Start is the first day of the history, on day 1 to 28 of a month so
+	// that every simulated month starts on the same day. It is truncated to
+	// midnight UTC; zero means DefaultStart.
 	Start time.Time
 	// TrialWindow is the number of days from Start over which self-serve
 	// trials arrive, uniformly; zero means DefaultTrialWindow. It is
@@ -69,6 +70,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("trial window %d is negative", c.TrialWindow)
 	case c.Workers < 0:
 		return fmt.Errorf("workers %d is negative", c.Workers)
+	case c.Start.UTC().Day() > 28:
+		// Months from the 29th on would skip or repeat a calendar month.
+		return fmt.Errorf("start %s is after the 28th of its month", c.Start.UTC().Format(time.DateOnly))
 	}
 	return nil
 }

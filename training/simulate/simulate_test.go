@@ -68,8 +68,43 @@ func simulateInMemory(t testing.TB, cfg Config) (*history, Config) {
 }
 
 func TestRecordsAreValidAndConsistent(t *testing.T) {
-	h, cfg := simulateInMemory(t, Config{Accounts: 400, Months: 6, Seed: 7})
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"default start", Config{Accounts: 400, Months: 6, Seed: 7}},
+		{"mid-month start", Config{Accounts: 300, Months: 4, Seed: 8, Start: time.Date(2025, 1, 28, 15, 4, 5, 0, time.UTC)}},
+		{"trials in the first month", Config{Accounts: 300, Months: 3, Seed: 9, TrialWindow: 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, cfg := simulateInMemory(t, tt.cfg)
+			checkHistory(t, h, cfg)
+		})
+	}
+}
+
+// checkHistory validates every record of h and checks that the records
+// agree with one another.
+func checkHistory(t *testing.T, h *history, cfg Config) {
+	t.Helper()
 	end := cfg.End()
+	if len(h.events) == 0 || len(h.tickets) == 0 || len(h.conversion) == 0 || len(h.churn) == 0 {
+		t.Fatalf("too little history to check: %d usage rows, %d tickets, %d conversions, %d churn truth rows",
+			len(h.events), len(h.tickets), len(h.conversion), len(h.churn))
+	}
+	months := map[string]bool{}
+	for m := range cfg.Months {
+		months[cfg.Start.AddDate(0, m, 0).Format("2006-01")] = true
+	}
+	if len(months) != cfg.Months {
+		t.Fatalf("%d simulated months have %d distinct labels", cfg.Months, len(months))
+	}
+	for _, r := range h.churn {
+		if !months[r.month] {
+			t.Fatalf("churn truth row for month %s, not a simulated month", r.month)
+		}
+	}
 	check := func(kind string, i int, err error) {
 		t.Helper()
 		if err != nil {
@@ -443,6 +478,7 @@ func TestConfigErrors(t *testing.T) {
 		{"too many months", Config{Accounts: 1, Months: 1201}},
 		{"negative trial window", Config{Accounts: 1, Months: 1, TrialWindow: -1}},
 		{"negative workers", Config{Accounts: 1, Months: 1, Workers: -1}},
+		{"start on the 29th", Config{Accounts: 1, Months: 1, Start: time.Date(2024, 1, 29, 0, 0, 0, 0, time.UTC)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
