@@ -112,7 +112,7 @@ func truthSamples(h *history) (churn, conversion truthSample) {
 // TestRealism checks that a year of history has the rates of a B2B SaaS
 // business, and that the truth is informative but far from perfect.
 func TestRealism(t *testing.T) {
-	h, _ := simulateInMemory(t, Config{Accounts: 4000, Months: 12, Seed: 3})
+	h, _ := simulateInMemory(t, Config{Accounts: 4000, Months: 12, Seed: 3}, false)
 	churn, conversion := truthSamples(h)
 	// decided keeps the months that hold a churn decision: every month of
 	// a monthly plan, the renewal month of an annual one.
@@ -144,7 +144,7 @@ func TestRealism(t *testing.T) {
 		}
 	}
 	t.Logf("%d account-months, %d trials; rows: usage %d, tickets %d, escalations %d, surveys %d, billing %d",
-		len(churn.p), trials, len(h.events), len(h.tickets), len(h.escalations), len(h.surveys), len(h.changes))
+		len(churn.p), trials, h.usageRows, len(h.tickets), len(h.escalations), len(h.surveys), len(h.changes))
 }
 
 func first(v float64, _ int) float64 { return v }

@@ -22,6 +22,10 @@ import (
 
 // history holds every record of a simulation, collected in memory.
 type history struct {
+	// usageRows counts usage rows; they are kept in events only when
+	// keepUsage is set, as they dominate memory.
+	keepUsage   bool
+	usageRows   int
 	accounts    []features.Account
 	events      []features.UsageEvent
 	tickets     []features.Ticket
@@ -39,11 +43,16 @@ type truthRow struct {
 }
 
 func (h *history) account(a *features.Account)       { h.accounts = append(h.accounts, *a) }
-func (h *history) usage(e *features.UsageEvent)      { h.events = append(h.events, *e) }
 func (h *history) ticket(t *features.Ticket)         { h.tickets = append(h.tickets, *t) }
 func (h *history) escalation(e *features.Escalation) { h.escalations = append(h.escalations, *e) }
 func (h *history) survey(r *features.SurveyResponse) { h.surveys = append(h.surveys, *r) }
 func (h *history) billing(b *features.BillingChange) { h.changes = append(h.changes, *b) }
+func (h *history) usage(e *features.UsageEvent) {
+	h.usageRows++
+	if h.keepUsage {
+		h.events = append(h.events, *e)
+	}
+}
 func (h *history) conversionTruth(id string, p float64) {
 	h.conversion = append(h.conversion, truthRow{id, "", p})
 }
@@ -51,15 +60,16 @@ func (h *history) churnTruth(id string, period time.Time, p float64) {
 	h.churn = append(h.churn, truthRow{id, period.Format("2006-01"), p})
 }
 
-// simulateInMemory runs cfg sequentially into a history.
-func simulateInMemory(t testing.TB, cfg Config) (*history, Config) {
+// simulateInMemory runs cfg sequentially into a history, keeping usage
+// rows if keepUsage is set.
+func simulateInMemory(t testing.TB, cfg Config, keepUsage bool) (*history, Config) {
 	t.Helper()
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := newSim(cfg)
-	h := new(history)
+	h := &history{keepUsage: keepUsage}
 	var a acct
 	for i := range cfg.Accounts {
 		a.simulate(s, uint64(i), h)
@@ -78,7 +88,7 @@ func TestRecordsAreValidAndConsistent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, cfg := simulateInMemory(t, tt.cfg)
+			h, cfg := simulateInMemory(t, tt.cfg, true)
 			checkHistory(t, h, cfg)
 		})
 	}
@@ -372,8 +382,8 @@ func lines[T any](recs []T, keep func(*T) bool, enc func([]byte, *T) []byte) []s
 }
 
 func TestPrefixStable(t *testing.T) {
-	short, shortCfg := simulateInMemory(t, Config{Accounts: 500, Months: 3, Seed: 11})
-	long, _ := simulateInMemory(t, Config{Accounts: 500, Months: 5, Seed: 11})
+	short, shortCfg := simulateInMemory(t, Config{Accounts: 500, Months: 3, Seed: 11}, true)
+	long, _ := simulateInMemory(t, Config{Accounts: 500, Months: 5, Seed: 11}, true)
 	end := shortCfg.End()
 	all := func(*features.UsageEvent) bool { return true }
 	before := func(at time.Time) bool { return at.Before(end) }
