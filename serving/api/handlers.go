@@ -472,12 +472,18 @@ func (s *Server) createKey(c echo.Context) error {
 	if err := s.store.CreateAPIKey(c.Request().Context(), rec); err != nil {
 		return err
 	}
+	if err := s.keys.reload(c.Request().Context()); err != nil { // so that the key works at once
+		return err
+	}
 	return c.JSON(http.StatusCreated, map[string]any{"id": rec.ID, "role": rec.Role, "name": rec.Name, "key": key,
 		"created_at": rec.CreatedAt})
 }
 
 func (s *Server) revokeKey(c echo.Context) error {
 	if err := s.store.RevokeAPIKey(c.Request().Context(), c.Param("id"), time.Now().UTC()); err != nil {
+		return err
+	}
+	if err := s.keys.reload(c.Request().Context()); err != nil { // so that it stops working at once here
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

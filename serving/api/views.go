@@ -53,9 +53,9 @@ type ScoreView struct {
 	RevenueAtRisk float64  `json:"revenue_at_risk"`
 	// Previous is the probability of the latest earlier score, Delta the
 	// change since; both null for a first score.
-	Previous    *float64 `json:"previous_probability"`
-	Delta       *float64 `json:"delta"`
-	Fingerprint string   `json:"fingerprint"`
+	Previous    *float64  `json:"previous_probability"`
+	Delta       *float64  `json:"delta"`
+	Fingerprint string    `json:"fingerprint"`
 	ScoredAt    time.Time `json:"scored_at"`
 	// Source is "stored" for a batch score and "on_demand" for one computed
 	// for this request.

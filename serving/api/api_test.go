@@ -1,0 +1,467 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/servingtest"
+	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/store/storetest"
+	"github.com/openchurn/churn/training/simulate"
+)
+
+// client calls a test server and validates every JSON response against
+// the OpenAPI document.
+type client struct {
+	t      *testing.T
+	base   string
+	router routers.Router
+}
+
+func newClient(t *testing.T, base string) *client {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: base}}
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, base: base, router: router}
+}
+
+// do sends a request and returns the status and the decoded JSON body.
+func (c *client) do(method, path, key string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, _ := json.Marshal(b)
+		rd = bytes.NewReader(data)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.Header.Get("X-Request-Id") == "" {
+		c.t.Errorf("%s %s: no X-Request-Id", method, path)
+	}
+	var out map[string]any
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(data, &out); err != nil {
+			c.t.Errorf("%s %s: body %q: %v", method, path, data, err)
+		}
+		c.validate(req, resp, data)
+		if resp.StatusCode >= 400 {
+			e, _ := out["error"].(map[string]any)
+			if e == nil || e["code"] == "" || e["message"] == "" {
+				c.t.Errorf("%s %s: error body %s", method, path, data)
+			}
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func (c *client) validate(req *http.Request, resp *http.Response, body []byte) {
+	c.t.Helper()
+	route, params, err := c.router.FindRoute(req)
+	if err != nil {
+		if resp.StatusCode != http.StatusNotFound {
+			c.t.Errorf("%s %s: not in openapi.yaml: %v", req.Method, req.URL.Path, err)
+		}
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	in.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		c.t.Errorf("%s %s → %d does not match openapi.yaml: %v\nbody: %.400s", req.Method, req.URL.Path, resp.StatusCode, err, body)
+	}
+}
+
+// receiver collects webhook deliveries.
+type receiver struct {
+	mu     sync.Mutex
+	got    map[string]alerts.Payload
+	secret []byte
+	bad    int
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !alerts.Verify(r.secret, body, req.Header.Get(alerts.SignatureHeader)) {
+		r.bad++
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var p alerts.Payload
+	json.Unmarshal(body, &p)
+	r.got[p.IdempotencyKey] = p
+}
+
+func TestEndToEnd(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		cfg := simulate.Config{Accounts: 300, Months: 12, Seed: 11}
+		if err := servingtest.Generate(ctx, s, cfg); err != nil {
+			t.Fatal(err)
+		}
+		fc := servingtest.Features()
+		for _, task := range serving.Tasks {
+			if _, err := servingtest.Train(ctx, s, task, cfg.End(), fc, "logreg"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		scorer := &serving.Scorer{Registry: s, Reference: s, Features: fc, Bands: serving.DefaultBands()}
+		eng := &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}
+		// Two batch runs a week apart, so that scores have a previous one
+		// and score-change rules can fire.
+		for _, asOf := range []time.Time{cfg.End().AddDate(0, 0, -7), cfg.End()} {
+			rep, err := (&serving.Batch{Store: s, Scorer: scorer, Alerts: eng, Tasks: serving.Tasks, AsOf: asOf}).Run(ctx)
+			if err != nil || len(rep.Failed) > 0 || rep.Scored[serving.TaskChurn] == 0 || rep.Scored[serving.TaskConversion] == 0 {
+				t.Fatalf("batch as of %v: %+v, %v", asOf, rep, err)
+			}
+		}
+
+		keys := map[string]string{}
+		for _, role := range []string{RoleViewer, RoleIngest, RoleAdmin} {
+			key, rec, err := NewKey(role, role+" key", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateAPIKey(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			keys[role] = key
+		}
+		srv := httptest.NewServer(New(s, scorer, eng, Options{Logger: slog.New(slog.DiscardHandler), AccessLog: true}).Handler())
+		defer srv.Close()
+		c := newClient(t, srv.URL)
+		viewer, ingest, admin := keys[RoleViewer], keys[RoleIngest], keys[RoleAdmin]
+
+		// Auth and roles, endpoint by endpoint.
+		auth := []struct {
+			method, path, key string
+			body              any
+			want              int
+		}{
+			{"GET", "/healthz", "", nil, 200},
+			{"GET", "/readyz", "", nil, 200},
+			{"GET", "/v1/accounts", "", nil, 401},
+			{"GET", "/v1/accounts", "churn_not-a-key", nil, 401},
+			{"GET", "/v1/accounts", viewer, nil, 200},
+			{"GET", "/v1/trials", viewer, nil, 200},
+			{"GET", "/v1/alerts", viewer, nil, 200},
+			{"GET", "/v1/features", viewer, nil, 200},
+			{"GET", "/v1/models", viewer, nil, 200},
+			{"GET", "/v1/metrics/saas", viewer, nil, 200},
+			{"POST", "/v1/ingest/escalations", viewer, "[]", 403},
+			{"POST", "/v1/ingest/nope", ingest, "[]", 404},
+			{"POST", "/v1/models/1/activate", ingest, nil, 403},
+			{"GET", "/v1/keys", ingest, nil, 403},
+			{"GET", "/v1/keys", admin, nil, 200},
+			{"DELETE", "/v1/keys/key_nope", admin, nil, 404},
+			{"GET", "/v1/accounts/NOPE", viewer, nil, 404},
+			{"GET", "/v1/accounts?limit=0", viewer, nil, 400},
+			{"GET", "/v1/accounts?band=purple", viewer, nil, 400},
+			{"GET", "/v1/accounts?cursor=zzz", viewer, nil, 400},
+			{"GET", "/v1/alerts?status=lost", viewer, nil, 400},
+			{"POST", "/v1/alerts/al_nope/ack", viewer, nil, 404},
+			{"POST", "/v1/score", viewer, `{"task":"x","account_ids":["a"]}`, 400},
+			{"POST", "/v1/score", viewer, `not json`, 400},
+			{"GET", "/v1/nothing", viewer, nil, 404},
+		}
+		for _, tc := range auth {
+			if got, body := c.do(tc.method, tc.path, tc.key, tc.body); got != tc.want {
+				t.Errorf("%s %s with %.12q: %d, want %d: %v", tc.method, tc.path, tc.key, got, tc.want, body)
+			}
+		}
+
+		// Accounts: pages cover every scored account once, riskiest first.
+		var (
+			seen = map[string]bool{}
+			prev = 2.0
+			path = "/v1/accounts?limit=37"
+			id   string
+		)
+		for path != "" {
+			code, page := c.do("GET", path, viewer, nil)
+			if code != 200 {
+				t.Fatalf("GET %s: %d %v", path, code, page)
+			}
+			for _, it := range page["items"].([]any) {
+				row := it.(map[string]any)
+				p, a := row["probability"].(float64), row["account_id"].(string)
+				if p > prev || seen[a] {
+					t.Fatalf("listing out of order or repeated at %s", a)
+				}
+				prev, seen[a] = p, true
+				if id == "" {
+					id = a
+				}
+			}
+			path = ""
+			if next, _ := page["next_cursor"].(string); next != "" {
+				path = "/v1/accounts?limit=37&cursor=" + next
+			}
+		}
+		totals, err := s.CurrentRiskTotals(ctx, serving.TaskChurn)
+		if err != nil || int64(len(seen)) != totals.Accounts {
+			t.Errorf("pages listed %d accounts, %d are scored (%v)", len(seen), totals.Accounts, err)
+		}
+		_, red := c.do("GET", "/v1/accounts?band=red&owner=rep-01", viewer, nil)
+		for _, it := range red["items"].([]any) {
+			if row := it.(map[string]any); row["band"] != "red" || row["owner"] != "rep-01" {
+				t.Errorf("filtered listing holds %v", row)
+			}
+		}
+
+		// One account: health, components, reasons, trend.
+		_, acc := c.do("GET", "/v1/accounts/"+id, viewer, nil)
+		churn, _ := acc["churn"].(map[string]any)
+		if churn == nil || churn["source"] != "stored" || len(churn["reasons"].([]any)) == 0 || churn["previous_probability"] == nil {
+			t.Errorf("account %s: %v", id, acc)
+		} else if len(acc["trend"].([]any)) != 2 {
+			t.Errorf("trend of %s: %v", id, acc["trend"])
+		}
+		if _, fresh := c.do("GET", "/v1/accounts/"+id+"?refresh=true", viewer, nil); fresh["churn"] == nil {
+			t.Errorf("refresh: %v", fresh)
+		}
+
+		// Trials.
+		_, trials := c.do("GET", "/v1/trials?sort=conversion", viewer, nil)
+		items := trials["items"].([]any)
+		if len(items) == 0 {
+			t.Fatal("no scored trials")
+		}
+		trialID := items[0].(map[string]any)["account_id"].(string)
+		if code, tr := c.do("GET", "/v1/trials/"+trialID, viewer, nil); code != 200 || tr["conversion"] == nil {
+			t.Errorf("trial %s: %d %v", trialID, code, tr)
+		}
+		if code, _ := c.do("GET", "/v1/trials?pql=true", viewer, nil); code != 200 {
+			t.Errorf("pql filter: %d", code)
+		}
+
+		// On-demand scoring of accounts and raw vectors.
+		code, scored := c.do("POST", "/v1/score", viewer, map[string]any{"account_ids": []string{id, trialID}})
+		if code != 200 || len(scored["results"].([]any)) != 4 {
+			t.Errorf("POST /v1/score: %d %v", code, scored)
+		}
+		code, scored = c.do("POST", "/v1/score", viewer, map[string]any{"task": "churn",
+			"vectors": []map[string]any{{"id": "v1", "features": map[string]float64{"mrr": 500, "active_days_30d": 2}},
+				{"id": "v2", "features": map[string]float64{"no_such_feature": 1}}}})
+		res, _ := scored["results"].([]any)
+		if code != 200 || len(res) != 2 || res[0].(map[string]any)["score"] == nil || res[1].(map[string]any)["error"] == nil {
+			t.Errorf("scoring vectors: %d %v", code, scored)
+		}
+
+		// Models: the active conversion model shows its PQL threshold.
+		_, ms := c.do("GET", "/v1/models", viewer, nil)
+		var pql any
+		for _, it := range ms["items"].([]any) {
+			m := it.(map[string]any)
+			if m["task"] == "conversion" && m["state"] == "active" {
+				pql = m["serving"].(map[string]any)["pql_threshold"]
+			}
+		}
+		if pql == nil {
+			t.Errorf("no PQL threshold among %v", ms)
+		}
+		if code, body := c.do("POST", "/v1/models/1/activate", admin, nil); code != 200 {
+			t.Errorf("activate: %d %v", code, body)
+		}
+
+		// Features and SaaS metrics.
+		if _, f := c.do("GET", "/v1/features", viewer, nil); len(f["features"].([]any)) < 30 {
+			t.Errorf("features: %v", f)
+		}
+		if _, m := c.do("GET", "/v1/metrics/saas?window_days=30", viewer, nil); m["mrr"].(float64) <= 0 || m["arr_at_risk"].(float64) <= 0 {
+			t.Errorf("saas metrics: %v", m)
+		}
+
+		// Ingestion: a bad body stores nothing and names every bad row.
+		code, bad := c.do("POST", "/v1/ingest/escalations", ingest,
+			`[{"escalation_id":"x1","account_id":"`+id+`","at":"2025-01-01T00:00:00Z","direction":"sideways","severity":"high"},`+
+				`{"escalation_id":"x2","account_id":"`+id+`","at":"2025-01-01T00:00:00Z","direction":"negative","severity":"high"},`+
+				`{"escalation_id":"","account_id":"`+id+`","at":"2025-01-01T00:00:00Z","direction":"negative","severity":"high"}]`)
+		rows, _ := bad["error"].(map[string]any)["details"].(map[string]any)["rows"].([]any)
+		if code != 422 || len(rows) != 2 || rows[0].(map[string]any)["field"] != "direction" || rows[1].(map[string]any)["row"].(float64) != 3 {
+			t.Errorf("bad ingest: %d %v", code, bad)
+		}
+		// A negative escalation raises its alert at ingestion; sending it
+		// again opens nothing; after resolving, the cooldown holds.
+		now := time.Now().UTC().Format(time.RFC3339)
+		esc := `{"escalation_id":"esc-live","account_id":"` + id + `","at":"` + now + `","direction":"negative","severity":"critical","note":"exec unhappy"}` + "\n"
+		code, ok := c.do("POST", "/v1/ingest/escalations", ingest, esc)
+		if code != 200 || ok["alerts_opened"].(float64) != 1 {
+			t.Fatalf("ingesting an escalation: %d %v", code, ok)
+		}
+		if _, again := c.do("POST", "/v1/ingest/escalations", ingest, esc); again["alerts_opened"].(float64) != 0 {
+			t.Errorf("the same escalation opened another alert: %v", again)
+		}
+		_, open := c.do("GET", "/v1/alerts?status=open&account_id="+id, viewer, nil)
+		var alertID string
+		for _, it := range open["items"].([]any) {
+			if a := it.(map[string]any); a["rule"] == "negative_escalation" {
+				alertID = a["id"].(string)
+			}
+		}
+		if alertID == "" {
+			t.Fatalf("no open negative_escalation alert: %v", open)
+		}
+		if code, a := c.do("POST", "/v1/alerts/"+alertID+"/ack", viewer, nil); code != 200 || a["status"] != "acknowledged" {
+			t.Errorf("ack: %d %v", code, a)
+		}
+		if code, a := c.do("POST", "/v1/alerts/"+alertID+"/resolve", viewer, nil); code != 200 || a["status"] != "resolved" {
+			t.Errorf("resolve: %d %v", code, a)
+		}
+		if code, _ := c.do("POST", "/v1/alerts/"+alertID+"/ack", viewer, nil); code != 409 {
+			t.Errorf("acknowledging a resolved alert: %d, want 409", code)
+		}
+		if _, cool := c.do("POST", "/v1/ingest/escalations", ingest, strings.ReplaceAll(esc, "esc-live", "esc-live-2")); cool["alerts_opened"].(float64) != 0 {
+			t.Errorf("an escalation within the cooldown opened an alert: %v", cool)
+		}
+
+		// Webhooks: every alert reaches the receiver once, signed.
+		rc := &receiver{got: map[string]alerts.Payload{}, secret: []byte("whsec")}
+		hook := httptest.NewServer(rc)
+		defer hook.Close()
+		wh := alerts.DefaultWebhook()
+		wh.URL, wh.Secret = hook.URL, "whsec"
+		d := &alerts.Dispatcher{Outbox: s, Webhook: wh, Logger: slog.New(slog.DiscardHandler)}
+		if _, _, err := d.DeliverDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.Alerts(ctx, store.AlertQuery{Limit: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rc.got) != len(all) || rc.bad != 0 || len(all) < 2 {
+			t.Errorf("receiver got %d alerts (%d badly signed), the store holds %d", len(rc.got), rc.bad, len(all))
+		}
+		rules := map[string]int{}
+		for _, a := range all {
+			rules[a.Rule]++
+			if p, ok := rc.got[a.ID]; !ok || p.Alert.Owner != a.Owner || p.Text == "" {
+				t.Errorf("alert %s delivered as %+v", a.ID, p)
+			}
+		}
+		t.Logf("alerts by rule: %v", rules)
+
+		// Keys: create, use, revoke.
+		code, created := c.do("POST", "/v1/keys", admin, map[string]string{"role": "viewer", "name": "rep"})
+		if code != 201 {
+			t.Fatalf("create key: %d %v", code, created)
+		}
+		if code, _ := c.do("GET", "/v1/alerts", created["key"].(string), nil); code != 200 {
+			t.Errorf("new key: %d", code)
+		}
+		if code, _ := c.do("DELETE", "/v1/keys/"+created["id"].(string), admin, nil); code != 204 {
+			t.Errorf("revoke: %d", code)
+		}
+		if code, _ := c.do("GET", "/v1/alerts", created["key"].(string), nil); code != 401 {
+			t.Errorf("revoked key: %d, want 401", code)
+		}
+
+		// Metrics in Prometheus text format.
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !bytes.Contains(text, []byte(`churn_http_requests_total{code="200",method="GET",route="/v1/accounts"}`)) {
+			t.Errorf("/metrics lacks request counts:\n%.500s", text)
+		}
+	})
+}
+
+func TestRateLimitAndBodyLimit(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	key, rec, _ := NewKey(RoleIngest, "", time.Now())
+	if err := s.CreateAPIKey(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(s, nil, nil, Options{RatePerSecond: 0.001, Burst: 1, BodyLimit: "1K"}).Handler())
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	if code, body := c.do("POST", "/v1/ingest/escalations", key, strings.Repeat(" ", 2048)); code != 413 {
+		t.Errorf("a large body: %d %v", code, body)
+	}
+	// The refused body never reached authentication, so it took no token.
+	if code, _ := c.do("GET", "/v1/alerts", key, nil); code != 200 {
+		t.Errorf("first request: %d", code)
+	}
+	if code, _ := c.do("GET", "/v1/alerts", key, nil); code != 429 {
+		t.Errorf("second request: %d, want 429", code)
+	}
+}
+
+func TestReadyzFailsWithoutStore(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	srv := httptest.NewServer(New(s, nil, nil, Options{}).Handler())
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	if code, _ := c.do("GET", "/readyz", "", nil); code != 200 {
+		t.Errorf("readyz: %d", code)
+	}
+	s.Close()
+	if code, body := c.do("GET", "/readyz", "", nil); code != 503 {
+		t.Errorf("readyz with a closed store: %d %v", code, body)
+	}
+	if code, _ := c.do("GET", "/healthz", "", nil); code != 200 {
+		t.Errorf("healthz: %d", code)
+	}
+}
+
+func TestNewKey(t *testing.T) {
+	a, ra, err := NewKey(RoleAdmin, "x", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := NewKey(RoleAdmin, "x", time.Now())
+	if a == b || !strings.HasPrefix(a, keyPrefix) || ra.Hash != HashKey(a) || strings.Contains(ra.Hash, a) {
+		t.Errorf("keys %q, %q; record %+v", a, b, ra)
+	}
+	if _, _, err := NewKey("root", "", time.Now()); err == nil {
+		t.Error("a key with an unknown role was made")
+	}
+}
