@@ -236,6 +236,9 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 	// Workers take chunks in order; tokens bound the chunks simulated but
 	// not yet written, and so the memory held.
 	tokens := make(chan struct{}, 2*cfg.Workers)
+	// Written chunks go back to free with their buffers, which have grown
+	// to a chunk's size; a sync.Pool would drop them at every GC.
+	free := make(chan *chunk, cap(tokens))
 	var next int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -259,7 +262,12 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 				if i >= nChunks {
 					return
 				}
-				c := chunkPool.Get().(*chunk)
+				var c *chunk
+				select {
+				case c = <-free:
+				default:
+					c = new(chunk)
+				}
 				c.reset(&writers)
 				for idx := i * chunkSize; idx < min((i+1)*chunkSize, cfg.Accounts); idx++ {
 					a.simulate(s, uint64(idx), c)
@@ -285,7 +293,7 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 			}
 			stats.Rows[outputs[j]] += c.rows[j]
 		}
-		chunkPool.Put(c)
+		free <- c // never blocks: at most cap(tokens) chunks exist
 		<-tokens
 	}
 	return stats, nil
@@ -334,8 +342,6 @@ type chunk struct {
 	rows [numOutputs]int64
 	want [numOutputs]bool
 }
-
-var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
 
 func (c *chunk) reset(writers *[numOutputs]io.Writer) {
 	for i := range c.bufs {
