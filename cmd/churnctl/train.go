@@ -174,8 +174,8 @@ type taskFlags struct {
 func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	tf := &taskFlags{db: dbFlag(fs)}
 	fs.StringVar(&tf.task, "task", "", "train from the store: churn or conversion")
-	fs.StringVar(&tf.from, "from", "", "churn: first observation date, YYYY-MM-DD (default: the month after the first usage event's)")
-	fs.StringVar(&tf.to, "to", "", "churn: last observation date (default: the data's end)")
+	fs.StringVar(&tf.from, "from", "", "first observation date, YYYY-MM-DD (default: churn, the month after the first usage event's; conversion, trial-day days after it)")
+	fs.StringVar(&tf.to, "to", "", "last observation date (default: the data's end)")
 	fs.StringVar(&tf.every, "every", "1m", "churn: observation step: Nd, Nw or Nm")
 	fs.StringVar(&tf.lead, "lead", "7d", "churn: lead time before the label window")
 	fs.StringVar(&tf.horizon, "horizon", "30d", "churn: label window length")
@@ -254,18 +254,19 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 		}
 	}
 	ts.about = map[string]string{"data_end": end.Format(time.DateOnly), "grace": tf.grace}
+	// Observations start once usage is recorded: billing history often
+	// reaches further back (customers who were trials years ago), and
+	// rows from before usage data exists have empty vectors and labels
+	// that teach the model that inactivity converts and retains.
+	firstUse := *st.MinTime
+	for _, t := range st.Tables {
+		if t.Table == features.UsageEvents && t.MinTime != nil {
+			firstUse = *t.MinTime
+		}
+	}
 	switch tf.task {
 	case "churn":
-		// Observations start a month into the usage data: before usage is
-		// recorded (billing history often reaches further back) the
-		// vectors would be empty and the labels meaningless.
-		firstEvent := *st.MinTime
-		for _, t := range st.Tables {
-			if t.Table == features.UsageEvents && t.MinTime != nil {
-				firstEvent = *t.MinTime
-			}
-		}
-		first := time.Date(firstEvent.Year(), firstEvent.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
+		first := time.Date(firstUse.Year(), firstUse.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
 		from, err := parseDate("from", tf.from, first)
 		if err != nil {
 			return nil, err
@@ -300,7 +301,8 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 			ts.about[k] = v
 		}
 	case "conversion":
-		from, err := parseDate("from", tf.from, time.Time{})
+		first := firstUse.Truncate(24*time.Hour).AddDate(0, 0, tf.trialDay+1)
+		from, err := parseDate("from", tf.from, first)
 		if err != nil {
 			return nil, err
 		}
@@ -450,9 +452,9 @@ func printTrainReport(w io.Writer, r storeTrainReport, prev *store.Model) error 
 	if o := ev.Oracle; o != nil {
 		fmt.Fprintf(w, "  oracle AUC %.4f on %d test rows; model %.4f there, ratio %.4f\n", o.AUC, o.Rows, o.ModelAUC, o.Ratio)
 	}
-	fmt.Fprintf(w, "  top drivers:")
+	fmt.Fprintf(w, "  top drivers (more of it raises or lowers the probability):")
 	for _, d := range r.Drivers[:min(5, len(r.Drivers))] {
-		fmt.Fprintf(w, " %s (%s risk)", d.Name, d.Effect())
+		fmt.Fprintf(w, " %s (%s)", d.Name, d.Effect())
 	}
 	_, err := fmt.Fprintf(w, "\n  %.1fs\n", r.Seconds)
 	return err

@@ -189,7 +189,7 @@ tested on {{.TestRows}} rows from {{date .Window.Cut}}; {{.Purged}} rows were le
 <table><tr><th>group</th><th class="n">mean |contribution|</th></tr>
 {{range .Result.Groups}}<tr><td>{{.Name}}</td><td class="n">{{f4 .MeanAbs}}</td></tr>{{end}}</table>
 <table><tr><th>feature</th><th>group</th><th class="n">mean |contribution|</th><th></th><th>more of it</th><th class="n">direction</th></tr>
-{{range .TopDrivers}}<tr><td>{{.Name}}</td><td>{{.Group}}</td><td class="n">{{f4 .MeanAbs}}</td><td><span class="bar" style="width:{{pct .MeanAbs $.MaxDriver}}px"></span></td><td>{{.Effect}} risk</td><td class="n">{{f2 .Direction}}</td></tr>
+{{range .TopDrivers}}<tr><td>{{.Name}}</td><td>{{.Group}}</td><td class="n">{{f4 .MeanAbs}}</td><td><span class="bar" style="width:{{pct .MeanAbs $.MaxDriver}}px"></span></td><td>{{.Effect}} the probability</td><td class="n">{{f2 .Direction}}</td></tr>
 {{end}}</table></section>
 <section id="catalog"><h2>Feature catalog</h2>
 <table><tr><th>feature</th><th>group</th><th>window</th><th>unit</th><th>description</th><th>missing when</th></tr>

@@ -138,7 +138,7 @@ func TestRenderHasEverySection(t *testing.T) {
 						t.Errorf("catalog lists %d rows, want %d features and a header", rows-1, len(catalog))
 					}
 				case "drivers":
-					if !strings.Contains(text.String(), "active_days_30d") || !strings.Contains(text.String(), "lowers risk") {
+					if !strings.Contains(text.String(), "active_days_30d") || !strings.Contains(text.String(), "lowers the probability") {
 						t.Errorf("drivers section does not say that usage lowers the risk: %q", text.String())
 					}
 				case "backtest":
