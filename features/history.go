@@ -1,5 +1,11 @@
 package features
 
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
 // History is everything known about one account: its accounts row and its
 // event records. Each event slice is in time order (the table's time
 // column, then its key), which is the order the builders sweep it in.
@@ -57,4 +63,24 @@ func (h *History) CopyFrom(src *History) {
 // not an event).
 func (h *History) Events() int {
 	return len(h.Usage) + len(h.Tickets) + len(h.Escalations) + len(h.Surveys) + len(h.Billing)
+}
+
+// SortByTime puts each event slice of h in the order a History promises:
+// by the table's time column, then its key. Sources that read records in
+// another order (the store reads SQLite tables in key order, which is
+// their storage order) call it once per account.
+func (h *History) SortByTime() {
+	slices.SortFunc(h.Usage, func(a, b UsageEvent) int { return byTime(a.At, b.At, a.EventID, b.EventID) })
+	slices.SortFunc(h.Tickets, func(a, b Ticket) int { return byTime(a.OpenedAt, b.OpenedAt, a.TicketID, b.TicketID) })
+	slices.SortFunc(h.Escalations, func(a, b Escalation) int { return byTime(a.At, b.At, a.EscalationID, b.EscalationID) })
+	slices.SortFunc(h.Surveys, func(a, b SurveyResponse) int { return byTime(a.At, b.At, a.ResponseID, b.ResponseID) })
+	slices.SortFunc(h.Billing, func(a, b BillingChange) int { return byTime(a.At, b.At, a.ChangeID, b.ChangeID) })
+}
+
+// byTime orders two records by time, then key.
+func byTime(ta, tb time.Time, ka, kb string) int {
+	if c := ta.Compare(tb); c != 0 {
+		return c
+	}
+	return strings.Compare(ka, kb)
 }

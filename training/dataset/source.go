@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
@@ -50,6 +49,16 @@ func (m Memory) Histories(ctx context.Context, fn func(h *features.History) erro
 // benchmarks on data that fits in memory.
 func ReadMemory(ctx context.Context, tables map[features.Table]io.Reader) (Memory, error) {
 	byID := map[string]*features.History{}
+	// Usage repeats a few user ids and feature names millions of times:
+	// one copy of each saves memory and keeps sweeps in cache.
+	strs := map[string]string{}
+	intern := func(s string) string {
+		if c, ok := strs[s]; ok {
+			return c
+		}
+		strs[s] = s
+		return s
+	}
 	get := func(id string) *features.History {
 		h := byID[id]
 		if h == nil {
@@ -80,6 +89,7 @@ func ReadMemory(ctx context.Context, tables map[features.Table]io.Reader) (Memor
 				get(r.AccountID).Account = r
 			case *features.UsageEvent:
 				h := get(r.AccountID)
+				r.UserID, r.Feature = intern(r.UserID), intern(r.Feature)
 				h.Usage = append(h.Usage, *r)
 			case *features.Ticket:
 				h := get(r.AccountID)
@@ -101,25 +111,9 @@ func ReadMemory(ctx context.Context, tables map[features.Table]io.Reader) (Memor
 	}
 	m := make(Memory, 0, len(byID))
 	for _, h := range byID {
-		byTime(h.Usage, func(e features.UsageEvent) (time.Time, string) { return e.At, e.EventID })
-		byTime(h.Tickets, func(t features.Ticket) (time.Time, string) { return t.OpenedAt, t.TicketID })
-		byTime(h.Escalations, func(e features.Escalation) (time.Time, string) { return e.At, e.EscalationID })
-		byTime(h.Surveys, func(r features.SurveyResponse) (time.Time, string) { return r.At, r.ResponseID })
-		byTime(h.Billing, func(c features.BillingChange) (time.Time, string) { return c.At, c.ChangeID })
+		h.SortByTime()
 		m = append(m, h)
 	}
 	slices.SortFunc(m, func(a, b *features.History) int { return strings.Compare(a.AccountID, b.AccountID) })
 	return m, nil
-}
-
-// byTime sorts records by time, then key, as the store reads them.
-func byTime[R any](rs []R, key func(R) (time.Time, string)) {
-	slices.SortFunc(rs, func(a, b R) int {
-		ta, ka := key(a)
-		tb, kb := key(b)
-		if c := ta.Compare(tb); c != 0 {
-			return c
-		}
-		return strings.Compare(ka, kb)
-	})
 }
