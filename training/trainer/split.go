@@ -126,9 +126,10 @@ func HoldoutWindow(e *Examples, testFrac float64) Window {
 	return Window{Cut: quantileTime(e.AsOf, all, 1-testFrac), End: maxTime}
 }
 
-// RollingWindows returns k consecutive windows ending at end: the last
-// is [step^-1(end), end), the one before it a step earlier, and so on.
-// back steps a time one window back, e.g. by a calendar month.
+// RollingWindows returns k consecutive, adjacent windows, the last ending
+// at end: the last is [back(end), end), the one before it
+// [back(back(end)), back(end)), and so on. back steps a time one window
+// back, e.g. by a calendar month.
 func RollingWindows(end time.Time, k int, back func(time.Time) time.Time) []Window {
 	ws := make([]Window, k)
 	for i := k - 1; i >= 0; i-- {
