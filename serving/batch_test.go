@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/serving/alerts"
-	"github.com/openchurn/churn/serving/servingtest"
+	"github.com/openchurn/churn/serving/demo"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 	"github.com/openchurn/churn/training/simulate"
@@ -21,12 +21,12 @@ func fixture(t *testing.T, s *store.Store) (*Scorer, time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := simulate.Config{Accounts: 300, Months: 12, Seed: 7}
-	if err := servingtest.Generate(ctx, s, cfg); err != nil {
+	if err := demo.Generate(ctx, s, cfg); err != nil {
 		t.Fatal(err)
 	}
-	fc := servingtest.Features()
+	fc := demo.Features()
 	for _, task := range Tasks {
-		if _, err := servingtest.Train(ctx, s, task, cfg.End(), fc, "logreg"); err != nil {
+		if _, err := demo.Train(ctx, s, task, cfg.End(), fc, "logreg"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,7 +22,7 @@ import (
 //	  rules: [{name: usage_drop, params: {drop: 0.6}}]
 //	webhook: {url: https://hooks.example/..., secret: s3cret}
 //	schedule: "0 2 * * *"               # in-process batch scoring (cron, UTC); empty for none
-//	api: {rate_per_second: 50, burst: 100, body_limit: 32M}
+//	api: {rate_per_second: 50, burst: 100, body_limit: 32M, score_stale_after: 48h}
 type Config struct {
 	Bands        Bands   `yaml:"bands"`
 	PQLThreshold float64 `yaml:"pql_threshold"`
@@ -62,8 +62,10 @@ type APIConfig struct {
 	Burst         int     `yaml:"burst"`
 	// BodyLimit bounds request bodies, e.g. "32M".
 	BodyLimit string `yaml:"body_limit"`
-	// ScoreStaleAfter is the age beyond which a stored score is rescored on
-	// demand when an account is read.
+	// ScoreStaleAfter, when set, is the age beyond which a stored score is
+	// rescored on demand as of now when an account is read. It is off by
+	// default: a history that ended in the past, such as the demo's, would
+	// otherwise be scored as of a time with no data.
 	ScoreStaleAfter time.Duration `yaml:"score_stale_after"`
 }
 
@@ -74,7 +76,7 @@ func DefaultConfig() Config {
 	c := Config{
 		Bands:   DefaultBands(),
 		Webhook: alerts.DefaultWebhook(),
-		API:     APIConfig{RatePerSecond: 50, Burst: 100, BodyLimit: "32M", ScoreStaleAfter: 48 * time.Hour},
+		API:     APIConfig{RatePerSecond: 50, Burst: 100, BodyLimit: "32M"},
 	}
 	c.rules = alerts.DefaultRules()
 	return c

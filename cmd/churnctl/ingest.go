@@ -11,6 +11,8 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 )
 
@@ -80,6 +82,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", f.Path, f.Table, res.Read, res.Inserted, res.Updated, res.Unchanged)
+		// Negative escalations raise their alerts now, not at the next batch.
+		if opened, err := serving.AfterIngest(ctx, s, &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}, f.Table); err != nil {
+			slog.ErrorContext(ctx, "ingestion alerts", "file", f.Path, "err", err)
+		} else if len(opened) > 0 {
+			slog.InfoContext(ctx, "alerts opened", "file", f.Path, "alerts", len(opened))
+		}
 		slog.InfoContext(ctx, "ingested", "file", f.Path, "table", f.Table, "read", res.Read,
 			"inserted", res.Inserted, "updated", res.Updated, "unchanged", res.Unchanged, "elapsed", time.Since(start).Round(time.Millisecond))
 	}

@@ -1,7 +1,7 @@
-// Package servingtest prepares stores for the serving tests: a simulated
-// history loaded into the store and an active model for each task, fitted
-// quickly on it.
-package servingtest
+// Package demo fills a store for the demo server (churnd --demo) and the
+// serving tests: a simulated SaaS history loaded into the store, and an
+// active model for each task trained on it with the trainer.
+package demo
 
 import (
 	"bytes"
@@ -34,7 +34,7 @@ func Features() features.Config {
 
 // Generate simulates cfg into a temporary folder and loads it into s.
 func Generate(ctx context.Context, s *store.Store, cfg simulate.Config) error {
-	dir, err := os.MkdirTemp("", "servingtest-")
+	dir, err := os.MkdirTemp("", "churn-demo-")
 	if err != nil {
 		return err
 	}
@@ -55,8 +55,8 @@ func Generate(ctx context.Context, s *store.Store, cfg simulate.Config) error {
 }
 
 // Train builds the task's examples from the store's histories up to
-// dataEnd with the trainer (observations every week for churn, day 5 of
-// each trial for conversion), trains a model of the algorithm ("auto",
+// dataEnd with the trainer (observations every week for churn, day 7 of
+// each trial that started in the last 11 months for conversion), trains a model of the algorithm ("auto",
 // "gbdt" or "logreg") with trainer.Train, and registers it as the task's
 // active model with the details document serving reads: the feature
 // configuration, lead and horizon, and the trainer's result. It returns
@@ -78,7 +78,7 @@ func Train(ctx context.Context, s *store.Store, task string, dataEnd time.Time, 
 		c.Schedule = sched
 		t, labels, about["lead"], about["horizon"] = c, trainer.ChurnLabels(c, nil), "7", "30"
 	case "conversion":
-		c := &dataset.Conversion{TrialDay: 5, Grace: 7 * day, DataEnd: dataEnd}
+		c := &dataset.Conversion{TrialDay: 7, Grace: 7 * day, From: dataEnd.AddDate(0, -11, 0), DataEnd: dataEnd}
 		t, labels = c, trainer.ConversionLabels(c, nil)
 	default:
 		return nil, fmt.Errorf("unknown task %q", task)
