@@ -1,0 +1,47 @@
+package serving
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	c, err := LoadConfig("../testdata/serving/churn.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Bands != DefaultBands() || c.Webhook.URL == "" || c.Webhook.MaxBackoff != time.Hour || c.Schedule != "0 2 * * *" ||
+		c.Features.Builder().CatalogueSize != 20 {
+		t.Errorf("config %+v", c)
+	}
+	byName := map[string]bool{}
+	for _, r := range c.Rules() {
+		byName[r.Name] = true
+		if r.Name == "usage_drop" && r.Params["drop"] != 0.6 {
+			t.Errorf("usage_drop = %+v", r)
+		}
+	}
+	if !byName["big_risk_jump"] || !byName["band_drop"] {
+		t.Errorf("rules %v", byName)
+	}
+	for name, body := range map[string]string{
+		"unknown field": "bandz: {green: 1}",
+		"bad bands":     "bands: {green: 50, yellow: 80}",
+		"bad rule":      "alerts: {rules: [{name: nope}]}",
+		"bad pql":       "pql_threshold: 1.5",
+	} {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(path, []byte(body), 0o644)
+		if _, err := LoadConfig(path); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := LoadConfig("testdata/none.yaml"); err == nil {
+		t.Error("a missing file: no error")
+	}
+	if d, err := LoadConfig(""); err != nil || len(d.Rules()) != 9 {
+		t.Errorf("defaults: %d rules, %v", len(d.Rules()), err)
+	}
+}
