@@ -7,6 +7,13 @@
 // ingestion (churnctl ingest) and HTTP bulk ingestion, so both accept and
 // refuse exactly the same input.
 //
+// Columns a table does not have are ignored, so richer exports load as they
+// are; a CSV header that lacks a required column is an error at line 1.
+// Times are read as RFC 3339, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, in UTC
+// unless they carry an offset, and booleans as true/false, 1/0 or yes/no;
+// a Mapping adds formats and words. Usage events without an event_id get a
+// deterministic one (DeriveEventID), so re-loading a file is idempotent.
+//
 // Times are written in RFC 3339 UTC (2024-03-01T09:30:00Z); optional times
 // that are not set are written as empty fields.
 package recordio
