@@ -28,7 +28,8 @@ type sink interface {
 const (
 	reversion  = 0.04 // per day
 	volatility = 0.10 // per √day
-	// activeBase is the logit of a user being active on a weekday at z = 0.
+	// activeBase is the logit of an average user being active on a
+	// weekday at z = 0.
 	activeBase     = -2.7
 	weekendFactor  = 0.12
 	trialActivity  = 0.12  // odds factor: evaluators log in far more than settled users
@@ -44,10 +45,11 @@ type user struct {
 	// probability is 1 / (1 + odds·exp(-1.5z)).
 	odds       float64
 	propensity float64
-	engage     float64 // the user is engaged while engage < sigmoid(0.6 + 1.5z)
+	engage     float64 // the user is engaged while engage < the account's engagedCut
 	hour       int     // usual start of the working day, in seconds
 }
 
+// lifecycle is where an account stands commercially.
 type lifecycle int
 
 const (

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openchurn/churn/features"
@@ -239,8 +240,7 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 	// Written chunks go back to free with their buffers, which have grown
 	// to a chunk's size; a sync.Pool would drop them at every GC.
 	free := make(chan *chunk, cap(tokens))
-	var next int
-	var mu sync.Mutex
+	var next atomic.Int64 // the next chunk to simulate
 	var wg sync.WaitGroup
 	defer func() {
 		cancel() // release workers waiting for a token
@@ -255,10 +255,7 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 				case <-ctx.Done():
 					return
 				}
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
+				i := int(next.Add(1) - 1)
 				if i >= nChunks {
 					return
 				}
