@@ -149,6 +149,12 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 		return err
 	}
 	defer os.Remove(f.Name()) // after a successful rename this fails harmlessly
+	// CreateTemp makes the file private; artifacts and reports are meant
+	// to be read by others, as a file written by os.Create would be.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	if err := write(f); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", path, err)

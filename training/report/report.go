@@ -78,7 +78,7 @@ type metricRow struct {
 }
 
 func rocChart(c trainer.Curves) template.HTML {
-	ch := newChart("ROC curve", "false positive rate", "true positive rate", 1)
+	ch := newChart("ROC curve", "false positive rate", "true positive rate", 1, nil)
 	ch.line([]float64{0, 1}, []float64{0, 1}, "#999", true)
 	xs, ys := make([]float64, len(c.ROC)), make([]float64, len(c.ROC))
 	for i, p := range c.ROC {
@@ -91,7 +91,7 @@ func rocChart(c trainer.Curves) template.HTML {
 }
 
 func calibrationChart(c trainer.Curves) template.HTML {
-	ch := newChart("Calibration", "predicted probability", "observed rate", 1)
+	ch := newChart("Calibration", "predicted probability", "observed rate", 1, nil)
 	ch.line([]float64{0, 1}, []float64{0, 1}, "#999", true)
 	var xs, ys []float64
 	for _, b := range c.Calibration {
@@ -109,7 +109,11 @@ func liftChart(c trainer.Curves) template.HTML {
 	for _, v := range c.LiftByDecile {
 		top = max(top, v)
 	}
-	ch := newChart("Lift by decile", "decile of risk, riskiest first", "lift", math.Ceil(top))
+	deciles := make([]string, len(c.LiftByDecile))
+	for i := range deciles {
+		deciles[i] = fmt.Sprint(i + 1)
+	}
+	ch := newChart("Lift by decile", "decile of predicted probability, highest first", "lift", math.Ceil(top), deciles)
 	ch.bars(c.LiftByDecile, "#1f5fa8", 0, 1)
 	ch.line([]float64{0, 1}, []float64{1, 1}, "#999", true)
 	return ch.svg()
@@ -128,7 +132,7 @@ func scoreChart(c trainer.Curves) template.HTML {
 		pos = append(pos, float64(c.Scores[1][b])/max(tp, 1))
 		top = max(top, neg[b], pos[b])
 	}
-	ch := newChart("Score distribution", "predicted probability", "share of class", max(top, 0.01))
+	ch := newChart("Score distribution", "predicted probability", "share of class", max(top, 0.01), nil)
 	ch.bars(neg, "#8aa9cf", 0, 2)
 	ch.bars(pos, "#c0392b", 1, 2)
 	ch.legend(0, "#8aa9cf", fmt.Sprintf("negatives (%.0f)", tn))

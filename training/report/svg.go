@@ -8,8 +8,8 @@ import (
 
 // Chart geometry, in SVG user units: a plot area inset by margin.
 const (
-	width, height = 360.0, 280.0
-	margin        = 40.0
+	width, height = 370.0, 280.0
+	margin        = 50.0
 )
 
 // chart accumulates the SVG elements of one chart with axes from 0 to 1
@@ -19,24 +19,31 @@ type chart struct {
 	ymax float64
 }
 
-func newChart(title, xlabel, ylabel string, ymax float64) *chart {
+// newChart starts a chart; categories, when not nil, label equal-width
+// slots along x instead of the ticks 0, 0.5 and 1.
+func newChart(title, xlabel, ylabel string, ymax float64, categories []string) *chart {
 	c := &chart{ymax: ymax}
 	fmt.Fprintf(&c.b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" role="img"><title>%s</title>`,
 		width, height, width, height, template.HTMLEscapeString(title))
-	fmt.Fprintf(&c.b, `<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="#999"/>`, margin, margin/2, width-1.5*margin, height-1.5*margin-margin/2)
+	fmt.Fprintf(&c.b, `<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="#999"/>`, margin, margin/2, width-1.5*margin, height-1.5*margin)
 	for _, t := range []float64{0, 0.5, 1} {
-		x, y := c.x(t), c.y(t*ymax)
-		fmt.Fprintf(&c.b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle">%g</text>`, x, height-margin+14, t)
-		fmt.Fprintf(&c.b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end">%.3g</text>`, margin-4, y+3, t*ymax)
+		if categories == nil {
+			fmt.Fprintf(&c.b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle">%g</text>`, c.x(t), height-margin+14, t)
+		}
+		fmt.Fprintf(&c.b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end">%.3g</text>`, margin-4, c.y(t*ymax)+3, t*ymax)
+	}
+	for i, l := range categories {
+		x := c.x((float64(i) + 0.5) / float64(len(categories)))
+		fmt.Fprintf(&c.b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle">%s</text>`, x, height-margin+14, template.HTMLEscapeString(l))
 	}
 	fmt.Fprintf(&c.b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle">%s</text>`, (margin+width-margin/2)/2, height-4, template.HTMLEscapeString(xlabel))
-	fmt.Fprintf(&c.b, `<text x="12" y="%.1f" font-size="11" text-anchor="middle" transform="rotate(-90 12 %.1f)">%s</text>`, height/2, height/2, template.HTMLEscapeString(ylabel))
+	fmt.Fprintf(&c.b, `<text x="11" y="%.1f" font-size="11" text-anchor="middle" transform="rotate(-90 11 %.1f)">%s</text>`, height/2, height/2, template.HTMLEscapeString(ylabel))
 	return c
 }
 
 func (c *chart) x(v float64) float64 { return margin + v*(width-1.5*margin) }
 func (c *chart) y(v float64) float64 {
-	return height - margin - v/c.ymax*(height-1.5*margin-margin/2)
+	return height - margin - v/c.ymax*(height-1.5*margin)
 }
 
 // line draws a polyline through the points (x, y).
