@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -179,4 +180,56 @@ func BenchmarkIngestPostgres(b *testing.B) {
 	b.ReportMetric(psqlRate, "psql_rows/s")
 	b.ReportMetric(rows/indexed.Seconds(), "psql_indexed_rows/s")
 	b.ReportMetric(rate/psqlRate, "ratio")
+}
+
+// sliceSource yields records from memory.
+type sliceSource struct {
+	recs []recordio.Record
+	next int
+}
+
+func (s *sliceSource) Next() (recordio.Record, error) {
+	if s.next == len(s.recs) {
+		return nil, io.EOF
+	}
+	s.next++
+	return s.recs[s.next-1], nil
+}
+
+// BenchmarkHistories sweeps every account's history, as the feature
+// builders do: 200k usage events over 2000 accounts, per store.
+//
+//	go test ./store -run '^$' -bench Histories
+func BenchmarkHistories(b *testing.B) {
+	const events, accounts = 200_000, 2000
+	recs := make([]recordio.Record, events)
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range recs {
+		recs[i] = &features.UsageEvent{EventID: "e" + strconv.Itoa(i), AccountID: "acct-" + strconv.Itoa(i%accounts),
+			UserID: "u" + strconv.Itoa(i%37), Feature: "reports", At: start.Add(time.Duration(i) * time.Minute), Count: 1}
+	}
+	for _, dialect := range storetest.Dialects() {
+		b.Run(dialect, func(b *testing.B) {
+			s := storetest.Open(b, dialect)
+			ctx := context.Background()
+			if _, err := s.Load(ctx, features.UsageEvents, &sliceSource{recs: recs}); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				n := 0
+				err := s.Histories(ctx, store.Shard{}, func(h *features.History) error {
+					n += len(h.Usage)
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != events {
+					b.Fatalf("swept %d events, want %d", n, events)
+				}
+			}
+			b.ReportMetric(float64(events*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
 }
