@@ -200,6 +200,9 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		ratings90, negative90, positive90, contractions int
 		first, anchor                                   int64 = never, never
 		prevAt                                          int64 = never
+		// The next renewal changes only when T passes it or the
+		// subscription restarts, and computing it takes calendar work.
+		renewal, renewalAnchor, renewalTerm int64 = never, never, 0
 	)
 	for _, t := range asOf {
 		tn := t.UnixNano()
@@ -326,8 +329,12 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 				x[fMRRChange] = math.Log((mrr + 1) / (mrrOf(&b.billing[bThen-1]) + 1))
 			}
 			if c.Kind != BillingChurn {
-				r := nextRenewal(time.Unix(0, anchor).UTC(), termMonths(c.Plan), t)
-				x[fDaysToRenewal] = float64(r.UnixNano()-tn) / float64(dayNs)
+				term := int64(termMonths(c.Plan))
+				if anchor != renewalAnchor || term != renewalTerm || tn > renewal {
+					renewal = nextRenewal(time.Unix(0, anchor).UTC(), int(term), t).UnixNano()
+					renewalAnchor, renewalTerm = anchor, term
+				}
+				x[fDaysToRenewal] = float64(renewal-tn) / float64(dayNs)
 			}
 		}
 

@@ -34,10 +34,16 @@ func addRecord(h *features.History, rec recordio.Record) {
 // h or its slices after it returns: they are reused for the next account,
 // which keeps memory bounded by the largest history rather than the store.
 //
-// Histories reads each table with one query ordered by (account_id, time)
-// and merges them as they stream. The six queries do not share a snapshot,
-// so a load that commits during the sweep may show in some tables only.
-// The shard is filtered here, not in SQL: every shard reads every row.
+// Histories reads each table with one query ordered by account_id and
+// merges them as they stream: never a query per account. On PostgreSQL
+// the order is (account_id, time, key), served by the time index, and the
+// driver reads rows off the connection as fn consumes them, so the server
+// streams the result under TCP flow control rather than the client
+// holding it. On SQLite the order is the table's key, its storage order,
+// and each account's records are sorted by time in memory. The six
+// queries do not share a snapshot, so a load that commits during the
+// sweep may show in some tables only. The shard is filtered here, not in
+// SQL: every shard reads every row.
 func (s *Store) Histories(ctx context.Context, shard Shard, fn func(h *features.History) error) error {
 	return s.histories(ctx, "", func(h *features.History) error {
 		if !shard.Contains(h.AccountID) {

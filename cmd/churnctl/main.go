@@ -30,6 +30,8 @@ var commands = []command{
 	{"generate", "write a synthetic SaaS history (CSV tables and ground truth)", runGenerate},
 	{"ingest", "load CSV or NDJSON exports into the store", runIngest},
 	{"stats", "count rows and time ranges per table", runStats},
+	{"dataset", "build a labelled churn or conversion training set from the store", runDataset},
+	{"features", "write the current feature vectors of paying accounts and trials", runFeatures},
 	{"train", "fit a model on the store (--task, registered) or a CSV feature table (--table)", runTrain},
 	{"backtest", "evaluate training at rolling cut dates, out of time", runBacktest},
 	{"predict", "score a CSV feature table with a model artifact", runPredict},
