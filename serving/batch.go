@@ -93,9 +93,9 @@ func (b *Batch) Run(ctx context.Context) (Report, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	// The collector holds up to flushSize items until it stores them, and
-	// the workers and the reader a few more each.
-	free := make(chan *item, flushSize+4*workers)
+	// The collector holds up to flushSize items, the writer up to two
+	// chunks of flushSize, and the workers and the reader a few more each.
+	free := make(chan *item, 3*flushSize+4*workers)
 	for range cap(free) {
 		free <- new(item)
 	}
@@ -125,42 +125,64 @@ func (b *Batch) Run(ctx context.Context) (Report, error) {
 	}
 	go func() { wg.Wait(); close(done) }()
 
+	// A writer stores each chunk while the next is read and scored; it
+	// returns the chunk's items to the pool when done.
+	chunks := make(chan []*item, 1)
+	var (
+		mu       sync.Mutex // guards rep while the writer updates it
+		storeErr error
+		wrote    = make(chan struct{})
+	)
+	go func() {
+		defer close(wrote)
+		for chunk := range chunks {
+			if storeErr == nil {
+				mu.Lock()
+				storeErr = b.flush(ctx, ms, chunk, &rep)
+				mu.Unlock()
+				if storeErr != nil {
+					cancel()
+				}
+			}
+			for _, it := range chunk {
+				free <- it
+			}
+		}
+	}()
 	every := b.ProgressEvery
 	if every == 0 {
 		every = 5 * time.Second
 	}
 	last := time.Now()
-	var (
-		pending  []*item
-		storeErr error
-	)
-	flush := func() {
-		if storeErr == nil && len(pending) > 0 {
-			if storeErr = b.flush(ctx, ms, pending, &rep); storeErr != nil {
-				cancel()
-			}
-		}
-		for _, it := range pending {
-			free <- it
-		}
-		pending = pending[:0]
+	report := func() {
+		mu.Lock()
+		rep.Elapsed = time.Since(start)
+		b.Progress(rep)
+		mu.Unlock()
 	}
+	var pending []*item
 	for it := range done {
+		mu.Lock()
 		rep.Accounts++
+		mu.Unlock()
 		pending = append(pending, it)
 		if len(pending) == flushSize {
-			flush()
+			chunks <- pending
+			pending = nil
 		}
 		if b.Progress != nil && time.Since(last) >= every {
-			rep.Elapsed = time.Since(start)
-			b.Progress(rep)
+			report()
 			last = time.Now()
 		}
 	}
-	flush()
+	if len(pending) > 0 {
+		chunks <- pending
+	}
+	close(chunks)
+	<-wrote
 	rep.Elapsed = time.Since(start)
 	if b.Progress != nil {
-		b.Progress(rep)
+		report()
 	}
 	return rep, errors.Join(storeErr, readErr)
 }

@@ -20,7 +20,7 @@ import (
 func fixture(t *testing.T, s *store.Store) (*Scorer, time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	cfg := simulate.Config{Accounts: 300, Months: 12, Seed: 7}
+	cfg := simulate.Config{Accounts: 300, Months: 12, Seed: 11}
 	if err := demo.Generate(ctx, s, cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -21,75 +21,40 @@ import (
 const demoKeyName = "demo"
 
 // prepareDemo brings the store to a servable state, each step only if it
-// is not done: simulate and load a history, train both models, and score
-// every account as of the history's end. Each step logs one line.
+// is not done: simulate and load a history, train both models (see
+// demo.Prepare), and score every account as of the history's end. Each
+// step logs one line.
 func prepareDemo(ctx context.Context, s *store.Store, scorer *serving.Scorer, eng *alerts.Engine, o options) error {
 	cfg := simulate.Config{Accounts: o.demoAccounts, Months: o.demoMonths, Seed: o.demoSeed}
 	if scorer.Features.CatalogueSize == 0 {
 		scorer.Features = demo.Features()
 	}
-	step := func(name string, fn func() (string, error)) error {
-		start := time.Now()
-		what, err := fn()
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		slog.InfoContext(ctx, "demo step", "step", name, "did", what, "elapsed", time.Since(start).Round(time.Millisecond))
-		return nil
+	step := func(name, did string, elapsed time.Duration) {
+		slog.InfoContext(ctx, "demo step", "step", name, "did", did, "elapsed", elapsed.Round(time.Millisecond))
 	}
-	err := step("data", func() (string, error) {
-		stats, err := s.Stats(ctx)
-		if err != nil {
-			return "", err
-		}
-		if stats.Rows > 0 {
-			return fmt.Sprintf("store already holds %d rows; not simulating again", stats.Rows), nil
-		}
-		if err := demo.Generate(ctx, s, cfg); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("simulated and loaded %d accounts over %d months (seed %d)", cfg.Accounts, cfg.Months, cfg.Seed), nil
-	})
-	if err != nil {
+	if err := demo.Prepare(ctx, s, cfg, scorer.Features, o.demoAlgo, store.Shard{}, step); err != nil {
 		return err
 	}
+	start := time.Now()
+	done := true
 	for _, task := range serving.Tasks {
-		err := step("train "+task, func() (string, error) {
-			switch ms, err := s.Models(ctx, task); {
-			case err != nil:
-				return "", err
-			case len(ms) > 0:
-				return "a model is registered; not training again", nil
-			}
-			m, err := demo.Train(ctx, s, task, cfg.End(), scorer.Features, o.demoAlgo)
-			if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("registered model %d (%s, test AUC %.3f)", m.Version, m.Algorithm, m.TestAUC), nil
-		})
+		n, err := s.CountScores(ctx, task)
 		if err != nil {
 			return err
 		}
+		done = done && n > 0
 	}
-	return step("score", func() (string, error) {
-		done := true
-		for _, task := range serving.Tasks {
-			n, err := s.CountScores(ctx, task)
-			if err != nil {
-				return "", err
-			}
-			done = done && n > 0
-		}
-		if done {
-			return "scores are stored; not scoring again", nil
-		}
-		rep, err := (&serving.Batch{Store: s, Scorer: scorer, Alerts: eng, Tasks: serving.Tasks, AsOf: cfg.End()}).Run(ctx)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%d churn and %d conversion scores as of %s, %d alerts", rep.Scored[serving.TaskChurn],
-			rep.Scored[serving.TaskConversion], cfg.End().Format(time.DateOnly), rep.Alerts), nil
-	})
+	if done {
+		step("score", "scores are stored; not scoring again", time.Since(start))
+		return nil
+	}
+	rep, err := (&serving.Batch{Store: s, Scorer: scorer, Alerts: eng, Tasks: serving.Tasks, AsOf: cfg.End()}).Run(ctx)
+	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	step("score", fmt.Sprintf("%d churn and %d conversion scores as of %s, %d alerts", rep.Scored[serving.TaskChurn],
+		rep.Scored[serving.TaskConversion], cfg.End().Format(time.DateOnly), rep.Alerts), time.Since(start))
+	return nil
 }
 
 // newDemoKey revokes earlier demo keys and creates a new admin key.

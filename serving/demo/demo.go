@@ -62,6 +62,12 @@ func Generate(ctx context.Context, s *store.Store, cfg simulate.Config) error {
 // configuration, lead and horizon, and the trainer's result. It returns
 // the registered model.
 func Train(ctx context.Context, s *store.Store, task string, dataEnd time.Time, cfg features.Config, algo string) (*store.Model, error) {
+	return TrainShard(ctx, s, store.Shard{}, task, dataEnd, cfg, algo)
+}
+
+// TrainShard is Train on the accounts of one shard only, so that a model
+// for a large store can be trained on a sample of it.
+func TrainShard(ctx context.Context, s *store.Store, shard store.Shard, task string, dataEnd time.Time, cfg features.Config, algo string) (*store.Model, error) {
 	const day = 24 * time.Hour
 	var (
 		t      dataset.Task
@@ -84,7 +90,7 @@ func Train(ctx context.Context, s *store.Store, task string, dataEnd time.Time, 
 		return nil, fmt.Errorf("unknown task %q", task)
 	}
 	src := dataset.SourceFunc(func(ctx context.Context, fn func(*features.History) error) error {
-		return s.Histories(ctx, store.Shard{}, fn)
+		return s.Histories(ctx, shard, fn)
 	})
 	e, _, err := trainer.Collect(ctx, src, t, dataset.Options{Features: cfg}, labels)
 	if err != nil {
@@ -114,4 +120,57 @@ func Train(ctx context.Context, s *store.Store, task string, dataEnd time.Time, 
 		return nil, err
 	}
 	return m, nil
+}
+
+// Prepare brings s to the state the demo serves from, doing each step
+// only if it is not done: it simulates cfg and loads it unless the store
+// holds data, and trains a model of each task on the accounts of
+// trainShard unless the task has one. It calls step after each step with
+// a line saying what it did.
+func Prepare(ctx context.Context, s *store.Store, cfg simulate.Config, fc features.Config, algo string, trainShard store.Shard,
+	step func(name, did string, elapsed time.Duration)) error {
+	do := func(name string, fn func() (string, error)) error {
+		start := time.Now()
+		did, err := fn()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		step(name, did, time.Since(start))
+		return nil
+	}
+	err := do("data", func() (string, error) {
+		stats, err := s.Stats(ctx)
+		if err != nil {
+			return "", err
+		}
+		if stats.Rows > 0 {
+			return fmt.Sprintf("store already holds %d rows; not simulating again", stats.Rows), nil
+		}
+		if err := Generate(ctx, s, cfg); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("simulated and loaded %d accounts over %d months (seed %d)", cfg.Accounts, cfg.Months, cfg.Seed), nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, task := range []string{"churn", "conversion"} {
+		err := do("train "+task, func() (string, error) {
+			switch ms, err := s.Models(ctx, task); {
+			case err != nil:
+				return "", err
+			case len(ms) > 0:
+				return "a model is registered; not training again", nil
+			}
+			m, err := TrainShard(ctx, s, trainShard, task, cfg.End(), fc, algo)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("registered model %d (%s, test AUC %.3f)", m.Version, m.Algorithm, m.TestAUC), nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
