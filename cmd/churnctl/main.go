@@ -37,6 +37,8 @@ var commands = []command{
 	{"predict", "score a CSV feature table with a model artifact", runPredict},
 	{"models", "list, show, activate (roll back) or retire registered models", runModels},
 	{"report", "write a registered model's self-contained HTML report", runReport},
+	{"score", "score every account (or a shard) with the active models, store scores, raise alerts", runScore},
+	{"keys", "create, list or revoke API keys", runKeys},
 }
 
 // usageError marks a failure caused by how the command was called; churnctl
@@ -113,6 +115,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "churnctl %s: %v\n", c.name, err)
 			return 2
+		case isExit(err):
+			fmt.Fprintf(stderr, "churnctl %s: %v\n", c.name, err)
+			code, _ := asExitError(err)
+			return code
 		default:
 			fmt.Fprintf(stderr, "churnctl %s: %v\n", c.name, err)
 			return 1

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/store"
+)
+
+// runKeys creates, lists and revokes API keys.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	usage := func() {
+		fmt.Fprintln(stderr, "Usage: churnctl keys create --role viewer|ingest|admin [--name NAME] [--db DSN]\n"+
+			"       churnctl keys list [--db DSN]\n"+
+			"       churnctl keys revoke [--db DSN] ID\n\n"+
+			"create prints the new key once; the store keeps only its SHA-256.")
+	}
+	if len(args) == 0 {
+		usage()
+		return usagef("keys: want create, list or revoke")
+	}
+	sub := args[0]
+	fs := newFlagSet("keys "+sub, stderr)
+	db := dbFlag(fs)
+	var role, name *string
+	if sub == "create" {
+		role = fs.String("role", "", "viewer (read), ingest (write records) or admin (models, keys)")
+		name = fs.String("name", "", "what the key is for")
+	}
+	fs.Usage = func() { usage(); fmt.Fprintln(stderr, "\nFlags:"); fs.PrintDefaults() }
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	wantArgs := 0
+	switch sub {
+	case "create":
+		if !api.ValidRole(*role) {
+			return usagef("--role %q: want viewer, ingest or admin", *role)
+		}
+	case "list":
+	case "revoke":
+		wantArgs = 1
+	default:
+		usage()
+		return usagef("keys: unknown subcommand %q", sub)
+	}
+	if fs.NArg() != wantArgs {
+		return usagef("keys %s: want %d argument(s), got %q", sub, wantArgs, fs.Args())
+	}
+	s, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	switch sub {
+	case "create":
+		key, rec, err := api.NewKey(*role, *name, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := s.CreateAPIKey(ctx, rec); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "created %s key %s; it is shown only now:\n", rec.Role, rec.ID)
+		fmt.Fprintln(stdout, key)
+	case "list":
+		keys, err := s.APIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "id\trole\tname\tcreated\trevoked")
+		for _, k := range keys {
+			revoked := ""
+			if !k.RevokedAt.IsZero() {
+				revoked = k.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Name, k.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		err := s.RevokeAPIKey(ctx, fs.Arg(0), time.Now())
+		if errors.Is(err, store.ErrUnknownKey) {
+			return usageError{err}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", fs.Arg(0))
+	}
+	return nil
+}
