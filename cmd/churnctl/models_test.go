@@ -45,9 +45,11 @@ func TestTrainFromStoreThenManageModels(t *testing.T) {
 	db, truth := loadedStore(t, "sqlite")
 	var reports []storeTrainReport
 	for _, args := range [][]string{
-		trainArgs(db, truth, "churn", "--json"),
+		// Lead 0 and a 30-day horizon make the label window the calendar
+		// month the simulator's truth is about, so the oracle is reported.
+		trainArgs(db, truth, "churn", "--json", "--lead", "0d"),
 		trainArgs(db, truth, "conversion", "--json", "--trial-day", "5"),
-		trainArgs(db, truth, "churn", "--json", "--activate", "never"),
+		trainArgs(db, truth, "churn", "--json", "--lead", "0d", "--activate", "never"),
 	} {
 		code, stdout, stderr := churnctl(t, args...)
 		if code != 0 {
@@ -80,7 +82,7 @@ func TestTrainFromStoreThenManageModels(t *testing.T) {
 		t.Errorf("models show: exit %d: %s%s", code, stdout, stderr)
 	}
 
-	if code, _, stderr = churnctl(t, "backtest", "--db", db, "--task", "churn", "--folds", "2", "--algo", "logreg", "--model", "1"); code != 0 {
+	if code, _, stderr = churnctl(t, "backtest", "--db", db, "--task", "churn", "--lead", "0d", "--folds", "2", "--algo", "logreg", "--model", "1"); code != 0 {
 		t.Fatalf("backtest: exit %d: %s", code, stderr)
 	}
 	out := filepath.Join(t.TempDir(), "report.html")

@@ -61,15 +61,26 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 
 // ChurnLabels returns the Labels of a churn task: a label is known at
 // as-of + lead + horizon + grace, when a churn in the window can no longer
-// be undone. With truth, a row's true probability is the truth's for the
-// calendar month that holds the middle of its label window.
+// be undone. With truth, a row's true probability is the truth's for a
+// calendar month, which is only the probability of the row's label when
+// the label window is that month: the truth is used when the window
+// starts within alignSlack of a month's start and ends within alignSlack
+// of its end (monthly observations on the 1st, lead 0, horizon 30d), and
+// is NaN otherwise, so that a misaligned window reports no oracle rather
+// than a wrong one.
 func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
 	l := Labels{Known: func(_ string, asOf time.Time) time.Time {
 		return asOf.Add(task.Lead + task.Horizon + task.Grace)
 	}}
 	if truth != nil {
 		l.Truth = func(account string, asOf time.Time) float64 {
-			if p, ok := truth.Churn(account, asOf.Add(task.Lead+task.Horizon/2)); ok {
+			start := asOf.Add(task.Lead)
+			month := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
+			gap := start.Add(task.Horizon).Sub(month.AddDate(0, 1, 0))
+			if start.Sub(month) > alignSlack || gap > alignSlack || gap < -alignSlack {
+				return math.NaN()
+			}
+			if p, ok := truth.Churn(account, month); ok {
 				return p
 			}
 			return math.NaN()
@@ -77,6 +88,11 @@ func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
 	}
 	return l
 }
+
+// alignSlack is how far a churn label window may be from a calendar month
+// for the month's truth to stand for it: months of 28 to 31 days differ
+// from a fixed horizon by up to 3 days.
+const alignSlack = 3 * 24 * time.Hour
 
 // ConversionLabels returns the Labels of a conversion task: a label is
 // known at the trial's planned end plus grace, counted from the

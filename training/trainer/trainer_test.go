@@ -4,10 +4,14 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/training/dataset"
+	"github.com/openchurn/churn/training/simulate"
 	"github.com/openchurn/churn/training/trainer"
 )
 
@@ -136,5 +140,33 @@ func TestBacktest(t *testing.T) {
 	}
 	if m := (b.Folds[0].Test.AUC + b.Folds[1].Test.AUC) / 2; math.Abs(m-b.Mean.AUC) > 1e-12 || b.MeanOracleAUC == nil {
 		t.Errorf("mean %+v, oracle %v", b.Mean, b.MeanOracleAUC)
+	}
+}
+
+func TestChurnTruthNeedsAlignedWindows(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, simulate.TruthChurnFile), []byte("account_id,month,churn_probability\nacme,2024-02,0.25\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := trainer.ReadTruth(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feb := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		name          string
+		lead, horizon time.Duration
+		want          float64
+	}{
+		{"the window is the month", 0, 30 * day, 0.25},
+		{"a 31-day horizon on a 29-day month", 0, 31 * day, 0.25},
+		{"a week's lead straddles two months", 7 * day, 30 * day, math.NaN()},
+		{"a quarter is not a month", 0, 90 * day, math.NaN()},
+	} {
+		l := trainer.ChurnLabels(&dataset.Churn{Lead: tc.lead, Horizon: tc.horizon}, truth)
+		if got := l.Truth("acme", feb); !(got == tc.want || math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("%s: truth %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
