@@ -67,6 +67,9 @@ type APIConfig struct {
 	// default: a history that ended in the past, such as the demo's, would
 	// otherwise be scored as of a time with no data.
 	ScoreStaleAfter time.Duration `yaml:"score_stale_after"`
+	// CacheTTL is how long a rendered account or trial view is reused
+	// (default 2 s; negative disables).
+	CacheTTL time.Duration `yaml:"cache_ttl"`
 }
 
 // DefaultConfig returns the defaults: bands at health 90 and 75, the

@@ -32,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/robfig/cron/v3"
 
 	"github.com/openchurn/churn/serving"
@@ -58,6 +59,7 @@ type options struct {
 	demoSeed     uint64
 	demoAlgo     string
 	accessLog    bool
+	baseline     string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -77,6 +79,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Uint64Var(&o.demoSeed, "demo-seed", 1, "simulator seed for --demo")
 	fs.StringVar(&o.demoAlgo, "demo-algo", "auto", "learner for --demo: auto, gbdt or logreg")
 	fs.BoolVar(&o.accessLog, "access-log", true, "log every request")
+	fs.StringVar(&o.baseline, "bench-baseline", "", "benchmarks only: also serve a bare echo handler with constant JSON on this address")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -111,12 +114,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// idleReaders is how many idle store connections the server keeps for
+// concurrent requests.
+const idleReaders = 64
+
 func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer, logger *slog.Logger) error {
 	s, err := store.Open(ctx, o.dsn)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	s.KeepIdleReaders(idleReaders)
 	applied, err := s.Migrate(ctx)
 	if err != nil {
 		return err
@@ -144,7 +152,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		return err
 	}
 	handler := api.New(s, scorer, eng, api.Options{RatePerSecond: cfg.API.RatePerSecond, Burst: cfg.API.Burst,
-		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter})
+		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL})
 	srv := &http.Server{Handler: handler.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
 
@@ -169,6 +177,14 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if o.baseline != "" {
+		bare, err := serveBaseline(o.baseline)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer bare.Close()
+	}
 	base := "http://" + hostPort(ln.Addr())
 	slog.InfoContext(ctx, "serving", "url", base)
 	if o.demo {
@@ -193,6 +209,24 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		slog.Info("stopped")
 	}
 	return err
+}
+
+// serveBaseline serves, for benchmarks, a bare echo handler returning a
+// constant JSON body: the ceiling against which the API's throughput is
+// compared in the same process and run.
+func serveBaseline(addr string) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	body := map[string]any{"account_id": "A0000001", "health": 87.5, "band": "yellow"}
+	e.GET("/*", func(c echo.Context) error { return c.JSON(http.StatusOK, body) })
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	slog.Info("serving the benchmark baseline", "url", "http://"+hostPort(ln.Addr()))
+	return srv, nil
 }
 
 // requireKey refuses to serve a store without an active API key.

@@ -146,34 +146,66 @@ func (s *Server) currentScore(ctx context.Context, id, task string, refresh bool
 	return &v, nil
 }
 
-func (s *Server) getAccount(c echo.Context) error {
-	ctx, id := c.Request().Context(), c.Param("id")
-	refresh := c.QueryParam("refresh") == "true"
-	a, err := s.store.Account(ctx, id)
+// cachedJSON answers with the view under key, from the cache unless fresh
+// is asked for; render builds it on a miss.
+func (s *Server) cachedJSON(c echo.Context, key string, fresh bool, render func() (any, error)) error {
+	build := func() ([]byte, error) {
+		v, err := render()
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	}
+	var (
+		body []byte
+		err  error
+	)
+	if fresh {
+		body, err = build()
+	} else {
+		body, err = s.views.load(key, time.Now(), build)
+	}
 	if err != nil {
 		return err
 	}
-	v := AccountView{Account: accountInfo(a), Trend: []TrendPoint{}}
+	return c.JSONBlob(http.StatusOK, body)
+}
+
+func (s *Server) getAccount(c echo.Context) error {
+	refresh := c.QueryParam("refresh") == "true"
+	id := c.Param("id")
+	return s.cachedJSON(c, "account/"+id, refresh, func() (any, error) {
+		return s.accountView(c.Request().Context(), id, refresh)
+	})
+}
+
+// accountView reads an account's view from the store.
+func (s *Server) accountView(ctx context.Context, id string, refresh bool) (*AccountView, error) {
+	a, err := s.store.Account(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := &AccountView{Account: accountInfo(a), Trend: []TrendPoint{}}
 	if v.Churn, err = s.currentScore(ctx, id, serving.TaskChurn, refresh); err != nil {
-		return err
+		return nil, err
 	}
 	if v.Conversion, err = s.currentScore(ctx, id, serving.TaskConversion, refresh); err != nil {
-		return err
+		return nil, err
 	}
 	past, err := s.store.ScoreHistory(ctx, id, serving.TaskChurn, trendLength)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, sc := range past {
 		v.Trend = append(v.Trend, TrendPoint{AsOf: sc.AsOf, Probability: sc.Probability, Health: sc.Health, Band: sc.Band, ModelVersion: sc.ModelVersion})
 	}
 	if v.OpenAlerts, err = s.store.Alerts(ctx, store.AlertQuery{AccountID: id, Status: "active"}); err != nil {
-		return err
+		return nil, err
 	}
 	if v.OpenAlerts == nil {
 		v.OpenAlerts = []store.Alert{}
 	}
-	return c.JSON(http.StatusOK, v)
+	return v, nil
 }
 
 // TrialView is one trial.
@@ -184,18 +216,21 @@ type TrialView struct {
 
 func (s *Server) getTrial(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("id")
-	a, err := s.store.Account(ctx, id)
-	if err != nil {
-		return err
-	}
-	v := TrialView{Account: accountInfo(a)}
-	if v.Conversion, err = s.currentScore(ctx, id, serving.TaskConversion, c.QueryParam("refresh") == "true"); err != nil {
-		return err
-	}
-	if v.Conversion == nil {
-		return errorf(http.StatusNotFound, "not_found", "account "+id+" is not a scored trial", nil)
-	}
-	return c.JSON(http.StatusOK, v)
+	refresh := c.QueryParam("refresh") == "true"
+	return s.cachedJSON(c, "trial/"+id, refresh, func() (any, error) {
+		a, err := s.store.Account(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		v := &TrialView{Account: accountInfo(a)}
+		if v.Conversion, err = s.currentScore(ctx, id, serving.TaskConversion, refresh); err != nil {
+			return nil, err
+		}
+		if v.Conversion == nil {
+			return nil, errorf(http.StatusNotFound, "not_found", "account "+id+" is not a scored trial", nil)
+		}
+		return v, nil
+	})
 }
 
 // ScoreRequest asks for on-demand scores of stored accounts as of now, or

@@ -62,6 +62,9 @@ type Options struct {
 	// StaleAfter, when positive, makes reads rescore on demand an account
 	// whose stored score is older than this.
 	StaleAfter time.Duration
+	// CacheTTL is how long a rendered account or trial view is reused;
+	// zero means 2 s, negative disables the cache.
+	CacheTTL time.Duration
 }
 
 // Server is the REST API.
@@ -74,6 +77,7 @@ type Server struct {
 	log     *slog.Logger
 	keys    *keyring
 	metrics *metrics
+	views   *viewCache
 }
 
 // New returns a Server on s. scorer serves on-demand scoring and the
@@ -85,8 +89,11 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	if opts.KeyRefresh == 0 {
 		opts.KeyRefresh = 5 * time.Second
 	}
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = 2 * time.Second
+	}
 	srv := &Server{store: s, scorer: scorer, alerts: eng, opts: opts, log: opts.Logger,
-		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics()}
+		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics(), views: newViewCache(opts.CacheTTL, 100_000)}
 	if srv.log == nil {
 		srv.log = slog.Default()
 	}
@@ -94,7 +101,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = srv.handleError
-	e.Use(middleware.RequestID(), srv.observe, srv.recover, middleware.BodyLimit(opts.BodyLimit))
+	e.Use(middleware.RequestID(), srv.observe, srv.recover, middleware.BodyLimit(opts.BodyLimit), srv.clearOnWrite)
 
 	e.GET("/healthz", srv.healthz)
 	e.GET("/readyz", srv.readyz)
@@ -128,6 +135,18 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.e }
+
+// clearOnWrite drops the cached views after any request that may have
+// changed what they show.
+func (s *Server) clearOnWrite(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead && c.Path() != "/v1/score" {
+			s.views.clear()
+		}
+		return err
+	}
+}
 
 // recover turns a panic in a handler into a 500, so that no input can take
 // the server down; the panic is logged with the request id.
