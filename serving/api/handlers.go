@@ -108,11 +108,17 @@ type AccountView struct {
 	OpenAlerts []store.Alert `json:"open_alerts"`
 }
 
-// currentScore returns the stored score of the account for task, or one
+// currentScore returns the stored score of account a for task, or one
 // computed on demand when none is stored, it is older than StaleAfter, or
 // refresh is asked for. It returns nil, without error, when the task does
 // not score the account.
-func (s *Server) currentScore(ctx context.Context, id, task string, refresh bool) (*ScoreView, error) {
+//
+// Only an account whose row says it may be scored now (paying and not
+// churned for churn; in a running trial for conversion) is scored on
+// demand: the others would cost a history read to learn they are not
+// eligible.
+func (s *Server) currentScore(ctx context.Context, a *features.Account, task string, refresh bool) (*ScoreView, error) {
+	id := a.AccountID
 	sc, err := s.store.CurrentScore(ctx, id, task)
 	stale := err == nil && s.opts.StaleAfter > 0 && time.Since(sc.AsOf) > s.opts.StaleAfter
 	switch {
@@ -121,7 +127,7 @@ func (s *Server) currentScore(ctx context.Context, id, task string, refresh bool
 		return &v, nil
 	case err != nil && !errors.Is(err, store.ErrNoScore):
 		return nil, err
-	case s.scorer == nil:
+	case s.scorer == nil, err != nil && !mayScore(task, a, time.Now()):
 		return nil, nil
 	}
 	h, err := s.store.History(ctx, id)
@@ -186,10 +192,10 @@ func (s *Server) accountView(ctx context.Context, id string, refresh bool) (*Acc
 		return nil, err
 	}
 	v := &AccountView{Account: accountInfo(a), Trend: []TrendPoint{}}
-	if v.Churn, err = s.currentScore(ctx, id, serving.TaskChurn, refresh); err != nil {
+	if v.Churn, err = s.currentScore(ctx, a, serving.TaskChurn, refresh); err != nil {
 		return nil, err
 	}
-	if v.Conversion, err = s.currentScore(ctx, id, serving.TaskConversion, refresh); err != nil {
+	if v.Conversion, err = s.currentScore(ctx, a, serving.TaskConversion, refresh); err != nil {
 		return nil, err
 	}
 	past, err := s.store.ScoreHistory(ctx, id, serving.TaskChurn, trendLength)
@@ -208,6 +214,17 @@ func (s *Server) accountView(ctx context.Context, id string, refresh bool) (*Acc
 	return v, nil
 }
 
+// mayScore reports whether the accounts row of a allows task to score it
+// as of now: paying and not churned for churn, in a running trial for
+// conversion.
+func mayScore(task string, a *features.Account, now time.Time) bool {
+	if task == serving.TaskChurn {
+		return a.MRR > 0 && a.ChurnedAt.IsZero()
+	}
+	return !a.TrialStartedAt.IsZero() && a.ConvertedAt.IsZero() && a.ChurnedAt.IsZero() &&
+		(a.TrialEndsAt.IsZero() || a.TrialEndsAt.After(now))
+}
+
 // TrialView is one trial.
 type TrialView struct {
 	Account    *AccountInfo `json:"account"`
@@ -223,7 +240,7 @@ func (s *Server) getTrial(c echo.Context) error {
 			return nil, err
 		}
 		v := &TrialView{Account: accountInfo(a)}
-		if v.Conversion, err = s.currentScore(ctx, id, serving.TaskConversion, refresh); err != nil {
+		if v.Conversion, err = s.currentScore(ctx, a, serving.TaskConversion, refresh); err != nil {
 			return nil, err
 		}
 		if v.Conversion == nil {
