@@ -401,8 +401,19 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("revoked key: %d, want 401", code)
 		}
 
+		// The OpenAPI document itself.
+		resp, err := http.Get(srv.URL + "/openapi.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Equal(doc, OpenAPI()) {
+			t.Errorf("GET /openapi.yaml: %d, %d bytes", resp.StatusCode, len(doc))
+		}
+
 		// Metrics in Prometheus text format.
-		resp, err := http.Get(srv.URL + "/metrics")
+		resp, err = http.Get(srv.URL + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
