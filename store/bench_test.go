@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -108,7 +109,13 @@ func BenchmarkIngestSQLite(b *testing.B) {
 //
 //	CHURN_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
 //	  go test ./store -run '^$' -bench IngestPostgres -benchtime 3x
+//
+// With -v it logs the load's phases (COPY into staging, merge) at debug
+// level.
 func BenchmarkIngestPostgres(b *testing.B) {
+	if testing.Verbose() {
+		defer slog.SetLogLoggerLevel(slog.SetLogLoggerLevel(slog.LevelDebug))
+	}
 	path := benchCSV(b)
 	psql, err := exec.LookPath("psql")
 	if err != nil {
