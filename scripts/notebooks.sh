@@ -62,12 +62,13 @@ for nb in "${notebooks[@]}"; do
 		echo "ok   $name ($(($(date +%s) - start))s)"
 	else
 		failed=$((failed + 1))
-		# nbconvert's own traceback is noise: show from the failing cell on.
+		# nbconvert's own traceback is noise: show from the failing cell on,
+		# without the terminal colour codes.
 		if grep -q CellExecutionError "$tmp/log"; then
 			sed -n '/^nbclient.exceptions.CellExecutionError/,$p' "$tmp/log" | tail -n 80
 		else
 			tail -n 80 "$tmp/log"
-		fi
+		fi | sed 's/\x1b\[[0-9;]*m//g'
 		echo "FAIL $name ($(($(date +%s) - start))s)"
 	fi
 	rm -rf "${tmp:?}/tmp/"*
