@@ -26,8 +26,12 @@ type index struct {
 	recent [recentSlots]recentString
 }
 
-// recentSlots is the size of the address cache.
-const recentSlots = 64
+// recentSlots is the size of the address cache: a few times the strings
+// an account uses, so that they seldom evict each other.
+const (
+	recentBits  = 8
+	recentSlots = 1 << recentBits
+)
 
 // recentString is a string's address, length and number.
 type recentString struct {
@@ -50,7 +54,7 @@ func (x *index) len() int { return len(x.keys) }
 // was new.
 func (x *index) get(s string) (int32, bool) {
 	p := unsafe.StringData(s)
-	r := &x.recent[uintptr(unsafe.Pointer(p))>>4%recentSlots]
+	r := &x.recent[uint64(uintptr(unsafe.Pointer(p)))*0x9e3779b97f4a7c15>>(64-recentBits)]
 	if r.p == p && r.n == len(s) && p != nil {
 		return r.k, false
 	}
