@@ -179,9 +179,11 @@ func codes(dict []string) map[string]float64 {
 // before T: a ticket counts as opened at OpenedAt, answered at
 // FirstResponseAt and resolved (with its CSAT) at ResolvedAt; a billing
 // change, survey answer or escalation at its time. The accounts row
-// contributes only its segment, created_at, and trial start; its plan,
-// seats, MRR and renewal date are a snapshot as of the data's end and
-// are never read.
+// contributes only its segment, created_at, trial start and, when before
+// T, converted_at; its plan, seats, MRR, churned_at, trial end and renewal
+// date are a snapshot as of the data's end and are never read: commercial
+// state comes from the billing changes before T, and the next renewal
+// from the current subscription's start and the plan's term.
 //
 // Build reads h once and does O(1) work per record, plus a constant
 // (at most 64 daily buckets) per as-of time. It returns ErrUnordered,

@@ -35,7 +35,10 @@ type Feature struct {
 	Group Group  `json:"group"`
 	// Window is the span of time before the as-of time T that the value
 	// summarises: "30d" (the 30 days before T), "all" (everything known
-	// before T) or "at T" (a state as of T).
+	// before T) or "at T" (a state as of T). Day windows are whole UTC
+	// days: the N-day window is [D − N days, T), D being the first
+	// midnight at or after T, so that usage can be kept in daily buckets;
+	// for the usual midnight T it is exactly the N days before T.
 	Window string `json:"window"`
 	// Unit is what the value counts or measures, e.g. "days" or "ratio";
 	// "code" for categorical features.
