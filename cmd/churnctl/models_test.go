@@ -22,7 +22,7 @@ func loadedStore(t *testing.T, dialect string) (db, truth string) {
 	sim := filepath.Join(t.TempDir(), "sim")
 	db = storetest.DSN(t, dialect)
 	for _, args := range [][]string{
-		{"generate", "--accounts", "400", "--months", "9", "--seed", "3", "--out", sim},
+		{"generate", "--accounts", "800", "--months", "9", "--seed", "3", "--out", sim},
 		{"migrate", "--db", db},
 		{"ingest", "--db", db, sim},
 	} {

@@ -435,7 +435,11 @@ func (a *acct) decline() float64 {
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
 
 // Standard deviations of the unobserved part of churn and conversion
-// decisions: what no model can learn from the records.
+// decisions: what no model can learn from the records. The decisions draw
+// from the probability with this noise integrated out (see
+// noisyProbability), which is also what the truth files hold: the best
+// probability anything that sees the account's signals, but not the noise,
+// can give.
 const (
 	churnNoise      = 0.7
 	conversionNoise = 0.5
@@ -453,7 +457,7 @@ func (a *acct) billingDay(d int, cd *calDay, r *rng, out sink) {
 		if a.annual {
 			base = a.seg.renewBase
 		}
-		p := sigmoid(base + signals + churnNoise*r.normal())
+		p := noisyProbability(base+signals, churnNoise)
 		a.survive *= 1 - p
 		if r.bernoulli(p) {
 			a.churn(d, at, r, out)
@@ -518,9 +522,8 @@ func (a *acct) reactivate(d int, cd *calDay, r *rng, out sink) {
 // users, and support trouble.
 func (a *acct) decideConversion(d int, r *rng, emit bool, out sink) {
 	logit := -2.6 + 0.9*float64(popcount(a.keyUsed&keyMask)) + 0.12*float64(a.trialActiveDays) +
-		0.5*math.Log1p(float64(bits.OnesCount64(a.trialUsers))) - 0.4*float64(a.trialTickets) +
-		conversionNoise*r.normal()
-	p := sigmoid(logit)
+		0.5*math.Log1p(float64(bits.OnesCount64(a.trialUsers))) - 0.4*float64(a.trialTickets)
+	p := noisyProbability(logit, conversionNoise)
 	if emit {
 		out.conversionTruth(a.id, p)
 	}

@@ -35,7 +35,7 @@ func ExampleRun() {
 	fmt.Print(strings.SplitN(truth.String(), "\n", 2)[0])
 	// Output:
 	// history up to 2024-03-01
-	// 27 accounts, 48 churn truth rows
+	// 27 accounts, 46 churn truth rows
 	// account_id,name,segment,plan,seats,owner,created_at,trial_started_at,trial_ends_at,converted_at,churned_at,renewal_at,mrr
 	// A0000000,Northline,smb,team-monthly,2,rep-10,2019-09-16T18:52:36Z,,,,,2024-03-16T00:00:00Z,58
 	// A0000002,Northmark Inc,mid-market,business-annual,10,rep-12,2022-03-28T08:33:16Z,,,,,2024-03-28T00:00:00Z,416.5

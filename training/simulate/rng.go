@@ -3,6 +3,8 @@ package simulate
 import (
 	"math"
 	"math/bits"
+
+	"gonum.org/v1/gonum/integrate/quad"
 )
 
 // Random streams. Every draw comes from a generator keyed by (seed,
@@ -130,3 +132,27 @@ func (r *rng) pick(weights []float64) int {
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// hermiteNodes and hermiteWeights hold Gauss–Hermite quadrature for
+// E[f(Z)], Z ~ N(0, 1): the nodes are scaled by √2 and the weights by 1/√π.
+var hermiteNodes, hermiteWeights = func() ([]float64, []float64) {
+	const n = 24
+	x, w := make([]float64, n), make([]float64, n)
+	quad.Hermite{}.FixedLocations(x, w, math.Inf(-1), math.Inf(1))
+	for i := range x {
+		x[i] *= math.Sqrt2
+		w[i] /= math.SqrtPi
+	}
+	return x, w
+}()
+
+// noisyProbability returns E[sigmoid(logit + sd·Z)] for a standard normal
+// Z: the probability of an event whose log-odds carry unobserved normal
+// noise, with that noise integrated out.
+func noisyProbability(logit, sd float64) float64 {
+	var p float64
+	for i, x := range hermiteNodes {
+		p += hermiteWeights[i] * sigmoid(logit+sd*x)
+	}
+	return p
+}

@@ -53,3 +53,33 @@ func TestRNGStreamsDiffer(t *testing.T) {
 		seen[v] = true
 	}
 }
+
+// TestNoisyProbability checks the quadrature against cases known in closed
+// form and against a Monte Carlo estimate.
+func TestNoisyProbability(t *testing.T) {
+	r := newRNG(7, 0, 0, streamDay)
+	const n = 400000
+	tests := []struct {
+		logit, sd float64
+	}{
+		{0, 0}, {-3, 0}, {0, 1.5}, {-3.5, 0.7}, {1.2, 0.5},
+	}
+	for _, tt := range tests {
+		got := noisyProbability(tt.logit, tt.sd)
+		var mc float64
+		for range n {
+			mc += sigmoid(tt.logit + tt.sd*r.normal())
+		}
+		mc /= n
+		// Monte Carlo's standard error is below 0.25/√n ≈ 4e-4.
+		if math.Abs(got-mc) > 2e-3 {
+			t.Errorf("noisyProbability(%v, %v) = %.5f, Monte Carlo %.5f", tt.logit, tt.sd, got, mc)
+		}
+		if tt.sd == 0 && math.Abs(got-sigmoid(tt.logit)) > 1e-12 {
+			t.Errorf("noisyProbability(%v, 0) = %v, want sigmoid %v", tt.logit, got, sigmoid(tt.logit))
+		}
+		if tt.logit == 0 && math.Abs(got-0.5) > 1e-12 {
+			t.Errorf("noisyProbability(0, %v) = %v, want 0.5 by symmetry", tt.sd, got)
+		}
+	}
+}

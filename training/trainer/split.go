@@ -103,6 +103,17 @@ func Rows(e *Examples, w Window, validFrac float64) (Split, error) {
 	return s, nil
 }
 
+// positives counts the rows whose label is 1.
+func positives(labels []float64, rows []int) int {
+	n := 0
+	for _, i := range rows {
+		if labels[i] == 1 {
+			n++
+		}
+	}
+	return n
+}
+
 // String formats w as [cut, end).
 func (w Window) String() string {
 	end := "end"

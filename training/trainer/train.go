@@ -154,6 +154,16 @@ func fitWindow(ctx context.Context, e *Examples, w Window, opt Options) (*table.
 	if err != nil {
 		return nil, nil, err
 	}
+	// Fitting, early stopping and calibration each need both outcomes.
+	for _, slice := range []struct {
+		name string
+		rows []int
+	}{{"train", s.Train}, {"validation", s.Valid}} {
+		if pos := positives(e.Data.Labels, slice.rows); pos == 0 || pos == len(slice.rows) {
+			return nil, nil, fmt.Errorf("trainer: window %s: the %s slice has %d positive labels in %d rows; it needs both outcomes, so use a longer history or more accounts",
+				w, slice.name, pos, len(slice.rows))
+		}
+	}
 	log := opt.logger()
 	log.Info("split by time", "window", w.String(), "train", len(s.Train), "valid", len(s.Valid), "valid_from", s.ValidCut.Format(time.DateOnly),
 		"test", len(s.Test), "purged", s.Purged)

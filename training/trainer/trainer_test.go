@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,5 +169,18 @@ func TestChurnTruthNeedsAlignedWindows(t *testing.T) {
 		if got := l.Truth("acme", feb); !(got == tc.want || math.IsNaN(got) && math.IsNaN(tc.want)) {
 			t.Errorf("%s: truth %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestTrainNeedsBothOutcomes checks that a history without a single
+// positive label before the cut is refused with a reason, not fitted.
+func TestTrainNeedsBothOutcomes(t *testing.T) {
+	e := monthly(200, 8, 4)
+	for i := range e.Data.Labels {
+		e.Data.Labels[i] = 0
+	}
+	_, err := trainer.Train(context.Background(), e, trainer.DefaultOptions())
+	if err == nil || !strings.Contains(err.Error(), "slice has 0 positive labels") {
+		t.Fatalf("Train on all-negative labels: %v, want a slice with 0 positive labels", err)
 	}
 }
