@@ -45,19 +45,14 @@ func addRecord(h *features.History, rec recordio.Record) {
 // sweep may show in some tables only. The shard is filtered here, not in
 // SQL: every shard reads every row.
 func (s *Store) Histories(ctx context.Context, shard Shard, fn func(h *features.History) error) error {
-	return s.histories(ctx, "", func(h *features.History) error {
-		if !shard.Contains(h.AccountID) {
-			return nil
-		}
-		return fn(h)
-	})
+	return s.histories(ctx, "", shard.Contains, fn)
 }
 
 // History returns one account's history. It is empty, but for AccountID,
 // when the store holds nothing about the account.
 func (s *Store) History(ctx context.Context, accountID string) (*features.History, error) {
 	h := &features.History{AccountID: accountID}
-	err := s.histories(ctx, accountID, func(got *features.History) error {
+	err := s.histories(ctx, accountID, nil, func(got *features.History) error {
 		*h = *got
 		return nil
 	})
@@ -65,8 +60,9 @@ func (s *Store) History(ctx context.Context, accountID string) (*features.Histor
 }
 
 // histories merges the tables' ordered streams; accountID, when set,
-// restricts every query to that account.
-func (s *Store) histories(ctx context.Context, accountID string, fn func(*features.History) error) error {
+// restricts every query to that account. Accounts that keep, when set,
+// refuses are skipped without being assembled.
+func (s *Store) histories(ctx context.Context, accountID string, keep func(string) bool, fn func(*features.History) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// SQLite keeps each (WITHOUT ROWID) table in key order, so reading in
@@ -117,13 +113,19 @@ func (s *Store) histories(ctx context.Context, accountID string, fn func(*featur
 			return nil
 		}
 		h.Reset(next)
+		skip := keep != nil && !keep(next)
 		for _, c := range cursors {
 			for c.rec != nil && c.account == next {
-				addRecord(&h, c.rec)
+				if !skip {
+					addRecord(&h, c.rec)
+				}
 				if err := c.advance(); err != nil {
 					return err
 				}
 			}
+		}
+		if skip {
+			continue
 		}
 		if keyOrder {
 			h.SortByTime()
