@@ -5,6 +5,10 @@
 #   scripts/notebooks.sh                       # every notebooks/*.ipynb
 #   scripts/notebooks.sh notebooks/x.ipynb     # only these
 #   CHURN_NOTEBOOKS_OUT=DIR scripts/notebooks.sh   # keep the executed copies in DIR
+#   scripts/notebooks.sh --clear [NOTEBOOK...]  # strip outputs before committing
+#
+# Notebooks are committed with outputs cleared: a notebook that holds outputs,
+# execution counts or execution timings counts as failed (fix it with --clear).
 #
 # Needs Debian's python3-pandas python3-matplotlib python3-sklearn
 # python3-xgboost python3-nbconvert python3-ipykernel (run with /usr/bin/python3)
@@ -23,6 +27,11 @@ if ! "$py" -c 'import nbconvert, ipykernel, pandas, matplotlib, sklearn, xgboost
 	exit 2
 fi
 
+clear=0
+if [ "${1:-}" = "--clear" ]; then
+	clear=1
+	shift
+fi
 if [ $# -gt 0 ]; then
 	notebooks=("$@")
 else
@@ -32,6 +41,37 @@ fi
 if [ ${#notebooks[@]} -eq 0 ]; then
 	echo "notebooks: no notebooks found" >&2
 	exit 2
+fi
+
+# strip.py [--check] NOTEBOOK...: with --check, names the notebooks that are
+# not cleared and exits 1; without, clears them in place.
+strip_py='
+import sys, nbformat
+check = sys.argv[1] == "--check"
+dirty = []
+for path in sys.argv[2:]:
+    nb = nbformat.read(path, as_version=4)
+    ran = any(c.get("outputs") or c.get("execution_count") is not None or "execution" in c.metadata
+              for c in nb.cells)
+    if check:
+        if ran:
+            dirty.append(path)
+        continue
+    for c in nb.cells:
+        if c.cell_type == "code":
+            c.outputs, c.execution_count = [], None
+        for key in ("execution", "collapsed", "scrolled"):
+            c.metadata.pop(key, None)
+    # Interpreter details that a run fills in: keep diffs free of them.
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, path)
+    print("cleared" if ran else "unchanged", path)
+if dirty:
+    print("\n".join(dirty))
+    sys.exit(1)
+'
+if [ "$clear" = 1 ]; then
+	exec "$py" -c "$strip_py" --clear "${notebooks[@]}"
 fi
 
 tmp=$(mktemp -d -t churn-notebooks.XXXXXX)
@@ -56,6 +96,11 @@ for nb in "${notebooks[@]}"; do
 	name=$(basename "$nb")
 	echo "== $name"
 	start=$(date +%s)
+	if ! "$py" -c "$strip_py" --check "$nb" >/dev/null; then
+		failed=$((failed + 1))
+		echo "FAIL $name: committed with outputs; run scripts/notebooks.sh --clear $nb"
+		continue
+	fi
 	if "$py" -m nbconvert --to notebook --execute --ExecutePreprocessor.timeout=900 \
 		--output-dir "$tmp/out" "$nb" >"$tmp/log" 2>&1; then
 		passed=$((passed + 1))
