@@ -305,7 +305,7 @@ func (b *Batch) change(sc store.Score, m *Model) *alerts.ScoreChange {
 	c := &alerts.ScoreChange{Probability: sc.Probability, Previous: sc.Previous, Band: sc.Band, PQL: sc.PQL}
 	if !math.IsNaN(sc.Previous) {
 		if sc.Task == TaskChurn {
-			c.PreviousBand = b.Scorer.Bands.Band(Health(sc.Previous))
+			c.PreviousBand = b.Scorer.Bands.Band(Health(sc.Previous, m.HorizonDays))
 		} else {
 			c.PreviousPQL = sc.Previous >= m.PQLThreshold
 		}

@@ -170,7 +170,7 @@ func TestScoreDetail(t *testing.T) {
 		if sc.ModelVersion != fmt.Sprint(m.Version) || sc.Fingerprint == "" || !sc.AsOf.Equal(end) {
 			t.Errorf("%s: %+v", task, sc)
 		}
-		if task == TaskChurn && (sc.Health != Health(sc.Probability) || sc.Band != scorer.Bands.Band(sc.Health) ||
+		if task == TaskChurn && (sc.Health != Health(sc.Probability, 30) || sc.Band != scorer.Bands.Band(sc.Health) ||
 			math.Abs(sc.RevenueAtRisk-sc.Probability*sc.ARR) > 1e-9) {
 			t.Errorf("churn score %+v", sc)
 		}

@@ -15,7 +15,7 @@ import (
 // Config is the service's configuration file (churn.yaml). Every field has
 // a default, so an empty file, or none, is a valid configuration.
 //
-//	bands: {green: 90, yellow: 75}      # health at or above green is green, at or above yellow is yellow, else red
+//	bands: {green: 80, yellow: 60}      # health at or above green is green, at or above yellow is yellow, else red
 //	pql_threshold: 0                    # conversion probability that flags a PQL; 0 uses the model's
 //	features: {catalogue_size: 20, key_features: [reports, integrations]}
 //	alerts:

@@ -11,9 +11,11 @@
 //
 //   - the calibrated probability, with its horizon stated (for churn by
 //     default: churns in the 30 days that follow a 7-day lead after T);
-//   - for churn, the health score 100 × (1 − p), a monotone transform read
-//     as "15% likely to churn" for a health of 85, and its band: green at
-//     90 and above, yellow at 75 and above, red below (configurable);
+//   - for churn, the health score 100 × (1 − p)^(365/H) for a horizon of H
+//     days, a monotone transform read as "the chance, in percent, that the
+//     account is still a customer in a year if today's risk held", and its
+//     band: green at 80 and above, yellow at 60 and above, red below
+//     (configurable);
 //   - for conversion, a 0–100 score 100 × p and the PQL flag;
 //   - component scores per feature group (usage, support, sentiment,
 //     commercial, and trial and firmographic where they apply): the group's

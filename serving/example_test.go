@@ -6,18 +6,18 @@ import (
 	"github.com/openchurn/churn/serving"
 )
 
-// The health score is 100 × (1 − p) of the calibrated churn probability,
-// and the band follows from the configured thresholds.
+// The health score annualises the calibrated churn probability over its
+// horizon, and the band follows from the configured thresholds.
 func ExampleBands_Band() {
 	bands := serving.DefaultBands()
-	for _, p := range []float64{0.04, 0.18, 0.40} {
-		h := serving.Health(p)
-		fmt.Printf("p=%.2f health=%.0f band=%s\n", p, h, bands.Band(h))
+	for _, p := range []float64{0.01, 0.03, 0.08} {
+		h := serving.Health(p, 30)
+		fmt.Printf("p=%.2f over 30 days: health=%.0f band=%s\n", p, h, bands.Band(h))
 	}
 	// Output:
-	// p=0.04 health=96 band=green
-	// p=0.18 health=82 band=yellow
-	// p=0.40 health=60 band=red
+	// p=0.01 over 30 days: health=88 band=green
+	// p=0.03 over 30 days: health=69 band=yellow
+	// p=0.08 over 30 days: health=36 band=red
 }
 
 // The default PQL threshold flags the smallest top share of trials that

@@ -20,10 +20,12 @@ type Bands struct {
 	Yellow float64 `yaml:"yellow" json:"yellow"`
 }
 
-// DefaultBands returns green from 90 and yellow from 75, that is churn
-// probabilities up to 10% and up to 25% over the horizon. With monthly
-// churn of about 2% in a typical B2B book, 10% is five times the base rate.
-func DefaultBands() Bands { return Bands{Green: 90, Yellow: 75} }
+// DefaultBands returns green from 80 and yellow from 60: with a 30-day
+// horizon, green holds churn probabilities up to 1.8% a month (at most
+// 20% a year), yellow up to 4.1% (40% a year), and red the rest. In a
+// typical B2B book losing 1–2% of accounts a month, red is two to three
+// times the base rate or more.
+func DefaultBands() Bands { return Bands{Green: 80, Yellow: 60} }
 
 func (b Bands) validate() error {
 	if !(0 <= b.Yellow && b.Yellow <= b.Green && b.Green <= 100) {
@@ -43,10 +45,16 @@ func (b Bands) Band(health float64) string {
 	return Red
 }
 
-// Health maps a churn probability p to the health score 100 × (1 − p):
-// monotone decreasing, 100 for no risk and 0 for certain churn, so a
-// health of 85 reads as "15% likely to churn within the horizon".
-func Health(p float64) float64 { return 100 * (1 - p) }
+// Health maps a churn probability p over a horizon of horizonDays to the
+// health score 100 × (1 − p)^(365/horizonDays): the chance, in percent,
+// that the account is still a customer a year from now if its current risk
+// held all year. It is monotone decreasing in p, 100 for no risk and 0 for
+// certain churn. Annualising keeps the scale readable: monthly risks of a
+// few percent, which 100 × (1 − p) would all show as 95 or more, spread
+// over the whole range (1% a month is 88, 3% is 69, 8% is 36).
+func Health(p, horizonDays float64) float64 {
+	return 100 * math.Pow(1-p, 365/horizonDays)
+}
 
 // ComponentScore maps a group's summed contribution c (in log-odds, positive
 // when it raises the predicted event) to a 0–100 component score

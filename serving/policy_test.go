@@ -10,16 +10,24 @@ func TestBandsAndHealth(t *testing.T) {
 	tests := []struct {
 		p    float64
 		band string
-	}{{0, Green}, {0.1, Green}, {0.10001, Yellow}, {0.25, Yellow}, {0.2501, Red}, {1, Red}}
+	}{{0, Green}, {0.018, Green}, {0.0185, Yellow}, {0.041, Yellow}, {0.0415, Red}, {1, Red}}
 	for _, tc := range tests {
-		if got := b.Band(Health(tc.p)); got != tc.band {
-			t.Errorf("p = %v: band %s, want %s", tc.p, got, tc.band)
+		if got := b.Band(Health(tc.p, 30)); got != tc.band {
+			t.Errorf("p = %v over 30 days: band %s, want %s", tc.p, got, tc.band)
 		}
 	}
 	for p := 0.0; p < 1; p += 0.01 {
-		if Health(p) <= Health(p+0.01) {
+		if Health(p, 30) <= Health(p+0.01, 30) {
 			t.Fatalf("health is not decreasing at p = %v", p)
 		}
+	}
+	// A year's horizon needs no annualising; a longer horizon at the same
+	// probability is healthier.
+	if h := Health(0.25, 365); math.Abs(h-75) > 1e-9 {
+		t.Errorf("Health(0.25, 365) = %v, want 75", h)
+	}
+	if Health(0.05, 90) <= Health(0.05, 30) {
+		t.Errorf("a 5%% risk over 90 days scores no better than over 30 days")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -71,8 +72,11 @@ type Model struct {
 	Task     string
 	Version  int64
 	Artifact *models.Artifact
-	// Horizon states what the probability is about.
-	Horizon string
+	// Horizon states what the probability is about, and HorizonDays is the
+	// length of a churn model's label window, which the health score
+	// annualises.
+	Horizon     string
+	HorizonDays float64
 	// Features configures the builder of the vectors the model scores: the
 	// trainer's configuration when the registry holds it.
 	Features features.Config
@@ -150,7 +154,7 @@ func (s *Scorer) load(ctx context.Context, task string) (*Model, error) {
 		return nil, fmt.Errorf("model %d: %w", sm.Version, err)
 	}
 	m := &Model{Task: task, Version: sm.Version, Artifact: a, Features: cfg, catalog: catalog, checked: time.Now(),
-		Horizon: details.horizon(task)}
+		Horizon: details.horizon(task), HorizonDays: details.horizonDays()}
 	for _, f := range a.Schema() {
 		j := features.FeatureIndex(f.Name)
 		if j < 0 {
@@ -193,15 +197,22 @@ func (d modelDetails) horizon(task string) string {
 	if task == TaskConversion {
 		return "converts to paid by the end of the trial plus grace"
 	}
-	lead, h := d.Task["lead"], d.Task["horizon"]
-	if lead == "" {
-		lead = "7"
+	return fmt.Sprintf("churns within the %g days that follow a lead of %g days after the as-of date",
+		d.days("horizon", 30), d.days("lead", 7))
+}
+
+// horizonDays returns the length of the churn label window the trainer
+// recorded, else the design's default of 30 days.
+func (d modelDetails) horizonDays() float64 { return d.days("horizon", 30) }
+
+// days reads a span the trainer recorded as "30d" or "30", or returns def
+// when it is missing or not a positive number of days.
+func (d modelDetails) days(key string, def float64) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(d.Task[key], "d"), 64)
+	if err != nil || !(v > 0) {
+		return def
 	}
-	if h == "" {
-		h = "30"
-	}
-	return fmt.Sprintf("churns within the %s days that follow a lead of %s days after the as-of date",
-		strings.TrimSuffix(h, "d"), strings.TrimSuffix(lead, "d"))
+	return v
 }
 
 // referenceAccounts bounds the accounts read for typical values.
@@ -435,7 +446,7 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 		sc.Owner = account.Owner
 	}
 	if churn {
-		sc.Health = Health(p)
+		sc.Health = Health(p, m.HorizonDays)
 		sc.Band = bands.Band(sc.Health)
 		if mrr := v.Value("mrr"); !math.IsNaN(mrr) {
 			sc.ARR = 12 * mrr

@@ -44,7 +44,8 @@ type ScoreView struct {
 	ModelVersion string    `json:"model_version"`
 	Owner        string    `json:"owner"`
 	Probability  float64   `json:"probability"`
-	// Health is 100 × (1 − p) for churn; for conversion, Score is 100 × p.
+	// Health is 100 × (1 − p)^(365/H) for churn over a horizon of H days
+	// (serving.Health); for conversion, Score is 100 × p.
 	Health        *float64 `json:"health,omitempty"`
 	Score         *float64 `json:"score,omitempty"`
 	Band          string   `json:"band,omitempty"`
