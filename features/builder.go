@@ -116,7 +116,8 @@ type Builder struct {
 	segments   map[string]float64
 	keys       map[string]bool
 	numKeys    int
-	adoptionBy float64 // the catalogue size, or NaN when unknown
+	targets    map[string]int64 // first-response target per priority, in nanoseconds
+	adoptionBy float64          // the catalogue size, or NaN when unknown
 
 	// Product features are numbered across accounts on first sight, since
 	// every account uses the same few dozen.
@@ -135,8 +136,8 @@ type Builder struct {
 	trialStart int64 // first day of the trial, or never
 	trialDays  int   // active days from trialStart on
 
-	opened, responded, resolved, ratings, negative, positive, nps, contractions series
-	billing                                                                     []BillingChange
+	opened, responded, resolved, ratings, negative, positive, nps, contractions, breaches series
+	billing                                                                               []BillingChange
 }
 
 // NewBuilder returns a Builder for the features of cfg.Catalog.
@@ -151,11 +152,15 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		plans:      codes(cfg.Plans),
 		segments:   codes(cfg.Segments),
 		keys:       make(map[string]bool, len(cfg.KeyFeatures)),
+		targets:    make(map[string]int64, len(cfg.ResponseTargets)),
 		numKeys:    len(cfg.KeyFeatures),
 		adoptionBy: math.NaN(),
 	}
 	for _, k := range cfg.KeyFeatures {
 		b.keys[k] = true
+	}
+	for p, d := range cfg.ResponseTargets {
+		b.targets[p] = int64(d)
 	}
 	if cfg.CatalogueSize > 0 {
 		b.adoptionBy = float64(cfg.CatalogueSize)
@@ -197,11 +202,12 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 	}
 	b.load(h)
 	var (
-		ui, bi, bThen                                   int // next usage event, next billing change, billing before T-90d
-		opened30, opened90, responded90, resolved90     int // window bounds of the series
-		ratings90, negative90, positive90, contractions int
-		first, anchor                                   int64 = never, never
-		prevAt                                          int64 = never
+		ui, bi, bThen                                 int // next usage event, next billing change, billing before T-90d
+		opened30, opened90, opened180, responded90    int // window bounds of the series
+		resolved90, ratings90, negative90, positive90 int
+		contractions, breaches90, nps90               int
+		first, anchor                                 int64 = never, never
+		prevAt                                        int64 = never
 		// The next renewal changes only when T passes it or the
 		// subscription restarts, and computing it takes calendar work.
 		renewal, renewalAnchor, renewalTerm int64 = never, never, 0
@@ -240,12 +246,15 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		}
 		b.opened.skip(&opened30, start(shortWindow))
 		b.opened.skip(&opened90, start(longWindow))
+		b.opened.skip(&opened180, start(halfYearWindow))
 		b.responded.skip(&responded90, start(longWindow))
+		b.breaches.skip(&breaches90, start(longWindow))
 		b.resolved.skip(&resolved90, start(longWindow))
 		b.ratings.skip(&ratings90, start(longWindow))
 		b.negative.skip(&negative90, start(longWindow))
 		b.positive.skip(&positive90, start(longWindow))
-		b.contractions.skip(&contractions, start(contractWindow))
+		b.nps.skip(&nps90, start(longWindow))
+		b.contractions.skip(&contractions, start(halfYearWindow))
 		for bThen < len(b.billing) && b.billing[bThen].At.UnixNano() < start(longWindow) {
 			bThen++
 		}
@@ -261,19 +270,29 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		// Usage.
 		b.advance(endDay - 1)
 		cur := b.usageWindow(endDay, shortWindow)
-		prev := b.usageWindow(endDay-shortWindow, shortWindow)
+		ud := b.userDays(endDay)
 		x[fFeaturesUsed] = float64(cur.features)
 		x[fAdoption] = float64(b.featEver) / b.adoptionBy
 		x[fActiveDays] = float64(cur.days)
 		x[fActiveUsers] = float64(cur.users)
 		if cur.users > 0 {
-			x[fDAUMAU] = float64(cur.userDays) / shortWindow / float64(cur.users)
+			x[fDAUMAU] = float64(ud.d30) / shortWindow / float64(cur.users)
 		}
 		if b.lastUse != never {
 			x[fDaysSinceUse] = float64(tn-b.lastUse) / float64(dayNs)
 		}
-		if a := h.Account; a != nil && a.CreatedAt.UnixNano() <= start(2*shortWindow) {
-			x[fUsageTrend] = math.Log(float64(cur.userDays+1) / float64(prev.userDays+1))
+		// Trends compare windows the account existed for in full; a young
+		// account's empty past would read as growth.
+		created := int64(math.MaxInt64)
+		if a := h.Account; a != nil {
+			created = a.CreatedAt.UnixNano()
+		}
+		if created <= start(trendWindow) {
+			x[fUsageTrend] = math.Log(float64(ud.d30+1) / float64(ud.d60-ud.d30+1))
+			x[fUsageTrend14] = math.Log((float64(ud.d14)/recentWindow + dauPrior) / (float64(ud.d60)/trendWindow + dauPrior))
+		}
+		if created <= start(weekWindow+monthWindow) {
+			x[fUsageDrop7] = math.Log(float64(ud.d7+1) / (float64(ud.d35-ud.d7)/(monthWindow/weekWindow) + 1))
 		}
 		if b.numKeys > 0 {
 			x[fKeyFeatures] = float64(cur.keys)
@@ -282,6 +301,7 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		// Support.
 		n30, _ := b.opened.window(opened30)
 		n90, urgent := b.opened.window(opened90)
+		n180, _ := b.opened.window(opened180)
 		x[fTickets30] = float64(n30)
 		x[fTickets90] = float64(n90)
 		x[fOpenTickets] = float64(b.opened.hi - b.resolved.hi)
@@ -291,6 +311,11 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		if n90 > 0 {
 			x[fUrgentShare] = urgent / float64(n90)
 		}
+		if created <= start(halfYearWindow) {
+			x[fTicketSpike] = math.Log(float64(n30+1) / (float64(n180)*shortWindow/halfYearWindow + 1))
+		}
+		nb, _ := b.breaches.window(breaches90)
+		x[fSLABreaches] = float64(nb)
 		neg, _ := b.negative.window(negative90)
 		pos, _ := b.positive.window(positive90)
 		x[fNegEscalations] = float64(neg)
@@ -310,6 +335,7 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 				x[fNPSChange] = p.v - q.v
 			}
 		}
+		x[fNPSMean] = b.nps.mean(nps90)
 
 		// Commercial: the state after the latest billing change before T.
 		nc, _ := b.contractions.window(contractions)
@@ -325,6 +351,8 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 			x[fSeats] = float64(c.Seats)
 			if c.Seats > 0 {
 				x[fSeatUtilisation] = float64(cur.users) / float64(c.Seats)
+				x[fDAUPerSeat14] = float64(ud.d14) / recentWindow / float64(c.Seats)
+				x[fDAUPerSeat60] = float64(ud.d60) / trendWindow / float64(c.Seats)
 				x[fTicketsPerSeat] = float64(n90) / float64(c.Seats)
 			}
 			if bThen > 0 {
@@ -425,8 +453,8 @@ func floorDiv(a, b int64) int64 {
 
 // allSeries lists the series of the records other than usage and billing
 // state.
-func (b *Builder) allSeries() [8]*series {
-	return [8]*series{&b.opened, &b.responded, &b.resolved, &b.ratings, &b.negative, &b.positive, &b.nps, &b.contractions}
+func (b *Builder) allSeries() [9]*series {
+	return [9]*series{&b.opened, &b.responded, &b.resolved, &b.ratings, &b.negative, &b.positive, &b.nps, &b.contractions, &b.breaches}
 }
 
 // load resets the account state and collects the records other than usage
@@ -452,7 +480,12 @@ func (b *Builder) load(h *History) {
 		t := &h.Tickets[i]
 		b.opened.add(t.OpenedAt, b2f(t.Priority == urgent))
 		if !t.FirstResponseAt.IsZero() {
-			b.responded.add(t.FirstResponseAt, float64(t.FirstResponseAt.Sub(t.OpenedAt))/hourNs)
+			wait := t.FirstResponseAt.Sub(t.OpenedAt)
+			b.responded.add(t.FirstResponseAt, float64(wait)/hourNs)
+			// A breach is known once the answer comes, like the response time.
+			if target, ok := b.targets[t.Priority]; ok && int64(wait) > target {
+				b.breaches.add(t.FirstResponseAt, 1)
+			}
 		}
 		// A ticket's rating is given on resolution; a rating without a
 		// resolution has no time it became known, so it never counts.
@@ -575,7 +608,7 @@ func (b *Builder) advance(d int64) {
 
 // usageTotals sums the daily buckets of a window.
 type usageTotals struct {
-	days, users, userDays, features, keys int
+	days, users, features, keys int
 }
 
 // usageWindow sums the days of [end-days, end): every bucket counted is
@@ -589,9 +622,36 @@ func (b *Builder) usageWindow(end, days int64) usageTotals {
 			t.days++
 		}
 		t.users += int(bk.lastUser)
-		t.userDays += int(bk.users)
 		t.features += int(bk.lastFeat)
 		t.keys += int(bk.lastKey)
 	}
 	return t
+}
+
+// recentUserDays holds the active user-days of the 7, 14, 30, 35 and 60
+// days before a day.
+type recentUserDays struct {
+	d7, d14, d30, d35, d60 int
+}
+
+// userDays sums the active user-days of the windows ending before day
+// end, nested so that each bucket is read once. advance must have set the
+// ring's latest day to end-1, so that its 64 buckets cover the 60 days.
+func (b *Builder) userDays(end int64) recentUserDays {
+	var r recentUserDays
+	r.d7 = b.sumUsers(end-weekWindow, end)
+	r.d14 = r.d7 + b.sumUsers(end-recentWindow, end-weekWindow)
+	r.d30 = r.d14 + b.sumUsers(end-shortWindow, end-recentWindow)
+	r.d35 = r.d30 + b.sumUsers(end-weekWindow-monthWindow, end-shortWindow)
+	r.d60 = r.d35 + b.sumUsers(end-trendWindow, end-weekWindow-monthWindow)
+	return r
+}
+
+// sumUsers returns the active user-days of days [from, to).
+func (b *Builder) sumUsers(from, to int64) int {
+	n := 0
+	for d := from; d < to; d++ {
+		n += int(b.ring[d&ringMask].users)
+	}
+	return n
 }

@@ -121,6 +121,22 @@ var featureCases = []struct {
 	// reports in the window; api only 40 days back; other is not key.
 	{"key_features_used_30d", features.Config{KeyFeatures: []string{"reports", "api"}}, hist(use("u1", "reports", -2),
 		use("u1", "api", -40), use("u1", "other", -1)), 1},
+	// User-days in the last 14 days: u1 on -1 and -2, u2 on -1; -20 is out,
+	// and so is use at T. 3/14 a day on 4 seats.
+	{"dau_per_seat_14d", features.Config{}, hist(billing("new", "team-monthly", 4, 116, -100), use("u1", "a", -1),
+		use("u1", "a", -2), use("u2", "a", -1), use("u1", "a", -20), use("u1", "a", 0.1)), 3.0 / 14 / 4},
+	// u1 on -1 and -59, u2 on -1; -61 is out. 3/60 a day on 4 seats.
+	{"dau_per_seat_60d", features.Config{}, hist(billing("new", "team-monthly", 4, 116, -100), use("u1", "a", -1),
+		use("u2", "a", -1), use("u1", "a", -59), use("u1", "a", -61)), 3.0 / 60 / 4},
+	// 2 user-days in the last 14 (DAU 2/14), 6 in the last 60 (DAU 6/60).
+	{"usage_trend_14_60d", features.Config{}, hist(account("smb", -200), use("u1", "a", -1), use("u1", "a", -2),
+		use("u1", "a", -30), use("u1", "a", -40), use("u1", "a", -50), use("u1", "a", -59)),
+		math.Log((2.0/14 + 0.1) / (6.0/60 + 0.1))},
+	// Last 7 days: u1 on -1 and -3, u2 on -1 (3). The 4 weeks before: -10,
+	// -20, -30 and -35, a weekly average of 1; -36 is out. ln((3+1)/(1+1)).
+	{"usage_week_vs_month", features.Config{}, hist(account("smb", -200), use("u1", "a", -1), use("u2", "a", -1),
+		use("u1", "a", -3), use("u1", "a", -10), use("u1", "a", -20), use("u1", "a", -30), use("u1", "a", -35),
+		use("u1", "a", -36)), math.Log(2)},
 
 	// Opened 1 and 29 days back; not 31 days back, nor at T.
 	{"tickets_30d", features.Config{}, hist(ticket(-1, unset, unset, "low", 0), ticket(-29, unset, unset, "low", 0),
@@ -149,6 +165,18 @@ var featureCases = []struct {
 	// One urgent ticket of four in 90 days; the urgent one at -100 is out.
 	{"urgent_share_90d", features.Config{}, hist(ticket(-1, unset, unset, "urgent", 0), ticket(-2, unset, unset, "low", 0),
 		ticket(-3, unset, unset, "high", 0), ticket(-4, unset, unset, "normal", 0), ticket(-100, unset, unset, "urgent", 0)), 0.25},
+	// 2 tickets in 30 days, 4 in 180 (-190 is out): a monthly average of
+	// 4·30/180 = 2/3. ln((2+1)/(2/3+1)) = ln(1.8).
+	{"ticket_spike_30_180d", features.Config{}, hist(account("smb", -400), ticket(-1, unset, unset, "low", 0),
+		ticket(-2, unset, unset, "low", 0), ticket(-100, unset, unset, "low", 0), ticket(-170, unset, unset, "low", 0),
+		ticket(-190, unset, unset, "low", 0), ticket(0, unset, unset, "low", 0)), math.Log(1.8)},
+	// Breaches of the default targets: urgent answered in 2h (target 1h),
+	// low in 30h (24h), and low opened 91 days back but answered in 36h,
+	// inside the window. Not: high in 3h (4h), normal in 9h 100 days back,
+	// urgent answered after T.
+	{"sla_breaches_90d", features.Config{}, hist(ticket(-2, -2+2.0/24, unset, "urgent", 0), ticket(-5, -5+30.0/24, unset, "low", 0),
+		ticket(-91, -89.5, unset, "low", 0), ticket(-3, -3+3.0/24, unset, "high", 0), ticket(-100, -100+9.0/24, unset, "normal", 0),
+		ticket(-0.5, 0.5, unset, "urgent", 0)), 3},
 	// Negative 10 days back; not 95 days back; positives are not counted.
 	{"negative_escalations_90d", features.Config{}, hist(escalation("negative", -10), escalation("negative", -95),
 		escalation("positive", -1)), 1},
@@ -164,6 +192,10 @@ var featureCases = []struct {
 	{"nps_detractor", features.Config{}, hist(survey("nps", 9, -60), survey("nps", 6, -10)), 1},
 	// 9 then 4: -5; the CSAT survey is not an NPS answer.
 	{"nps_change", features.Config{}, hist(survey("nps", 9, -60), survey("csat", 2, -30), survey("nps", 4, -10)), -5},
+	// The wave 10 days back, 4 and 8; not the 9 100 days back, the CSAT
+	// answer, or the 10 at T.
+	{"nps_mean_90d", features.Config{}, hist(survey("nps", 9, -100), survey("nps", 4, -10), survey("nps", 8, -10),
+		survey("csat", 2, -5), survey("nps", 10, 0)), 6},
 
 	// 150 after the expansion; the contraction at T is not known yet.
 	{"mrr", features.Config{}, hist(billing("new", "team-monthly", 4, 100, -100), billing("expansion", "team-monthly", 6, 150, -10),
@@ -241,7 +273,8 @@ func TestMissing(t *testing.T) {
 	}
 	present := map[string]bool{
 		"features_used_30d": true, "active_days_30d": true, "active_users_30d": true, "usage_trend_30d": true,
-		"tickets_30d": true, "tickets_90d": true, "open_tickets": true,
+		"usage_trend_14_60d": true, "usage_week_vs_month": true,
+		"tickets_30d": true, "tickets_90d": true, "open_tickets": true, "ticket_spike_30_180d": true, "sla_breaches_90d": true,
 		"negative_escalations_90d": true, "positive_escalations_90d": true, "contractions_180d": true, "segment": true,
 	}
 	catalog, err := features.Config{}.Catalog()

@@ -3,6 +3,7 @@ package features
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/openchurn/churn/models"
 )
@@ -11,7 +12,7 @@ import (
 // meanings of the values a Vector holds. It changes whenever any of them
 // changes, so that a model refuses vectors built by another catalog.
 // TestCatalogFingerprint fails when the catalog changes but this does not.
-const CatalogVersion = "2"
+const CatalogVersion = "3"
 
 // Group is a family of features. Explanations and the health score's
 // components are summed by group.
@@ -65,6 +66,10 @@ const (
 	fDaysSinceUse
 	fUsageTrend
 	fKeyFeatures
+	fDAUPerSeat14
+	fDAUPerSeat60
+	fUsageTrend14
+	fUsageDrop7
 
 	fTickets30
 	fTickets90
@@ -74,6 +79,8 @@ const (
 	fResolution
 	fCSAT
 	fUrgentShare
+	fTicketSpike
+	fSLABreaches
 	fNegEscalations
 	fPosEscalations
 	fDaysSinceNeg
@@ -81,6 +88,7 @@ const (
 	fNPS
 	fDetractor
 	fNPSChange
+	fNPSMean
 
 	fMRR
 	fTenure
@@ -103,10 +111,19 @@ const (
 
 // Windows of the windowed features, in days.
 const (
+	weekWindow     = 7
+	recentWindow   = 14
 	shortWindow    = 30
+	monthWindow    = 28 // four weeks: the baseline of week-on-month usage
+	trendWindow    = 60
 	longWindow     = 90
-	contractWindow = 180
+	halfYearWindow = 180
 )
+
+// dauPrior is added to both average daily active user counts of
+// usage_trend_14_60d, so that an idle day or two of a tiny account does
+// not read as a collapse.
+const dauPrior = 0.1
 
 // catalog lists the features in Vector order. Categories are filled in by
 // Config.Catalog.
@@ -135,6 +152,18 @@ var catalog = [numFeatures]Feature{
 	fKeyFeatures: {Name: "key_features_used_30d", Group: Usage, Window: "30d", Unit: "features",
 		Description: "Distinct key features used in the last 30 days",
 		Missing:     "no key features are configured"},
+	fDAUPerSeat14: {Name: "dau_per_seat_14d", Group: Usage, Window: "14d", Unit: "ratio",
+		Description: "Average daily active users over the last 14 days per paid seat",
+		Missing:     "no paid seats are known"},
+	fDAUPerSeat60: {Name: "dau_per_seat_60d", Group: Usage, Window: "60d", Unit: "ratio",
+		Description: "Average daily active users over the last 60 days per paid seat",
+		Missing:     "no paid seats are known"},
+	fUsageTrend14: {Name: "usage_trend_14_60d", Group: Usage, Window: "60d", Unit: "log ratio",
+		Description: "Average daily active users in the last 14 days against the last 60, as ln((dau14+0.1)/(dau60+0.1))",
+		Missing:     "the account is younger than 60 days, or has no accounts row"},
+	fUsageDrop7: {Name: "usage_week_vs_month", Group: Usage, Window: "35d", Unit: "log ratio",
+		Description: "Active user-days in the last 7 days against the weekly average of the 4 weeks before, as ln((last+1)/(average+1))",
+		Missing:     "the account is younger than 35 days, or has no accounts row"},
 
 	fTickets30: {Name: "tickets_30d", Group: Support, Window: "30d", Unit: "tickets",
 		Description: "Support tickets opened in the last 30 days"},
@@ -157,6 +186,11 @@ var catalog = [numFeatures]Feature{
 	fUrgentShare: {Name: "urgent_share_90d", Group: Support, Window: "90d", Unit: "ratio",
 		Description: "Share of the last 90 days' tickets opened as urgent",
 		Missing:     "no ticket was opened in the last 90 days"},
+	fTicketSpike: {Name: "ticket_spike_30_180d", Group: Support, Window: "180d", Unit: "log ratio",
+		Description: "Tickets opened in the last 30 days against the monthly average of the last 180, as ln((last+1)/(average+1))",
+		Missing:     "the account is younger than 180 days, or has no accounts row"},
+	fSLABreaches: {Name: "sla_breaches_90d", Group: Support, Window: "90d", Unit: "tickets",
+		Description: "Tickets first answered in the last 90 days later than their priority's response target"},
 	fNegEscalations: {Name: "negative_escalations_90d", Group: Support, Window: "90d", Unit: "escalations",
 		Description: "Escalations flagging trouble in the last 90 days"},
 	fPosEscalations: {Name: "positive_escalations_90d", Group: Support, Window: "90d", Unit: "escalations",
@@ -174,6 +208,9 @@ var catalog = [numFeatures]Feature{
 	fNPSChange: {Name: "nps_change", Group: Sentiment, Window: "all", Unit: "points",
 		Description: "Latest NPS answer minus the one before",
 		Missing:     "fewer than two NPS answers"},
+	fNPSMean: {Name: "nps_mean_90d", Group: Sentiment, Window: "90d", Unit: "score 0-10",
+		Description: "Mean NPS answer given in the last 90 days (a quarterly survey's wave)",
+		Missing:     "nobody answered an NPS survey in the last 90 days"},
 
 	fMRR: {Name: "mrr", Group: Commercial, Window: "at T", Unit: "currency per month",
 		Description: "Monthly recurring revenue after the latest billing change (0 once churned)",
@@ -231,6 +268,15 @@ var DefaultPlans = []string{
 	"enterprise-monthly", "enterprise-annual",
 }
 
+// DefaultResponseTargets is the default first-response target of each
+// ticket priority: the common tiers of B2B support agreements.
+var DefaultResponseTargets = map[string]time.Duration{
+	"low":    24 * time.Hour,
+	"normal": 8 * time.Hour,
+	"high":   4 * time.Hour,
+	"urgent": time.Hour,
+}
+
 // DefaultTrialDays is the trial length used when Config.TrialDays is zero.
 const DefaultTrialDays = 14
 
@@ -255,6 +301,11 @@ type Config struct {
 	// NaN. They are fixed rather than learnt from the data so that codes
 	// are the same in every run, shard and model.
 	Plans, Segments []string
+	// ResponseTargets is the first-response target of each ticket
+	// priority (Ticket.Priority values), against which sla_breaches_90d
+	// counts late answers; nil means DefaultResponseTargets. A ticket
+	// whose priority has no target never counts as a breach.
+	ResponseTargets map[string]time.Duration
 }
 
 // withDefaults returns c with its zero fields defaulted, or an error
@@ -274,6 +325,14 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Segments == nil {
 		c.Segments = DefaultSegments
+	}
+	if c.ResponseTargets == nil {
+		c.ResponseTargets = DefaultResponseTargets
+	}
+	for p, d := range c.ResponseTargets {
+		if d <= 0 {
+			return c, fmt.Errorf("features: response target %s of priority %q is not positive", d, p)
+		}
 	}
 	for _, dict := range [][]string{c.Plans, c.Segments, c.KeyFeatures} {
 		if err := checkDictionary(dict); err != nil {

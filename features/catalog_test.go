@@ -90,6 +90,7 @@ func TestConfigErrors(t *testing.T) {
 		{Plans: []string{"a", "a"}},
 		{Segments: []string{""}},
 		{KeyFeatures: []string{"x", "y", "x"}},
+		{ResponseTargets: map[string]time.Duration{"low": 0}},
 	} {
 		if _, err := features.NewBuilder(cfg); err == nil {
 			t.Errorf("NewBuilder(%+v) succeeded, want an error", cfg)
