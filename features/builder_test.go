@@ -65,21 +65,8 @@ func billing(kind, plan string, seats int, mrr, days float64) *features.BillingC
 func hist(recs ...any) *features.History {
 	h := &features.History{AccountID: "a1"}
 	for _, r := range recs {
-		switch r := r.(type) {
-		case *features.Account:
-			h.Account = r
-		case *features.UsageEvent:
-			h.Usage = append(h.Usage, *r)
-		case *features.Ticket:
-			h.Tickets = append(h.Tickets, *r)
-		case *features.Escalation:
-			h.Escalations = append(h.Escalations, *r)
-		case *features.SurveyResponse:
-			h.Surveys = append(h.Surveys, *r)
-		case *features.BillingChange:
-			h.Billing = append(h.Billing, *r)
-		default:
-			panic(fmt.Sprintf("hist: %T is not a record", r))
+		if err := h.Add(r); err != nil {
+			panic(err)
 		}
 	}
 	slices.SortStableFunc(h.Usage, func(a, b features.UsageEvent) int { return a.At.Compare(b.At) })

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,30 @@ type History struct {
 	Escalations []Escalation
 	Surveys     []SurveyResponse
 	Billing     []BillingChange
+}
+
+// Add appends one record to h: an *Account replaces the accounts row, and
+// an event goes to the end of its table's slice, so callers add events in
+// time order or call SortByTime afterwards. It reports an error for a value
+// that is not a pointer to a canonical record.
+func (h *History) Add(rec any) error {
+	switch r := rec.(type) {
+	case *Account:
+		h.Account = r
+	case *UsageEvent:
+		h.Usage = append(h.Usage, *r)
+	case *Ticket:
+		h.Tickets = append(h.Tickets, *r)
+	case *Escalation:
+		h.Escalations = append(h.Escalations, *r)
+	case *SurveyResponse:
+		h.Surveys = append(h.Surveys, *r)
+	case *BillingChange:
+		h.Billing = append(h.Billing, *r)
+	default:
+		return fmt.Errorf("features: %T is not a canonical record", rec)
+	}
+	return nil
 }
 
 // Reset empties h for another account, keeping its slices' capacity so

@@ -10,24 +10,6 @@ import (
 	"github.com/openchurn/churn/features/recordio"
 )
 
-// addRecord appends a scanned record to h; the accounts row replaces h's.
-func addRecord(h *features.History, rec recordio.Record) {
-	switch r := rec.(type) {
-	case *features.Account:
-		h.Account = r
-	case *features.UsageEvent:
-		h.Usage = append(h.Usage, *r)
-	case *features.Ticket:
-		h.Tickets = append(h.Tickets, *r)
-	case *features.Escalation:
-		h.Escalations = append(h.Escalations, *r)
-	case *features.SurveyResponse:
-		h.Surveys = append(h.Surveys, *r)
-	case *features.BillingChange:
-		h.Billing = append(h.Billing, *r)
-	}
-}
-
 // Histories calls fn with the history of every account in shard, in
 // account_id byte order, until fn returns an error, which Histories then
 // returns. An account appears when any table mentions it. fn must not keep
@@ -117,7 +99,9 @@ func (s *Store) histories(ctx context.Context, accountID string, keep func(strin
 		for _, c := range cursors {
 			for c.rec != nil && c.account == next {
 				if !skip {
-					addRecord(&h, c.rec)
+					if err := h.Add(c.rec); err != nil {
+						return err
+					}
 				}
 				if err := c.advance(); err != nil {
 					return err
