@@ -89,7 +89,8 @@ func printDemo(ctx context.Context, w io.Writer, s *store.Store, base, key strin
 	}
 	account, trial := pick(serving.TaskChurn), pick(serving.TaskConversion)
 	fmt.Fprintf(w, `churnd demo is serving at %s
-API key (admin; shown once, a new one on every start):
+Open it in a browser for the dashboard and sign in with this API key
+(admin; shown once, a new one on every start):
 
   export CHURN_KEY=%s
 

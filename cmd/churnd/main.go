@@ -1,6 +1,7 @@
 // Command churnd is the server of the churn and conversion prediction
-// service: the REST API (see serving/api and /openapi.yaml), webhook
-// delivery of alerts and, optionally, scheduled batch scoring.
+// service: the REST API (see serving/api and /openapi.yaml), the
+// dashboard at / (see serving/dashboard), webhook delivery of alerts and,
+// optionally, scheduled batch scoring.
 //
 //	churnd --db DSN --addr :8080 [--config churn.yaml] [--demo]
 //
@@ -38,6 +39,7 @@ import (
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/serving/dashboard"
 	"github.com/openchurn/churn/store"
 )
 
@@ -153,6 +155,10 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 	}
 	handler := api.New(s, scorer, eng, api.Options{RatePerSecond: cfg.API.RatePerSecond, Burst: cfg.API.Burst,
 		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL})
+	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger}); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{Handler: handler.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
 

@@ -1,0 +1,32 @@
+// Package dashboard is the web dashboard of churnd for customer-success and
+// sales reps: server-rendered html/template pages with their stylesheet,
+// script and charts embedded in the binary, so that it needs no build step
+// and loads nothing from elsewhere.
+//
+// Mount adds the pages to the API server's router at /:
+//
+//	/ and /accounts      accounts by churn risk or ARR at risk, filtered by owner, band and segment
+//	/accounts/ID         one account: health history, components, reasons, tickets, escalations, NPS, usage, alerts
+//	/trials              trials by conversion probability, with the PQL badge and days left
+//	/alerts              the alerts inbox, with acknowledge and resolve
+//	/models              the registered models, their HTML reports, and activation (admin only)
+//	/portfolio           MRR, churn rates, NRR, ARR at risk by band and cohort retention
+//
+// # Sign-in
+//
+// A rep signs in with an API key, which the dashboard keeps in a cookie
+// (HttpOnly, SameSite=Strict, and Secure on TLS) and verifies on every
+// request with the API server's own key check, so a revoked key stops
+// working here as it does for the API, and the key's role applies: admin
+// actions are neither shown to other roles nor accepted from them. Every
+// form that changes something carries a token derived from the session
+// cookie with a per-process secret (HMAC-SHA256), which a page of another
+// site cannot read.
+//
+// # Cost
+//
+// Listings read one page of current scores through an index (by
+// probability or by revenue at risk), with their sparklines in one query;
+// an account page reads one account's history. The portfolio sweeps the
+// billing changes and is therefore cached for a minute.
+package dashboard

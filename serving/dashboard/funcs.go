@@ -1,0 +1,81 @@
+package dashboard
+
+import (
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// funcs are the templates' formatting helpers.
+var funcs = template.FuncMap{
+	"num":   num,
+	"money": money,
+	"pct":   func(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + "%" },
+	"f0":    func(v float64) string { return strconv.FormatFloat(math.Round(v), 'f', 0, 64) },
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.Format(time.DateOnly)
+	},
+	"signed": func(v float64) string {
+		s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+		if s == "-0" {
+			s = "0"
+		}
+		if !strings.HasPrefix(s, "-") && s != "0" {
+			s = "+" + s
+		}
+		return s
+	},
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+}
+
+// num formats v with up to two decimals and no trailing zeros.
+func num(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
+	}
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+// money formats v as whole dollars with thousands separators.
+func money(v float64) string {
+	neg := v < 0
+	digits := strconv.FormatFloat(math.Abs(math.Round(v)), 'f', 0, 64)
+	var b strings.Builder
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "−$" + b.String()
+	}
+	return "$" + b.String()
+}
+
+// alertForm is what the acknowledge and resolve buttons of an alert need.
+type alertForm struct {
+	ID, Status, Rule, CSRF, Back string
+}
+
+func init() {
+	funcs["alertForm"] = func(id, status, rule, csrf, back string) alertForm {
+		return alertForm{ID: id, Status: status, Rule: rule, CSRF: csrf, Back: back}
+	}
+}

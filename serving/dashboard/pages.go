@@ -1,0 +1,622 @@
+package dashboard
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/metrics"
+	"github.com/openchurn/churn/training/report"
+	"github.com/openchurn/churn/training/trainer"
+)
+
+// pageSize is the rows of one page of a listing.
+const pageSize = 25
+
+// trendPoints is how many past scores a row's sparkline shows, and
+// historyPoints how many the account page's chart shows.
+const (
+	trendPoints   = 12
+	historyPoints = 52
+)
+
+// filter is a listing's query: the form's fields and the page cursor.
+type filter struct {
+	Owner, Band, Segment, Sort, PQL, Status string
+	After                                   string
+}
+
+// values returns the filter's non-empty fields as a query, without the
+// cursor.
+func (f filter) values() url.Values {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"owner", f.Owner}, {"band", f.Band}, {"segment", f.Segment}, {"sort", f.Sort},
+		{"pql", f.PQL}, {"status", f.Status}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	return v
+}
+
+// link returns path with the filter and, when not empty, the cursor.
+func (f filter) link(path, after string) string {
+	v := f.values()
+	if after != "" {
+		v.Set("after", after)
+	}
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+// oneOf checks that a query parameter holds one of the allowed values.
+func oneOf(c echo.Context, name string, allowed ...string) (string, error) {
+	v := c.QueryParam(name)
+	if v == "" || slices.Contains(allowed, v) {
+		return v, nil
+	}
+	return "", fmt.Errorf("%w: %s must be one of %s", errBadRequest, name, strings.Join(allowed, ", "))
+}
+
+// cursor decodes the ?after= of a listing.
+func cursor(s string) (*store.ListCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	var cur store.ListCursor
+	if err == nil {
+		err = json.Unmarshal(raw, &cur)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: the page link is not one this dashboard made", errBadRequest)
+	}
+	return &cur, nil
+}
+
+func encodeCursor(value float64, accountID string) string {
+	raw, _ := json.Marshal(store.ListCursor{Value: value, AccountID: accountID})
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// facetCache keeps the filters' choices, which change only when accounts
+// or owners do, so that a listing does not scan for them every time.
+type facetCache struct {
+	at               time.Time
+	owners, segments []string
+}
+
+func (d *Dashboard) facetsFor(c echo.Context) (owners, segments []string, err error) {
+	d.facetsMu.Lock()
+	defer d.facetsMu.Unlock()
+	if time.Since(d.facets.at) < 30*time.Second {
+		return d.facets.owners, d.facets.segments, nil
+	}
+	owners, segments, err = d.store.Facets(c.Request().Context(), serving.TaskChurn)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.facets = facetCache{at: time.Now(), owners: owners, segments: segments}
+	return owners, segments, nil
+}
+
+// detail decodes a score's stored explanation; an old or empty one reads
+// as no explanation.
+func detail(sc store.Score) serving.Detail {
+	var d serving.Detail
+	json.Unmarshal(sc.Detail, &d)
+	return d
+}
+
+// topReason is a score's first reason in words, or "".
+func topReason(d serving.Detail) string {
+	if len(d.Reasons) == 0 {
+		return ""
+	}
+	return d.Reasons[0].Text
+}
+
+type accountRow struct {
+	ID, Name, Owner, Segment, Band string
+	Health, ARR, AtRisk            float64
+	Delta                          *float64 // health change since the previous score
+	Spark                          sparkline
+	Reason                         string
+	OpenAlerts                     int
+}
+
+type accountsView struct {
+	Filter           filter
+	Owners, Segments []string
+	Bands            []string
+	Rows             []accountRow
+	Next, First      string
+}
+
+func (d *Dashboard) accounts(c echo.Context) error {
+	var (
+		f   = filter{Owner: c.QueryParam("owner"), Segment: c.QueryParam("segment"), After: c.QueryParam("after")}
+		err error
+	)
+	if f.Band, err = oneOf(c, "band", serving.Green, serving.Yellow, serving.Red); err != nil {
+		return d.fail(c, err)
+	}
+	if f.Sort, err = oneOf(c, "sort", "risk", "arr"); err != nil {
+		return d.fail(c, err)
+	}
+	after, err := cursor(f.After)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	ctx := c.Request().Context()
+	rows, err := d.store.ScoreRows(ctx, store.ScoreListQuery{Task: serving.TaskChurn, Owner: f.Owner, Band: f.Band, Segment: f.Segment,
+		ByRevenueAtRisk: f.Sort == "arr", After: after, Limit: pageSize + 1})
+	if err != nil {
+		return d.fail(c, err)
+	}
+	v := accountsView{Filter: f, Bands: []string{serving.Red, serving.Yellow, serving.Green}}
+	if v.Owners, v.Segments, err = d.facetsFor(c); err != nil {
+		return d.fail(c, err)
+	}
+	if len(rows) > pageSize {
+		last := rows[pageSize-1]
+		value := last.Probability
+		if f.Sort == "arr" {
+			value = last.RevenueAtRisk
+		}
+		v.Next = f.link("/accounts", encodeCursor(value, last.AccountID))
+		rows = rows[:pageSize]
+	}
+	if f.After != "" {
+		v.First = f.link("/accounts", "")
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.AccountID
+	}
+	trends, err := d.store.HealthTrends(ctx, serving.TaskChurn, ids, trendPoints)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	for _, r := range rows {
+		var hs []float64
+		for _, p := range trends[r.AccountID] {
+			hs = append(hs, p.Health)
+		}
+		row := accountRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Segment: r.Segment, Band: r.Band, Health: r.Health,
+			ARR: r.ARR, AtRisk: r.RevenueAtRisk, Spark: newSparkline(hs), Reason: topReason(detail(r.Score)), OpenAlerts: r.OpenAlerts}
+		if !math.IsNaN(r.Previous) {
+			delta := 100 * (r.Previous - r.Probability)
+			row.Delta = &delta
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return d.render(c, http.StatusOK, "accounts", "Accounts at risk", v)
+}
+
+// scoreInfo is a score as the account page shows it.
+type scoreInfo struct {
+	store.Score
+	Horizon string
+	Delta   *float64
+}
+
+func newScoreInfo(sc store.Score, d serving.Detail) *scoreInfo {
+	si := &scoreInfo{Score: sc, Horizon: d.Horizon}
+	if !math.IsNaN(sc.Previous) {
+		delta := 100 * (sc.Previous - sc.Probability)
+		si.Delta = &delta
+	}
+	return si
+}
+
+type componentBar struct {
+	Name  string
+	Score float64
+}
+
+type reasonRow struct {
+	What, Value, Typical string
+	Raises               bool
+}
+
+type accountView struct {
+	Account     *features.Account
+	Churn       *scoreInfo
+	Conversion  *scoreInfo
+	History     *chart
+	Components  []componentBar
+	Reasons     []reasonRow
+	Tickets     []features.Ticket
+	Escalations []features.Escalation
+	NPS         []features.SurveyResponse
+	Usage       *chart
+	UsageWeeks  int
+	Alerts      []store.Alert
+	Back        string
+}
+
+// recent is how many tickets, escalations and answers the account page
+// lists, and usageWeeks the weeks its usage chart covers.
+const (
+	recent     = 8
+	usageWeeks = 26
+)
+
+func (d *Dashboard) account(c echo.Context) error {
+	ctx, id := c.Request().Context(), c.Param("id")
+	a, err := d.store.Account(ctx, id)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	v := accountView{Account: a, Back: "/accounts/" + url.PathEscape(id)}
+	var ref time.Time // the time "recent" is measured back from: the latest score's, else the latest record's
+	for _, task := range serving.Tasks {
+		sc, err := d.store.CurrentScore(ctx, id, task)
+		if errors.Is(err, store.ErrNoScore) {
+			continue
+		}
+		if err != nil {
+			return d.fail(c, err)
+		}
+		det := detail(sc)
+		if sc.AsOf.After(ref) {
+			ref = sc.AsOf
+		}
+		if task == serving.TaskConversion {
+			v.Conversion = newScoreInfo(sc, det)
+			if v.Churn == nil {
+				v.Reasons = reasonRows(det)
+			}
+			continue
+		}
+		v.Churn = newScoreInfo(sc, det)
+		v.Reasons = reasonRows(det)
+		for _, g := range []string{"usage", "support", "sentiment", "commercial"} {
+			if comp, ok := det.Components[g]; ok {
+				v.Components = append(v.Components, componentBar{Name: g, Score: comp.Score})
+			}
+		}
+	}
+	past, err := d.store.ScoreHistory(ctx, id, serving.TaskChurn, historyPoints)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	if len(past) > 0 {
+		pts := make([]point, len(past))
+		for i, sc := range past { // latest first
+			pts[len(past)-1-i] = point{Label: sc.AsOf.Format("Jan 2"), Value: sc.Health,
+				Title: fmt.Sprintf("%s: health %.0f (%s)", sc.AsOf.Format(time.DateOnly), sc.Health, sc.Band)}
+		}
+		v.History = healthChart(640, 200, pts, d.opts.Bands.Green, d.opts.Bands.Yellow)
+	}
+	h, err := d.store.History(ctx, id)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	if ref.IsZero() {
+		ref = latestRecord(h)
+	}
+	v.Tickets = lastN(h.Tickets, recent)
+	v.Escalations = lastN(h.Escalations, recent)
+	var nps []features.SurveyResponse
+	for _, r := range h.Surveys {
+		if r.Kind == features.SurveyNPS {
+			nps = append(nps, r)
+		}
+	}
+	v.NPS = lastN(nps, recent)
+	v.Usage, v.UsageWeeks = usageChart(h.Usage, ref), usageWeeks
+	if v.Alerts, err = d.store.Alerts(ctx, store.AlertQuery{AccountID: id, Limit: 20}); err != nil {
+		return d.fail(c, err)
+	}
+	title := a.Name
+	if title == "" {
+		title = a.AccountID
+	}
+	return d.render(c, http.StatusOK, "account", title, v)
+}
+
+// reasonRows splits each reason's sentence ("description: value (typical
+// t); raises churn risk") into the description and the figures it states.
+func reasonRows(d serving.Detail) []reasonRow {
+	var out []reasonRow
+	for _, r := range d.Reasons {
+		what, _, _ := strings.Cut(r.Text, ": ")
+		row := reasonRow{What: what, Value: "—", Typical: "—", Raises: r.Contribution > 0}
+		switch {
+		case r.Category != "":
+			row.Value = r.Category
+		case r.Value != nil:
+			row.Value = num(*r.Value)
+		}
+		if r.Typical != nil {
+			row.Typical = num(*r.Typical)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// lastN returns the last n records, newest first.
+func lastN[T any](recs []T, n int) []T {
+	out := slices.Clone(recs[max(0, len(recs)-n):])
+	slices.Reverse(out)
+	return out
+}
+
+func latestRecord(h *features.History) time.Time {
+	var t time.Time
+	if n := len(h.Usage); n > 0 {
+		t = h.Usage[n-1].At
+	}
+	if n := len(h.Billing); n > 0 && h.Billing[n-1].At.After(t) {
+		t = h.Billing[n-1].At
+	}
+	return t
+}
+
+// usageChart sums uses per week over the usageWeeks weeks before ref.
+func usageChart(events []features.UsageEvent, ref time.Time) *chart {
+	if ref.IsZero() {
+		return nil
+	}
+	start := ref.AddDate(0, 0, -7*usageWeeks)
+	uses := make([]int, usageWeeks)
+	users := make([]map[string]bool, usageWeeks)
+	for _, e := range events {
+		if !e.At.Before(ref) || e.At.Before(start) {
+			continue
+		}
+		w := int(e.At.Sub(start) / (7 * 24 * time.Hour))
+		uses[w] += e.Count
+		if users[w] == nil {
+			users[w] = map[string]bool{}
+		}
+		users[w][e.UserID] = true
+	}
+	pts := make([]point, usageWeeks)
+	for i := range pts {
+		wk := start.AddDate(0, 0, 7*i)
+		pts[i] = point{Label: wk.Format("Jan 2"), Value: float64(uses[i]),
+			Title: fmt.Sprintf("week of %s: %d uses by %d users", wk.Format(time.DateOnly), uses[i], len(users[i]))}
+	}
+	return barChart(640, 160, "Product uses per week", pts)
+}
+
+func (d *Dashboard) alertAction(c echo.Context) error {
+	ctx, id, now := c.Request().Context(), c.Param("id"), time.Now().UTC()
+	var err error
+	if strings.HasSuffix(c.Path(), "/ack") {
+		_, err = d.store.AcknowledgeAlert(ctx, id, now)
+	} else {
+		_, err = d.store.ResolveAlert(ctx, id, now)
+	}
+	if err != nil {
+		return d.fail(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("back")))
+}
+
+type trialRow struct {
+	ID, Name, Owner, Plan string
+	Score                 float64
+	PQL                   bool
+	Reason                string
+	DaysLeft              *int
+}
+
+type trialsView struct {
+	Filter      filter
+	Owners      []string
+	Rows        []trialRow
+	Next, First string
+}
+
+func (d *Dashboard) trials(c echo.Context) error {
+	var (
+		f   = filter{Owner: c.QueryParam("owner"), After: c.QueryParam("after")}
+		err error
+	)
+	if f.PQL, err = oneOf(c, "pql", "true"); err != nil {
+		return d.fail(c, err)
+	}
+	after, err := cursor(f.After)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	q := store.ScoreListQuery{Task: serving.TaskConversion, Owner: f.Owner, After: after, Limit: pageSize + 1}
+	if f.PQL == "true" {
+		pql := true
+		q.PQL = &pql
+	}
+	rows, err := d.store.ScoreRows(c.Request().Context(), q)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	v := trialsView{Filter: f}
+	if v.Owners, _, err = d.facetsFor(c); err != nil {
+		return d.fail(c, err)
+	}
+	if len(rows) > pageSize {
+		last := rows[pageSize-1]
+		v.Next = f.link("/trials", encodeCursor(last.Probability, last.AccountID))
+		rows = rows[:pageSize]
+	}
+	if f.After != "" {
+		v.First = f.link("/trials", "")
+	}
+	for _, r := range rows {
+		row := trialRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Score: 100 * r.Probability, PQL: r.PQL,
+			Reason: topReason(detail(r.Score))}
+		if !r.TrialEndsAt.IsZero() {
+			// Counted from the score's as-of time, which is "today" for
+			// a nightly batch and stays right for a history that ended
+			// in the past.
+			left := max(0, int(math.Ceil(r.TrialEndsAt.Sub(r.AsOf).Hours()/24)))
+			row.DaysLeft = &left
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return d.render(c, http.StatusOK, "trials", "Trials", v)
+}
+
+type alertsView struct {
+	Filter   filter
+	Owners   []string
+	Statuses []string
+	Alerts   []store.Alert
+	Limit    int
+	Back     string
+}
+
+// inboxLimit is how many alerts the inbox lists.
+const inboxLimit = 100
+
+func (d *Dashboard) alerts(c echo.Context) error {
+	f := filter{Owner: c.QueryParam("owner")}
+	status, err := oneOf(c, "status", "active", store.AlertOpen, store.AlertAcknowledged, store.AlertResolved, "all")
+	if err != nil {
+		return d.fail(c, err)
+	}
+	f.Status = status
+	q := store.AlertQuery{Owner: f.Owner, Status: status, Limit: inboxLimit}
+	switch status {
+	case "":
+		q.Status = "active"
+	case "all":
+		q.Status = ""
+	}
+	v := alertsView{Filter: f, Limit: inboxLimit, Back: f.link("/alerts", ""),
+		Statuses: []string{"active", store.AlertOpen, store.AlertAcknowledged, store.AlertResolved, "all"}}
+	if v.Alerts, err = d.store.Alerts(c.Request().Context(), q); err != nil {
+		return d.fail(c, err)
+	}
+	if v.Owners, _, err = d.facetsFor(c); err != nil {
+		return d.fail(c, err)
+	}
+	return d.render(c, http.StatusOK, "alerts", "Alerts", v)
+}
+
+// modelDetails is the part of a registered model's details document the
+// dashboard reads: what the trainer reported, and the feature
+// configuration, from which the catalog follows when none is stored.
+type modelDetails struct {
+	Result   *trainer.Result    `json:"result"`
+	Catalog  []features.Feature `json:"catalog"`
+	Features features.Config    `json:"features"`
+}
+
+type modelRow struct {
+	store.Model
+	Test      *metrics.Summary
+	HasReport bool
+	Action    string // "Activate" or "Roll back to", empty for the active model
+}
+
+type modelsView struct {
+	Rows []modelRow
+}
+
+func (d *Dashboard) models(c echo.Context) error {
+	ms, err := d.store.Models(c.Request().Context(), "")
+	if err != nil {
+		return d.fail(c, err)
+	}
+	active := map[string]int64{}
+	for _, m := range ms {
+		if m.State == store.ModelActive {
+			active[m.Task] = m.Version
+		}
+	}
+	var v modelsView
+	for _, m := range ms {
+		row := modelRow{Model: m}
+		var det modelDetails
+		if json.Unmarshal(m.Details, &det) == nil && det.Result != nil {
+			test := det.Result.Evaluation.Test.Summary
+			row.Test, row.HasReport = &test, true
+		}
+		switch {
+		case m.State == store.ModelActive:
+		case m.Version < active[m.Task]:
+			row.Action = "Roll back to"
+		default:
+			row.Action = "Activate"
+		}
+		row.Details, row.Metrics = nil, nil // not shown; keeps the view small
+		v.Rows = append(v.Rows, row)
+	}
+	return d.render(c, http.StatusOK, "models", "Models", v)
+}
+
+func modelVersion(c echo.Context) (int64, error) {
+	v, err := strconv.ParseInt(c.Param("version"), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: a model version is a number", errBadRequest)
+	}
+	return v, nil
+}
+
+// modelReport serves a registered model's HTML report, drawn by
+// training/report as churnctl report draws it.
+func (d *Dashboard) modelReport(c echo.Context) error {
+	version, err := modelVersion(c)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	m, err := d.store.Model(c.Request().Context(), version)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	var det modelDetails
+	if err := json.Unmarshal(m.Details, &det); err != nil || det.Result == nil {
+		return d.errorPage(c, http.StatusNotFound, fmt.Sprintf("Model %d was registered without an evaluation, so it has no report.", version))
+	}
+	in := report.Input{
+		Model: report.Model{Version: m.Version, Task: m.Task, Algorithm: m.Algorithm, State: string(m.State), CreatedAt: m.CreatedAt,
+			WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Checksum: m.Checksum},
+		Result: det.Result, Catalog: det.Catalog,
+	}
+	if in.Catalog == nil {
+		in.Catalog, _ = det.Features.Catalog() // without one the report leaves its catalog section empty
+	}
+	if len(m.Backtest) > 0 {
+		in.Backtest = &trainer.BacktestResult{}
+		if err := json.Unmarshal(m.Backtest, in.Backtest); err != nil {
+			in.Backtest = nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, in); err != nil {
+		return d.fail(c, err)
+	}
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+func (d *Dashboard) activate(c echo.Context) error {
+	version, err := modelVersion(c)
+	if err != nil {
+		return d.fail(c, err)
+	}
+	if _, err := d.store.ActivateModel(c.Request().Context(), version); err != nil {
+		return d.fail(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/models")
+}
