@@ -1,0 +1,265 @@
+package dashboard_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/store"
+)
+
+// chromium returns the browser the tests drive: $CHROMIUM, else Debian's
+// /usr/bin/chromium or one on the PATH; the tests skip without one.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Chromium found (install it with apt-get install -y chromium, or set CHROMIUM): skipping the browser tests")
+	return ""
+}
+
+// browser starts a headless Chromium with a fresh profile and returns a
+// tab's context, closed with the test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return ctx
+}
+
+// css selects the first element matching a CSS selector.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// signIn signs in with key through the form, from a page that needs it.
+func signIn(base, key string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(css("#key")),
+		chromedp.SendKeys(css("#key"), key),
+		chromedp.Submit(css("#key")),
+		chromedp.WaitVisible(css("#accounts")),
+		loaded(),
+	)
+}
+
+func signOut() chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Click(css(".signout button")), chromedp.WaitVisible(css("#key")), loaded())
+}
+
+// loaded waits for the page to finish loading: a navigation started while
+// the one before still loads aborts that one, which chromedp reports as
+// the new navigation's failure (net::ERR_ABORTED).
+func loaded() chromedp.Action[chromedp.Void] {
+	return voidOf(chromedp.Poll[bool](`document.readyState === "complete"`))
+}
+
+// voidOf drops an action's value, to use it as a step.
+func voidOf[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// do runs steps or fails the test, saying what it was doing.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// get runs an action that yields a value, or fails the test.
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// TestBrowser drives the dashboard as a rep would, in one browser: sign in,
+// filter the list, open the riskiest account, acknowledge an alert, check
+// what a viewer and an admin see, and take screenshots at both widths.
+func TestBrowser(t *testing.T) {
+	ctx := browser(t)
+	f := demoServer(t)
+	viewer, admin := f.Keys[api.RoleViewer], f.Keys[api.RoleAdmin]
+	top, err := f.Store.ScoreRows(context.Background(), store.ScoreListQuery{Task: "churn", Limit: 1})
+	if err != nil || len(top) == 0 {
+		t.Fatalf("riskiest account: %v", err)
+	}
+	riskiest := top[0]
+
+	t.Run("sign in", func(t *testing.T) {
+		do(t, ctx, "wrong key",
+			chromedp.Navigate(f.URL+"/"),
+			chromedp.WaitVisible(css("#key")),
+			chromedp.SendKeys(css("#key"), "churn_wrong"),
+			chromedp.Submit(css("#key")),
+			chromedp.WaitVisible(css(".error")))
+		if msg := get(t, ctx, "error", chromedp.Text(css(".error"))); !strings.Contains(msg, "unknown or revoked") {
+			t.Errorf("wrong key: error %q", msg)
+		}
+		do(t, ctx, "sign in", signIn(f.URL, viewer))
+		if url := get(t, ctx, "location", chromedp.Location()); url != f.URL+"/" {
+			t.Errorf("after sign-in at %s, want the accounts list at /", url)
+		}
+	})
+
+	t.Run("list filtering", func(t *testing.T) {
+		do(t, ctx, "list", chromedp.Navigate(f.URL+"/accounts"), chromedp.WaitVisible(css("#accounts")))
+		owners := get(t, ctx, "owners", chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll("select[name=owner] option")].map(o => o.value).filter(v => v)`))
+		if len(owners) < 2 {
+			t.Fatalf("owner filter offers %q", owners)
+		}
+		owner := owners[1]
+		do(t, ctx, "filter by owner and band",
+			chromedp.SetValue(css("select[name=owner]"), owner),
+			chromedp.SetValue(css("select[name=band]"), "green"),
+			chromedp.Click(css(".filters button")),
+			// The old page's table satisfies WaitVisible until the new
+			// one replaces it, so wait for the filtered URL first.
+			voidOf(chromedp.Poll[bool](`location.search.includes("band=green")`)),
+			chromedp.WaitVisible(css("#accounts")), loaded())
+		if url := get(t, ctx, "location", chromedp.Location()); !strings.Contains(url, "owner="+owner) || !strings.Contains(url, "band=green") {
+			t.Errorf("filtered URL %s", url)
+		}
+		rows := get(t, ctx, "rows", chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll("#accounts tbody tr")].map(r => r.querySelector(".sub").textContent + " " + r.querySelector(".badge").className)`))
+		if len(rows) == 0 {
+			t.Fatalf("no green accounts of %s", owner)
+		}
+		for _, r := range rows {
+			if !strings.Contains(r, " · "+owner+" · ") || !strings.Contains(r, "b-green") {
+				t.Errorf("row %q is not a green account of %s", r, owner)
+			}
+		}
+	})
+
+	t.Run("open the riskiest account", func(t *testing.T) {
+		do(t, ctx, "list", chromedp.Navigate(f.URL+"/"), chromedp.WaitVisible(css("#accounts")))
+		first := get(t, ctx, "first row", chromedp.Text(css("#accounts tbody tr:first-child .sub")))
+		do(t, ctx, "open", chromedp.Click(css("#accounts tbody tr:first-child a.acct")), chromedp.WaitVisible(css("#why-h")), loaded())
+		h1 := get(t, ctx, "heading", chromedp.Text(css("h1")))
+		if !strings.HasPrefix(first, riskiest.AccountID) || h1 != riskiest.Name {
+			t.Errorf("first row %q opened %q; the riskiest account is %s %q", first, h1, riskiest.AccountID, riskiest.Name)
+		}
+		reasons := get(t, ctx, "reasons", chromedp.Evaluate[int](`document.querySelectorAll(".reasons tbody tr").length`))
+		dots := get(t, ctx, "history", chromedp.Evaluate[int](`document.querySelectorAll("svg.chart circle.dot").length`))
+		if reasons == 0 || dots != trendWeeks {
+			t.Errorf("account page shows %d reasons and %d history points, want some and %d", reasons, dots, trendWeeks)
+		}
+	})
+
+	t.Run("acknowledge an alert", func(t *testing.T) {
+		a := f.openAlert(t)
+		row := `tr[data-alert="` + a.ID + `"]`
+		do(t, ctx, "acknowledge",
+			chromedp.Navigate(f.URL+"/alerts?status=open"),
+			chromedp.WaitVisible(css("#inbox")),
+			chromedp.Click(css(`button[data-action=ack][data-alert="`+a.ID+`"]`)),
+			chromedp.WaitNotPresent(css(`button[data-action=ack][data-alert="`+a.ID+`"]`)),
+			loaded(),
+			chromedp.Navigate(f.URL+"/alerts?status=acknowledged"),
+			chromedp.WaitVisible(css(row)))
+		if status := get(t, ctx, "status", chromedp.Text(css(row+" .status"))); status != store.AlertAcknowledged {
+			t.Errorf("alert %s shows %q in the acknowledged inbox", a.ID, status)
+		}
+		do(t, ctx, "open inbox", chromedp.Navigate(f.URL+"/alerts?status=open"), chromedp.WaitReady(css("main")))
+		if get(t, ctx, "open row", chromedp.Evaluate[bool](`document.querySelector('`+row+`') !== null`)) {
+			t.Errorf("alert %s is still in the open inbox", a.ID)
+		}
+		req, _ := http.NewRequest("GET", f.URL+"/v1/alerts?status=acknowledged&limit=500", nil)
+		req.Header.Set("Authorization", "Bearer "+viewer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Items []store.Alert }
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, it := range body.Items {
+			found = found || (it.ID == a.ID && !it.AcknowledgedAt.IsZero())
+		}
+		if !found {
+			t.Errorf("the API does not list alert %s as acknowledged", a.ID)
+		}
+	})
+
+	t.Run("admin actions by role", func(t *testing.T) {
+		actionColumn := `[...document.querySelectorAll("#models th")].some(th => th.textContent === "Action")`
+		do(t, ctx, "as viewer", chromedp.Navigate(f.URL+"/models"), chromedp.WaitVisible(css("#models")))
+		if get(t, ctx, "viewer column", chromedp.Evaluate[bool](actionColumn)) ||
+			get(t, ctx, "viewer forms", chromedp.Evaluate[int](`document.querySelectorAll("form[action$='/activate']").length`)) != 0 {
+			t.Errorf("a viewer sees admin actions on the models page")
+		}
+		do(t, ctx, "as admin", signOut(), signIn(f.URL, admin), chromedp.Navigate(f.URL+"/models"), chromedp.WaitVisible(css("#models")))
+		if !get(t, ctx, "admin column", chromedp.Evaluate[bool](actionColumn)) {
+			t.Errorf("an admin does not see the models' Action column")
+		}
+		do(t, ctx, "back to viewer", signOut(), signIn(f.URL, viewer))
+	})
+
+	t.Run("screenshots", func(t *testing.T) {
+		dir := os.Getenv("CHURN_SCREENSHOTS")
+		if dir == "" {
+			dir = t.TempDir()
+		} else if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		pages := []struct{ name, path string }{{"accounts", "/accounts"}, {"account", "/accounts/" + riskiest.AccountID}}
+		for _, width := range []int64{1280, 390} {
+			for _, p := range pages {
+				do(t, ctx, p.name, chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.URL+p.path), chromedp.WaitVisible(css("main")))
+				png := get(t, ctx, "screenshot", chromedp.FullScreenshot(100))
+				file := filepath.Join(dir, p.name+"-"+strconv.FormatInt(width, 10)+".png")
+				if err := os.WriteFile(file, png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if get(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
+					t.Errorf("%s at %d px scrolls sideways", p.name, width)
+				}
+				t.Logf("screenshot %s", file)
+			}
+		}
+	})
+}

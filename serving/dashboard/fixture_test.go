@@ -1,0 +1,136 @@
+package dashboard_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/serving/dashboard"
+	"github.com/openchurn/churn/serving/demo"
+	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/simulate"
+)
+
+// fixture is a churnd --demo-style server on loopback, shared by the
+// package's tests: a small simulated history, both models trained, scores
+// as of several weeks (so that trends have points and score-change alerts
+// fire), and a key of each role.
+type fixture struct {
+	URL   string
+	Store *store.Store
+	Keys  map[string]string // by role
+}
+
+var (
+	fixtureOnce sync.Once
+	shared      *fixture
+	fixtureErr  error
+	fixtureDir  string
+)
+
+// trendWeeks is how many weekly batch runs the fixture scores.
+const trendWeeks = 12
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+// demoServer returns the shared fixture, building it on first use.
+func demoServer(t testing.TB) *fixture {
+	t.Helper()
+	fixtureOnce.Do(func() { shared, fixtureErr = newFixture() })
+	if fixtureErr != nil {
+		t.Fatal(fixtureErr)
+	}
+	return shared
+}
+
+func newFixture() (*fixture, error) {
+	ctx := context.Background()
+	start := time.Now()
+	var err error
+	if fixtureDir, err = os.MkdirTemp("", "churn-dashboard-test-"); err != nil {
+		return nil, err
+	}
+	s, err := store.Open(ctx, "sqlite:"+filepath.Join(fixtureDir, "churn.db"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	cfg := simulate.Config{Accounts: 300, Months: 12, Seed: 11}
+	if err := demo.Generate(ctx, s, cfg); err != nil {
+		return nil, err
+	}
+	fc := demo.Features()
+	for _, task := range serving.Tasks {
+		if _, err := demo.Train(ctx, s, task, cfg.End(), fc, "logreg"); err != nil {
+			return nil, err
+		}
+	}
+	scorer := &serving.Scorer{Registry: s, Reference: s, Features: fc, Bands: serving.DefaultBands()}
+	eng := &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}
+	for w := trendWeeks - 1; w >= 0; w-- {
+		asOf := cfg.End().AddDate(0, 0, -7*w)
+		rep, err := (&serving.Batch{Store: s, Scorer: scorer, Alerts: eng, Tasks: serving.Tasks, AsOf: asOf}).Run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(rep.Failed) > 0 {
+			return nil, fmt.Errorf("batch as of %v: %d accounts failed", asOf, len(rep.Failed))
+		}
+	}
+	f := &fixture{Store: s, Keys: map[string]string{}}
+	for _, role := range []string{api.RoleViewer, api.RoleAdmin} {
+		key, rec, err := api.NewKey(role, role+"-test", time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if err := s.CreateAPIKey(ctx, rec); err != nil {
+			return nil, err
+		}
+		f.Keys[role] = key
+	}
+	srv := api.New(s, scorer, eng, api.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err := dashboard.Mount(srv, s, dashboard.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		if err := http.Serve(ln, srv.Handler()); err != nil && !errors.Is(err, net.ErrClosed) {
+			slog.Error("fixture server stopped", "err", err)
+		}
+	}()
+	f.URL = "http://" + ln.Addr().String()
+	slog.Info("dashboard test fixture ready", "url", f.URL, "elapsed", time.Since(start).Round(time.Millisecond))
+	return f, nil
+}
+
+// openAlert returns an open alert of the fixture, the first in the inbox.
+func (f *fixture) openAlert(t testing.TB) store.Alert {
+	t.Helper()
+	as, err := f.Store.Alerts(context.Background(), store.AlertQuery{Status: store.AlertOpen, Limit: 1})
+	if err != nil || len(as) == 0 {
+		t.Fatalf("the fixture has no open alert: %v", err)
+	}
+	return as[0]
+}
