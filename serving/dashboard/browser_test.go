@@ -255,6 +255,12 @@ func TestBrowser(t *testing.T) {
 				if err := os.WriteFile(file, png, 0o644); err != nil {
 					t.Fatal(err)
 				}
+				// The first screen too, which is what a person sees first
+				// and is legible when a tall page is shrunk to view.
+				fold := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+				if err := os.WriteFile(strings.TrimSuffix(file, ".png")+"-fold.png", fold, 0o644); err != nil {
+					t.Fatal(err)
+				}
 				if get(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
 					t.Errorf("%s at %d px scrolls sideways", p.name, width)
 				}

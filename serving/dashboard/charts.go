@@ -36,9 +36,12 @@ type zone struct {
 	Class     string
 }
 
+// tick is an axis label; Anchor is its SVG text-anchor, so that the
+// first and last x labels stay inside the chart.
 type tick struct {
-	Pos   float64
-	Label string
+	Pos    float64
+	Label  string
+	Anchor string
 }
 
 // point is one value of a series, with the label of its x position.
@@ -93,6 +96,12 @@ func (c *chart) xTicks(pts []point, n int, pos func(i int) float64) {
 			c.XTicks = c.XTicks[:len(c.XTicks)-1]
 		}
 		c.XTicks = append(c.XTicks, tick{Pos: pos(last), Label: pts[last].Label})
+	}
+	for i := range c.XTicks {
+		c.XTicks[i].Anchor = "middle"
+	}
+	if len(c.XTicks) > 1 {
+		c.XTicks[0].Anchor, c.XTicks[len(c.XTicks)-1].Anchor = "start", "end"
 	}
 }
 

@@ -124,8 +124,15 @@ func detail(sc store.Score) serving.Detail {
 	return d
 }
 
-// topReason is a score's first reason in words, or "".
+// topReason is, in words, a score's strongest reason pushing the score up
+// (towards churn, or towards converting), which is what a high score in a
+// listing needs explained; else its strongest reason; else "".
 func topReason(d serving.Detail) string {
+	for _, r := range d.Reasons {
+		if r.Contribution > 0 {
+			return r.Text
+		}
+	}
 	if len(d.Reasons) == 0 {
 		return ""
 	}
@@ -372,7 +379,8 @@ func latestRecord(h *features.History) time.Time {
 	return t
 }
 
-// usageChart sums uses per week over the usageWeeks weeks before ref.
+// usageChart sums uses per week over the usageWeeks weeks before ref; it
+// is nil when there were none.
 func usageChart(events []features.UsageEvent, ref time.Time) *chart {
 	if ref.IsZero() {
 		return nil
@@ -390,6 +398,13 @@ func usageChart(events []features.UsageEvent, ref time.Time) *chart {
 			users[w] = map[string]bool{}
 		}
 		users[w][e.UserID] = true
+	}
+	total := 0
+	for _, n := range uses {
+		total += n
+	}
+	if total == 0 {
+		return nil
 	}
 	pts := make([]point, usageWeeks)
 	for i := range pts {
