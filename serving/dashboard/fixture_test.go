@@ -27,9 +27,10 @@ import (
 // as of several weeks (so that trends have points and score-change alerts
 // fire), and a key of each role.
 type fixture struct {
-	URL   string
-	Store *store.Store
-	Keys  map[string]string // by role
+	URL     string
+	Handler http.Handler
+	Store   *store.Store
+	Keys    map[string]string // by role
 }
 
 var (
@@ -61,39 +62,60 @@ func demoServer(t testing.TB) *fixture {
 }
 
 func newFixture() (*fixture, error) {
-	ctx := context.Background()
 	start := time.Now()
 	var err error
 	if fixtureDir, err = os.MkdirTemp("", "churn-dashboard-test-"); err != nil {
 		return nil, err
 	}
-	s, err := store.Open(ctx, "sqlite:"+filepath.Join(fixtureDir, "churn.db"))
+	f, err := serveDemo(filepath.Join(fixtureDir, "churn.db"), 300, nil)
+	if err != nil {
+		return nil, err
+	}
+	slog.Info("dashboard test fixture ready", "url", f.URL, "elapsed", time.Since(start).Round(time.Millisecond))
+	return f, nil
+}
+
+// serveDemo serves the store at path on loopback, after filling it, when
+// it is new, with a simulated history of accounts, a logistic model of
+// each task and trendWeeks weekly batch runs; then pad, when not nil, may
+// add to it.
+func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixture, error) {
+	ctx := context.Background()
+	_, statErr := os.Stat(path)
+	s, err := store.Open(ctx, "sqlite:"+path)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	cfg := simulate.Config{Accounts: 300, Months: 12, Seed: 11}
-	if err := demo.Generate(ctx, s, cfg); err != nil {
-		return nil, err
-	}
+	cfg := simulate.Config{Accounts: accounts, Months: 12, Seed: 11}
 	fc := demo.Features()
-	for _, task := range serving.Tasks {
-		if _, err := demo.Train(ctx, s, task, cfg.End(), fc, "logreg"); err != nil {
-			return nil, err
-		}
-	}
 	scorer := &serving.Scorer{Registry: s, Reference: s, Features: fc, Bands: serving.DefaultBands()}
 	eng := &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}
-	for w := trendWeeks - 1; w >= 0; w-- {
-		asOf := cfg.End().AddDate(0, 0, -7*w)
-		rep, err := (&serving.Batch{Store: s, Scorer: scorer, Alerts: eng, Tasks: serving.Tasks, AsOf: asOf}).Run(ctx)
-		if err != nil {
+	if statErr != nil { // a new store
+		if err := demo.Generate(ctx, s, cfg); err != nil {
 			return nil, err
 		}
-		if len(rep.Failed) > 0 {
-			return nil, fmt.Errorf("batch as of %v: %d accounts failed", asOf, len(rep.Failed))
+		for _, task := range serving.Tasks {
+			if _, err := demo.Train(ctx, s, task, cfg.End(), fc, "logreg"); err != nil {
+				return nil, err
+			}
+		}
+		for w := trendWeeks - 1; w >= 0; w-- {
+			asOf := cfg.End().AddDate(0, 0, -7*w)
+			rep, err := (&serving.Batch{Store: s, Scorer: scorer, Alerts: eng, Tasks: serving.Tasks, AsOf: asOf}).Run(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if len(rep.Failed) > 0 {
+				return nil, fmt.Errorf("batch as of %v: %d accounts failed", asOf, len(rep.Failed))
+			}
+		}
+		if pad != nil {
+			if err := pad(s); err != nil {
+				return nil, err
+			}
 		}
 	}
 	f := &fixture{Store: s, Keys: map[string]string{}}
@@ -111,17 +133,17 @@ func newFixture() (*fixture, error) {
 	if err := dashboard.Mount(srv, s, dashboard.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
 		return nil, err
 	}
+	f.Handler = srv.Handler()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	go func() {
-		if err := http.Serve(ln, srv.Handler()); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := http.Serve(ln, f.Handler); err != nil && !errors.Is(err, net.ErrClosed) {
 			slog.Error("fixture server stopped", "err", err)
 		}
 	}()
 	f.URL = "http://" + ln.Addr().String()
-	slog.Info("dashboard test fixture ready", "url", f.URL, "elapsed", time.Since(start).Round(time.Millisecond))
 	return f, nil
 }
 

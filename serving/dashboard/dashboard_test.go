@@ -1,0 +1,181 @@
+package dashboard_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/store"
+)
+
+// client is a signed-in HTTP client of the fixture that does not follow
+// redirects, so that tests see them.
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func newClient(t *testing.T, f *fixture, key string) *client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: t, base: f.URL, http: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if key != "" {
+		if resp, _ := c.do("POST", "/signin", url.Values{"key": {key}, "next": {"/"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in: %s", resp.Status)
+		}
+	}
+	return c
+}
+
+func (c *client) do(method, path string, form url.Values) (*http.Response, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the anti-forgery token the page at path carries.
+func (c *client) csrf(path string) string {
+	c.t.Helper()
+	_, body := c.do("GET", path, nil)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		c.t.Fatalf("%s carries no csrf token", path)
+	}
+	return m[1]
+}
+
+func TestSignInCookie(t *testing.T) {
+	f := demoServer(t)
+	c := newClient(t, f, "")
+	resp, _ := c.do("POST", "/signin", url.Values{"key": {f.Keys[api.RoleViewer]}, "next": {"//evil.example/"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Errorf("sign-in with an off-site next: %s to %q, want 303 to /", resp.Status, resp.Header.Get("Location"))
+	}
+	var session *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "churn_session" {
+			session = ck
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Secure || session.Path != "/" {
+		t.Errorf("session cookie %+v, want HttpOnly, SameSite=Strict, not Secure on plain HTTP, path /", session)
+	}
+}
+
+func TestPages(t *testing.T) {
+	f := demoServer(t)
+	anon, viewer, admin := newClient(t, f, ""), newClient(t, f, f.Keys[api.RoleViewer]), newClient(t, f, f.Keys[api.RoleAdmin])
+	rows, err := f.Store.ScoreRows(context.Background(), store.ScoreListQuery{Task: "churn", Limit: 1})
+	if err != nil || len(rows) == 0 {
+		t.Fatal(err)
+	}
+	account := "/accounts/" + rows[0].AccountID
+	tests := []struct {
+		name     string
+		c        *client
+		path     string
+		status   int
+		contains string
+	}{
+		{"anonymous is sent to sign in", anon, "/accounts?band=red", http.StatusSeeOther, ""},
+		{"sign-in form", anon, "/signin", http.StatusOK, `<label for="key">API key</label>`},
+		{"static CSS", anon, "/static/app.css", http.StatusOK, "--green"},
+		{"accounts", viewer, "/", http.StatusOK, `<table class="list" id="accounts">`},
+		{"accounts by ARR at risk", viewer, "/accounts?sort=arr", http.StatusOK, "most ARR at risk first"},
+		{"accounts of a segment", viewer, "/accounts?segment=smb", http.StatusOK, " · smb</div>"},
+		{"unknown band", viewer, "/accounts?band=purple", http.StatusBadRequest, "band must be one of"},
+		{"forged cursor", viewer, "/accounts?after=%3Cscript%3E", http.StatusBadRequest, "not one this dashboard made"},
+		{"account", viewer, account, http.StatusOK, `<h2 id="why-h">Why</h2>`},
+		{"unknown account, escaped", viewer, "/accounts/%3Cscript%3E", http.StatusNotFound, "&lt;script&gt;"},
+		{"trials", viewer, "/trials", http.StatusOK, `id="trials"`},
+		{"PQLs", viewer, "/trials?pql=true", http.StatusOK, `class="pql"`},
+		{"alerts", viewer, "/alerts", http.StatusOK, `id="inbox"`},
+		{"resolved alerts", viewer, "/alerts?status=resolved", http.StatusOK, "<h1>Alerts</h1>"},
+		{"unknown status", viewer, "/alerts?status=snoozed", http.StatusBadRequest, "status must be one of"},
+		{"models as viewer", viewer, "/models", http.StatusOK, "needs an admin key"},
+		{"models as admin", admin, "/models", http.StatusOK, `<th scope="col">Action</th>`},
+		{"model report", viewer, "/models/1/report", http.StatusOK, "ROC"},
+		{"bad model version", viewer, "/models/one/report", http.StatusBadRequest, "a model version is a number"},
+		{"unknown model", viewer, "/models/999/report", http.StatusNotFound, "model not found"},
+		{"portfolio", viewer, "/portfolio", http.StatusOK, "Net revenue retention"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := tc.c.do("GET", tc.path, nil)
+			if resp.StatusCode != tc.status || !strings.Contains(body, tc.contains) {
+				t.Errorf("GET %s: %s, want %d with %q; body starts %.300q", tc.path, resp.Status, tc.status, tc.contains, body)
+			}
+		})
+	}
+	if resp, _ := anon.do("GET", "/accounts?band=red", nil); resp.Header.Get("Location") != "/signin?next=%2Faccounts%3Fband%3Dred" {
+		t.Errorf("anonymous redirect to %q", resp.Header.Get("Location"))
+	}
+}
+
+func TestActionsNeedTokenAndRole(t *testing.T) {
+	f := demoServer(t)
+	viewer, admin := newClient(t, f, f.Keys[api.RoleViewer]), newClient(t, f, f.Keys[api.RoleAdmin])
+	a := f.openAlert(t)
+	ms, err := f.Store.Models(context.Background(), "churn")
+	if err != nil || len(ms) == 0 {
+		t.Fatal(err)
+	}
+	activate := "/models/" + strconv.FormatInt(ms[0].Version, 10) + "/activate"
+	viewerToken, adminToken := viewer.csrf("/alerts"), admin.csrf("/alerts")
+	tests := []struct {
+		name   string
+		c      *client
+		path   string
+		form   url.Values
+		status int
+	}{
+		{"ack without a token", viewer, "/alerts/" + a.ID + "/ack", url.Values{"back": {"/alerts"}}, http.StatusForbidden},
+		{"ack with another session's token", viewer, "/alerts/" + a.ID + "/ack", url.Values{"csrf": {adminToken}}, http.StatusForbidden},
+		{"viewer activates", viewer, activate, url.Values{"csrf": {viewerToken}}, http.StatusForbidden},
+		{"resolve an unknown alert", viewer, "/alerts/nope/resolve", url.Values{"csrf": {viewerToken}}, http.StatusNotFound},
+		{"ack", viewer, "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}, "back": {"https://evil.example/"}}, http.StatusSeeOther},
+		{"resolve", viewer, "/alerts/" + a.ID + "/resolve", url.Values{"csrf": {viewerToken}, "back": {"/alerts"}}, http.StatusSeeOther},
+		{"ack a resolved alert", viewer, "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}}, http.StatusConflict},
+		{"admin activates the active model", admin, activate, url.Values{"csrf": {adminToken}}, http.StatusSeeOther},
+		{"signed out", newClient(t, f, ""), "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}}, http.StatusUnauthorized},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := tc.c.do("POST", tc.path, tc.form)
+			if resp.StatusCode != tc.status {
+				t.Errorf("POST %s: %s, want %d; body starts %.300q", tc.path, resp.Status, tc.status, body)
+			}
+			if loc := resp.Header.Get("Location"); resp.StatusCode == http.StatusSeeOther && !strings.HasPrefix(loc, "/") {
+				t.Errorf("POST %s redirects off-site to %q", tc.path, loc)
+			}
+		})
+	}
+	got, err := f.Store.Alerts(context.Background(), store.AlertQuery{AccountID: a.AccountID, Status: store.AlertResolved})
+	if err != nil || len(got) == 0 {
+		t.Errorf("alert %s is not resolved after the dashboard resolved it: %v", a.ID, err)
+	}
+}
