@@ -246,7 +246,8 @@ func TestBrowser(t *testing.T) {
 		} else if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		pages := []struct{ name, path string }{{"accounts", "/accounts"}, {"account", "/accounts/" + riskiest.AccountID}}
+		pages := []struct{ name, path string }{{"accounts", "/accounts"}, {"account", "/accounts/" + riskiest.AccountID},
+			{"trials", "/trials"}, {"alerts", "/alerts"}, {"portfolio", "/portfolio"}, {"models", "/models"}}
 		for _, width := range []int64{1280, 390} {
 			for _, p := range pages {
 				do(t, ctx, p.name, chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.URL+p.path), chromedp.WaitVisible(css("main")))

@@ -14,6 +14,7 @@ var funcs = template.FuncMap{
 	"money": money,
 	"pct":   func(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + "%" },
 	"f0":    func(v float64) string { return strconv.FormatFloat(math.Round(v), 'f', 0, 64) },
+	"prob":  prob,
 	"date": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -50,6 +51,18 @@ func num(v float64) string {
 		s = "0"
 	}
 	return s
+}
+
+// prob formats a probability as a whole percentage that never rounds to
+// a certainty the model did not state: 0.997 is ">99%", not "100%".
+func prob(p float64) string {
+	switch {
+	case p > 0.99 && p < 1:
+		return ">99%"
+	case p > 0 && p < 0.01:
+		return "<1%"
+	}
+	return strconv.FormatFloat(math.Round(100*p), 'f', 0, 64) + "%"
 }
 
 // money formats v as whole dollars with thousands separators.

@@ -431,7 +431,7 @@ func (d *Dashboard) alertAction(c echo.Context) error {
 
 type trialRow struct {
 	ID, Name, Owner, Plan string
-	Score                 float64
+	Probability           float64
 	PQL                   bool
 	Reason                string
 	DaysLeft              *int
@@ -478,7 +478,7 @@ func (d *Dashboard) trials(c echo.Context) error {
 		v.First = f.link("/trials", "")
 	}
 	for _, r := range rows {
-		row := trialRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Score: 100 * r.Probability, PQL: r.PQL,
+		row := trialRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Probability: r.Probability, PQL: r.PQL,
 			Reason: topReason(detail(r.Score))}
 		if !r.TrialEndsAt.IsZero() {
 			// Counted from the score's as-of time, which is "today" for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -51,6 +52,8 @@ func (d *Dashboard) portfolioFigures(ctx context.Context) (*portfolioView, error
 	if v.Bands, err = d.store.RiskByBand(ctx, serving.TaskChurn); err != nil {
 		return nil, err
 	}
+	rank := map[string]int{serving.Red: 0, serving.Yellow: 1, serving.Green: 2}
+	slices.SortStableFunc(v.Bands, func(a, b store.BandTotal) int { return rank[a.Band] - rank[b.Band] }) // worst first
 	curve, n, err := retention(ctx, d.store, m.End)
 	if err != nil {
 		return nil, err
