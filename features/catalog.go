@@ -282,8 +282,8 @@ const DefaultTrialDays = 14
 
 // Config sets what the catalog cannot know from the records alone. The
 // zero Config is valid: feature_adoption and the key-feature counts are
-// then NaN, trials last DefaultTrialDays, and the dictionaries are the
-// defaults.
+// then NaN, trials last DefaultTrialDays, and the dictionaries and
+// response targets are the defaults.
 type Config struct {
 	// CatalogueSize is the number of features the product has: the
 	// denominator of feature_adoption. The records only show the features
