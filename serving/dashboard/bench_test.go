@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -64,7 +65,10 @@ func BenchmarkPages(b *testing.B) {
 	pages := []struct{ name, path string }{
 		{"accounts", "/accounts"},
 		{"accounts_by_arr", "/accounts?sort=arr"},
+		{"accounts_green", "/accounts?band=green"},
+		{"accounts_green_by_arr", "/accounts?band=green&sort=arr"},
 		{"accounts_owner_band_segment", "/accounts?owner=" + top[0].Owner + "&band=yellow&segment=mid-market"},
+		{"accounts_second_page", "/accounts?after=" + cursorAfter(b, f.Handler, session)},
 		{"account", "/accounts/" + top[0].AccountID},
 		{"trials", "/trials"},
 		{"alerts", "/alerts"},
@@ -93,6 +97,19 @@ func BenchmarkPages(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
 		})
 	}
+}
+
+// cursorAfter returns the ?after= of the accounts list's next page.
+func cursorAfter(b *testing.B, h http.Handler, session *http.Cookie) string {
+	req := httptest.NewRequest("GET", "/accounts", nil)
+	req.AddCookie(session)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	m := regexp.MustCompile(`href="/accounts\?after=([^"]+)" rel="next"`).FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		b.Fatal("the accounts list has no next page")
+	}
+	return m[1]
 }
 
 // padAccounts adds copies of the store's churn-scored accounts, with their
