@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/openchurn/churn/serving/api"
@@ -149,14 +150,14 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("owner filter offers %q", owners)
 		}
 		owner := owners[1]
-		do(t, ctx, "filter by owner and band",
-			chromedp.SetValue(css("select[name=owner]"), owner),
-			chromedp.SetValue(css("select[name=band]"), "green"),
-			chromedp.Click(css(".filters button")),
-			// The old page's table satisfies WaitVisible until the new
-			// one replaces it, so wait for the filtered URL first.
-			voidOf(chromedp.Poll[bool](`location.search.includes("band=green")`)),
-			chromedp.WaitVisible(css("#accounts")), loaded())
+		// Choosing an option submits the form (app.js), as it does for a
+		// person: chromedp's SetValue fires the change event. Each choice
+		// is a page load, waited for before the next choice is made.
+		choose := func(sel, value string) chromedp.Action[chromedp.Void] {
+			return chromedp.Steps(voidOf(chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.SetValue(css(sel), value))),
+				chromedp.WaitVisible(css("#accounts")))
+		}
+		do(t, ctx, "filter by owner and band", choose("select[name=owner]", owner), choose("select[name=band]", "green"))
 		if url := get(t, ctx, "location", chromedp.Location()); !strings.Contains(url, "owner="+owner) || !strings.Contains(url, "band=green") {
 			t.Errorf("filtered URL %s", url)
 		}
