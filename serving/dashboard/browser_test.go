@@ -234,8 +234,9 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("a viewer sees admin actions on the models page")
 		}
 		do(t, ctx, "as admin", signOut(), signIn(f.URL, admin), chromedp.Navigate(f.URL+"/models"), chromedp.WaitVisible(css("#models")))
-		if !get(t, ctx, "admin column", chromedp.Evaluate[bool](actionColumn)) {
-			t.Errorf("an admin does not see the models' Action column")
+		if !get(t, ctx, "admin column", chromedp.Evaluate[bool](actionColumn)) ||
+			get(t, ctx, "admin forms", chromedp.Evaluate[int](`document.querySelectorAll("form[action$='/activate'] button").length`)) != 1 {
+			t.Errorf("an admin does not see the Action column with one model (the fixture's candidate) to activate")
 		}
 		do(t, ctx, "back to viewer", signOut(), signIn(f.URL, viewer))
 	})

@@ -141,10 +141,19 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 	viewer, admin := newClient(t, f, f.Keys[api.RoleViewer]), newClient(t, f, f.Keys[api.RoleAdmin])
 	a := f.openAlert(t)
 	ms, err := f.Store.Models(context.Background(), "churn")
-	if err != nil || len(ms) == 0 {
+	if err != nil {
 		t.Fatal(err)
 	}
-	activate := "/models/" + strconv.FormatInt(ms[0].Version, 10) + "/activate"
+	var candidate int64
+	for _, m := range ms {
+		if m.State == store.ModelCandidate {
+			candidate = m.Version
+		}
+	}
+	if candidate == 0 {
+		t.Fatalf("the fixture has no candidate model: %+v", ms)
+	}
+	activate := "/models/" + strconv.FormatInt(candidate, 10) + "/activate"
 	viewerToken, adminToken := viewer.csrf("/alerts"), admin.csrf("/alerts")
 	tests := []struct {
 		name   string
@@ -160,7 +169,7 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 		{"ack", viewer, "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}, "back": {"https://evil.example/"}}, http.StatusSeeOther},
 		{"resolve", viewer, "/alerts/" + a.ID + "/resolve", url.Values{"csrf": {viewerToken}, "back": {"/alerts"}}, http.StatusSeeOther},
 		{"ack a resolved alert", viewer, "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}}, http.StatusConflict},
-		{"admin activates the active model", admin, activate, url.Values{"csrf": {adminToken}}, http.StatusSeeOther},
+		{"admin activates the candidate", admin, activate, url.Values{"csrf": {adminToken}}, http.StatusSeeOther},
 		{"signed out", newClient(t, f, ""), "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}}, http.StatusUnauthorized},
 	}
 	for _, tc := range tests {
@@ -173,6 +182,9 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 				t.Errorf("POST %s redirects off-site to %q", tc.path, loc)
 			}
 		})
+	}
+	if m, err := f.Store.ActiveModel(context.Background(), "churn"); err != nil || m.Version != candidate {
+		t.Errorf("after the admin activated model %d, the active churn model is %+v, %v", candidate, m, err)
 	}
 	got, err := f.Store.Alerts(context.Background(), store.AlertQuery{AccountID: a.AccountID, Status: store.AlertResolved})
 	if err != nil || len(got) == 0 {

@@ -112,6 +112,17 @@ func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixtur
 				return nil, fmt.Errorf("batch as of %v: %d accounts failed", asOf, len(rep.Failed))
 			}
 		}
+		// A candidate beside the active models, so that admins have
+		// something to activate: the churn model registered again.
+		m, err := s.Model(ctx, 1)
+		if err != nil {
+			return nil, err
+		}
+		candidate := &store.Model{Task: m.Task, Algorithm: m.Algorithm, WindowStart: m.WindowStart, WindowEnd: m.WindowEnd,
+			TestAUC: m.TestAUC, Details: m.Details, Artifact: m.Artifact}
+		if _, err := s.RegisterModel(ctx, candidate, store.ActivateNever); err != nil {
+			return nil, err
+		}
 		if pad != nil {
 			if err := pad(s); err != nil {
 				return nil, err
