@@ -68,7 +68,9 @@ type APIConfig struct {
 	// otherwise be scored as of a time with no data.
 	ScoreStaleAfter time.Duration `yaml:"score_stale_after"`
 	// CacheTTL is how long a rendered account or trial view is reused
-	// (default 2 s; negative disables).
+	// (default 30 s; negative disables). Writes through the server clear
+	// it at once; the TTL bounds how long another process's batch run
+	// takes to show.
 	CacheTTL time.Duration `yaml:"cache_ttl"`
 }
 

@@ -63,7 +63,11 @@ type Options struct {
 	// whose stored score is older than this.
 	StaleAfter time.Duration
 	// CacheTTL is how long a rendered account or trial view is reused;
-	// zero means 2 s, negative disables the cache.
+	// zero means 30 s, negative disables the cache. Writes through this
+	// server clear it at once, so the TTL only bounds how long a batch run
+	// by another process (churnctl score) takes to show; scores change
+	// nightly or hourly, and rebuilding views every few seconds is what
+	// set the tail latency under load.
 	CacheTTL time.Duration
 }
 
@@ -90,7 +94,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 		opts.KeyRefresh = 5 * time.Second
 	}
 	if opts.CacheTTL == 0 {
-		opts.CacheTTL = 2 * time.Second
+		opts.CacheTTL = 30 * time.Second
 	}
 	srv := &Server{store: s, scorer: scorer, alerts: eng, opts: opts, log: opts.Logger,
 		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics(), views: newViewCache(opts.CacheTTL, 100_000)}
