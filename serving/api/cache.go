@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -51,8 +52,11 @@ func (c *viewCache) get(key string, now time.Time) ([]byte, bool) {
 	return e.body, true
 }
 
-// put caches body under key. When the cache is full it starts afresh,
-// which bounds memory without bookkeeping per entry.
+// put caches body under key for between half the TTL and the TTL, drawn
+// at random, so that views built together (a dashboard's first page, a
+// warm-up) do not all expire, and rebuild, at the same moment. When the
+// cache is full it starts afresh, which bounds memory without bookkeeping
+// per entry.
 func (c *viewCache) put(key string, body []byte, now time.Time) {
 	if c.ttl <= 0 {
 		return
@@ -61,7 +65,7 @@ func (c *viewCache) put(key string, body []byte, now time.Time) {
 	if len(c.entries) >= c.max {
 		c.entries = map[string]cached{}
 	}
-	c.entries[key] = cached{body: body, expires: now.Add(c.ttl)}
+	c.entries[key] = cached{body: body, expires: now.Add(c.ttl/2 + rand.N(c.ttl/2+1))}
 	c.mu.Unlock()
 }
 
