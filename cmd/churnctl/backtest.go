@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/models"
-	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/table"
 	"github.com/openchurn/churn/training/trainer"
 )
@@ -43,19 +42,11 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *algo != table.Auto && *algo != models.AlgorithmGBDT && *algo != models.AlgorithmLogReg:
 		return usagef("--algo %q: want auto, gbdt or logreg", *algo)
 	}
-	s, err := store.Open(ctx, *tf.db)
+	s, ts, e, err := examplesFromStore(ctx, tf)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ts, err := tf.setup(ctx, s)
-	if err != nil {
-		return err
-	}
-	e, err := ts.collect(ctx, s)
-	if err != nil {
-		return err
-	}
 	if len(e.AsOf) == 0 {
 		return fmt.Errorf("backtest: the %s task kept no rows", ts.name)
 	}

@@ -367,22 +367,32 @@ type storeTrainReport struct {
 	Seconds    float64            `json:"seconds"`
 }
 
+// examplesFromStore opens the store tf names and builds the labelled
+// examples of tf's task from it. The caller closes the store.
+func examplesFromStore(ctx context.Context, tf *taskFlags) (*store.Store, *taskSetup, *trainer.Examples, error) {
+	s, err := store.Open(ctx, *tf.db)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ts, err := tf.setup(ctx, s)
+	if err == nil {
+		var e *trainer.Examples
+		if e, err = ts.collect(ctx, s); err == nil {
+			return s, ts, e, nil
+		}
+	}
+	s.Close()
+	return nil, nil, nil, err
+}
+
 // trainFromStore trains a model of the task on the store and registers it.
 func trainFromStore(ctx context.Context, tf *taskFlags, algo string, act store.Activation, out string, asJSON bool, stdout io.Writer) error {
 	start := time.Now()
-	s, err := store.Open(ctx, *tf.db)
+	s, ts, e, err := examplesFromStore(ctx, tf)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ts, err := tf.setup(ctx, s)
-	if err != nil {
-		return err
-	}
-	e, err := ts.collect(ctx, s)
-	if err != nil {
-		return err
-	}
 	opt := trainer.DefaultOptions()
 	opt.Fit.Algorithm, opt.Logger = algo, slog.Default()
 	r, err := trainer.Train(ctx, e, opt)
