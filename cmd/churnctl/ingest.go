@@ -56,14 +56,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
-	s, err := store.Open(ctx, *db)
+	s, err := openMigrated(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 
 	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "file\ttable\tread\tinserted\tupdated\tunchanged")

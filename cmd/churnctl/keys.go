@@ -52,14 +52,11 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() != wantArgs {
 		return usagef("keys %s: want %d argument(s), got %q", sub, wantArgs, fs.Args())
 	}
-	s, err := store.Open(ctx, *db)
+	s, err := openMigrated(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	switch sub {
 	case "create":
 		key, rec, err := api.NewKey(*role, *name, time.Now())

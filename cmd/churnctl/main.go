@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/openchurn/churn/store"
 )
 
 // command is one churnctl subcommand. run parses its own flags from args.
@@ -84,6 +86,20 @@ func dbFlag(fs *flag.FlagSet) *string {
 		def = defaultDSN
 	}
 	return fs.String("db", def, "store DSN: sqlite:PATH or postgres://… (env CHURN_DB)")
+}
+
+// openMigrated opens the store at dsn and brings its schema up to date, so
+// that commands which write work on a new store without a migrate step.
+func openMigrated(ctx context.Context, dsn string) (*store.Store, error) {
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 func main() {

@@ -87,14 +87,11 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{err}
 	}
 
-	s, err := store.Open(ctx, *db)
+	s, err := openMigrated(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	b := &serving.Batch{Store: s, Tasks: tasks, AsOf: asOf, Shard: shard, Workers: *workers,
 		Scorer:   &serving.Scorer{Registry: s, Reference: s, Features: cfg.Features.Builder(), Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold},
 		Progress: progress(stderr)}

@@ -348,46 +348,25 @@ func (c *chunk) reset(writers *[numOutputs]io.Writer) {
 	}
 }
 
-func (c *chunk) account(a *features.Account) {
-	if c.want[outAccounts] {
-		c.bufs[outAccounts] = recordio.AppendAccount(c.bufs[outAccounts], a)
-		c.rows[outAccounts]++
+// appendRow encodes r into output out when that output is wanted.
+func appendRow[R any](c *chunk, out int, encode func([]byte, *R) []byte, r *R) {
+	if c.want[out] {
+		c.bufs[out] = encode(c.bufs[out], r)
+		c.rows[out]++
 	}
 }
 
-func (c *chunk) usage(e *features.UsageEvent) {
-	if c.want[outUsage] {
-		c.bufs[outUsage] = recordio.AppendUsageEvent(c.bufs[outUsage], e)
-		c.rows[outUsage]++
-	}
-}
-
-func (c *chunk) ticket(t *features.Ticket) {
-	if c.want[outTickets] {
-		c.bufs[outTickets] = recordio.AppendTicket(c.bufs[outTickets], t)
-		c.rows[outTickets]++
-	}
-}
-
+func (c *chunk) account(a *features.Account)  { appendRow(c, outAccounts, recordio.AppendAccount, a) }
+func (c *chunk) usage(e *features.UsageEvent) { appendRow(c, outUsage, recordio.AppendUsageEvent, e) }
+func (c *chunk) ticket(t *features.Ticket)    { appendRow(c, outTickets, recordio.AppendTicket, t) }
 func (c *chunk) escalation(e *features.Escalation) {
-	if c.want[outEscalations] {
-		c.bufs[outEscalations] = recordio.AppendEscalation(c.bufs[outEscalations], e)
-		c.rows[outEscalations]++
-	}
+	appendRow(c, outEscalations, recordio.AppendEscalation, e)
 }
-
 func (c *chunk) survey(r *features.SurveyResponse) {
-	if c.want[outSurveys] {
-		c.bufs[outSurveys] = recordio.AppendSurveyResponse(c.bufs[outSurveys], r)
-		c.rows[outSurveys]++
-	}
+	appendRow(c, outSurveys, recordio.AppendSurveyResponse, r)
 }
-
 func (c *chunk) billing(b *features.BillingChange) {
-	if c.want[outBilling] {
-		c.bufs[outBilling] = recordio.AppendBillingChange(c.bufs[outBilling], b)
-		c.rows[outBilling]++
-	}
+	appendRow(c, outBilling, recordio.AppendBillingChange, b)
 }
 
 func (c *chunk) churnTruth(id string, period time.Time, p float64) {
