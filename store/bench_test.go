@@ -141,7 +141,7 @@ func BenchmarkIngestPostgres(b *testing.B) {
 	if _, err := s.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	admin, err := sqlx.Open("postgres", dsn)
+	admin, err := sqlx.Open("pgx", dsn)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -72,38 +72,37 @@ type loader interface {
 
 // streamRows decodes src on its own goroutine, so that decoding overlaps
 // the database's work, and calls store with each batch of up to batchRows
-// rows: their values, in canonical column order, one row after another.
-// store runs on the calling goroutine and must not keep args. It returns
-// the number of rows read, and the first error of src or store.
-func streamRows(ctx context.Context, t features.Table, src Source, tf timeFunc, batchRows int,
-	store func(args []any) error) (int64, error) {
+// records. store runs on the calling goroutine and must not keep the
+// batch. It returns the number of records read, and the first error of
+// src or store.
+func streamRows(ctx context.Context, src Source, batchRows int, store func(batch []recordio.Record) error) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ncol := len(t.Columns())
-	// Two buffers in flight and one being filled: enough to keep both
+	// Two batches in flight and one being filled: enough to keep both
 	// sides busy without holding more than a few batches in memory.
 	const buffers = 3
-	free := make(chan []any, buffers)
+	free := make(chan []recordio.Record, buffers)
 	for range buffers {
-		free <- make([]any, 0, batchRows*ncol)
+		free <- make([]recordio.Record, 0, batchRows)
 	}
-	full := make(chan []any, buffers)
+	full := make(chan []recordio.Record, buffers)
 	var (
 		read      int64
 		decodeErr error
 	)
 	go func() {
 		defer close(full)
-		decodeErr = decode(ctx, t, src, tf, batchRows*ncol, free, full, &read)
+		decodeErr = decode(ctx, src, batchRows, free, full, &read)
 	}()
 	var storeErr error
-	for args := range full {
+	for batch := range full {
 		if storeErr == nil {
-			if storeErr = store(args); storeErr != nil {
+			if storeErr = store(batch); storeErr != nil {
 				cancel() // stop the decoder; keep draining until it has
 			}
 		}
-		free <- args[:0]
+		clear(batch) // let the records go
+		free <- batch[:0]
 	}
 	// The decoder has returned (full is closed), so read and decodeErr
 	// are safe to use.
@@ -119,11 +118,10 @@ func streamRows(ctx context.Context, t features.Table, src Source, tf timeFunc, 
 }
 
 // decode is the producing half of streamRows.
-func decode(ctx context.Context, t features.Table, src Source, tf timeFunc, size int,
-	free <-chan []any, full chan<- []any, read *int64) error {
-	var args []any
+func decode(ctx context.Context, src Source, size int, free <-chan []recordio.Record, full chan<- []recordio.Record, read *int64) error {
+	var batch []recordio.Record
 	select {
-	case args = <-free:
+	case batch = <-free:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -135,25 +133,23 @@ func decode(ctx context.Context, t features.Table, src Source, tf timeFunc, size
 		if err != nil {
 			return err
 		}
-		if args, err = appendRow(args, t, rec, tf); err != nil {
-			return fmt.Errorf("loading %s: %w", t, err)
-		}
+		batch = append(batch, rec)
 		*read++
-		if len(args) < size {
+		if len(batch) < size {
 			continue
 		}
-		full <- args
+		full <- batch
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		select {
-		case args = <-free:
+		case batch = <-free:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-	if len(args) > 0 {
-		full <- args
+	if len(batch) > 0 {
+		full <- batch
 	}
 	return nil
 }

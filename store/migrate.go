@@ -25,6 +25,9 @@ type migration struct {
 
 // columnTypes are the fields a migration template may use.
 type columnTypes struct {
+	// Dialect is "sqlite" or "postgres", for the rare statement that
+	// differs in more than its types.
+	Dialect                                 string
 	ID, Text, Int, Float, Bool, False, Time string
 	// WithoutRowID follows CREATE TABLE (…) of keyed tables: on SQLite it
 	// clusters rows by key, here by account_id first.

@@ -158,7 +158,7 @@ func TestRegistryRoundTripAndRollback(t *testing.T) {
 // do what the store never would.
 func rawDB(t *testing.T, dsn string) *sql.DB {
 	t.Helper()
-	driver, name := "postgres", dsn
+	driver, name := "pgx", dsn
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
 		driver, name = "sqlite", path
 	}

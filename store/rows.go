@@ -11,10 +11,16 @@ import (
 )
 
 // keyColumns returns the columns of t's primary key: account_id first, so
-// that every table can be distributed by account_id.
+// that every table can be distributed by account_id. A usage event never
+// changes once it happened, so its time is part of its key: the one index
+// that makes loads idempotent is then also the (account_id, time) order
+// the feature sweep reads in, and a load maintains one index, not two.
 func keyColumns(t features.Table) []string {
-	if t == features.Accounts {
+	switch t {
+	case features.Accounts:
 		return []string{"account_id"}
+	case features.UsageEvents:
+		return []string{"account_id", t.TimeColumn(), t.Key()}
 	}
 	return []string{"account_id", t.Key()}
 }
@@ -53,43 +59,110 @@ func upsertSQL(t features.Table, source string) string {
 	return b.String()
 }
 
-// timeFunc converts a time to a query argument of the dialect; the zero
-// time, which records use for "not set", is NULL.
-type timeFunc func(time.Time) any
+// A rowWriter takes the values of one row, in canonical column order.
+// Each method appends one column; writeRow calls the one that matches the
+// column's type in the schema.
+type rowWriter interface {
+	text(string)
+	int(int64)
+	float(float64)
+	bool(bool)
+	time(time.Time) // the zero time is NULL
+}
 
-// appendRow appends the values of rec, in the canonical column order of
-// table t, to dst.
-func appendRow(dst []any, t features.Table, rec recordio.Record, tv timeFunc) ([]any, error) {
+// writeRow writes the values of rec, in the canonical column order of
+// table t, to w.
+func writeRow(w rowWriter, t features.Table, rec recordio.Record) error {
 	switch r := rec.(type) {
 	case *features.Account:
 		if t == features.Accounts {
-			return append(dst, r.AccountID, r.Name, r.Segment, r.Plan, int64(r.Seats), r.Owner, tv(r.CreatedAt),
-				tv(r.TrialStartedAt), tv(r.TrialEndsAt), tv(r.ConvertedAt), tv(r.ChurnedAt), tv(r.RenewalAt), r.MRR), nil
+			w.text(r.AccountID)
+			w.text(r.Name)
+			w.text(r.Segment)
+			w.text(r.Plan)
+			w.int(int64(r.Seats))
+			w.text(r.Owner)
+			w.time(r.CreatedAt)
+			w.time(r.TrialStartedAt)
+			w.time(r.TrialEndsAt)
+			w.time(r.ConvertedAt)
+			w.time(r.ChurnedAt)
+			w.time(r.RenewalAt)
+			w.float(r.MRR)
+			return nil
 		}
 	case *features.UsageEvent:
 		if t == features.UsageEvents {
-			return append(dst, r.EventID, r.AccountID, r.UserID, r.Feature, tv(r.At), int64(r.Count), r.DurationS, int64(r.Errors)), nil
+			w.text(r.EventID)
+			w.text(r.AccountID)
+			w.text(r.UserID)
+			w.text(r.Feature)
+			w.time(r.At)
+			w.int(int64(r.Count))
+			w.float(r.DurationS)
+			w.int(int64(r.Errors))
+			return nil
 		}
 	case *features.Ticket:
 		if t == features.Tickets {
-			return append(dst, r.TicketID, r.AccountID, tv(r.OpenedAt), tv(r.FirstResponseAt), tv(r.ResolvedAt),
-				r.Priority, r.Category, int64(r.CSAT), r.Escalated), nil
+			w.text(r.TicketID)
+			w.text(r.AccountID)
+			w.time(r.OpenedAt)
+			w.time(r.FirstResponseAt)
+			w.time(r.ResolvedAt)
+			w.text(r.Priority)
+			w.text(r.Category)
+			w.int(int64(r.CSAT))
+			w.bool(r.Escalated)
+			return nil
 		}
 	case *features.Escalation:
 		if t == features.Escalations {
-			return append(dst, r.EscalationID, r.AccountID, tv(r.At), r.Direction, r.Severity, r.Note), nil
+			w.text(r.EscalationID)
+			w.text(r.AccountID)
+			w.time(r.At)
+			w.text(r.Direction)
+			w.text(r.Severity)
+			w.text(r.Note)
+			return nil
 		}
 	case *features.SurveyResponse:
 		if t == features.SurveyResponses {
-			return append(dst, r.ResponseID, r.AccountID, r.UserID, tv(r.At), r.Kind, int64(r.Score)), nil
+			w.text(r.ResponseID)
+			w.text(r.AccountID)
+			w.text(r.UserID)
+			w.time(r.At)
+			w.text(r.Kind)
+			w.int(int64(r.Score))
+			return nil
 		}
 	case *features.BillingChange:
 		if t == features.BillingChanges {
-			return append(dst, r.ChangeID, r.AccountID, tv(r.At), r.MRR, int64(r.Seats), r.Plan, r.Kind), nil
+			w.text(r.ChangeID)
+			w.text(r.AccountID)
+			w.time(r.At)
+			w.float(r.MRR)
+			w.int(int64(r.Seats))
+			w.text(r.Plan)
+			w.text(r.Kind)
+			return nil
 		}
 	}
-	return dst, fmt.Errorf("a %T is not a record of table %s", rec, t)
+	return fmt.Errorf("a %T is not a record of table %s", rec, t)
 }
+
+// argsWriter collects rows as query arguments, times converted by the
+// dialect's timeArg.
+type argsWriter struct {
+	args    []any
+	timeArg func(time.Time) any
+}
+
+func (w *argsWriter) text(s string)    { w.args = append(w.args, s) }
+func (w *argsWriter) int(n int64)      { w.args = append(w.args, n) }
+func (w *argsWriter) float(f float64)  { w.args = append(w.args, f) }
+func (w *argsWriter) bool(b bool)      { w.args = append(w.args, b) }
+func (w *argsWriter) time(t time.Time) { w.args = append(w.args, w.timeArg(t)) }
 
 // dbTime scans a time stored by either dialect: INTEGER microseconds on
 // SQLite, TIMESTAMPTZ on PostgreSQL, NULL for "not set" (the zero time).

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
 )
 
 type sqliteDialect struct{}
@@ -17,7 +18,7 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string { return "sqlite" }
 
 func (sqliteDialect) columnTypes() columnTypes {
-	return columnTypes{ID: "TEXT", Text: "TEXT", Int: "INTEGER", Float: "REAL", Bool: "INTEGER", False: "0",
+	return columnTypes{Dialect: "sqlite", ID: "TEXT", Text: "TEXT", Int: "INTEGER", Float: "REAL", Bool: "INTEGER", False: "0",
 		Time: "INTEGER", WithoutRowID: " WITHOUT ROWID"}
 }
 
@@ -54,13 +55,20 @@ func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t fe
 	}
 	defer full.Close()
 	var changed int64
-	res.Read, err = streamRows(ctx, t, src, d.timeArg, sqliteBatchRows, func(args []any) error {
+	rows := argsWriter{timeArg: d.timeArg}
+	res.Read, err = streamRows(ctx, src, sqliteBatchRows, func(batch []recordio.Record) error {
+		rows.args = rows.args[:0]
+		for _, rec := range batch {
+			if err := writeRow(&rows, t, rec); err != nil {
+				return fmt.Errorf("loading %s: %w", t, err)
+			}
+		}
 		var r sql.Result
 		var err error
-		if n := len(args) / ncol; n == sqliteBatchRows {
-			r, err = full.ExecContext(ctx, args...)
+		if len(batch) == sqliteBatchRows {
+			r, err = full.ExecContext(ctx, rows.args...)
 		} else {
-			r, err = tx.ExecContext(ctx, upsertSQL(t, valuesList(n, ncol)), args...)
+			r, err = tx.ExecContext(ctx, upsertSQL(t, valuesList(len(batch), ncol)), rows.args...)
 		}
 		if err == nil {
 			var n int64

@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/lib/pq" // the admin connection that creates databases
+	_ "github.com/jackc/pgx/v5/stdlib" // the admin connection that creates schemas
 
 	"github.com/openchurn/churn/store"
 )
@@ -103,7 +103,7 @@ func postgresDSN(t testing.TB) string {
 		}
 	})
 	q := u.Query()
-	q.Set("search_path", schema) // lib/pq passes it to the server as a run-time parameter
+	q.Set("search_path", schema) // pgx passes it to the server as a run-time parameter
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -112,7 +112,7 @@ func postgresDSN(t testing.TB) string {
 func adminExec(dsn, stmt string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := sql.Open("postgres", dsn)
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return err
 	}

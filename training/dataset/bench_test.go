@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/lib/pq" // the plain-scan baseline talks to PostgreSQL directly
+	_ "github.com/jackc/pgx/v5/stdlib" // the plain-scan baseline talks to PostgreSQL directly
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/store"
@@ -83,7 +83,7 @@ func BenchmarkStreamPostgres(b *testing.B) {
 	if dsn == "" {
 		b.Skip(envBenchPostgres + " is not set")
 	}
-	db, err := sql.Open("postgres", dsn)
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
