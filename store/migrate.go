@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -83,6 +84,11 @@ func (m migration) render(types columnTypes) (string, error) {
 // starting together do not race and a failed migration leaves nothing
 // half-done.
 func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
+	return s.migrate(ctx, math.MaxInt)
+}
+
+// migrate is Migrate up to version upTo.
+func (s *Store) migrate(ctx context.Context, upTo int) (applied []string, err error) {
 	ms, err := migrations()
 	if err != nil {
 		return nil, err
@@ -116,7 +122,7 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 		have[v] = true
 	}
 	for _, m := range ms {
-		if have[m.version] {
+		if have[m.version] || m.version > upTo {
 			continue
 		}
 		sql, err := m.render(types)

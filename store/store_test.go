@@ -274,33 +274,170 @@ func TestReload(t *testing.T) {
 }
 
 // TestDuplicateKeys loads a file that holds one key twice: the later row
-// wins, as if the rows had been loaded one after the other.
+// wins, as if the rows had been loaded one after the other. On PostgreSQL
+// a table that never held rows is bulk loaded and any other is merged, so
+// both ways are tried.
 func TestDuplicateKeys(t *testing.T) {
+	const in = "event_id,account_id,feature,at,count\n" +
+		"e1,a,reports,2024-01-01T00:00:00Z,1\n" +
+		"e2,a,reports,2024-01-02T00:00:00Z,1\n" +
+		"e1,a,reports,2024-01-01T00:00:00Z,5\n"
+	load := func(t *testing.T, s *store.Store, csv string) store.LoadResult {
+		t.Helper()
+		d, err := recordio.NewDecoder(strings.NewReader(csv), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Load(context.Background(), features.UsageEvents, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, filled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("filled=%t", filled), func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, s *store.Store) {
+				if filled {
+					load(t, s, "account_id,feature,at\nb,reports,2024-01-01T00:00:00Z\n")
+				}
+				if res := load(t, s, in); res.Read != 3 || res.Inserted != 2 {
+					t.Errorf("load %+v, want 3 read, 2 inserted", res)
+				}
+				h, err := s.History(context.Background(), "a")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(h.Usage) != 2 || h.Usage[0].EventID != "e1" || h.Usage[0].Count != 5 {
+					t.Errorf("usage %+v, want e1 with count 5 and e2", h.Usage)
+				}
+			})
+		})
+	}
+}
+
+// TestLoadNewRows loads events with new keys into a table that holds
+// others: all are inserted, none is counted as updated, and the stored
+// ones stay.
+func TestLoadNewRows(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		in := "event_id,account_id,feature,at,count\n" +
-			"e1,a,reports,2024-01-01T00:00:00Z,1\n" +
-			"e2,a,reports,2024-01-02T00:00:00Z,1\n" +
-			"e1,a,reports,2024-01-01T00:00:00Z,5\n"
-		d, err := recordio.NewDecoder(strings.NewReader(in), "usage.csv", features.UsageEvents, recordio.CSV, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := s.Load(ctx, features.UsageEvents, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Read != 3 || res.Inserted != 2 {
-			t.Errorf("load %+v, want 3 read, 2 inserted", res)
+		for i, want := range []int64{2, 3} {
+			var in strings.Builder
+			in.WriteString("event_id,account_id,feature,at\n")
+			for j := range want {
+				fmt.Fprintf(&in, "e%d-%d,a,reports,2024-01-%02dT00:00:00Z\n", i, j, 10*i+int(j)+1)
+			}
+			d, err := recordio.NewDecoder(strings.NewReader(in.String()), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Load(ctx, features.UsageEvents, d)
+			if err != nil || res.Inserted != want || res.Updated != 0 || res.Unchanged != 0 {
+				t.Errorf("load %d = %+v, %v; want %d inserted", i, res, err, want)
+			}
 		}
 		h, err := s.History(ctx, "a")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(h.Usage) != 2 || h.Usage[0].Count != 5 {
-			t.Errorf("usage %+v, want e1 with count 5 and e2", h.Usage)
+		if len(h.Usage) != 5 || h.Usage[4].EventID != "e1-2" {
+			t.Errorf("usage %+v, want 5 events ending with e1-2", h.Usage)
 		}
 	})
+}
+
+// TestBulkLoadKeepsIndexes checks, on PostgreSQL, that loads into tables
+// that never held rows, which drop and rebuild the indexes, leave every
+// index as the migrations made it, whether the load succeeds or fails.
+func TestBulkLoadKeepsIndexes(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t, "postgres")
+	want, err := s.IndexDefinitions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < len(features.Tables) {
+		t.Fatalf("%d indexes before loading, want at least one per table", len(want))
+	}
+	check := func(when string) {
+		t.Helper()
+		got, err := s.IndexDefinitions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("indexes %s:\n%s\nwant\n%s", when, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	if _, err := loadFile(t, s, filepath.Join(fixtures, "bad", "usage.csv"), nil); err == nil {
+		t.Fatal("bad usage file loaded")
+	}
+	check("after a refused load")
+	for _, f := range goodFiles(t) {
+		if _, err := loadFile(t, s, f, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after loading every table")
+	res, err := loadFile(t, s, filepath.Join(fixtures, "good", "usage.csv"), nil)
+	if err != nil || res.Inserted != 0 || res.Unchanged != res.Read {
+		t.Errorf("reloading usage (merged this time) = %+v, %v; want all unchanged", res, err)
+	}
+	check("after a merge")
+}
+
+// TestMigrateRekeysUsageEvents upgrades a store holding usage events keyed
+// by (account_id, event_id) to the key (account_id, at, event_id): every
+// event survives, reads come in time order, and loads keep to the new key.
+func TestMigrateRekeysUsageEvents(t *testing.T) {
+	for _, dialect := range storetest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, storetest.DSN(t, dialect))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.MigrateTo(ctx, 6); err != nil {
+				t.Fatal(err)
+			}
+			day := func(d int) time.Time { return time.Date(2024, 1, d, 0, 0, 0, 0, time.UTC) }
+			for _, e := range []struct {
+				id, account string
+				at          time.Time
+			}{{"e2", "a", day(3)}, {"e1", "a", day(2)}, {"e1", "b", day(2)}} {
+				if err := s.ExecRaw(ctx, "INSERT INTO usage_events (event_id, account_id, feature, at) VALUES (?, ?, 'reports', ?)",
+					e.id, e.account, e.at); err != nil {
+					t.Fatal(err)
+				}
+			}
+			applied, err := s.Migrate(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"0007_usage_events_keyed_by_time"}; !slices.Equal(applied, want) {
+				t.Errorf("applied %v, want %v", applied, want)
+			}
+			h, err := s.History(ctx, "a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Usage) != 2 || h.Usage[0].EventID != "e1" || h.Usage[1].EventID != "e2" {
+				t.Errorf("a's usage after the upgrade: %+v, want e1 then e2", h.Usage)
+			}
+			in := "event_id,account_id,feature,at,count\n" +
+				"e1,a,reports,2024-01-02T00:00:00Z,7\n" + // stored: its count changes
+				"e1,a,reports,2024-01-05T00:00:00Z,1\n" // another time: another event
+			d, err := recordio.NewDecoder(strings.NewReader(in), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Load(ctx, features.UsageEvents, d)
+			if want := (store.LoadResult{Table: features.UsageEvents, Read: 2, Inserted: 1, Updated: 1}); err != nil || res != want {
+				t.Errorf("load after the upgrade = %+v, %v; want %+v", res, err, want)
+			}
+		})
+	}
 }
 
 // TestEmptyExport loads exports without rows: nothing to do, no error.
