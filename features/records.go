@@ -26,8 +26,11 @@ type Account struct {
 
 // UsageEvent records that a user used a product feature.
 type UsageEvent struct {
-	// EventID is the idempotency key. When an export has none, the loader
-	// derives one from the event's content, so re-sending a file is safe.
+	// EventID is the idempotency key: an event is identified by its
+	// AccountID, At and EventID, so re-sending it changes nothing, and one
+	// sent again with another time is another event. When an export has
+	// none, the loader derives one from the event's content, so
+	// re-sending a file is safe.
 	EventID   string
 	AccountID string
 	UserID    string

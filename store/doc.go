@@ -2,7 +2,7 @@
 // default) or PostgreSQL (production), behind one DSN:
 //
 //	sqlite:PATH                    pure-Go SQLite file, e.g. sqlite:churn.db
-//	postgres://user@host/db?...    PostgreSQL via lib/pq (postgresql:// too)
+//	postgres://user@host/db?...    PostgreSQL via pgx (postgresql:// too)
 //
 // # Schema
 //
@@ -13,9 +13,13 @@
 //
 // Each event table is keyed by (account_id, its own id) and indexed by
 // (account_id, time), so that it can be distributed by account_id (Citus)
-// and read in the order the feature sweep wants. There are no foreign keys
-// from the event tables to accounts: exports arrive in any order, and an
-// event for an account not yet loaded is kept rather than refused.
+// and read in the order the feature sweep wants. Usage events, by far the
+// largest table, are keyed by (account_id, at, event_id) instead: an
+// event never changes once it happened, and the one index then serves
+// both purposes, so that loads maintain one index rather than two. There
+// are no foreign keys from the event tables to accounts: exports arrive in
+// any order, and an event for an account not yet loaded is kept rather
+// than refused.
 // Optional times are NULL when not set; other optional fields keep their
 // zero value.
 //
@@ -34,11 +38,18 @@
 // field differs, so re-sending a corrected row updates it and re-sending an
 // unchanged file changes nothing; a file that holds one key twice stores
 // its last row. Decoding runs on its own goroutine, concurrently with the
-// database's work. On PostgreSQL the records are streamed with COPY (lib/pq,
-// rows encoded here in COPY's text format) into a temporary table, then
-// merged in key order with INSERT … ON CONFLICT, which counts inserted and
-// updated rows; on SQLite they go straight to multi-row INSERT … ON
-// CONFLICT statements through the single writer connection.
+// database's work.
+//
+// On PostgreSQL the records are streamed with COPY in its binary format,
+// encoded here, which spares the server the parsing of text. Into a table
+// that has no pages (new or truncated), a load is a bulk load: it drops
+// the table's indexes, copies into the table and builds the indexes
+// again, one sort each, as pg_restore does; readers of that table wait
+// until it commits. Into any other table the records are copied into a
+// temporary table, then inserted in key order, or merged with INSERT … ON
+// CONFLICT, which counts inserted and updated rows, when a key is already
+// stored. On SQLite they go straight to multi-row INSERT … ON CONFLICT
+// statements through the single writer connection.
 //
 // # Reading
 //

@@ -58,8 +58,8 @@ const postgresBatchRows = 1024
 // again, sorting once with parallel workers instead of inserting every
 // row into every index. The table is locked against readers until the
 // load commits; being empty, it had nothing to show them. Any other table
-// gets its rows through a temporary table merged with INSERT … ON
-// CONFLICT, which leaves readers alone.
+// gets its rows through a temporary table and merge, which leaves readers
+// alone.
 func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error) {
 	var res LoadResult
 	bulk, err := lockIfNeverFilled(ctx, tx, t)
@@ -86,7 +86,10 @@ func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx,
 // lockIfNeverFilled reports whether t has no pages, and if so locks it
 // for the rest of tx, so that it stays empty until the bulk load fills
 // it. A table that other tables' foreign keys refer to is never bulk
-// loaded: its keys cannot be dropped.
+// loaded: its keys cannot be dropped. pg_relation_size releases its lock
+// on t as it returns, so two loads that both find t empty do not deadlock
+// upgrading their locks: the second waits for the first, then finds t
+// filled.
 func lockIfNeverFilled(ctx context.Context, tx *sqlx.Tx, t features.Table) (bool, error) {
 	const q = `SELECT pg_relation_size($1::regclass) = 0
 		AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = $1::regclass)`
@@ -121,10 +124,7 @@ func (d postgresDialect) bulkLoad(ctx context.Context, conn *sqlx.Conn, tx *sqlx
 	start = time.Now()
 	// The indexes are built with one sort each; give it enough memory to
 	// stay off disk for loads of a few million rows.
-	if _, err := tx.ExecContext(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
-		return res, fmt.Errorf("loading %s: %w", t, err)
-	}
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT rebuild"); err != nil {
+	if err := execAll(ctx, tx, []string{"SET LOCAL maintenance_work_mem = '256MB'", "SAVEPOINT rebuild"}); err != nil {
 		return res, fmt.Errorf("loading %s: %w", t, err)
 	}
 	err = execAll(ctx, tx, rebuild)

@@ -346,6 +346,43 @@ func TestLoadNewRows(t *testing.T) {
 	})
 }
 
+// TestConcurrentLoads runs loads of one table side by side into an empty
+// store: on PostgreSQL one of them bulk loads and the others wait for it,
+// then merge. All must succeed and keep every row.
+func TestConcurrentLoads(t *testing.T) {
+	const loads, rows = 4, 500
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		errs := make(chan error, loads)
+		for i := range loads {
+			go func() {
+				var in strings.Builder
+				in.WriteString("event_id,account_id,feature,at\n")
+				for j := range rows {
+					fmt.Fprintf(&in, "e%d-%d,a%d,reports,2024-01-01T00:00:00Z\n", i, j, j%10)
+				}
+				d, err := recordio.NewDecoder(strings.NewReader(in.String()), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+				if err == nil {
+					_, err = s.Load(ctx, features.UsageEvents, d)
+				}
+				errs <- err
+			}()
+		}
+		for range loads {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Rows != loads*rows {
+			t.Errorf("%d rows stored, want %d", st.Rows, loads*rows)
+		}
+	})
+}
+
 // TestBulkLoadKeepsIndexes checks, on PostgreSQL, that loads into tables
 // that never held rows, which drop and rebuild the indexes, leave every
 // index as the migrations made it, whether the load succeeds or fails.
