@@ -70,85 +70,74 @@ type rowWriter interface {
 	time(time.Time) // the zero time is NULL
 }
 
-// writeRow writes the values of rec, in the canonical column order of
-// table t, to w.
-func writeRow(w rowWriter, t features.Table, rec recordio.Record) error {
+// fieldsOf appends pointers to rec's fields, in the canonical column order
+// of its table, to dst, and returns them with that table; "" for a record
+// of no table. It is the one place that lists each table's columns, for
+// writing rows and for scanning them.
+func fieldsOf(dst []any, rec recordio.Record) ([]any, features.Table) {
 	switch r := rec.(type) {
 	case *features.Account:
-		if t == features.Accounts {
-			w.text(r.AccountID)
-			w.text(r.Name)
-			w.text(r.Segment)
-			w.text(r.Plan)
-			w.int(int64(r.Seats))
-			w.text(r.Owner)
-			w.time(r.CreatedAt)
-			w.time(r.TrialStartedAt)
-			w.time(r.TrialEndsAt)
-			w.time(r.ConvertedAt)
-			w.time(r.ChurnedAt)
-			w.time(r.RenewalAt)
-			w.float(r.MRR)
-			return nil
-		}
+		return append(dst, &r.AccountID, &r.Name, &r.Segment, &r.Plan, &r.Seats, &r.Owner, &r.CreatedAt,
+			&r.TrialStartedAt, &r.TrialEndsAt, &r.ConvertedAt, &r.ChurnedAt, &r.RenewalAt, &r.MRR), features.Accounts
 	case *features.UsageEvent:
-		if t == features.UsageEvents {
-			w.text(r.EventID)
-			w.text(r.AccountID)
-			w.text(r.UserID)
-			w.text(r.Feature)
-			w.time(r.At)
-			w.int(int64(r.Count))
-			w.float(r.DurationS)
-			w.int(int64(r.Errors))
-			return nil
-		}
+		return append(dst, &r.EventID, &r.AccountID, &r.UserID, &r.Feature, &r.At, &r.Count, &r.DurationS,
+			&r.Errors), features.UsageEvents
 	case *features.Ticket:
-		if t == features.Tickets {
-			w.text(r.TicketID)
-			w.text(r.AccountID)
-			w.time(r.OpenedAt)
-			w.time(r.FirstResponseAt)
-			w.time(r.ResolvedAt)
-			w.text(r.Priority)
-			w.text(r.Category)
-			w.int(int64(r.CSAT))
-			w.bool(r.Escalated)
-			return nil
-		}
+		return append(dst, &r.TicketID, &r.AccountID, &r.OpenedAt, &r.FirstResponseAt, &r.ResolvedAt,
+			&r.Priority, &r.Category, &r.CSAT, &r.Escalated), features.Tickets
 	case *features.Escalation:
-		if t == features.Escalations {
-			w.text(r.EscalationID)
-			w.text(r.AccountID)
-			w.time(r.At)
-			w.text(r.Direction)
-			w.text(r.Severity)
-			w.text(r.Note)
-			return nil
-		}
+		return append(dst, &r.EscalationID, &r.AccountID, &r.At, &r.Direction, &r.Severity, &r.Note), features.Escalations
 	case *features.SurveyResponse:
-		if t == features.SurveyResponses {
-			w.text(r.ResponseID)
-			w.text(r.AccountID)
-			w.text(r.UserID)
-			w.time(r.At)
-			w.text(r.Kind)
-			w.int(int64(r.Score))
-			return nil
-		}
+		return append(dst, &r.ResponseID, &r.AccountID, &r.UserID, &r.At, &r.Kind, &r.Score), features.SurveyResponses
 	case *features.BillingChange:
-		if t == features.BillingChanges {
-			w.text(r.ChangeID)
-			w.text(r.AccountID)
-			w.time(r.At)
-			w.float(r.MRR)
-			w.int(int64(r.Seats))
-			w.text(r.Plan)
-			w.text(r.Kind)
-			return nil
+		return append(dst, &r.ChangeID, &r.AccountID, &r.At, &r.MRR, &r.Seats, &r.Plan, &r.Kind), features.BillingChanges
+	}
+	return dst, ""
+}
+
+// newRecord returns a new, zero record of table t, or nil for an unknown
+// table.
+func newRecord(t features.Table) recordio.Record {
+	switch t {
+	case features.Accounts:
+		return &features.Account{}
+	case features.UsageEvents:
+		return &features.UsageEvent{}
+	case features.Tickets:
+		return &features.Ticket{}
+	case features.Escalations:
+		return &features.Escalation{}
+	case features.SurveyResponses:
+		return &features.SurveyResponse{}
+	case features.BillingChanges:
+		return &features.BillingChange{}
+	}
+	return nil
+}
+
+// writeRow writes the values of rec, a record of table t, to w in
+// canonical column order. fields is scratch space for rec's field
+// pointers; writeRow returns it, grown as needed, for the next call.
+func writeRow(w rowWriter, fields []any, t features.Table, rec recordio.Record) ([]any, error) {
+	fields, table := fieldsOf(fields[:0], rec)
+	if table != t {
+		return fields, fmt.Errorf("a %T is not a record of table %s", rec, t)
+	}
+	for _, f := range fields {
+		switch f := f.(type) {
+		case *string:
+			w.text(*f)
+		case *int:
+			w.int(int64(*f))
+		case *float64:
+			w.float(*f)
+		case *bool:
+			w.bool(*f)
+		case *time.Time:
+			w.time(*f)
 		}
 	}
-	return fmt.Errorf("a %T is not a record of table %s", rec, t)
+	return fields, nil
 }
 
 // argsWriter collects rows as query arguments, times converted by the
@@ -197,33 +186,18 @@ func (d dbInt) Scan(src any) error {
 // scanRow scans one row of table t, selected in canonical column order,
 // into a new record.
 func scanRow(rows *sql.Rows, t features.Table) (recordio.Record, error) {
-	var (
-		rec  recordio.Record
-		dest []any
-	)
-	switch t {
-	case features.Accounts:
-		r := &features.Account{}
-		rec, dest = r, []any{&r.AccountID, &r.Name, &r.Segment, &r.Plan, dbInt{&r.Seats}, &r.Owner, dbTime{&r.CreatedAt},
-			dbTime{&r.TrialStartedAt}, dbTime{&r.TrialEndsAt}, dbTime{&r.ConvertedAt}, dbTime{&r.ChurnedAt}, dbTime{&r.RenewalAt}, &r.MRR}
-	case features.UsageEvents:
-		r := &features.UsageEvent{}
-		rec, dest = r, []any{&r.EventID, &r.AccountID, &r.UserID, &r.Feature, dbTime{&r.At}, dbInt{&r.Count}, &r.DurationS, dbInt{&r.Errors}}
-	case features.Tickets:
-		r := &features.Ticket{}
-		rec, dest = r, []any{&r.TicketID, &r.AccountID, dbTime{&r.OpenedAt}, dbTime{&r.FirstResponseAt}, dbTime{&r.ResolvedAt},
-			&r.Priority, &r.Category, dbInt{&r.CSAT}, &r.Escalated}
-	case features.Escalations:
-		r := &features.Escalation{}
-		rec, dest = r, []any{&r.EscalationID, &r.AccountID, dbTime{&r.At}, &r.Direction, &r.Severity, &r.Note}
-	case features.SurveyResponses:
-		r := &features.SurveyResponse{}
-		rec, dest = r, []any{&r.ResponseID, &r.AccountID, &r.UserID, dbTime{&r.At}, &r.Kind, dbInt{&r.Score}}
-	case features.BillingChanges:
-		r := &features.BillingChange{}
-		rec, dest = r, []any{&r.ChangeID, &r.AccountID, dbTime{&r.At}, &r.MRR, dbInt{&r.Seats}, &r.Plan, &r.Kind}
-	default:
+	rec := newRecord(t)
+	if rec == nil {
 		return nil, fmt.Errorf("unknown table %q", t)
+	}
+	dest, _ := fieldsOf(make([]any, 0, 16), rec)
+	for i, f := range dest {
+		switch f := f.(type) {
+		case *time.Time:
+			dest[i] = dbTime{f}
+		case *int:
+			dest[i] = dbInt{f}
+		}
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return nil, fmt.Errorf("scanning %s: %w", t, err)

@@ -56,15 +56,15 @@ func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t fe
 	defer full.Close()
 	var changed int64
 	rows := argsWriter{timeArg: d.timeArg}
-	res.Read, err = streamRows(ctx, src, sqliteBatchRows, func(batch []recordio.Record) error {
+	var fields []any
+	res.Read, err = streamRows(ctx, src, sqliteBatchRows, func(batch []recordio.Record) (err error) {
 		rows.args = rows.args[:0]
 		for _, rec := range batch {
-			if err := writeRow(&rows, t, rec); err != nil {
+			if fields, err = writeRow(&rows, fields, t, rec); err != nil {
 				return fmt.Errorf("loading %s: %w", t, err)
 			}
 		}
 		var r sql.Result
-		var err error
 		if len(batch) == sqliteBatchRows {
 			r, err = full.ExecContext(ctx, rows.args...)
 		} else {
