@@ -117,10 +117,10 @@ func BenchmarkIngestSQLite(b *testing.B) {
 // temporary table: incremental_rows/s and incremental_ratio.
 //
 //	CHURN_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
-//	  go test ./store -run '^$' -bench IngestPostgres -benchtime 3x
+//	  go test ./store -run '^$' -bench IngestPostgres -benchtime 5x -v
 //
-// With -v it logs the load's phases (COPY into staging, merge) at debug
-// level.
+// With -v it also logs each load's time beside the \copy's just before it,
+// and the load's phases (COPY, index build or merge) at debug level.
 func BenchmarkIngestPostgres(b *testing.B) {
 	if testing.Verbose() {
 		defer slog.SetLogLoggerLevel(slog.SetLogLoggerLevel(slog.LevelDebug))
