@@ -85,13 +85,15 @@ func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx,
 
 // lockIfNeverFilled reports whether t has no pages, and if so locks it
 // for the rest of tx, so that it stays empty until the bulk load fills
-// it. A table that other tables' foreign keys refer to is never bulk
-// loaded: its keys cannot be dropped. pg_relation_size releases its lock
-// on t as it returns, so two loads that both find t empty do not deadlock
-// upgrading their locks: the second waits for the first, then finds t
-// filled.
+// it. Only t's owner may drop its indexes, so a load by a role that may
+// only write rows merges instead; and a table that other tables' foreign
+// keys refer to is never bulk loaded, since its keys cannot be dropped.
+// pg_relation_size releases its lock on t as it returns, so two loads that
+// both find t empty do not deadlock upgrading their locks: the second
+// waits for the first, then finds t filled.
 func lockIfNeverFilled(ctx context.Context, tx *sqlx.Tx, t features.Table) (bool, error) {
 	const q = `SELECT pg_relation_size($1::regclass) = 0
+		AND pg_has_role((SELECT relowner FROM pg_class WHERE oid = $1::regclass), 'USAGE')
 		AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = $1::regclass)`
 	var empty bool
 	if err := tx.GetContext(ctx, &empty, q, string(t)); err != nil || !empty {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -421,6 +422,67 @@ func TestBulkLoadKeepsIndexes(t *testing.T) {
 		t.Errorf("reloading usage (merged this time) = %+v, %v; want all unchanged", res, err)
 	}
 	check("after a merge")
+}
+
+// TestLoadAsWriter loads, on PostgreSQL, as a role that may read and
+// write rows but does not own the tables, as production deployments often
+// run: a load into an empty table, which the owner would bulk load, must
+// merge instead and leave the indexes alone.
+func TestLoadAsWriter(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t, "postgres")
+	owner, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { owner.Close() }) // after the role's cleanup below
+	if _, err := owner.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want, err := owner.IndexDefinitions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	role := "writer_" + schema
+	for _, q := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"GRANT USAGE ON SCHEMA " + schema + " TO " + role,
+		"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA " + schema + " TO " + role,
+	} {
+		if err := owner.ExecRaw(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, q := range []string{"DROP OWNED BY " + role, "DROP ROLE " + role} {
+			if err := owner.ExecRaw(ctx, q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+	u.User = url.User(role)
+	writer, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	path := filepath.Join(fixtures, "good", "usage.csv")
+	res, err := loadFile(t, writer, path, nil)
+	if n := int64(len(decodeFile(t, path))); err != nil || res.Inserted != n {
+		t.Fatalf("load as writer = %+v, %v; want %d inserted", res, err, n)
+	}
+	got, err := owner.IndexDefinitions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("indexes after a writer's load:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 // TestMigrateRekeysUsageEvents upgrades a store holding usage events keyed
