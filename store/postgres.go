@@ -233,15 +233,14 @@ func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features
 			copied <- err
 		}()
 		rows := copyBinaryWriter{ncol: len(t.Columns()), buf: append([]byte(nil), copyBinaryHeader...)}
-		var fields []any
-		read, err = streamRows(ctx, src, postgresBatchRows, func(batch []recordio.Record) (err error) {
+		read, err = streamRows(ctx, src, postgresBatchRows, func(batch []recordio.Record) error {
 			for _, rec := range batch {
 				rows.startRow()
-				if fields, err = writeRow(&rows, fields, t, rec); err != nil {
+				if err := writeRow(&rows, t, rec); err != nil {
 					return err
 				}
 			}
-			_, err = pw.Write(rows.buf)
+			_, err := pw.Write(rows.buf)
 			rows.buf = rows.buf[:0]
 			return err
 		})

@@ -116,12 +116,13 @@ func newRecord(t features.Table) recordio.Record {
 }
 
 // writeRow writes the values of rec, a record of table t, to w in
-// canonical column order. fields is scratch space for rec's field
-// pointers; writeRow returns it, grown as needed, for the next call.
-func writeRow(w rowWriter, fields []any, t features.Table, rec recordio.Record) ([]any, error) {
-	fields, table := fieldsOf(fields[:0], rec)
+// canonical column order.
+func writeRow(w rowWriter, t features.Table, rec recordio.Record) error {
+	// On the stack: storing the field pointers costs no write barriers.
+	var buf [16]any
+	fields, table := fieldsOf(buf[:0], rec)
 	if table != t {
-		return fields, fmt.Errorf("a %T is not a record of table %s", rec, t)
+		return fmt.Errorf("a %T is not a record of table %s", rec, t)
 	}
 	for _, f := range fields {
 		switch f := f.(type) {
@@ -137,7 +138,7 @@ func writeRow(w rowWriter, fields []any, t features.Table, rec recordio.Record) 
 			w.time(*f)
 		}
 	}
-	return fields, nil
+	return nil
 }
 
 // argsWriter collects rows as query arguments, times converted by the

@@ -56,11 +56,10 @@ func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t fe
 	defer full.Close()
 	var changed int64
 	rows := argsWriter{timeArg: d.timeArg}
-	var fields []any
 	res.Read, err = streamRows(ctx, src, sqliteBatchRows, func(batch []recordio.Record) (err error) {
 		rows.args = rows.args[:0]
 		for _, rec := range batch {
-			if fields, err = writeRow(&rows, fields, t, rec); err != nil {
+			if err := writeRow(&rows, t, rec); err != nil {
 				return fmt.Errorf("loading %s: %w", t, err)
 			}
 		}

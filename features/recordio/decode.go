@@ -96,7 +96,7 @@ type Decoder struct {
 	build   func(*fieldParser) Record
 	columns map[string]int // canonical column -> index in fieldParser.vals
 
-	csv     *csv.Reader
+	csv     *csvReader
 	lines   *bufio.Reader
 	line    int
 	started bool
@@ -129,9 +129,7 @@ func NewDecoder(r io.Reader, file string, table features.Table, format Format, m
 	d.fields = fieldParser{vals: make([]string, len(cols)), cols: cols, rules: d.rules}
 	switch format {
 	case CSV:
-		d.csv = csv.NewReader(r)
-		d.csv.FieldsPerRecord = -1 // checked here, for a clearer message
-		d.csv.ReuseRecord = true
+		d.csv = newCSVReader(r) // the field count is checked here, for a clearer message
 	case NDJSON:
 		d.lines = bufio.NewReaderSize(r, 64<<10)
 	default:
@@ -205,7 +203,7 @@ func (d *Decoder) readCSV() error {
 		}
 		return d.csvError(err)
 	}
-	d.line, _ = d.csv.FieldPos(0)
+	d.line = d.csv.Line()
 	if len(row) != len(d.index) {
 		return d.errorf(fmt.Errorf("has %d fields, the header has %d", len(row), len(d.index)))
 	}
