@@ -17,32 +17,29 @@ type csvOutcome struct {
 	err     string
 }
 
-func readWithStdlib(input string) csvOutcome {
-	r := csv.NewReader(strings.NewReader(input))
-	r.FieldsPerRecord = -1
+// readAllCSV reads records with read until it fails; line tells the line
+// the last record started on.
+func readAllCSV(read func() ([]string, error), line func() int) csvOutcome {
 	var out csvOutcome
 	for {
-		rec, err := r.Read()
+		rec, err := read()
 		if err != nil {
 			out.err = describeCSVError(err)
 			return out
 		}
-		line, _ := r.FieldPos(0)
-		out.records = append(out.records, fmt.Sprintf("%d:%q", line, rec))
+		out.records = append(out.records, fmt.Sprintf("%d:%q", line(), rec))
 	}
+}
+
+func readWithStdlib(input string) csvOutcome {
+	r := csv.NewReader(strings.NewReader(input))
+	r.FieldsPerRecord = -1
+	return readAllCSV(r.Read, func() int { line, _ := r.FieldPos(0); return line })
 }
 
 func readWithCSVReader(input string) csvOutcome {
 	r := newCSVReader(strings.NewReader(input))
-	var out csvOutcome
-	for {
-		rec, err := r.Read()
-		if err != nil {
-			out.err = describeCSVError(err)
-			return out
-		}
-		out.records = append(out.records, fmt.Sprintf("%d:%q", r.Line(), rec))
-	}
+	return readAllCSV(r.Read, r.Line)
 }
 
 // describeCSVError keeps what the Decoder reports of an error: its line
