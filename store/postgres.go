@@ -160,8 +160,8 @@ func removeRepeatedKeys(ctx context.Context, tx *sqlx.Tx, t features.Table) (int
 	return r.RowsAffected()
 }
 
-// dropIndexes drops t's indexes, those behind its key and unique
-// constraints included, and returns the statements that build them again
+// dropIndexes drops t's indexes, those behind its key, unique and
+// exclusion constraints included, and returns the statements that build them again
 // as they were.
 func dropIndexes(ctx context.Context, tx *sqlx.Tx, t features.Table) (rebuild []string, err error) {
 	var defs []struct {
@@ -171,7 +171,7 @@ func dropIndexes(ctx context.Context, tx *sqlx.Tx, t features.Table) (rebuild []
 	}
 	err = tx.SelectContext(ctx, &defs, `
 		SELECT conname AS name, pg_get_constraintdef(oid) AS definition, true AS is_constraint
-		FROM pg_constraint WHERE conrelid = $1::regclass AND conindid <> 0
+		FROM pg_constraint WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'x')
 		UNION ALL
 		SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), false
 		FROM pg_index i WHERE i.indrelid = $1::regclass
@@ -217,8 +217,12 @@ func isUniqueViolation(err error) bool {
 // copyIn streams src's records into target, a table with t's columns, with
 // COPY … (FORMAT binary) on conn, the connection the load's transaction
 // runs on. A *recordio.Error from src is returned as it came.
-func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features.Table, target string, src Source) (read int64, err error) {
-	err = conn.Raw(func(dc any) error {
+func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features.Table, target string, src Source) (int64, error) {
+	var (
+		read               int64
+		streamErr, copyErr error // of our side, and of the server's
+	)
+	err := conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("driver connection %T cannot COPY", dc)
@@ -233,7 +237,7 @@ func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features
 			copied <- err
 		}()
 		rows := copyBinaryWriter{ncol: len(t.Columns()), buf: append([]byte(nil), copyBinaryHeader...)}
-		read, err = streamRows(ctx, src, postgresBatchRows, func(batch []recordio.Record) error {
+		read, streamErr = streamRows(ctx, src, postgresBatchRows, func(batch []recordio.Record) error {
 			for _, rec := range batch {
 				rows.startRow()
 				if err := writeRow(&rows, t, rec); err != nil {
@@ -244,26 +248,23 @@ func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features
 			rows.buf = rows.buf[:0]
 			return err
 		})
-		if err == nil {
-			_, err = pw.Write(binary.BigEndian.AppendUint16(rows.buf, 0xffff)) // the trailer
+		if streamErr == nil {
+			_, streamErr = pw.Write(binary.BigEndian.AppendUint16(rows.buf, 0xffff)) // the trailer
 		}
-		pw.CloseWithError(err) // nil ends the COPY; an error fails it
-		copyErr := <-copied
-		var re *recordio.Error
-		switch {
-		case errors.As(err, &re):
-			return err // names file, line and column already
-		case copyErr != nil:
-			return fmt.Errorf("COPY: %w", copyErr)
-		}
-		return err
+		pw.CloseWithError(streamErr) // nil ends the COPY; an error fails it
+		copyErr = <-copied
+		return nil
 	})
-	if err != nil {
-		var re *recordio.Error
-		if errors.As(err, &re) {
-			return read, err
-		}
+	var re *recordio.Error
+	switch {
+	case errors.As(streamErr, &re):
+		return read, streamErr // names file, line and column already
+	case err != nil:
 		return read, fmt.Errorf("loading %s: %w", t, err)
+	case copyErr != nil: // the server's reason, not the closed pipe it left us
+		return read, fmt.Errorf("loading %s: COPY: %w", t, copyErr)
+	case streamErr != nil:
+		return read, fmt.Errorf("loading %s: %w", t, streamErr)
 	}
 	return read, nil
 }
