@@ -288,24 +288,25 @@ type Config struct {
 	// CatalogueSize is the number of features the product has: the
 	// denominator of feature_adoption. The records only show the features
 	// used, not the ones that exist.
-	CatalogueSize int
+	CatalogueSize int `json:"catalogue_size,omitempty" yaml:"catalogue_size"`
 	// KeyFeatures lists the product features whose use predicts success
 	// (usage_events.feature values).
-	KeyFeatures []string
+	KeyFeatures []string `json:"key_features,omitempty" yaml:"key_features"`
 	// TrialDays is the planned trial length. The accounts table's
 	// trial_ends_at is a snapshot as of the data's end (an extension
 	// granted later would show), so point-in-time features use this.
-	TrialDays int
+	TrialDays int `json:"trial_days,omitempty" yaml:"trial_days"`
 	// Plans and Segments are the dictionaries of the categorical features;
 	// nil means DefaultPlans and DefaultSegments. A value not listed is
 	// NaN. They are fixed rather than learnt from the data so that codes
 	// are the same in every run, shard and model.
-	Plans, Segments []string
+	Plans    []string `json:"plans,omitempty" yaml:"plans"`
+	Segments []string `json:"segments,omitempty" yaml:"segments"`
 	// ResponseTargets is the first-response target of each ticket
 	// priority (Ticket.Priority values), against which sla_breaches_90d
 	// counts late answers; nil means DefaultResponseTargets. A ticket
 	// whose priority has no target never counts as a breach.
-	ResponseTargets map[string]time.Duration
+	ResponseTargets map[string]time.Duration `json:"response_targets,omitempty" yaml:"response_targets"`
 }
 
 // withDefaults returns c with its zero fields defaulted, or an error

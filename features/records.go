@@ -22,6 +22,9 @@ type Account struct {
 	ChurnedAt      time.Time
 	RenewalAt      time.Time
 	MRR            float64
+	// Attributes holds free firmographic attributes by name (an export's
+	// attr_country column is Attributes["country"]); nil when none.
+	Attributes map[string]string
 }
 
 // UsageEvent records that a user used a product feature.
