@@ -30,7 +30,7 @@ func fixture(t *testing.T, s *store.Store) (*Scorer, time.Time) {
 			t.Fatal(err)
 		}
 	}
-	return &Scorer{Registry: s, Reference: s, Features: fc, Bands: DefaultBands()}, cfg.End()
+	return &Scorer{Registry: s, Reference: s, Bands: DefaultBands()}, cfg.End()
 }
 
 // snapshot returns every current score by account and task.

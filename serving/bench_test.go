@@ -49,7 +49,7 @@ func BenchmarkBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	scorer := &Scorer{Registry: s, Reference: s, Features: demo.Features(), Bands: DefaultBands()}
+	scorer := &Scorer{Registry: s, Reference: s, Bands: DefaultBands()}
 	for _, task := range Tasks {
 		if _, err := scorer.Model(ctx, task); err != nil { // loading is not what is measured
 			b.Fatal(err)

@@ -26,9 +26,10 @@ import (
 type Config struct {
 	Bands        Bands   `yaml:"bands"`
 	PQLThreshold float64 `yaml:"pql_threshold"`
-	// Features configures the feature builder as training did: the
-	// product's catalogue size and key features.
-	Features FeaturesConfig `yaml:"features"`
+	// Features configures the feature builder of the models churnd --demo
+	// trains, and the catalog /v1/features serves before any model is
+	// registered; a registered model scores with its own record's.
+	Features features.Config `yaml:"features"`
 	Alerts   struct {
 		Rules alerts.Rules `yaml:"rules"`
 	} `yaml:"alerts"`
@@ -38,21 +39,6 @@ type Config struct {
 
 	// rules holds Alerts.Rules merged over the defaults.
 	rules alerts.Rules
-}
-
-// FeaturesConfig is the YAML form of features.Config.
-type FeaturesConfig struct {
-	CatalogueSize int      `yaml:"catalogue_size"`
-	KeyFeatures   []string `yaml:"key_features"`
-	TrialDays     int      `yaml:"trial_days"`
-	Plans         []string `yaml:"plans"`
-	Segments      []string `yaml:"segments"`
-}
-
-// Builder returns the features.Config it describes.
-func (f FeaturesConfig) Builder() features.Config {
-	return features.Config{CatalogueSize: f.CatalogueSize, KeyFeatures: f.KeyFeatures, TrialDays: f.TrialDays,
-		Plans: f.Plans, Segments: f.Segments}
 }
 
 // APIConfig sets the HTTP server's limits.
@@ -74,7 +60,8 @@ type APIConfig struct {
 	CacheTTL time.Duration `yaml:"cache_ttl"`
 }
 
-// DefaultConfig returns the defaults: bands at health 90 and 75, the
+// DefaultConfig returns the defaults: bands at health 80 and 60 (see
+// DefaultBands), the
 // model's PQL threshold, the built-in alert rules, no webhook, no schedule,
 // and 50 requests per second per key with bursts of 100.
 func DefaultConfig() Config {

@@ -13,7 +13,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Bands != DefaultBands() || c.Webhook.URL == "" || c.Webhook.MaxBackoff != time.Hour || c.Schedule != "0 2 * * *" ||
-		c.Features.Builder().CatalogueSize != 20 {
+		c.Features.CatalogueSize != 20 {
 		t.Errorf("config %+v", c)
 	}
 	byName := map[string]bool{}

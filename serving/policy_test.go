@@ -62,16 +62,3 @@ func TestCaptureThreshold(t *testing.T) {
 		}
 	}
 }
-
-func TestHistogramCapture(t *testing.T) {
-	var neg, pos [20]int
-	neg[2], neg[10], neg[19] = 80, 10, 2
-	pos[2], pos[10], pos[19] = 2, 3, 5 // the top bin holds half the positives, the top two 80%
-	th, share, ok := histogramCapture(neg, pos, 0.6)
-	if !ok || th != 0.5 || math.Abs(share-20.0/102) > 1e-12 {
-		t.Errorf("threshold %v, share %v, ok %v; want 0.5, %v", th, share, ok, 20.0/102)
-	}
-	if _, _, ok := histogramCapture(neg, [20]int{}, 0.6); ok {
-		t.Error("a histogram without positives gave a threshold")
-	}
-}

@@ -12,20 +12,20 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/models"
 	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // The tasks the scorer serves.
 const (
-	TaskChurn      = "churn"
-	TaskConversion = "conversion"
+	TaskChurn      = trainer.TaskChurn
+	TaskConversion = trainer.TaskConversion
 )
 
 // Tasks lists the tasks in the order batch runs score them.
@@ -37,9 +37,11 @@ var Tasks = []string{TaskChurn, TaskConversion}
 var ErrNotEligible = errors.New("account is not scored by this task at this time")
 
 // Registry is where the scorer finds each task's active model.
+// ActiveVersion is polled, so it should be cheap; ActiveModel is read only
+// when the version changes.
 type Registry interface {
-	Models(ctx context.Context, task string) ([]store.Model, error)
-	ActiveModel(ctx context.Context, task string) (*store.Model, error)
+	ActiveVersion(ctx context.Context, task string) (int64, error)
+	ActiveModel(ctx context.Context, task string) (*trainer.RegisteredModel, error)
 }
 
 // Reference supplies the accounts from which typical feature values are
@@ -50,11 +52,11 @@ type Reference interface {
 
 // Scorer scores accounts with the active model of each task, reloading it
 // when the registry's active version changes. It is safe for concurrent
-// use.
+// use: a reload runs once per task at a time, and requests that arrive
+// while it runs are served by the model it replaces.
 type Scorer struct {
 	Registry  Registry
 	Reference Reference // nil leaves typical values unknown
-	Features  features.Config
 	Bands     Bands
 	// PQLThreshold overrides the model's PQL threshold when positive.
 	PQLThreshold float64
@@ -62,8 +64,20 @@ type Scorer struct {
 	// version changed; zero means every 10 seconds.
 	CheckEvery time.Duration
 
-	mu     sync.Mutex
-	loaded map[string]*Model
+	mu    sync.Mutex // guards slots, not what they hold
+	slots map[string]*modelSlot
+}
+
+// modelSlot holds a task's loaded model.
+type modelSlot struct {
+	model   atomic.Pointer[Model]
+	checked atomic.Int64 // when the active version was last asked, in Unix nanoseconds
+	refresh sync.Mutex   // held by the one check or reload in flight
+}
+
+// fresh reports whether the slot's version was checked within every.
+func (sl *modelSlot) fresh(every time.Duration) bool {
+	return time.Since(time.Unix(0, sl.checked.Load())) < every
 }
 
 // Model is an active model ready to score, with what the scorer derived
@@ -72,13 +86,15 @@ type Model struct {
 	Task     string
 	Version  int64
 	Artifact *models.Artifact
+	// Record is what training recorded of the model.
+	Record trainer.Record
 	// Horizon states what the probability is about, and HorizonDays is the
 	// length of a churn model's label window, which the health score
 	// annualises.
 	Horizon     string
 	HorizonDays float64
-	// Features configures the builder of the vectors the model scores: the
-	// trainer's configuration when the registry holds it.
+	// Features configures the builder of the vectors the model scores:
+	// the record's, so vectors are built exactly as training built them.
 	Features features.Config
 	// index maps each artifact feature to its position in a vector, and
 	// catalog holds the vector's features.
@@ -93,44 +109,58 @@ type Model struct {
 	PQLThreshold float64
 	PQLShare     float64
 	PQLSource    string
-
-	checked time.Time
 }
 
 // Model returns the active model of task, loading it on first use and
 // again whenever the registry's active version has changed.
 func (s *Scorer) Model(ctx context.Context, task string) (*Model, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	every := s.CheckEvery
 	if every == 0 {
 		every = 10 * time.Second
 	}
-	cur := s.loaded[task]
-	if cur != nil && time.Since(cur.checked) < every {
+	sl := s.slot(task)
+	cur := sl.model.Load()
+	if cur != nil && sl.fresh(every) {
 		return cur, nil
 	}
-	list, err := s.Registry.Models(ctx, task)
+	if cur != nil {
+		if !sl.refresh.TryLock() {
+			return cur, nil // another request is checking: serve the current model meanwhile
+		}
+	} else {
+		sl.refresh.Lock() // nothing to serve yet: wait for the first load
+	}
+	defer sl.refresh.Unlock()
+	if m := sl.model.Load(); m != nil && sl.fresh(every) {
+		return m, nil // checked while this request waited
+	}
+	version, err := s.Registry.ActiveVersion(ctx, task)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("task %s: %w", task, err)
 	}
-	i := slices.IndexFunc(list, func(m store.Model) bool { return m.State == store.ModelActive })
-	if i < 0 {
-		return nil, fmt.Errorf("task %s: %w", task, store.ErrModelNotFound)
+	if cur = sl.model.Load(); cur == nil || cur.Version != version {
+		if cur, err = s.load(ctx, task); err != nil {
+			return nil, err
+		}
+		sl.model.Store(cur)
 	}
-	if cur != nil && cur.Version == list[i].Version {
-		cur.checked = time.Now()
-		return cur, nil
+	sl.checked.Store(time.Now().UnixNano())
+	return cur, nil
+}
+
+// slot returns the slot of task, creating it on first use.
+func (s *Scorer) slot(task string) *modelSlot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl := s.slots[task]
+	if sl == nil {
+		if s.slots == nil {
+			s.slots = map[string]*modelSlot{}
+		}
+		sl = &modelSlot{}
+		s.slots[task] = sl
 	}
-	m, err := s.load(ctx, task)
-	if err != nil {
-		return nil, err
-	}
-	if s.loaded == nil {
-		s.loaded = map[string]*Model{}
-	}
-	s.loaded[task] = m
-	return m, nil
+	return sl
 }
 
 // load reads and prepares the active model of task.
@@ -143,18 +173,13 @@ func (s *Scorer) load(ctx context.Context, task string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %d: %w", sm.Version, err)
 	}
-	var details modelDetails
-	json.Unmarshal(sm.Details, &details) // optional: the trainer's document; missing parts keep defaults
-	cfg := s.Features
-	if details.Features != nil {
-		cfg = *details.Features // build vectors exactly as training did
-	}
-	catalog, err := cfg.Catalog()
+	rec := sm.Record
+	catalog, err := rec.Features.Catalog()
 	if err != nil {
 		return nil, fmt.Errorf("model %d: %w", sm.Version, err)
 	}
-	m := &Model{Task: task, Version: sm.Version, Artifact: a, Features: cfg, catalog: catalog, checked: time.Now(),
-		Horizon: details.horizon(task), HorizonDays: details.horizonDays()}
+	m := &Model{Task: task, Version: sm.Version, Artifact: a, Record: rec, Features: rec.Features, catalog: catalog,
+		Horizon: rec.Outcome(), HorizonDays: rec.HorizonDays()}
 	for _, f := range a.Schema() {
 		j := features.FeatureIndex(f.Name)
 		if j < 0 {
@@ -166,53 +191,14 @@ func (s *Scorer) load(ctx context.Context, task string) (*Model, error) {
 	if asOf.IsZero() {
 		asOf = time.Now().UTC()
 	}
-	probs, err := m.reference(ctx, s.Reference, cfg, asOf)
+	probs, err := m.reference(ctx, s.Reference, rec.Features, asOf)
 	if err != nil {
 		return nil, err
 	}
 	if task == TaskConversion {
-		m.setPQL(details, probs, s.PQLThreshold)
+		m.setPQL(probs, s.PQLThreshold)
 	}
 	return m, nil
-}
-
-// modelDetails is the part of the trainer's details document (churnctl
-// train --task) that scoring uses.
-type modelDetails struct {
-	Task     map[string]string `json:"task"`
-	Features *features.Config  `json:"features"`
-	Result   struct {
-		Curves struct {
-			// Scores counts test rows in 20 equal-width probability bins,
-			// negatives then positives.
-			Scores [2][20]int `json:"scores"`
-		} `json:"curves"`
-	} `json:"result"`
-}
-
-// horizon states the event a task's probability is about, with the lead
-// and horizon the trainer recorded, else the design's defaults (7 and 30
-// days).
-func (d modelDetails) horizon(task string) string {
-	if task == TaskConversion {
-		return "converts to paid by the end of the trial plus grace"
-	}
-	return fmt.Sprintf("churns within the %g days that follow a lead of %g days after the as-of date",
-		d.days("horizon", 30), d.days("lead", 7))
-}
-
-// horizonDays returns the length of the churn label window the trainer
-// recorded, else the design's default of 30 days.
-func (d modelDetails) horizonDays() float64 { return d.days("horizon", 30) }
-
-// days reads a span the trainer recorded as "30d" or "30", or returns def
-// when it is missing or not a positive number of days.
-func (d modelDetails) days(key string, def float64) float64 {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(d.Task[key], "d"), 64)
-	if err != nil || !(v > 0) {
-		return def
-	}
-	return v
 }
 
 // referenceAccounts bounds the accounts read for typical values.
@@ -286,47 +272,22 @@ func (m *Model) reference(ctx context.Context, ref Reference, cfg features.Confi
 const pqlCapture = 0.6
 
 // setPQL sets the PQL threshold: the configured one when positive; else
-// the one the model's test set supports: the lower edge of the top
-// probability bins (of the trainer's 20-bin test histogram) that together
-// hold at least 60% of the test conversions; else, for a model registered
-// without that histogram, the smallest top share of the reference trials
-// whose expected conversions (their summed calibrated probabilities) reach
-// 60%. PQLSource says which.
-func (m *Model) setPQL(d modelDetails, probs []float64, configured float64) {
-	hist := d.Result.Curves.Scores
-	if t, share, ok := histogramCapture(hist[0], hist[1], pqlCapture); ok {
-		m.PQLThreshold, m.PQLShare, m.PQLSource = t, share, "model test set (20-bin score histogram)"
+// the one the record holds, chosen on the model's test set; else, for a
+// model whose test set held no conversion, the smallest top share of the
+// reference trials whose expected conversions (their summed calibrated
+// probabilities) reach 60%. PQLShare is the share of trials that the
+// record's or the reference's threshold flags; PQLSource says which
+// figure the threshold is.
+func (m *Model) setPQL(probs []float64, configured float64) {
+	if m.Record.PQLThreshold > 0 {
+		m.PQLThreshold, m.PQLShare, m.PQLSource = m.Record.PQLThreshold, m.Record.PQLShare, "model test set (20-bin score histogram)"
 	} else {
 		m.PQLThreshold, m.PQLShare = CaptureThreshold(probs, nil, pqlCapture)
-		m.PQLSource = "expected conversions of reference trials (the model stores no test histogram)"
+		m.PQLSource = "expected conversions of reference trials (the model's test set held no conversion)"
 	}
 	if configured > 0 {
 		m.PQLThreshold, m.PQLSource = configured, "configuration"
 	}
-}
-
-// histogramCapture walks equal-width probability bins from the top and
-// returns the lower edge of the first bin at which the positives counted
-// reach capture of all positives, with the share of all rows at or above
-// it. ok is false when there are no positives.
-func histogramCapture(neg, pos [20]int, capture float64) (threshold, share float64, ok bool) {
-	var totalPos, total int
-	for k := range pos {
-		totalPos += pos[k]
-		total += pos[k] + neg[k]
-	}
-	if totalPos == 0 {
-		return 0, 0, false
-	}
-	var gotPos, got int
-	for k := len(pos) - 1; k >= 0; k-- {
-		gotPos += pos[k]
-		got += pos[k] + neg[k]
-		if float64(gotPos) >= capture*float64(totalPos) {
-			return float64(k) / float64(len(pos)), float64(got) / float64(total), true
-		}
-	}
-	return 0, 1, true
 }
 
 // CaptureThreshold returns the score threshold that flags the smallest

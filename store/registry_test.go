@@ -3,10 +3,11 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"path"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -14,26 +15,37 @@ import (
 
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
+	"github.com/openchurn/churn/training/dataset"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // newModel returns a registrable model of task with the given test AUC.
-func newModel(task string, auc float64) *store.Model {
-	return &store.Model{
+func newModel(task string, auc float64) *trainer.RegisteredModel {
+	return &trainer.RegisteredModel{
 		Task: task, Algorithm: "gbdt", TestAUC: auc,
 		WindowStart: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), WindowEnd: time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC),
-		Metrics:  json.RawMessage(fmt.Sprintf(`{"auc":%g}`, auc)),
+		Record:   record(path.Base(task)), // cases prefix tasks with their names
 		Artifact: []byte(fmt.Sprintf(`{"format":1,"auc":%g,"bias":0.5}`, auc)),
 	}
 }
 
+// record returns a minimal valid record of task.
+func record(task string) trainer.Record {
+	r := trainer.Record{Task: task, Grace: dataset.Duration(14 * 24 * time.Hour)}
+	if task == trainer.TaskChurn {
+		r.Lead, r.Horizon = dataset.Duration(7*24*time.Hour), dataset.Duration(30*24*time.Hour)
+	}
+	return r
+}
+
 // states returns the state of every model by version.
-func states(t *testing.T, s *store.Store) map[int64]store.ModelState {
+func states(t *testing.T, s *store.Store) map[int64]trainer.ModelState {
 	t.Helper()
 	ms, err := s.Models(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[int64]store.ModelState{}
+	out := map[int64]trainer.ModelState{}
 	for _, m := range ms {
 		out[m.Version] = m.State
 	}
@@ -44,28 +56,28 @@ func TestRegistryActivationRules(t *testing.T) {
 	type step struct {
 		task string
 		auc  float64
-		act  store.Activation
+		act  trainer.Activation
 	}
 	const (
-		c = store.ModelCandidate
-		a = store.ModelActive
-		r = store.ModelRetired
+		c = trainer.ModelCandidate
+		a = trainer.ModelActive
+		r = trainer.ModelRetired
 	)
 	cases := []struct {
 		name  string
 		steps []step
-		want  []store.ModelState // by registration order
+		want  []trainer.ModelState // by registration order
 	}{
-		{"first model is activated", []step{{"churn", 0.7, store.ActivateAuto}}, []store.ModelState{a}},
-		{"better model replaces", []step{{"churn", 0.7, "auto"}, {"churn", 0.8, "auto"}}, []store.ModelState{r, a}},
-		{"equal AUC replaces", []step{{"churn", 0.7, "auto"}, {"churn", 0.7, "auto"}}, []store.ModelState{r, a}},
-		{"worse model stays candidate", []step{{"churn", 0.8, "auto"}, {"churn", 0.79, "auto"}}, []store.ModelState{a, c}},
-		{"always activates a worse model", []step{{"churn", 0.8, "auto"}, {"churn", 0.6, "always"}}, []store.ModelState{r, a}},
-		{"never leaves the task without a model", []step{{"churn", 0.8, "never"}}, []store.ModelState{c}},
-		{"never keeps the active one", []step{{"churn", 0.7, "auto"}, {"churn", 0.9, "never"}}, []store.ModelState{a, c}},
-		{"unknown AUC never wins", []step{{"churn", 0.7, "auto"}, {"churn", math.NaN(), "auto"}}, []store.ModelState{a, c}},
-		{"a known AUC beats an unknown one", []step{{"churn", math.NaN(), "auto"}, {"churn", 0.6, "auto"}}, []store.ModelState{r, a}},
-		{"tasks are independent", []step{{"churn", 0.9, "auto"}, {"conversion", 0.6, "auto"}}, []store.ModelState{a, a}},
+		{"first model is activated", []step{{"churn", 0.7, trainer.ActivateAuto}}, []trainer.ModelState{a}},
+		{"better model replaces", []step{{"churn", 0.7, "auto"}, {"churn", 0.8, "auto"}}, []trainer.ModelState{r, a}},
+		{"equal AUC replaces", []step{{"churn", 0.7, "auto"}, {"churn", 0.7, "auto"}}, []trainer.ModelState{r, a}},
+		{"worse model stays candidate", []step{{"churn", 0.8, "auto"}, {"churn", 0.79, "auto"}}, []trainer.ModelState{a, c}},
+		{"always activates a worse model", []step{{"churn", 0.8, "auto"}, {"churn", 0.6, "always"}}, []trainer.ModelState{r, a}},
+		{"never leaves the task without a model", []step{{"churn", 0.8, "never"}}, []trainer.ModelState{c}},
+		{"never keeps the active one", []step{{"churn", 0.7, "auto"}, {"churn", 0.9, "never"}}, []trainer.ModelState{a, c}},
+		{"unknown AUC never wins", []step{{"churn", 0.7, "auto"}, {"churn", math.NaN(), "auto"}}, []trainer.ModelState{a, c}},
+		{"a known AUC beats an unknown one", []step{{"churn", math.NaN(), "auto"}, {"churn", 0.6, "auto"}}, []trainer.ModelState{r, a}},
+		{"tasks are independent", []step{{"churn", 0.9, "auto"}, {"conversion", 0.6, "auto"}}, []trainer.ModelState{a, a}},
 	}
 	// One store serves every case: each case's tasks are prefixed with its
 	// name, and tasks are independent.
@@ -94,10 +106,10 @@ func TestRegistryRoundTripAndRollback(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		m1 := newModel("churn", 0.8)
-		if _, err := s.RegisterModel(ctx, m1, store.ActivateAuto); err != nil {
+		if _, err := s.RegisterModel(ctx, m1, trainer.ActivateAuto); err != nil {
 			t.Fatal(err)
 		}
-		prev, err := s.RegisterModel(ctx, newModel("churn", 0.85), store.ActivateAuto)
+		prev, err := s.RegisterModel(ctx, newModel("churn", 0.85), trainer.ActivateAuto)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +122,8 @@ func TestRegistryRoundTripAndRollback(t *testing.T) {
 		}
 		if string(got.Artifact) != string(m1.Artifact) || got.Checksum != m1.Checksum || got.TestAUC != 0.8 ||
 			!got.WindowStart.Equal(m1.WindowStart) || !got.WindowEnd.Equal(m1.WindowEnd) || !got.CreatedAt.Equal(m1.CreatedAt) ||
-			string(got.Metrics) != `{"auc":0.8}` || got.State != store.ModelRetired {
+			!reflect.DeepEqual(got.Record, trainer.Record{Version: trainer.RecordVersion, Task: "churn", Lead: m1.Record.Lead,
+				Horizon: m1.Record.Horizon, Grace: m1.Record.Grace}) || got.State != trainer.ModelRetired {
 			t.Errorf("read back %+v, registered %+v", got, m1)
 		}
 
@@ -126,29 +139,30 @@ func TestRegistryRoundTripAndRollback(t *testing.T) {
 		if err != nil || active.Version != 1 {
 			t.Fatalf("active after rollback: %+v, %v", active, err)
 		}
-		if st := states(t, s); st[2] != store.ModelRetired {
+		if st := states(t, s); st[2] != trainer.ModelRetired {
 			t.Errorf("v2 is %s after rollback", st[2])
 		}
 		if _, err := s.ActivateModel(ctx, 1); err != nil {
 			t.Errorf("activating the active model: %v", err)
 		}
 
-		if err := s.RetireModel(ctx, 1); !errors.Is(err, store.ErrActiveModel) {
+		if err := s.RetireModel(ctx, 1); !errors.Is(err, trainer.ErrActiveModel) {
 			t.Errorf("retiring the active model: %v, want ErrActiveModel", err)
 		}
-		if err := s.RetireModel(ctx, 99); !errors.Is(err, store.ErrModelNotFound) {
+		if err := s.RetireModel(ctx, 99); !errors.Is(err, trainer.ErrModelNotFound) {
 			t.Errorf("retiring a missing model: %v", err)
 		}
-		if _, err := s.ActiveModel(ctx, "conversion"); !errors.Is(err, store.ErrModelNotFound) {
+		if _, err := s.ActiveModel(ctx, "conversion"); !errors.Is(err, trainer.ErrModelNotFound) {
 			t.Errorf("active model of a task without one: %v", err)
 		}
-		if err := s.SetModelBacktest(ctx, 2, json.RawMessage(`{"folds":[]}`)); err != nil {
+		bt := &trainer.BacktestResult{Folds: []trainer.Fold{{}}}
+		if err := s.SetModelBacktest(ctx, 2, bt); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.Model(ctx, 2); string(got.Backtest) != `{"folds":[]}` {
-			t.Errorf("backtest read back as %q", got.Backtest)
+		if got, _ := s.Model(ctx, 2); got.Backtest == nil || len(got.Backtest.Folds) != 1 {
+			t.Errorf("backtest read back as %+v", got.Backtest)
 		}
-		if err := s.SetModelBacktest(ctx, 99, json.RawMessage(`{}`)); !errors.Is(err, store.ErrModelNotFound) {
+		if err := s.SetModelBacktest(ctx, 99, bt); !errors.Is(err, trainer.ErrModelNotFound) {
 			t.Errorf("backtest of a missing model: %v", err)
 		}
 	})
@@ -191,23 +205,23 @@ func TestRegistryRefusesTamperedArtifact(t *testing.T) {
 			ctx := context.Background()
 			s, dsn := openDSN(t, dialect)
 			for _, auc := range []float64{0.7, 0.6} {
-				if _, err := s.RegisterModel(ctx, newModel("churn", auc), store.ActivateAuto); err != nil {
+				if _, err := s.RegisterModel(ctx, newModel("churn", auc), trainer.ActivateAuto); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if _, err := rawDB(t, dsn).ExecContext(ctx, `UPDATE models SET artifact = replace(artifact, '"bias":0.5', '"bias":9.5')`); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Model(ctx, 1); !errors.Is(err, store.ErrChecksum) {
+			if _, err := s.Model(ctx, 1); !errors.Is(err, trainer.ErrChecksum) {
 				t.Errorf("loading a tampered artifact: %v, want ErrChecksum", err)
 			}
-			if _, err := s.ActiveModel(ctx, "churn"); !errors.Is(err, store.ErrChecksum) {
+			if _, err := s.ActiveModel(ctx, "churn"); !errors.Is(err, trainer.ErrChecksum) {
 				t.Errorf("loading a tampered active artifact: %v, want ErrChecksum", err)
 			}
-			if _, err := s.ActivateModel(ctx, 2); !errors.Is(err, store.ErrChecksum) {
+			if _, err := s.ActivateModel(ctx, 2); !errors.Is(err, trainer.ErrChecksum) {
 				t.Errorf("activating a tampered artifact: %v, want ErrChecksum", err)
 			}
-			if st := states(t, s); st[1] != store.ModelActive || st[2] != store.ModelCandidate {
+			if st := states(t, s); st[1] != trainer.ModelActive || st[2] != trainer.ModelCandidate {
 				t.Errorf("a refused activation changed states: %v", st)
 			}
 		})
@@ -222,7 +236,7 @@ func TestRegistryOneActivePerTaskInSchema(t *testing.T) {
 			ctx := context.Background()
 			s, dsn := openDSN(t, dialect)
 			for _, task := range []string{"churn", "churn", "conversion"} {
-				if _, err := s.RegisterModel(ctx, newModel(task, 0.5), store.ActivateNever); err != nil {
+				if _, err := s.RegisterModel(ctx, newModel(task, 0.5), trainer.ActivateNever); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -251,9 +265,9 @@ func TestRegistryConcurrentRegistration(t *testing.T) {
 		errs := make(chan error, n)
 		for i := range n {
 			wg.Go(func() {
-				act := store.ActivateAuto
+				act := trainer.ActivateAuto
 				if i%3 == 0 {
-					act = store.ActivateAlways
+					act = trainer.ActivateAlways
 				}
 				if _, err := s.RegisterModel(ctx, newModel("churn", 0.5+float64(i%5)/10), act); err != nil {
 					errs <- err
@@ -267,7 +281,7 @@ func TestRegistryConcurrentRegistration(t *testing.T) {
 		}
 		active := 0
 		for _, st := range states(t, s) {
-			if st == store.ModelActive {
+			if st == trainer.ModelActive {
 				active++
 			}
 		}
@@ -280,10 +294,10 @@ func TestRegistryConcurrentRegistration(t *testing.T) {
 func TestParseActivation(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want store.Activation
+		want trainer.Activation
 		ok   bool
-	}{{"auto", store.ActivateAuto, true}, {"always", store.ActivateAlways, true}, {"never", store.ActivateNever, true}, {"sometimes", "", false}} {
-		got, err := store.ParseActivation(tc.in)
+	}{{"auto", trainer.ActivateAuto, true}, {"always", trainer.ActivateAlways, true}, {"never", trainer.ActivateNever, true}, {"sometimes", "", false}} {
+		got, err := trainer.ParseActivation(tc.in)
 		if got != tc.want || (err == nil) != tc.ok {
 			t.Errorf("ParseActivation(%q) = %q, %v", tc.in, got, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // Stats summarises what the store holds. Its JSON field names are stable.
@@ -56,4 +57,29 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		st.Tables = append(st.Tables, ts)
 	}
 	return st, nil
+}
+
+// Extent returns the time of the first usage event and the latest time of
+// the event tables, for trainer.TrainAndRegister's defaults. The old
+// train command read them from Stats; MaxTime is the latest event, not
+// account creation.
+func (s *Store) Extent(ctx context.Context) (trainer.Extent, error) {
+	st, err := s.Stats(ctx)
+	if err != nil {
+		return trainer.Extent{}, err
+	}
+	var e trainer.Extent
+	if st.MaxTime != nil {
+		e.Last = *st.MaxTime
+	}
+	e.FirstUsage = e.Last
+	if st.MinTime != nil {
+		e.FirstUsage = *st.MinTime
+	}
+	for _, t := range st.Tables {
+		if t.Table == features.UsageEvents && t.MinTime != nil {
+			e.FirstUsage = *t.MinTime
+		}
+	}
+	return e, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/table"
 	"github.com/openchurn/churn/training/trainer"
 )
@@ -42,13 +43,21 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *algo != table.Auto && *algo != models.AlgorithmGBDT && *algo != models.AlgorithmLogReg:
 		return usagef("--algo %q: want auto, gbdt or logreg", *algo)
 	}
-	s, ts, e, err := examplesFromStore(ctx, tf)
+	spec, err := tf.spec(ctx)
+	if err != nil {
+		return err
+	}
+	s, plan, err := planFromStore(ctx, tf, spec)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	e, _, err := plan.Collect(ctx, s.Source(store.Shard{}), slog.Default())
+	if err != nil {
+		return err
+	}
 	if len(e.AsOf) == 0 {
-		return fmt.Errorf("backtest: the %s task kept no rows", ts.name)
+		return fmt.Errorf("backtest: the %s task kept no rows", spec.Task)
 	}
 	last := e.AsOf[0]
 	for _, t := range e.AsOf {
@@ -57,7 +66,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	// The last window ends just after the last observation, so it holds it.
-	windows := trainer.RollingWindows(last.Add(time.Nanosecond), *folds, ts.back)
+	windows := trainer.RollingWindows(last.Add(time.Nanosecond), *folds, plan.Back)
 	opt := trainer.DefaultOptions()
 	opt.Fit.Algorithm, opt.Logger, opt.Bootstrap = *algo, slog.Default(), 200
 	b, err := trainer.Backtest(ctx, e, windows, opt)
@@ -65,11 +74,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if *version > 0 {
-		doc, err := json.Marshal(b)
-		if err != nil {
-			return err
-		}
-		if err := s.SetModelBacktest(ctx, *version, doc); err != nil {
+		if err := s.SetModelBacktest(ctx, *version, b); err != nil {
 			return err
 		}
 	}

@@ -37,16 +37,16 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(ctx, *tf.db)
+	spec, err := tf.spec(ctx)
+	if err != nil {
+		return err
+	}
+	s, plan, err := planFromStore(ctx, tf, spec)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ts, err := tf.setup(ctx, s)
-	if err != nil {
-		return err
-	}
-	return rf.write(ctx, s, shard, ts.task, ts.features, stdout)
+	return rf.write(ctx, s, shard, plan.Task, plan.Record.Features, stdout)
 }
 
 // rowFlags are the flags of the commands that write feature rows.

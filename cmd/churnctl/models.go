@@ -14,6 +14,8 @@ import (
 
 	"github.com/openchurn/churn/models"
 	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/dataset"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // runModels lists, shows, activates and retires registered models.
@@ -36,8 +38,12 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if sub == "" {
+	switch sub {
+	case "list", "show", "activate", "retire":
+	case "":
 		return usagef("want a subcommand: list, show, activate or retire")
+	default:
+		return usagef("unknown subcommand %q: want list, show, activate or retire", sub)
 	}
 	rest := fs.Args()
 	var version int64
@@ -66,7 +72,7 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if *asJSON {
 			if ms == nil {
-				ms = []store.Model{}
+				ms = []trainer.RegisteredModel{}
 			}
 			return json.NewEncoder(stdout).Encode(ms)
 		}
@@ -88,7 +94,7 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if *asJSON {
 			return json.NewEncoder(stdout).Encode(struct {
-				store.Model
+				trainer.RegisteredModel
 				Metadata models.Metadata `json:"artifact_metadata"`
 			}{*m, a.Metadata})
 		}
@@ -96,9 +102,23 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "  created %s; data %s – %s; %d training rows; %d features\n", m.CreatedAt.Format(time.RFC3339),
 			m.WindowStart.Format(time.DateOnly), m.WindowEnd.Format(time.DateOnly), a.Metadata.Rows, len(a.Schema()))
 		fmt.Fprintf(stdout, "  artifact sha256 %s (verified)\n", m.Checksum)
-		fmt.Fprintf(stdout, "  test AUC %s\n  metrics %s\n", auc(m.TestAUC), m.Metrics)
+		fmt.Fprintf(stdout, "  test AUC %s\n", auc(m.TestAUC))
+		if r := m.Record; r.Task == trainer.TaskChurn {
+			fmt.Fprintf(stdout, "  %s; grace %s\n", r.Outcome(), dataset.FormatDuration(time.Duration(r.Grace)))
+		}
+		if r := m.Record.Result; r != nil {
+			doc, err := json.Marshal(r.Evaluation)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "  metrics %s\n", doc)
+		}
 		if m.Backtest != nil {
-			fmt.Fprintf(stdout, "  backtest %s\n", m.Backtest)
+			doc, err := json.Marshal(m.Backtest)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "  backtest %s\n", doc)
 		}
 		return nil
 	case "activate":

@@ -13,6 +13,7 @@ import (
 
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // loadedStore generates a small simulated history and returns the DSN of
@@ -70,7 +71,7 @@ func TestTrainFromStoreThenManageModels(t *testing.T) {
 			t.Errorf("model %d: test %+v, oracle %+v", r.Version, ev.Test, ev.Oracle)
 		}
 	}
-	if reports[0].State != store.ModelActive || reports[1].State != store.ModelActive || reports[2].State != store.ModelCandidate {
+	if reports[0].State != trainer.ModelActive || reports[1].State != trainer.ModelActive || reports[2].State != trainer.ModelCandidate {
 		t.Errorf("states %s %s %s, want active active candidate", reports[0].State, reports[1].State, reports[2].State)
 	}
 
@@ -146,7 +147,7 @@ func TestConcurrentTrainOnPostgres(t *testing.T) {
 	}
 	active := 0
 	for _, m := range ms {
-		if m.State == store.ModelActive {
+		if m.State == trainer.ModelActive {
 			active++
 		}
 	}

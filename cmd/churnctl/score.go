@@ -93,7 +93,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer s.Close()
 	b := &serving.Batch{Store: s, Tasks: tasks, AsOf: asOf, Shard: shard, Workers: *workers,
-		Scorer:   &serving.Scorer{Registry: s, Reference: s, Features: cfg.Features.Builder(), Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold},
+		Scorer:   &serving.Scorer{Registry: s, Reference: s, Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold},
 		Progress: progress(stderr)}
 	if !*noAlerts {
 		b.Alerts = &alerts.Engine{Store: s, Rules: cfg.Rules()}

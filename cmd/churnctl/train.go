@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +39,7 @@ type trainReport struct {
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", stderr)
 	tf := addTaskFlags(fs)
-	activation := fs.String("activate", string(store.ActivateAuto), "with --task: auto (if its test AUC is not below the active model's), always or never")
+	activation := fs.String("activate", string(trainer.ActivateAuto), "with --task: auto (if its test AUC is not below the active model's), always or never")
 	tablePath := fs.String("table", "", "training table: CSV with a header row")
 	label := fs.String("label", "", "label column (required with --table)")
 	positive := fs.String("positive", "", "label value meaning positive (default: 1/true/yes/y/t)")
@@ -72,11 +69,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *tablePath != "" {
 			return usagef("--table and --task are exclusive")
 		}
-		act, err := store.ParseActivation(*activation)
+		spec, err := tf.spec(ctx)
 		if err != nil {
-			return usageError{err}
+			return err
 		}
-		return trainFromStore(ctx, tf, *algo, act, *out, *asJSON, stdout)
+		if spec.Activation, err = trainer.ParseActivation(*activation); err != nil {
+			return usagef("--activate: %v", err)
+		}
+		spec.Options.Fit.Algorithm, spec.Options.Logger = *algo, slog.Default()
+		return trainFromStore(ctx, tf, spec, *out, *asJSON, stdout)
 	}
 	switch {
 	case *tablePath == "" || *label == "" || *out == "":
@@ -169,7 +170,7 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 }
 
 // taskFlags are the flags that say which labelled dataset to build from
-// the store, shared by train and backtest.
+// the store, shared by train, backtest and dataset.
 type taskFlags struct {
 	db                                          *string
 	task, from, to, every, lead, horizon, grace string
@@ -179,14 +180,15 @@ type taskFlags struct {
 
 func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	tf := &taskFlags{db: dbFlag(fs)}
+	def := trainer.DefaultSpec(trainer.TaskChurn)
 	fs.StringVar(&tf.task, "task", "", "train from the store: churn or conversion")
 	fs.StringVar(&tf.from, "from", "", "first observation date, YYYY-MM-DD (default: churn, the month after the first usage event's; conversion, trial-day days after it)")
 	fs.StringVar(&tf.to, "to", "", "last observation date (default: the data's end)")
-	fs.StringVar(&tf.every, "every", "1m", "churn: observation step: Nd, Nw or Nm")
-	fs.StringVar(&tf.lead, "lead", "7d", "churn: lead time before the label window")
-	fs.StringVar(&tf.horizon, "horizon", "30d", "churn: label window length")
-	fs.StringVar(&tf.grace, "grace", "14d", "days within which a return undoes a churn, or a conversion after the trial still counts")
-	fs.IntVar(&tf.trialDay, "trial-day", 7, "conversion: the trial day each trial is observed on")
+	fs.StringVar(&tf.every, "every", def.Every.String(), "churn: observation step: Nd, Nw or Nm")
+	fs.StringVar(&tf.lead, "lead", dataset.FormatDuration(def.Lead), "churn: lead time before the label window: Nd, Nw or a Go duration")
+	fs.StringVar(&tf.horizon, "horizon", dataset.FormatDuration(def.Horizon), "churn: label window length: Nd, Nw or a Go duration")
+	fs.StringVar(&tf.grace, "grace", dataset.FormatDuration(def.Grace), "time within which a return undoes a churn, or a conversion after the trial still counts")
+	fs.IntVar(&tf.trialDay, "trial-day", def.TrialDay, "conversion: the trial day each trial is observed on")
 	fs.IntVar(&tf.trialDays, "trial-days", 0, "conversion: planned trial length in days (default: the feature catalog's)")
 	fs.StringVar(&tf.keyFeatures, "key-features", "", "comma-separated product features whose adoption predicts success")
 	fs.IntVar(&tf.catalogueSize, "catalogue-size", 0, "number of product features, the denominator of adoption")
@@ -195,19 +197,19 @@ func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	return tf
 }
 
-// days parses a span of whole days or weeks as a duration.
-func days(name, v string) (time.Duration, error) {
-	sp, err := dataset.ParseSpan(v)
-	if err != nil || sp.Months != 0 {
-		return 0, usagef("--%s %q: want days or weeks, e.g. 30d or 2w", name, v)
+// duration parses the value of the flag name with dataset.ParseDuration.
+func duration(name, v string) (time.Duration, error) {
+	d, err := dataset.ParseDuration(v)
+	if err != nil {
+		return 0, usagef("--%s: %v", name, err)
 	}
-	return time.Duration(sp.Days) * 24 * time.Hour, nil
+	return d, nil
 }
 
 // parseDate parses an optional YYYY-MM-DD flag value.
-func parseDate(name, v string, def time.Time) (time.Time, error) {
+func parseDate(name, v string) (time.Time, error) {
 	if v == "" {
-		return def, nil
+		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.DateOnly, v)
 	if err != nil {
@@ -216,150 +218,75 @@ func parseDate(name, v string, def time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// taskSetup is a task built from the flags, with how to collect its
-// examples.
-type taskSetup struct {
-	name     string
-	task     dataset.Task
-	labels   trainer.Labels
-	features features.Config
-	// step is one backtest window: the observation step for churn, a
-	// month for conversion.
-	back func(time.Time) time.Time
-	// window describes the task for the registry.
-	about map[string]string
-}
-
-// setup builds the task named by the flags over the data in s.
-func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, error) {
-	st, err := s.Stats(ctx)
-	if err != nil {
-		return nil, err
+// spec parses the flags into a trainer.Spec, before anything is opened.
+func (tf *taskFlags) spec(ctx context.Context) (trainer.Spec, error) {
+	if tf.task != trainer.TaskChurn && tf.task != trainer.TaskConversion {
+		return trainer.Spec{}, usagef("--task %q: want churn or conversion", tf.task)
 	}
-	if st.MinTime == nil {
-		return nil, errors.New("the store holds no events: ingest some first")
-	}
-	end, err := parseDate("data-end", tf.dataEnd, st.MaxTime.UTC().Truncate(24*time.Hour).Add(24*time.Hour))
-	if err != nil {
-		return nil, err
-	}
-	grace, err := days("grace", tf.grace)
-	if err != nil {
-		return nil, err
-	}
-	var truth *trainer.Truth
-	if tf.truth != "" {
-		if truth, err = trainer.ReadTruth(ctx, tf.truth); err != nil {
-			return nil, err
-		}
-	}
-	ts := &taskSetup{name: tf.task, features: features.Config{CatalogueSize: tf.catalogueSize, TrialDays: tf.trialDays}}
+	spec := trainer.DefaultSpec(tf.task)
+	spec.TrialDay = tf.trialDay
+	spec.Features = features.Config{CatalogueSize: tf.catalogueSize, TrialDays: tf.trialDays}
 	for _, k := range strings.Split(tf.keyFeatures, ",") {
 		if k = strings.TrimSpace(k); k != "" {
-			ts.features.KeyFeatures = append(ts.features.KeyFeatures, k)
+			spec.Features.KeyFeatures = append(spec.Features.KeyFeatures, k)
 		}
 	}
-	ts.about = map[string]string{"data_end": end.Format(time.DateOnly), "grace": tf.grace}
-	// Observations start once usage is recorded: billing history often
-	// reaches further back (customers who were trials years ago), and
-	// rows from before usage data exists have empty vectors and labels
-	// that teach the model that inactivity converts and retains.
-	firstUse := *st.MinTime
-	for _, t := range st.Tables {
-		if t.Table == features.UsageEvents && t.MinTime != nil {
-			firstUse = *t.MinTime
+	var err error
+	for _, d := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"from", tf.from, &spec.From}, {"to", tf.to, &spec.To}, {"data-end", tf.dataEnd, &spec.DataEnd}} {
+		if *d.dst, err = parseDate(d.name, d.v); err != nil {
+			return trainer.Spec{}, err
 		}
 	}
-	switch tf.task {
-	case "churn":
-		first := time.Date(firstUse.Year(), firstUse.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
-		from, err := parseDate("from", tf.from, first)
-		if err != nil {
-			return nil, err
+	for _, d := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{{"lead", tf.lead, &spec.Lead}, {"horizon", tf.horizon, &spec.Horizon}, {"grace", tf.grace, &spec.Grace}} {
+		if *d.dst, err = duration(d.name, d.v); err != nil {
+			return trainer.Spec{}, err
 		}
-		to, err := parseDate("to", tf.to, end)
-		if err != nil {
-			return nil, err
-		}
-		every, err := dataset.ParseSpan(tf.every)
-		if err != nil {
-			return nil, usagef("--every: %v", err)
-		}
-		lead, err := days("lead", tf.lead)
-		if err != nil {
-			return nil, err
-		}
-		horizon, err := days("horizon", tf.horizon)
-		if err != nil {
-			return nil, err
-		}
-		sched, err := dataset.Schedule(from, to, every)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		c := &dataset.Churn{Schedule: sched, Lead: lead, Horizon: horizon, Grace: grace, DataEnd: end}
-		if err := c.Validate(); err != nil {
-			return nil, usageError{err}
-		}
-		ts.task, ts.labels = c, trainer.ChurnLabels(c, truth)
-		ts.back = func(t time.Time) time.Time { return t.AddDate(0, -every.Months, -every.Days) }
-		for k, v := range map[string]string{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "every": tf.every, "lead": tf.lead, "horizon": tf.horizon} {
-			ts.about[k] = v
-		}
-	case "conversion":
-		first := firstUse.Truncate(24*time.Hour).AddDate(0, 0, tf.trialDay+1)
-		from, err := parseDate("from", tf.from, first)
-		if err != nil {
-			return nil, err
-		}
-		to, err := parseDate("to", tf.to, time.Time{})
-		if err != nil {
-			return nil, err
-		}
-		c := &dataset.Conversion{TrialDay: tf.trialDay, TrialDays: tf.trialDays, Grace: grace, From: from, To: to, DataEnd: end}
-		if err := c.Validate(); err != nil {
-			return nil, usageError{err}
-		}
-		ts.task, ts.labels = c, trainer.ConversionLabels(c, truth)
-		ts.back = func(t time.Time) time.Time { return t.AddDate(0, -1, 0) }
-		ts.about["trial_day"] = fmt.Sprint(tf.trialDay)
-	default:
-		return nil, usagef("--task %q: want churn or conversion", tf.task)
 	}
-	return ts, nil
+	if spec.Every, err = dataset.ParseSpan(tf.every); err != nil {
+		return trainer.Spec{}, usagef("--every: %v", err)
+	}
+	if tf.truth != "" {
+		if spec.Truth, err = trainer.ReadTruth(ctx, tf.truth); err != nil {
+			return trainer.Spec{}, err
+		}
+	}
+	return spec, nil
 }
 
-// collect builds the task's examples from the store.
-func (ts *taskSetup) collect(ctx context.Context, s *store.Store) (*trainer.Examples, error) {
-	start := time.Now()
-	src := dataset.SourceFunc(func(ctx context.Context, fn func(h *features.History) error) error {
-		return s.Histories(ctx, store.Shard{}, fn)
-	})
-	e, stats, err := trainer.Collect(ctx, src, ts.task, dataset.Options{Features: ts.features}, ts.labels)
+// planFromStore opens the store tf names and plans spec against its data.
+// The caller closes the store.
+func planFromStore(ctx context.Context, tf *taskFlags, spec trainer.Spec) (*store.Store, *trainer.Plan, error) {
+	s, err := store.Open(ctx, *tf.db)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	slog.InfoContext(ctx, "built dataset", "task", ts.name, "accounts", stats.Accounts, "events", stats.Events, "rows", stats.Rows,
-		"seconds", time.Since(start).Seconds())
-	return e, nil
-}
-
-// modelDetails is the document the registry keeps with a model trained
-// from the store, which churnctl report draws.
-type modelDetails struct {
-	Task     map[string]string  `json:"task"`
-	Result   *trainer.Result    `json:"result"`
-	Catalog  []features.Feature `json:"catalog"`
-	Features features.Config    `json:"features"`
+	ext, err := s.Extent(ctx)
+	if err == nil {
+		var p *trainer.Plan
+		if p, err = spec.Plan(ext); err == nil {
+			return s, p, nil
+		}
+		err = usageError{err}
+	}
+	s.Close()
+	return nil, nil, err
 }
 
 // storeTrainReport is what `churnctl train --task … --json` prints.
 type storeTrainReport struct {
 	Version    int64              `json:"version"`
-	State      store.ModelState   `json:"state"`
+	State      trainer.ModelState `json:"state"`
 	Previous   *int64             `json:"previous_active,omitempty"`
 	Task       string             `json:"task"`
 	Algorithm  string             `json:"algorithm"`
+	Lead       *dataset.Duration  `json:"lead,omitempty"`
+	Horizon    *dataset.Duration  `json:"horizon,omitempty"`
 	Evaluation trainer.Evaluation `json:"evaluation"`
 	Candidates []table.Candidate  `json:"candidates"`
 	Groups     []trainer.Driver   `json:"groups"`
@@ -367,87 +294,47 @@ type storeTrainReport struct {
 	Seconds    float64            `json:"seconds"`
 }
 
-// examplesFromStore opens the store tf names and builds the labelled
-// examples of tf's task from it. The caller closes the store.
-func examplesFromStore(ctx context.Context, tf *taskFlags) (*store.Store, *taskSetup, *trainer.Examples, error) {
-	s, err := store.Open(ctx, *tf.db)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ts, err := tf.setup(ctx, s)
-	if err == nil {
-		var e *trainer.Examples
-		if e, err = ts.collect(ctx, s); err == nil {
-			return s, ts, e, nil
-		}
-	}
-	s.Close()
-	return nil, nil, nil, err
-}
-
-// trainFromStore trains a model of the task on the store and registers it.
-func trainFromStore(ctx context.Context, tf *taskFlags, algo string, act store.Activation, out string, asJSON bool, stdout io.Writer) error {
+// trainFromStore trains a model of spec's task on the store tf names and
+// registers it.
+func trainFromStore(ctx context.Context, tf *taskFlags, spec trainer.Spec, out string, asJSON bool, stdout io.Writer) error {
 	start := time.Now()
-	s, ts, e, err := examplesFromStore(ctx, tf)
+	s, err := store.Open(ctx, *tf.db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	opt := trainer.DefaultOptions()
-	opt.Fit.Algorithm, opt.Logger = algo, slog.Default()
-	r, err := trainer.Train(ctx, e, opt)
+	t, err := trainer.TrainAndRegister(ctx, s, s.Source(store.Shard{}), spec)
 	if err != nil {
-		return fmt.Errorf("training %s: %w", ts.name, err)
-	}
-	a := r.Artifact
-	a.Metadata.Task, a.Metadata.Label, a.Metadata.IDColumn = ts.name, ts.name, "account_id"
-	a.Metadata.TrainedAt = time.Now().UTC().Truncate(time.Second)
-	maps.Copy(a.Metadata.Extra, ts.about)
-	var buf bytes.Buffer
-	if err := models.EncodeArtifact(&buf, a); err != nil {
 		return err
 	}
+	m, r := t.Model, t.Result
 	if out != "" {
-		if err := writeAtomically(out, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+		if err := writeAtomically(out, func(w io.Writer) error { _, err := w.Write(m.Artifact); return err }); err != nil {
 			return err
 		}
 	}
-	catalog, err := ts.features.Catalog()
-	if err != nil {
-		return err
-	}
-	metricsDoc, err := json.Marshal(r.Evaluation)
-	if err != nil {
-		return err
-	}
-	details, err := json.Marshal(modelDetails{Task: ts.about, Result: r, Catalog: catalog, Features: ts.features})
-	if err != nil {
-		return err
-	}
-	m := &store.Model{Task: ts.name, Algorithm: a.Algorithm, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd,
-		TestAUC: r.Evaluation.Test.AUC, Metrics: metricsDoc, Details: details, Artifact: buf.Bytes()}
-	prev, err := s.RegisterModel(ctx, m, act)
-	if err != nil {
-		return err
-	}
-	rep := storeTrainReport{Version: m.Version, State: m.State, Task: ts.name, Algorithm: a.Algorithm, Evaluation: r.Evaluation,
+	rep := storeTrainReport{Version: m.Version, State: m.State, Task: m.Task, Algorithm: m.Algorithm, Evaluation: r.Evaluation,
 		Candidates: r.Candidates, Groups: r.Groups, Drivers: r.Drivers[:min(10, len(r.Drivers))], Seconds: time.Since(start).Seconds()}
-	if prev != nil {
-		rep.Previous = &prev.Version
+	if m.Task == trainer.TaskChurn {
+		rep.Lead, rep.Horizon = &m.Record.Lead, &m.Record.Horizon
+	}
+	if t.Previous != nil {
+		rep.Previous = &t.Previous.Version
 	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
 	}
-	return printTrainReport(stdout, rep, prev)
+	return printTrainReport(stdout, rep, m, t.Previous)
 }
 
 // printTrainReport writes the human-readable summary of a store training run.
-func printTrainReport(w io.Writer, r storeTrainReport, prev *store.Model) error {
+func printTrainReport(w io.Writer, r storeTrainReport, m, prev *trainer.RegisteredModel) error {
 	ev, t := r.Evaluation, r.Evaluation.Test
 	fmt.Fprintf(w, "model %d (%s, %s): %s\n", r.Version, r.Task, r.Algorithm, r.State)
+	fmt.Fprintf(w, "  predicts: %s\n", m.Record.Outcome())
 	switch {
 	case prev == nil:
-	case r.State == store.ModelActive:
+	case r.State == trainer.ModelActive:
 		fmt.Fprintf(w, "  replaces model %d (test AUC %.4f)\n", prev.Version, prev.TestAUC)
 	default:
 		fmt.Fprintf(w, "  model %d stays active (test AUC %.4f)\n", prev.Version, prev.TestAUC)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
@@ -24,15 +25,12 @@ const demoKeyName = "demo"
 // is not done: simulate and load a history, train both models (see
 // demo.Prepare), and score every account as of the history's end. Each
 // step logs one line.
-func prepareDemo(ctx context.Context, s *store.Store, scorer *serving.Scorer, eng *alerts.Engine, o options) error {
+func prepareDemo(ctx context.Context, s *store.Store, scorer *serving.Scorer, eng *alerts.Engine, fc features.Config, o options) error {
 	cfg := simulate.Config{Accounts: o.demoAccounts, Months: o.demoMonths, Seed: o.demoSeed}
-	if scorer.Features.CatalogueSize == 0 {
-		scorer.Features = demo.Features()
-	}
 	step := func(name, did string, elapsed time.Duration) {
 		slog.InfoContext(ctx, "demo step", "step", name, "did", did, "elapsed", elapsed.Round(time.Millisecond))
 	}
-	if err := demo.Prepare(ctx, s, cfg, scorer.Features, o.demoAlgo, store.Shard{}, step); err != nil {
+	if err := demo.Prepare(ctx, s, cfg, fc, o.demoAlgo, store.Shard{}, step); err != nil {
 		return err
 	}
 	start := time.Now()

@@ -40,6 +40,7 @@ import (
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/serving/dashboard"
+	"github.com/openchurn/churn/serving/demo"
 	"github.com/openchurn/churn/store"
 )
 
@@ -132,13 +133,16 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		return err
 	}
 	slog.InfoContext(ctx, "store ready", "db", redactDSN(o.dsn), "migrations_applied", len(applied))
-	scorer := &serving.Scorer{Registry: s, Reference: s, Features: cfg.Features.Builder(), Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold}
+	scorer := &serving.Scorer{Registry: s, Reference: s, Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold}
 	eng := &alerts.Engine{Store: s, Rules: cfg.Rules()}
 
 	var demoKey string
 	if o.demo {
 		start := time.Now()
-		if err := prepareDemo(ctx, s, scorer, eng, o); err != nil {
+		if cfg.Features.CatalogueSize == 0 {
+			cfg.Features = demo.Features()
+		}
+		if err := prepareDemo(ctx, s, scorer, eng, cfg.Features, o); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		if demoKey, err = newDemoKey(ctx, s); err != nil {
@@ -154,7 +158,8 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		return err
 	}
 	handler := api.New(s, scorer, eng, api.Options{RatePerSecond: cfg.API.RatePerSecond, Burst: cfg.API.Burst,
-		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL})
+		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL,
+		Features: cfg.Features})
 	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger}); err != nil {
 		ln.Close()
 		return err

@@ -97,7 +97,7 @@ type Dispatcher struct {
 	Webhook Webhook
 	Client  *http.Client // nil means http.DefaultClient
 	Now     func() time.Time
-	Logger  *slog.Logger // nil means slog.Default()
+	Logger  *slog.Logger // nil discards
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -123,10 +123,7 @@ const dispatchBatch = 100
 // many were delivered and how many failed. It returns early, with an
 // error, only when the outbox fails.
 func (d *Dispatcher) DeliverDue(ctx context.Context) (delivered, failed int, err error) {
-	log := d.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := d.logger()
 	for {
 		now := d.now()
 		// The lease outlasts an attempt, so no other dispatcher sends a
@@ -199,13 +196,21 @@ func (d *Dispatcher) send(ctx context.Context, del store.Delivery) (err error, p
 	return fmt.Errorf("webhook answered %s", resp.Status), false
 }
 
+// logger returns d.Logger, or a logger that discards for nil.
+func (d *Dispatcher) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger
+}
+
 // Run delivers due deliveries every interval until ctx is done.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if _, _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			slog.ErrorContext(ctx, "webhook dispatch", "err", err)
+			d.logger().ErrorContext(ctx, "webhook dispatch", "err", err)
 		}
 		select {
 		case <-ctx.Done():

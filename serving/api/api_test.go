@@ -150,7 +150,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		scorer := &serving.Scorer{Registry: s, Reference: s, Features: fc, Bands: serving.DefaultBands()}
+		scorer := &serving.Scorer{Registry: s, Reference: s, Bands: serving.DefaultBands()}
 		eng := &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}
 		// Two batch runs a week apart, so that scores have a previous one
 		// and score-change rules can fire.

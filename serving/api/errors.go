@@ -2,12 +2,12 @@ package api
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // Error is the body of every error response:
@@ -65,20 +65,20 @@ func (s *Server) handleError(err error, c echo.Context) {
 			code = "error"
 		}
 		apiErr = errorf(httpErr.Code, code, msg, nil)
-	case errors.Is(err, store.ErrNoAlert), errors.Is(err, store.ErrNoAccount), errors.Is(err, store.ErrModelNotFound),
+	case errors.Is(err, store.ErrNoAlert), errors.Is(err, store.ErrNoAccount), errors.Is(err, trainer.ErrModelNotFound),
 		errors.Is(err, store.ErrUnknownKey), errors.Is(err, store.ErrNoScore):
 		apiErr = errorf(http.StatusNotFound, "not_found", err.Error(), nil)
-	case errors.Is(err, store.ErrAlertState), errors.Is(err, store.ErrChecksum):
+	case errors.Is(err, store.ErrAlertState), errors.Is(err, trainer.ErrChecksum):
 		apiErr = errorf(http.StatusConflict, "conflict", err.Error(), nil)
 	default:
-		slog.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID(c), "err", err)
+		s.log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID(c), "err", err)
 		apiErr = errorf(http.StatusInternalServerError, "internal", "internal error; see the server log for request "+requestID(c), nil)
 	}
 	if apiErr.Status == http.StatusTooManyRequests {
 		c.Response().Header().Set("Retry-After", "1")
 	}
 	if err := c.JSON(apiErr.Status, map[string]*Error{"error": apiErr}); err != nil {
-		slog.ErrorContext(c.Request().Context(), "writing error response", "err", err)
+		s.log.ErrorContext(c.Request().Context(), "writing error response", "err", err)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/dataset"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // trendLength is how many past scores an account's trend shows.
@@ -136,7 +138,7 @@ func (s *Server) currentScore(ctx context.Context, a *features.Account, task str
 	}
 	fresh, err := s.scorer.ScoreHistory(ctx, task, h, time.Now().UTC().Truncate(time.Microsecond))
 	switch {
-	case errors.Is(err, serving.ErrNotEligible), errors.Is(err, store.ErrModelNotFound):
+	case errors.Is(err, serving.ErrNotEligible), errors.Is(err, trainer.ErrModelNotFound):
 		if stale {
 			v := scoreView(sc, "stored")
 			return &v, nil
@@ -343,7 +345,7 @@ func (s *Server) scoreOutcome(sc store.Score, err error) (*ScoreView, *Error) {
 		return nil, errorf(http.StatusUnprocessableEntity, "not_eligible", err.Error(), nil)
 	case errors.Is(err, serving.ErrUnknownFeature):
 		return nil, errorf(http.StatusUnprocessableEntity, "unknown_feature", err.Error(), nil)
-	case errors.Is(err, store.ErrModelNotFound):
+	case errors.Is(err, trainer.ErrModelNotFound):
 		return nil, errorf(http.StatusNotFound, "no_model", err.Error(), nil)
 	}
 	return nil, nil
@@ -388,9 +390,11 @@ func (s *Server) resolveAlert(c echo.Context) error {
 }
 
 func (s *Server) listFeatures(c echo.Context) error {
-	cfg := features.Config{}
+	cfg := s.opts.Features
 	if s.scorer != nil {
-		cfg = s.scorer.Features
+		if m, err := s.scorer.Model(c.Request().Context(), serving.TaskChurn); err == nil {
+			cfg = m.Features
+		}
 	}
 	catalog, err := cfg.Catalog()
 	if err != nil {
@@ -424,21 +428,26 @@ func (s *Server) saasMetrics(c echo.Context) error {
 }
 
 // ModelView is a registered model as the API lists it: without its
-// artifact and the trainer's bulky details, with the figures serving
-// derived from it when it is active.
+// artifact and the trainer's bulky curves and drivers, with the task's
+// definition from its record and the figures serving derived from it when
+// it is active.
 type ModelView struct {
-	Version     int64            `json:"version"`
-	Task        string           `json:"task"`
-	Algorithm   string           `json:"algorithm"`
-	State       store.ModelState `json:"state"`
-	CreatedAt   time.Time        `json:"created_at"`
-	StateAt     time.Time        `json:"state_at"`
-	WindowStart time.Time        `json:"window_start,omitzero"`
-	WindowEnd   time.Time        `json:"window_end,omitzero"`
-	TestAUC     *float64         `json:"test_auc"`
-	Metrics     json.RawMessage  `json:"metrics,omitempty"`
-	Checksum    string           `json:"checksum"`
-	Serving     *ServingFigures  `json:"serving,omitempty"`
+	Version     int64               `json:"version"`
+	Task        string              `json:"task"`
+	Algorithm   string              `json:"algorithm"`
+	State       trainer.ModelState  `json:"state"`
+	CreatedAt   time.Time           `json:"created_at"`
+	StateAt     time.Time           `json:"state_at"`
+	WindowStart time.Time           `json:"window_start,omitzero"`
+	WindowEnd   time.Time           `json:"window_end,omitzero"`
+	TestAUC     *float64            `json:"test_auc"`
+	Lead        *dataset.Duration   `json:"lead,omitempty"`
+	Horizon     *dataset.Duration   `json:"horizon,omitempty"`
+	Grace       dataset.Duration    `json:"grace"`
+	TrialDay    int                 `json:"trial_day,omitempty"`
+	Metrics     *trainer.Evaluation `json:"metrics,omitempty"`
+	Checksum    string              `json:"checksum"`
+	Serving     *ServingFigures     `json:"serving,omitempty"`
 }
 
 // ServingFigures are what the scorer derived from an active model.
@@ -449,13 +458,21 @@ type ServingFigures struct {
 	PQLSource    string   `json:"pql_source,omitempty"`
 }
 
-func (s *Server) modelView(ctx context.Context, m store.Model) ModelView {
+func (s *Server) modelView(ctx context.Context, m trainer.RegisteredModel) ModelView {
+	r := m.Record
 	v := ModelView{Version: m.Version, Task: m.Task, Algorithm: m.Algorithm, State: m.State, CreatedAt: m.CreatedAt,
-		StateAt: m.StateAt, WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Metrics: m.Metrics, Checksum: m.Checksum}
+		StateAt: m.StateAt, WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Grace: r.Grace, TrialDay: r.TrialDay,
+		Checksum: m.Checksum}
+	if r.Task == trainer.TaskChurn {
+		v.Lead, v.Horizon = &r.Lead, &r.Horizon
+	}
+	if r.Result != nil {
+		v.Metrics = &r.Result.Evaluation
+	}
 	if auc := m.TestAUC; auc == auc {
 		v.TestAUC = &auc
 	}
-	if m.State == store.ModelActive && s.scorer != nil {
+	if m.State == trainer.ModelActive && s.scorer != nil {
 		if sm, err := s.scorer.Model(ctx, m.Task); err == nil && sm.Version == m.Version {
 			f := &ServingFigures{Horizon: sm.Horizon}
 			if m.Task == serving.TaskConversion {

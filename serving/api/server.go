@@ -17,6 +17,7 @@ import (
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 //go:embed openapi.yaml
@@ -41,8 +42,8 @@ type Store interface {
 	Alerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, error)
 	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
 	ResolveAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
-	Models(ctx context.Context, task string) ([]store.Model, error)
-	ActivateModel(ctx context.Context, version int64) (*store.Model, error)
+	Models(ctx context.Context, task string) ([]trainer.RegisteredModel, error)
+	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
 	Load(ctx context.Context, t features.Table, src store.Source) (store.LoadResult, error)
 }
 
@@ -69,6 +70,9 @@ type Options struct {
 	// nightly or hourly, and rebuilding views every few seconds is what
 	// set the tail latency under load.
 	CacheTTL time.Duration
+	// Features configures the catalog that /v1/features serves while no
+	// churn model is active; an active model serves its own.
+	Features features.Config
 }
 
 // Server is the REST API.
@@ -99,7 +103,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	srv := &Server{store: s, scorer: scorer, alerts: eng, opts: opts, log: opts.Logger,
 		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics(), views: newViewCache(opts.CacheTTL, 100_000)}
 	if srv.log == nil {
-		srv.log = slog.Default()
+		srv.log = slog.New(slog.DiscardHandler)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

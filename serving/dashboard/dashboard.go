@@ -24,6 +24,7 @@ import (
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // Store is what the dashboard reads and writes.
@@ -40,9 +41,9 @@ type Store interface {
 	Alerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, error)
 	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
 	ResolveAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
-	Models(ctx context.Context, task string) ([]store.Model, error)
-	Model(ctx context.Context, version int64) (*store.Model, error)
-	ActivateModel(ctx context.Context, version int64) (*store.Model, error)
+	Models(ctx context.Context, task string) ([]trainer.RegisteredModel, error)
+	Model(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
+	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
 }
 
 // Keys verifies API keys; *api.Server does, with the API's own key cache.
@@ -97,7 +98,7 @@ func New(s Store, keys Keys, opts Options) (*Dashboard, error) {
 	}
 	d := &Dashboard{store: s, keys: keys, opts: opts, log: opts.Logger, secret: make([]byte, 32), pages: map[string]*template.Template{}}
 	if d.log == nil {
-		d.log = slog.Default()
+		d.log = slog.New(slog.DiscardHandler)
 	}
 	if _, err := rand.Read(d.secret); err != nil {
 		return nil, err
@@ -293,7 +294,7 @@ type errorView struct {
 // its text, which may hold internals.
 func (d *Dashboard) fail(c echo.Context, err error) error {
 	switch {
-	case errors.Is(err, store.ErrNoAccount), errors.Is(err, store.ErrNoAlert), errors.Is(err, store.ErrModelNotFound):
+	case errors.Is(err, store.ErrNoAccount), errors.Is(err, store.ErrNoAlert), errors.Is(err, trainer.ErrModelNotFound):
 		return d.errorPage(c, http.StatusNotFound, err.Error())
 	case errors.Is(err, store.ErrAlertState):
 		return d.errorPage(c, http.StatusConflict, err.Error())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // client is a signed-in HTTP client of the fixture that does not follow
@@ -146,7 +147,7 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 	}
 	var candidate int64
 	for _, m := range ms {
-		if m.State == store.ModelCandidate {
+		if m.State == trainer.ModelCandidate {
 			candidate = m.Version
 		}
 	}

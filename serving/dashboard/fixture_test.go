@@ -20,6 +20,7 @@ import (
 	"github.com/openchurn/churn/serving/demo"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/simulate"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // fixture is a churnd --demo-style server on loopback, shared by the
@@ -91,7 +92,7 @@ func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixtur
 	}
 	cfg := simulate.Config{Accounts: accounts, Months: 12, Seed: 11}
 	fc := demo.Features()
-	scorer := &serving.Scorer{Registry: s, Reference: s, Features: fc, Bands: serving.DefaultBands()}
+	scorer := &serving.Scorer{Registry: s, Reference: s, Bands: serving.DefaultBands()}
 	eng := &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}
 	if statErr != nil { // a new store
 		if err := demo.Generate(ctx, s, cfg); err != nil {
@@ -118,9 +119,9 @@ func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixtur
 		if err != nil {
 			return nil, err
 		}
-		candidate := &store.Model{Task: m.Task, Algorithm: m.Algorithm, WindowStart: m.WindowStart, WindowEnd: m.WindowEnd,
-			TestAUC: m.TestAUC, Details: m.Details, Artifact: m.Artifact}
-		if _, err := s.RegisterModel(ctx, candidate, store.ActivateNever); err != nil {
+		candidate := &trainer.RegisteredModel{Task: m.Task, Algorithm: m.Algorithm, WindowStart: m.WindowStart, WindowEnd: m.WindowEnd,
+			TestAUC: m.TestAUC, Record: m.Record, Artifact: m.Artifact}
+		if _, err := s.RegisterModel(ctx, candidate, trainer.ActivateNever); err != nil {
 			return nil, err
 		}
 		if pad != nil {

@@ -529,17 +529,8 @@ func (d *Dashboard) alerts(c echo.Context) error {
 	return d.render(c, http.StatusOK, "alerts", "Alerts", v)
 }
 
-// modelDetails is the part of a registered model's details document the
-// dashboard reads: what the trainer reported, and the feature
-// configuration, from which the catalog follows when none is stored.
-type modelDetails struct {
-	Result   *trainer.Result    `json:"result"`
-	Catalog  []features.Feature `json:"catalog"`
-	Features features.Config    `json:"features"`
-}
-
 type modelRow struct {
-	store.Model
+	trainer.RegisteredModel
 	Test      *metrics.Summary
 	HasReport bool
 	Action    string // "Activate" or "Roll back to", empty for the active model
@@ -556,26 +547,24 @@ func (d *Dashboard) models(c echo.Context) error {
 	}
 	active := map[string]int64{}
 	for _, m := range ms {
-		if m.State == store.ModelActive {
+		if m.State == trainer.ModelActive {
 			active[m.Task] = m.Version
 		}
 	}
 	var v modelsView
 	for _, m := range ms {
-		row := modelRow{Model: m}
-		var det modelDetails
-		if json.Unmarshal(m.Details, &det) == nil && det.Result != nil {
-			test := det.Result.Evaluation.Test.Summary
+		row := modelRow{RegisteredModel: m}
+		if r := m.Record.Result; r != nil {
+			test := r.Evaluation.Test.Summary
 			row.Test, row.HasReport = &test, true
 		}
 		switch {
-		case m.State == store.ModelActive:
+		case m.State == trainer.ModelActive:
 		case m.Version < active[m.Task]:
 			row.Action = "Roll back to"
 		default:
 			row.Action = "Activate"
 		}
-		row.Details, row.Metrics = nil, nil // not shown; keeps the view small
 		v.Rows = append(v.Rows, row)
 	}
 	return d.render(c, http.StatusOK, "models", "Models", v)
@@ -600,23 +589,12 @@ func (d *Dashboard) modelReport(c echo.Context) error {
 	if err != nil {
 		return d.fail(c, err)
 	}
-	var det modelDetails
-	if err := json.Unmarshal(m.Details, &det); err != nil || det.Result == nil {
+	in, err := report.FromModel(m)
+	if errors.Is(err, report.ErrNoEvaluation) {
 		return d.errorPage(c, http.StatusNotFound, fmt.Sprintf("Model %d was registered without an evaluation, so it has no report.", version))
 	}
-	in := report.Input{
-		Model: report.Model{Version: m.Version, Task: m.Task, Algorithm: m.Algorithm, State: string(m.State), CreatedAt: m.CreatedAt,
-			WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Checksum: m.Checksum},
-		Result: det.Result, Catalog: det.Catalog,
-	}
-	if in.Catalog == nil {
-		in.Catalog, _ = det.Features.Catalog() // without one the report leaves its catalog section empty
-	}
-	if len(m.Backtest) > 0 {
-		in.Backtest = &trainer.BacktestResult{}
-		if err := json.Unmarshal(m.Backtest, in.Backtest); err != nil {
-			in.Backtest = nil
-		}
+	if err != nil {
+		return d.fail(c, err)
 	}
 	var buf bytes.Buffer
 	if err := report.Render(&buf, in); err != nil {

@@ -4,16 +4,12 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"time"
 
 	"github.com/openchurn/churn/features"
-	"github.com/openchurn/churn/models"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/simulate"
@@ -54,72 +50,33 @@ func Generate(ctx context.Context, s *store.Store, cfg simulate.Config) error {
 	return nil
 }
 
-// Train builds the task's examples from the store's histories up to
-// dataEnd with the trainer (observations every week for churn, day 7 of
-// each trial that started in the last 11 months for conversion), trains a model of the algorithm ("auto",
-// "gbdt" or "logreg") with trainer.Train, and registers it as the task's
-// active model with the details document serving reads: the feature
-// configuration, lead and horizon, and the trainer's result. It returns
-// the registered model.
-func Train(ctx context.Context, s *store.Store, task string, dataEnd time.Time, cfg features.Config, algo string) (*store.Model, error) {
+// Train trains a model of task on the store's histories up to dataEnd
+// with trainer.TrainAndRegister and registers it as the task's active
+// model. The demo observes churn every week of the last 11 months, and
+// conversion on day 7 of each trial that started in them with a grace of
+// 7 days; the learner is algo ("auto", "gbdt" or "logreg"), its metrics'
+// intervals from 50 bootstrap resamples.
+func Train(ctx context.Context, s *store.Store, task string, dataEnd time.Time, cfg features.Config, algo string) (*trainer.RegisteredModel, error) {
 	return TrainShard(ctx, s, store.Shard{}, task, dataEnd, cfg, algo)
 }
 
 // TrainShard is Train on the accounts of one shard only, so that a model
 // for a large store can be trained on a sample of it.
-func TrainShard(ctx context.Context, s *store.Store, shard store.Shard, task string, dataEnd time.Time, cfg features.Config, algo string) (*store.Model, error) {
-	const day = 24 * time.Hour
-	var (
-		t      dataset.Task
-		labels trainer.Labels
-		about  = map[string]string{}
-	)
+func TrainShard(ctx context.Context, s *store.Store, shard store.Shard, task string, dataEnd time.Time, cfg features.Config, algo string) (*trainer.RegisteredModel, error) {
+	spec := trainer.DefaultSpec(task)
+	spec.DataEnd, spec.From, spec.Features, spec.Activation = dataEnd, dataEnd.AddDate(0, -11, 0), cfg, trainer.ActivateAlways
+	spec.Options.Fit.Algorithm, spec.Options.Bootstrap = algo, 50
 	switch task {
-	case "churn":
-		c := &dataset.Churn{Lead: 7 * day, Horizon: 30 * day, Grace: 14 * day, DataEnd: dataEnd}
-		sched, err := dataset.Schedule(dataEnd.AddDate(0, -11, 0), dataEnd.Add(-c.Lead-c.Horizon-c.Grace), dataset.Span{Days: 7})
-		if err != nil {
-			return nil, err
-		}
-		c.Schedule = sched
-		t, labels, about["lead"], about["horizon"] = c, trainer.ChurnLabels(c, nil), "7", "30"
-	case "conversion":
-		c := &dataset.Conversion{TrialDay: 7, Grace: 7 * day, From: dataEnd.AddDate(0, -11, 0), DataEnd: dataEnd}
-		t, labels = c, trainer.ConversionLabels(c, nil)
-	default:
-		return nil, fmt.Errorf("unknown task %q", task)
+	case trainer.TaskChurn:
+		spec.Every = dataset.Span{Days: 7}
+	case trainer.TaskConversion:
+		spec.Grace = 7 * 24 * time.Hour
 	}
-	src := dataset.SourceFunc(func(ctx context.Context, fn func(*features.History) error) error {
-		return s.Histories(ctx, shard, fn)
-	})
-	e, _, err := trainer.Collect(ctx, src, t, dataset.Options{Features: cfg}, labels)
+	t, err := trainer.TrainAndRegister(ctx, s, s.Source(shard), spec)
 	if err != nil {
 		return nil, err
 	}
-	opt := trainer.DefaultOptions()
-	opt.Fit.Algorithm, opt.Bootstrap = algo, 50
-	r, err := trainer.Train(ctx, e, opt)
-	if err != nil {
-		return nil, fmt.Errorf("training %s: %w", task, err)
-	}
-	r.Artifact.Metadata.Task = task
-	var buf bytes.Buffer
-	if err := models.EncodeArtifact(&buf, r.Artifact); err != nil {
-		return nil, err
-	}
-	details, err := json.Marshal(map[string]any{"task": about, "features": cfg, "result": r})
-	if err != nil {
-		return nil, err
-	}
-	m := &store.Model{Task: task, Algorithm: r.Artifact.Algorithm, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd,
-		TestAUC: r.Evaluation.Test.AUC, Details: details, Artifact: buf.Bytes()}
-	if math.IsNaN(m.TestAUC) {
-		m.TestAUC = 0
-	}
-	if _, err := s.RegisterModel(ctx, m, store.ActivateAlways); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return t.Model, nil
 }
 
 // Prepare brings s to the state the demo serves from, doing each step

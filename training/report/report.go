@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -33,6 +34,32 @@ type Input struct {
 	Catalog  []features.Feature
 	// Drivers is the number of top drivers listed; 0 means 15.
 	Drivers int
+}
+
+// ErrNoEvaluation is returned for a model registered without an
+// evaluation, which has nothing to report.
+var ErrNoEvaluation = errors.New("model was registered without an evaluation")
+
+// FromModel returns the report input of a registered model: its identity,
+// its record's result and catalog (the catalog its feature configuration
+// builds, for a record that holds none), and its backtest.
+func FromModel(m *trainer.RegisteredModel) (Input, error) {
+	r := m.Record
+	if r.Result == nil {
+		return Input{}, fmt.Errorf("report of model %d: %w", m.Version, ErrNoEvaluation)
+	}
+	in := Input{
+		Model: Model{Version: m.Version, Task: m.Task, Algorithm: m.Algorithm, State: string(m.State), CreatedAt: m.CreatedAt,
+			WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Checksum: m.Checksum},
+		Result: r.Result, Catalog: r.Catalog, Backtest: m.Backtest,
+	}
+	if in.Catalog == nil {
+		var err error
+		if in.Catalog, err = r.Features.Catalog(); err != nil {
+			return Input{}, fmt.Errorf("report of model %d: %w", m.Version, err)
+		}
+	}
+	return in, nil
 }
 
 // Sections lists the id of every section a report holds, in order.

@@ -1,0 +1,210 @@
+package trainer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/training/dataset"
+)
+
+// Extent is the time span of a store's records.
+type Extent struct {
+	// FirstUsage is the time of the first usage event, and Last the
+	// latest time of any record; both are zero for an empty store.
+	FirstUsage, Last time.Time
+}
+
+// Registry keeps trained models. RegisterModel stores m as a new version
+// of its task, fills in its Version, State, CreatedAt, StateAt and
+// Checksum, activates it as act says, and returns the model that was
+// active for the task before, or nil.
+type Registry interface {
+	RegisterModel(ctx context.Context, m *RegisteredModel, act Activation) (prev *RegisteredModel, err error)
+}
+
+// Store is what TrainAndRegister needs of a store besides the histories:
+// the span of its records, and its registry.
+type Store interface {
+	Registry
+	Extent(ctx context.Context) (Extent, error)
+}
+
+// Spec says which model to train. Zero times take defaults from the data
+// (see TrainAndRegister); every other field is used as given, so start
+// from DefaultSpec.
+type Spec struct {
+	Task string
+	// From and To bound the observation dates; DataEnd is when the data
+	// stops (nothing after it is known).
+	From, To, DataEnd time.Time
+	// Every is the step of churn observations.
+	Every dataset.Span
+	// Lead, Horizon and Grace define churn labels (see dataset.Churn);
+	// Grace also extends a trial for conversion labels.
+	Lead, Horizon, Grace time.Duration
+	// TrialDay is the trial day conversion observes each trial on.
+	TrialDay int
+	// Features configures the feature builder.
+	Features features.Config
+	// Truth, when set, adds the simulator's oracle to the evaluation.
+	Truth *Truth
+	// Options configures the learners and the evaluation.
+	Options Options
+	// Activation says whether the new model becomes active.
+	Activation Activation
+}
+
+// DefaultSpec returns the defaults for task: monthly churn observations
+// with a lead of 7 days, a horizon of 30 days and a grace of 14 days;
+// conversion observed on trial day 7 with the same grace; DefaultOptions;
+// ActivateAuto.
+func DefaultSpec(task string) Spec {
+	const day = 24 * time.Hour
+	return Spec{Task: task, Every: dataset.Span{Months: 1}, Lead: 7 * day, Horizon: 30 * day, Grace: 14 * day,
+		TrialDay: 7, Options: DefaultOptions(), Activation: ActivateAuto}
+}
+
+// Trained is the outcome of TrainAndRegister.
+type Trained struct {
+	// Model is the registered model, with its artifact; Previous the
+	// model that was active for the task before, or nil.
+	Model, Previous *RegisteredModel
+	Result          *Result
+	// Dataset describes the sweep that built the examples.
+	Dataset dataset.Stats
+}
+
+// Plan is a Spec resolved against the data: the dataset task to sweep,
+// its labels, the record a model trained on it will carry, and the step
+// of a backtest window.
+type Plan struct {
+	Task   dataset.Task
+	Labels Labels
+	Record Record
+	// Back steps a time back by one backtest window: the observation step
+	// for churn, a month for conversion.
+	Back func(time.Time) time.Time
+}
+
+// Plan resolves spec against the data's extent. Zero dates default from
+// it: DataEnd is the day after the latest record; churn observations
+// start on the first of the month after the first usage event and end at
+// DataEnd; conversion observes trials from TrialDay+1 days after the
+// first usage event. Observations start once usage is recorded because
+// billing history often reaches further back, and rows from before usage
+// data exists have empty vectors and labels that teach the model that
+// inactivity retains.
+func (spec Spec) Plan(ext Extent) (*Plan, error) {
+	task, err := taskOf(spec.Task)
+	if err != nil {
+		return nil, err
+	}
+	if ext.Last.IsZero() {
+		return nil, errors.New("the store holds no records: ingest some first")
+	}
+	if ext.FirstUsage.IsZero() {
+		ext.FirstUsage = ext.Last
+	}
+	if spec.DataEnd.IsZero() {
+		spec.DataEnd = ext.Last.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	}
+	p := &Plan{Record: Record{Task: task, Grace: dataset.Duration(spec.Grace), DataEnd: spec.DataEnd, Features: spec.Features}}
+	switch task {
+	case TaskChurn:
+		if spec.From.IsZero() {
+			first := ext.FirstUsage.UTC()
+			spec.From = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
+		}
+		if spec.To.IsZero() {
+			spec.To = spec.DataEnd
+		}
+		sched, err := dataset.Schedule(spec.From, spec.To, spec.Every)
+		if err != nil {
+			return nil, err
+		}
+		c := &dataset.Churn{Schedule: sched, Lead: spec.Lead, Horizon: spec.Horizon, Grace: spec.Grace, DataEnd: spec.DataEnd}
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		every := spec.Every
+		p.Task, p.Labels = c, ChurnLabels(c, spec.Truth)
+		p.Back = func(t time.Time) time.Time { return t.AddDate(0, -every.Months, -every.Days) }
+		p.Record.Every, p.Record.Lead, p.Record.Horizon = spec.Every, dataset.Duration(spec.Lead), dataset.Duration(spec.Horizon)
+	case TaskConversion:
+		if spec.From.IsZero() {
+			spec.From = ext.FirstUsage.UTC().Truncate(24*time.Hour).AddDate(0, 0, spec.TrialDay+1)
+		}
+		c := &dataset.Conversion{TrialDay: spec.TrialDay, TrialDays: spec.Features.TrialDays, Grace: spec.Grace,
+			From: spec.From, To: spec.To, DataEnd: spec.DataEnd}
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		p.Task, p.Labels = c, ConversionLabels(c, spec.Truth)
+		p.Back = func(t time.Time) time.Time { return t.AddDate(0, -1, 0) }
+		p.Record.TrialDay = spec.TrialDay
+	}
+	p.Record.From, p.Record.To = spec.From, spec.To
+	if p.Record.Catalog, err = spec.Features.Catalog(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Collect builds the plan's examples from src, logging the sweep to log.
+func (p *Plan) Collect(ctx context.Context, src dataset.Source, log *slog.Logger) (*Examples, dataset.Stats, error) {
+	start := time.Now()
+	e, stats, err := Collect(ctx, src, p.Task, dataset.Options{Features: p.Record.Features}, p.Labels)
+	if err != nil {
+		return nil, stats, err
+	}
+	log.InfoContext(ctx, "built dataset", "task", p.Record.Task, "accounts", stats.Accounts, "events", stats.Events,
+		"rows", stats.Rows, "seconds", time.Since(start).Seconds())
+	return e, stats, nil
+}
+
+// TrainAndRegister plans spec against st's extent (see Spec.Plan), builds
+// its examples from the histories of src, trains a model with Train and
+// registers it in st with its Record, as spec.Activation says.
+func TrainAndRegister(ctx context.Context, st Store, src dataset.Source, spec Spec) (*Trained, error) {
+	ext, err := st.Extent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := spec.Plan(ext)
+	if err != nil {
+		return nil, err
+	}
+	e, stats, err := p.Collect(ctx, src, spec.Options.logger())
+	if err != nil {
+		return nil, err
+	}
+	task, rec := p.Record.Task, p.Record
+	r, err := Train(ctx, e, spec.Options)
+	if err != nil {
+		return nil, fmt.Errorf("training %s: %w", task, err)
+	}
+	rec.Result = r
+	if task == TaskConversion {
+		rec.PQLThreshold, rec.PQLShare = pqlFromHistogram(r.Curves.Scores)
+	}
+	a := r.Artifact
+	a.Metadata.Task, a.Metadata.Label, a.Metadata.IDColumn = task, task, "account_id"
+	a.Metadata.TrainedAt = time.Now().UTC().Truncate(time.Second)
+	var buf bytes.Buffer
+	if err := models.EncodeArtifact(&buf, a); err != nil {
+		return nil, err
+	}
+	m := &RegisteredModel{Task: task, Algorithm: a.Algorithm, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd,
+		TestAUC: r.Evaluation.Test.AUC, Record: rec, Artifact: buf.Bytes()}
+	prev, err := st.RegisterModel(ctx, m, spec.Activation)
+	if err != nil {
+		return nil, err
+	}
+	return &Trained{Model: m, Previous: prev, Result: r, Dataset: stats}, nil
+}
