@@ -33,7 +33,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/robfig/cron/v3"
 
 	"github.com/openchurn/churn/serving"
@@ -62,7 +61,6 @@ type options struct {
 	demoSeed     uint64
 	demoAlgo     string
 	accessLog    bool
-	baseline     string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -82,7 +80,6 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Uint64Var(&o.demoSeed, "demo-seed", 1, "simulator seed for --demo")
 	fs.StringVar(&o.demoAlgo, "demo-algo", "auto", "learner for --demo: auto, gbdt or logreg")
 	fs.BoolVar(&o.accessLog, "access-log", true, "log every request")
-	fs.StringVar(&o.baseline, "bench-baseline", "", "benchmarks only: also serve a bare echo handler with constant JSON on this address")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -188,14 +185,6 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	if o.baseline != "" {
-		bare, err := serveBaseline(o.baseline)
-		if err != nil {
-			srv.Close()
-			return err
-		}
-		defer bare.Close()
-	}
 	base := "http://" + hostPort(ln.Addr())
 	slog.InfoContext(ctx, "serving", "url", base)
 	if o.demo {
@@ -220,24 +209,6 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		slog.Info("stopped")
 	}
 	return err
-}
-
-// serveBaseline serves, for benchmarks, a bare echo handler returning a
-// constant JSON body: the ceiling against which the API's throughput is
-// compared in the same process and run.
-func serveBaseline(addr string) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	body := map[string]any{"account_id": "A0000001", "health": 87.5, "band": "yellow"}
-	e.GET("/*", func(c echo.Context) error { return c.JSON(http.StatusOK, body) })
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	slog.Info("serving the benchmark baseline", "url", "http://"+hostPort(ln.Addr()))
-	return srv, nil
 }
 
 // requireKey refuses to serve a store without an active API key.
