@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -35,9 +36,35 @@ func loadedStore(t *testing.T, dialect string) (db, truth string) {
 }
 
 // trainArgs are the flags of a fast training run on the small history.
+// Its test sets are too small for the activation guard, so models are
+// activated always unless extra says otherwise.
 func trainArgs(db, truth, task string, extra ...string) []string {
 	return append([]string{"train", "--db", db, "--task", task, "--algo", "logreg", "--truth", truth,
-		"--key-features", "reports,integrations,workflows,automations", "--catalogue-size", "20"}, extra...)
+		"--key-features", "reports,integrations,workflows,automations", "--catalogue-size", "20",
+		"--activate", "always"}, extra...)
+}
+
+// TestTrainGuardKeepsSmallModelsCandidates trains on a store too small for
+// the default guard: the model is registered as a candidate, and train
+// says why in one line; --activate always activates it, saying so.
+func TestTrainGuardKeepsSmallModelsCandidates(t *testing.T) {
+	db, _ := loadedStore(t, "sqlite")
+	base := []string{"train", "--db", db, "--task", "conversion", "--algo", "logreg"}
+	code, stdout, stderr := churnctl(t, base...)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "): candidate\n") ||
+		!regexp.MustCompile(`left a candidate: its test set holds \d+ positives and \d+ negatives, fewer than the 50 and 50 needed`).MatchString(stdout) {
+		t.Errorf("train on a small store printed:\n%s", stdout)
+	}
+	code, stdout, stderr = churnctl(t, append(base, "--activate", "always")...)
+	if code != 0 {
+		t.Fatalf("train --activate always: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "): active\n") || !strings.Contains(stdout, "activated by --activate always, although its test set holds") {
+		t.Errorf("train --activate always printed:\n%s", stdout)
+	}
 }
 
 // TestTrainFromStoreThenManageModels trains both tasks from the store,

@@ -176,6 +176,7 @@ type taskFlags struct {
 	task, from, to, every, lead, horizon, grace string
 	trialDay, trialDays, catalogueSize          int
 	keyFeatures, truth, dataEnd                 string
+	guard                                       trainer.Guard
 }
 
 func addTaskFlags(fs *flag.FlagSet) *taskFlags {
@@ -194,6 +195,8 @@ func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	fs.IntVar(&tf.catalogueSize, "catalogue-size", 0, "number of product features, the denominator of adoption")
 	fs.StringVar(&tf.truth, "truth", "", "folder of a simulation's truth_*.csv: report the oracle AUC")
 	fs.StringVar(&tf.dataEnd, "data-end", "", "when the data stops, YYYY-MM-DD (default: the day after the latest event)")
+	fs.IntVar(&tf.guard.MinPositives, "min-test-positives", def.Guard.MinPositives, "--activate auto: positives the test set must hold")
+	fs.IntVar(&tf.guard.MinNegatives, "min-test-negatives", def.Guard.MinNegatives, "--activate auto: negatives the test set must hold")
 	return tf
 }
 
@@ -224,7 +227,7 @@ func (tf *taskFlags) spec(ctx context.Context) (trainer.Spec, error) {
 		return trainer.Spec{}, usagef("--task %q: want churn or conversion", tf.task)
 	}
 	spec := trainer.DefaultSpec(tf.task)
-	spec.TrialDay = tf.trialDay
+	spec.TrialDay, spec.Guard = tf.trialDay, tf.guard
 	spec.Features = features.Config{CatalogueSize: tf.catalogueSize, TrialDays: tf.trialDays}
 	for _, k := range strings.Split(tf.keyFeatures, ",") {
 		if k = strings.TrimSpace(k); k != "" {
@@ -292,6 +295,9 @@ type storeTrainReport struct {
 	Groups     []trainer.Driver   `json:"groups"`
 	Drivers    []trainer.Driver   `json:"top_drivers"`
 	Seconds    float64            `json:"seconds"`
+	// Guarded says why the activation guard kept the model a candidate,
+	// or, with --activate always, why it would have.
+	Guarded string `json:"guarded,omitempty"`
 }
 
 // trainFromStore trains a model of spec's task on the store tf names and
@@ -314,7 +320,7 @@ func trainFromStore(ctx context.Context, tf *taskFlags, spec trainer.Spec, out s
 		}
 	}
 	rep := storeTrainReport{Version: m.Version, State: m.State, Task: m.Task, Algorithm: m.Algorithm, Evaluation: r.Evaluation,
-		Candidates: r.Candidates, Groups: r.Groups, Drivers: r.Drivers[:min(10, len(r.Drivers))], Seconds: time.Since(start).Seconds()}
+		Candidates: r.Candidates, Groups: r.Groups, Drivers: r.Drivers[:min(10, len(r.Drivers))], Seconds: time.Since(start).Seconds(), Guarded: t.Guarded}
 	if m.Task == trainer.TaskChurn {
 		rep.Lead, rep.Horizon = &m.Record.Lead, &m.Record.Horizon
 	}
@@ -332,6 +338,12 @@ func printTrainReport(w io.Writer, r storeTrainReport, m, prev *trainer.Register
 	ev, t := r.Evaluation, r.Evaluation.Test
 	fmt.Fprintf(w, "model %d (%s, %s): %s\n", r.Version, r.Task, r.Algorithm, r.State)
 	fmt.Fprintf(w, "  predicts: %s\n", m.Record.Outcome())
+	switch {
+	case r.Guarded != "" && r.State == trainer.ModelActive:
+		fmt.Fprintf(w, "  activated by --activate always, although %s\n", r.Guarded)
+	case r.Guarded != "":
+		fmt.Fprintf(w, "  left a candidate: %s (--activate always overrides)\n", r.Guarded)
+	}
 	switch {
 	case prev == nil:
 	case r.State == trainer.ModelActive:

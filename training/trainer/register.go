@@ -11,6 +11,7 @@ import (
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/models"
 	"github.com/openchurn/churn/training/dataset"
+	"github.com/openchurn/churn/training/metrics"
 )
 
 // Extent is the time span of a store's records.
@@ -56,18 +57,45 @@ type Spec struct {
 	Truth *Truth
 	// Options configures the learners and the evaluation.
 	Options Options
-	// Activation says whether the new model becomes active.
+	// Activation says whether the new model becomes active. With
+	// ActivateAuto it does only if its test set passes Guard.
 	Activation Activation
+	Guard      Guard
+}
+
+// Guard is what a model's out-of-time test set must show before
+// ActivateAuto lets it replace the active model: enough positives and
+// negatives to measure it, and an AUC whose lower bootstrap bound is above
+// chance. The registry then activates it only if its test AUC is not below
+// the active model's.
+type Guard struct {
+	MinPositives, MinNegatives int
+}
+
+// DefaultGuard asks for 50 positives and 50 negatives.
+func DefaultGuard() Guard { return Guard{MinPositives: 50, MinNegatives: 50} }
+
+// Check returns why test does not pass g, in one line, or "" if it does.
+func (g Guard) Check(test metrics.Estimate) string {
+	pos, neg := test.Positives, float64(test.Rows)-test.Positives
+	switch {
+	case pos < float64(g.MinPositives) || neg < float64(g.MinNegatives):
+		return fmt.Sprintf("its test set holds %.0f positives and %.0f negatives, fewer than the %d and %d needed to trust it",
+			pos, neg, g.MinPositives, g.MinNegatives)
+	case !(test.Lo.AUC > 0.5):
+		return fmt.Sprintf("its test AUC %.3f has a lower bound of %.3f, not above chance (0.5)", test.AUC, test.Lo.AUC)
+	}
+	return ""
 }
 
 // DefaultSpec returns the defaults for task: monthly churn observations
 // with a lead of 7 days, a horizon of 30 days and a grace of 14 days;
 // conversion observed on trial day 7 with the same grace; DefaultOptions;
-// ActivateAuto.
+// ActivateAuto with DefaultGuard.
 func DefaultSpec(task string) Spec {
 	const day = 24 * time.Hour
 	return Spec{Task: task, Every: dataset.Span{Months: 1}, Lead: 7 * day, Horizon: 30 * day, Grace: 14 * day,
-		TrialDay: 7, Options: DefaultOptions(), Activation: ActivateAuto}
+		TrialDay: 7, Options: DefaultOptions(), Activation: ActivateAuto, Guard: DefaultGuard()}
 }
 
 // Trained is the outcome of TrainAndRegister.
@@ -78,6 +106,10 @@ type Trained struct {
 	Result          *Result
 	// Dataset describes the sweep that built the examples.
 	Dataset dataset.Stats
+	// Guarded says, in one line, why the guard kept the model a
+	// candidate (with ActivateAuto) or why it would have (with
+	// ActivateAlways, which activates it anyway); empty when it passed.
+	Guarded string
 }
 
 // Plan is a Spec resolved against the data: the dataset task to sweep,
@@ -170,7 +202,8 @@ func (p *Plan) Collect(ctx context.Context, src dataset.Source, log *slog.Logger
 
 // TrainAndRegister plans spec against st's extent (see Spec.Plan), builds
 // its examples from the histories of src, trains a model with Train and
-// registers it in st with its Record, as spec.Activation says.
+// registers it in st with its Record, as spec.Activation and spec.Guard
+// say.
 func TrainAndRegister(ctx context.Context, st Store, src dataset.Source, spec Spec) (*Trained, error) {
 	ext, err := st.Extent(ctx)
 	if err != nil {
@@ -202,9 +235,13 @@ func TrainAndRegister(ctx context.Context, st Store, src dataset.Source, spec Sp
 	}
 	m := &RegisteredModel{Task: task, Algorithm: a.Algorithm, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd,
 		TestAUC: r.Evaluation.Test.AUC, Record: rec, Artifact: buf.Bytes()}
-	prev, err := st.RegisterModel(ctx, m, spec.Activation)
+	act, guarded := spec.Activation, spec.Guard.Check(r.Evaluation.Test)
+	if act == ActivateAuto && guarded != "" {
+		act = ActivateNever
+	}
+	prev, err := st.RegisterModel(ctx, m, act)
 	if err != nil {
 		return nil, err
 	}
-	return &Trained{Model: m, Previous: prev, Result: r, Dataset: stats}, nil
+	return &Trained{Model: m, Previous: prev, Result: r, Dataset: stats, Guarded: guarded}, nil
 }
