@@ -53,7 +53,7 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTime := context.WithTimeout(ctx, 180*time.Second) // slow under a loaded machine
 	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		t.Fatalf("starting Chromium: %v", err)
@@ -112,6 +112,20 @@ func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 	}
 	return v
 }
+
+// labelOverlaps lists table cells whose content starts left of the end of
+// their column label, which narrow screens print before each value (the
+// cell's ::before): their bounding boxes overlap.
+const labelOverlaps = `[...document.querySelectorAll("table.list td[data-label]")].filter(td => {
+	const before = getComputedStyle(td, "::before");
+	if (before.position !== "absolute" || td.offsetParent === null) return false;
+	const cell = td.getBoundingClientRect();
+	const labelRight = cell.left + parseFloat(before.left) + parseFloat(before.width);
+	const r = document.createRange();
+	r.selectNodeContents(td);
+	const content = r.getBoundingClientRect();
+	return content.width > 0 && content.left < labelRight - 0.5;
+}).map(td => td.dataset.label + ": " + td.textContent.trim()).slice(0, 5)`
 
 // TestBrowser drives the dashboard as a rep would, in one browser: sign in,
 // filter the list, open the riskiest account, acknowledge an alert, check
@@ -266,6 +280,9 @@ func TestBrowser(t *testing.T) {
 				}
 				if get(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
 					t.Errorf("%s at %d px scrolls sideways", p.name, width)
+				}
+				if overlaps := get(t, ctx, "label overlaps", chromedp.Evaluate[[]string](labelOverlaps)); len(overlaps) > 0 {
+					t.Errorf("%s at %d px prints values over their labels: %q", p.name, width, overlaps)
 				}
 				t.Logf("screenshot %s", file)
 			}
