@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 )
@@ -119,10 +120,10 @@ func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 	})
 }
 
-func alert(id string) (store.Alert, store.Delivery) {
-	return store.Alert{ID: id, AccountID: "a1", Rule: "band_drop", Owner: "rep-1", Severity: "high", Message: "m",
+func alert(id string) (alerts.Alert, alerts.Delivery) {
+	return alerts.Alert{ID: id, AccountID: "a1", Rule: "band_drop", Owner: "rep-1", Severity: "high", Message: "m",
 			ObservedAt: t0, OpenedAt: t0},
-		store.Delivery{ID: "d-" + id, Owner: "rep-1", Payload: []byte(`{"text":"m"}`), NextAttemptAt: t0, CreatedAt: t0}
+		alerts.Delivery{ID: "d-" + id, Owner: "rep-1", Payload: []byte(`{"text":"m"}`), NextAttemptAt: t0, CreatedAt: t0}
 }
 
 func TestAlertsOneOpenAndCooldown(t *testing.T) {
@@ -154,16 +155,16 @@ func TestAlertsOneOpenAndCooldown(t *testing.T) {
 		if opened != 1 {
 			t.Fatalf("%d concurrent openers succeeded, want 1", opened)
 		}
-		open, err := s.Alerts(ctx, store.AlertQuery{Status: "active"})
+		open, err := s.Alerts(ctx, alerts.Query{Status: "active"})
 		if err != nil || len(open) != 1 {
 			t.Fatalf("active alerts = %+v, %v", open, err)
 		}
 		id := open[0].ID
-		if a, err := s.AcknowledgeAlert(ctx, id, t0.Add(time.Minute)); err != nil || a.Status != store.AlertAcknowledged {
+		if a, err := s.AcknowledgeAlert(ctx, id, t0.Add(time.Minute)); err != nil || a.Status != alerts.StatusAcknowledged {
 			t.Errorf("ack: %+v, %v", a, err)
 		}
 		resolvedAt := t0.Add(time.Hour)
-		if a, err := s.ResolveAlert(ctx, id, resolvedAt); err != nil || a.Status != store.AlertResolved {
+		if a, err := s.ResolveAlert(ctx, id, resolvedAt); err != nil || a.Status != alerts.StatusResolved {
 			t.Errorf("resolve: %+v, %v", a, err)
 		}
 		if _, err := s.AcknowledgeAlert(ctx, id, resolvedAt); !errors.Is(err, store.ErrAlertState) {
@@ -213,7 +214,7 @@ func TestOutboxClaims(t *testing.T) {
 		if err != nil || len(retry) != 1 || retry[0].ID != first[1].ID || retry[0].Attempts != 2 || string(retry[0].Payload) != `{"text":"m"}` {
 			t.Errorf("retry claim = %+v, %v", retry, err)
 		}
-		for status, want := range map[string]int{store.DeliveryDelivered: 1, store.DeliveryDead: 1, store.DeliveryPending: 1, "": 3} {
+		for status, want := range map[string]int{alerts.DeliveryDelivered: 1, alerts.DeliveryDead: 1, alerts.DeliveryPending: 1, "": 3} {
 			if ds, err := s.Deliveries(ctx, status, 10); err != nil || len(ds) != want {
 				t.Errorf("deliveries %q: %d, %v; want %d", status, len(ds), err, want)
 			}

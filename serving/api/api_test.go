@@ -370,7 +370,7 @@ func TestEndToEnd(t *testing.T) {
 		if _, _, err := d.DeliverDue(ctx); err != nil {
 			t.Fatal(err)
 		}
-		all, err := s.Alerts(ctx, store.AlertQuery{Limit: 10000})
+		all, err := s.Alerts(ctx, alerts.Query{Limit: 10000})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 )
 
@@ -101,11 +102,11 @@ func (s *Server) listTrials(c echo.Context) error {
 // AccountView is an account with its health, reasons, trend and open
 // alerts.
 type AccountView struct {
-	Account    *AccountInfo  `json:"account"`
-	Churn      *ScoreView    `json:"churn"`
-	Conversion *ScoreView    `json:"conversion"`
-	Trend      []TrendPoint  `json:"trend"`
-	OpenAlerts []store.Alert `json:"open_alerts"`
+	Account    *AccountInfo   `json:"account"`
+	Churn      *ScoreView     `json:"churn"`
+	Conversion *ScoreView     `json:"conversion"`
+	Trend      []TrendPoint   `json:"trend"`
+	OpenAlerts []alerts.Alert `json:"open_alerts"`
 }
 
 // currentScore returns the stored score of account a for task, or one
@@ -205,11 +206,11 @@ func (s *Server) accountView(ctx context.Context, id string, refresh bool) (*Acc
 	for _, sc := range past {
 		v.Trend = append(v.Trend, TrendPoint{AsOf: sc.AsOf, Probability: sc.Probability, Health: sc.Health, Band: sc.Band, ModelVersion: sc.ModelVersion})
 	}
-	if v.OpenAlerts, err = s.store.Alerts(ctx, store.AlertQuery{AccountID: id, Status: "active"}); err != nil {
+	if v.OpenAlerts, err = s.store.Alerts(ctx, alerts.Query{AccountID: id, Status: "active"}); err != nil {
 		return nil, err
 	}
 	if v.OpenAlerts == nil {
-		v.OpenAlerts = []store.Alert{}
+		v.OpenAlerts = []alerts.Alert{}
 	}
 	return v, nil
 }
@@ -352,7 +353,7 @@ func (s *Server) scoreOutcome(sc store.Score, err error) (*ScoreView, *Error) {
 func (s *Server) listAlerts(c echo.Context) error {
 	status := c.QueryParam("status")
 	switch status {
-	case "", "active", store.AlertOpen, store.AlertAcknowledged, store.AlertResolved:
+	case "", "active", alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved:
 	default:
 		return errorf(http.StatusBadRequest, "bad_request", "status must be open, acknowledged, resolved or active", nil)
 	}
@@ -360,15 +361,15 @@ func (s *Server) listAlerts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	as, err := s.store.Alerts(c.Request().Context(), store.AlertQuery{Owner: c.QueryParam("owner"), Status: status,
+	as, err := s.store.Alerts(c.Request().Context(), alerts.Query{Owner: c.QueryParam("owner"), Status: status,
 		AccountID: c.QueryParam("account_id"), Limit: limit})
 	if err != nil {
 		return err
 	}
 	if as == nil {
-		as = []store.Alert{}
+		as = []alerts.Alert{}
 	}
-	return c.JSON(http.StatusOK, map[string][]store.Alert{"items": as})
+	return c.JSON(http.StatusOK, map[string][]alerts.Alert{"items": as})
 }
 
 func (s *Server) ackAlert(c echo.Context) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/store"
 )
@@ -199,7 +200,7 @@ func TestBrowser(t *testing.T) {
 			loaded(),
 			chromedp.Navigate(f.URL+"/alerts?status=acknowledged"),
 			chromedp.WaitVisible(css(row)))
-		if status := get(t, ctx, "status", chromedp.Text(css(row+" .status"))); status != store.AlertAcknowledged {
+		if status := get(t, ctx, "status", chromedp.Text(css(row+" .status"))); status != alerts.StatusAcknowledged {
 			t.Errorf("alert %s shows %q in the acknowledged inbox", a.ID, status)
 		}
 		do(t, ctx, "open inbox", chromedp.Navigate(f.URL+"/alerts?status=open"), chromedp.WaitReady(css("main")))
@@ -213,7 +214,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var body struct{ Items []store.Alert }
+		var body struct{ Items []alerts.Alert }
 		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 			t.Fatal(err)
 		}

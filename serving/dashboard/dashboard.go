@@ -22,6 +22,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/store"
 )
@@ -37,9 +38,9 @@ type Store interface {
 	HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]store.HealthPoint, error)
 	RiskByBand(ctx context.Context, task string) ([]store.BandTotal, error)
 	Facets(ctx context.Context, task string) (owners, segments []string, err error)
-	Alerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, error)
-	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
-	ResolveAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
+	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error)
+	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
+	ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
 	Models(ctx context.Context, task string) ([]store.Model, error)
 	Model(ctx context.Context, version int64) (*store.Model, error)
 	ActivateModel(ctx context.Context, version int64) (*store.Model, error)

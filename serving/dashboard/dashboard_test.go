@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/store"
 )
@@ -186,7 +187,7 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 	if m, err := f.Store.ActiveModel(context.Background(), "churn"); err != nil || m.Version != candidate {
 		t.Errorf("after the admin activated model %d, the active churn model is %+v, %v", candidate, m, err)
 	}
-	got, err := f.Store.Alerts(context.Background(), store.AlertQuery{AccountID: a.AccountID, Status: store.AlertResolved})
+	got, err := f.Store.Alerts(context.Background(), alerts.Query{AccountID: a.AccountID, Status: alerts.StatusResolved})
 	if err != nil || len(got) == 0 {
 		t.Errorf("alert %s is not resolved after the dashboard resolved it: %v", a.ID, err)
 	}

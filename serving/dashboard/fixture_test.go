@@ -159,9 +159,9 @@ func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixtur
 }
 
 // openAlert returns an open alert of the fixture, the first in the inbox.
-func (f *fixture) openAlert(t testing.TB) store.Alert {
+func (f *fixture) openAlert(t testing.TB) alerts.Alert {
 	t.Helper()
-	as, err := f.Store.Alerts(context.Background(), store.AlertQuery{Status: store.AlertOpen, Limit: 1})
+	as, err := f.Store.Alerts(context.Background(), alerts.Query{Status: alerts.StatusOpen, Limit: 1})
 	if err != nil || len(as) == 0 {
 		t.Fatalf("the fixture has no open alert: %v", err)
 	}

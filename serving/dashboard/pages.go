@@ -18,6 +18,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/metrics"
 	"github.com/openchurn/churn/training/report"
@@ -255,7 +256,7 @@ type accountView struct {
 	NPS         []features.SurveyResponse
 	Usage       *chart
 	UsageWeeks  int
-	Alerts      []store.Alert
+	Alerts      []alerts.Alert
 	Back        string
 }
 
@@ -330,7 +331,7 @@ func (d *Dashboard) account(c echo.Context) error {
 	}
 	v.NPS = lastN(nps, recent)
 	v.Usage, v.UsageWeeks = usageChart(h.Usage, ref), usageWeeks
-	if v.Alerts, err = d.store.Alerts(ctx, store.AlertQuery{AccountID: id, Limit: 20}); err != nil {
+	if v.Alerts, err = d.store.Alerts(ctx, alerts.Query{AccountID: id, Limit: 20}); err != nil {
 		return d.fail(c, err)
 	}
 	title := a.Name
@@ -496,7 +497,7 @@ type alertsView struct {
 	Filter   filter
 	Owners   []string
 	Statuses []string
-	Alerts   []store.Alert
+	Alerts   []alerts.Alert
 	Limit    int
 	Back     string
 }
@@ -506,12 +507,12 @@ const inboxLimit = 100
 
 func (d *Dashboard) alerts(c echo.Context) error {
 	f := filter{Owner: c.QueryParam("owner")}
-	status, err := oneOf(c, "status", "active", store.AlertOpen, store.AlertAcknowledged, store.AlertResolved, "all")
+	status, err := oneOf(c, "status", "active", alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved, "all")
 	if err != nil {
 		return d.fail(c, err)
 	}
 	f.Status = status
-	q := store.AlertQuery{Owner: f.Owner, Status: status, Limit: inboxLimit}
+	q := alerts.Query{Owner: f.Owner, Status: status, Limit: inboxLimit}
 	switch status {
 	case "":
 		q.Status = "active"
@@ -519,7 +520,7 @@ func (d *Dashboard) alerts(c echo.Context) error {
 		q.Status = ""
 	}
 	v := alertsView{Filter: f, Limit: inboxLimit, Back: f.link("/alerts", ""),
-		Statuses: []string{"active", store.AlertOpen, store.AlertAcknowledged, store.AlertResolved, "all"}}
+		Statuses: []string{"active", alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved, "all"}}
 	if v.Alerts, err = d.store.Alerts(c.Request().Context(), q); err != nil {
 		return d.fail(c, err)
 	}
