@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
@@ -19,11 +20,11 @@ var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 func TestAPIKeys(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		k := store.APIKey{ID: "key_1", Role: "admin", Hash: "abc", Name: "ops", CreatedAt: t0}
+		k := access.Key{ID: "key_1", Role: "admin", Hash: "abc", Name: "ops", CreatedAt: t0}
 		if err := s.CreateAPIKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateAPIKey(ctx, store.APIKey{ID: "key_2", Role: "viewer", Hash: "abc", CreatedAt: t0}); err == nil {
+		if err := s.CreateAPIKey(ctx, access.Key{ID: "key_2", Role: "viewer", Hash: "abc", CreatedAt: t0}); err == nil {
 			t.Error("a second key with the same hash was stored")
 		}
 		if err := s.RevokeAPIKey(ctx, "key_1", t0.Add(time.Hour)); err != nil {

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
-	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/serving/demo"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/simulate"
@@ -70,7 +70,7 @@ func newDemoKey(ctx context.Context, s *store.Store) (string, error) {
 			}
 		}
 	}
-	key, rec, err := api.NewKey(api.RoleAdmin, demoKeyName, time.Now())
+	key, rec, err := access.NewKey(access.Admin, demoKeyName, time.Now())
 	if err != nil {
 		return "", err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 )
@@ -504,21 +505,22 @@ func (s *Server) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if keys == nil {
-		keys = []store.APIKey{}
+	items := make([]keyView, len(keys))
+	for i, k := range keys {
+		items[i] = newKeyView(k)
 	}
-	return c.JSON(http.StatusOK, map[string][]store.APIKey{"items": keys})
+	return c.JSON(http.StatusOK, map[string][]keyView{"items": items})
 }
 
 func (s *Server) createKey(c echo.Context) error {
 	var req struct {
-		Role string `json:"role"`
-		Name string `json:"name"`
+		Role access.Role `json:"role"`
+		Name string      `json:"name"`
 	}
 	if err := json.NewDecoder(c.Request().Body).Decode(&req); err != nil {
 		return errorf(http.StatusBadRequest, "bad_request", "body must be a JSON object: "+err.Error(), nil)
 	}
-	key, rec, err := NewKey(req.Role, req.Name, time.Now())
+	secret, rec, err := access.NewKey(req.Role, req.Name, time.Now())
 	if err != nil {
 		return errorf(http.StatusBadRequest, "bad_request", err.Error(), nil)
 	}
@@ -528,8 +530,7 @@ func (s *Server) createKey(c echo.Context) error {
 	if err := s.keys.reload(c.Request().Context()); err != nil { // so that the key works at once
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"id": rec.ID, "role": rec.Role, "name": rec.Name, "key": key,
-		"created_at": rec.CreatedAt})
+	return c.JSON(http.StatusCreated, createdKeyView{keyView: newKeyView(rec), Key: secret})
 }
 
 func (s *Server) revokeKey(c echo.Context) error {

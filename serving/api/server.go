@@ -15,6 +15,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 )
@@ -32,7 +33,7 @@ type Store interface {
 	serving.SaaSStore
 	alerts.AlertStore
 	Ping(ctx context.Context) error
-	CreateAPIKey(ctx context.Context, k store.APIKey) error
+	CreateAPIKey(ctx context.Context, k access.Key) error
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	History(ctx context.Context, accountID string) (*features.History, error)
 	CurrentScore(ctx context.Context, accountID, task string) (store.Score, error)
@@ -112,7 +113,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(srv.metrics.registry, promhttp.HandlerOpts{})))
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", openAPI) })
 
-	viewer, ingest, admin := srv.authenticate(RoleViewer), srv.authenticate(RoleIngest), srv.authenticate(RoleAdmin)
+	viewer, ingest, admin := srv.authenticate(access.Viewer), srv.authenticate(access.Ingest), srv.authenticate(access.Admin)
 	v1 := e.Group("/v1")
 	v1.GET("/accounts", srv.listAccounts, viewer)
 	v1.GET("/accounts/:id", srv.getAccount, viewer)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/store"
 )
 
@@ -113,4 +114,23 @@ type TrendPoint struct {
 	Health       float64   `json:"health"`
 	Band         string    `json:"band,omitempty"`
 	ModelVersion string    `json:"model_version"`
+}
+
+// keyView is an API key as the API lists it: never its hash.
+type keyView struct {
+	ID        string    `json:"id"`
+	Role      string    `json:"role"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+func newKeyView(k access.Key) keyView {
+	return keyView{ID: k.ID, Role: string(k.Role), Name: k.Name, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+}
+
+// createdKeyView is a new key with its secret, which is shown only then.
+type createdKeyView struct {
+	keyView
+	Key string `json:"key"`
 }

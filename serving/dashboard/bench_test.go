@@ -16,7 +16,7 @@ import (
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/serving"
-	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/store"
 )
 
@@ -61,7 +61,7 @@ func BenchmarkPages(b *testing.B) {
 	if err != nil || len(top) == 0 {
 		b.Fatal(err)
 	}
-	session := &http.Cookie{Name: "churn_session", Value: f.Keys[api.RoleAdmin]}
+	session := &http.Cookie{Name: "churn_session", Value: f.Keys[access.Admin]}
 	pages := []struct{ name, path string }{
 		{"accounts", "/accounts"},
 		{"accounts_by_arr", "/accounts?sort=arr"},

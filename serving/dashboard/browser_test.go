@@ -15,8 +15,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
-	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/store"
 )
 
@@ -120,7 +120,7 @@ func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
 	f := demoServer(t)
-	viewer, admin := f.Keys[api.RoleViewer], f.Keys[api.RoleAdmin]
+	viewer, admin := f.Keys[access.Viewer], f.Keys[access.Admin]
 	top, err := f.Store.ScoreRows(context.Background(), store.ScoreListQuery{Task: "churn", Limit: 1})
 	if err != nil || len(top) == 0 {
 		t.Fatalf("riskiest account: %v", err)

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
-	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/store"
 )
 
@@ -72,7 +72,7 @@ func (c *client) csrf(path string) string {
 func TestSignInCookie(t *testing.T) {
 	f := demoServer(t)
 	c := newClient(t, f, "")
-	resp, _ := c.do("POST", "/signin", url.Values{"key": {f.Keys[api.RoleViewer]}, "next": {"//evil.example/"}})
+	resp, _ := c.do("POST", "/signin", url.Values{"key": {f.Keys[access.Viewer]}, "next": {"//evil.example/"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Errorf("sign-in with an off-site next: %s to %q, want 303 to /", resp.Status, resp.Header.Get("Location"))
 	}
@@ -89,7 +89,7 @@ func TestSignInCookie(t *testing.T) {
 
 func TestPages(t *testing.T) {
 	f := demoServer(t)
-	anon, viewer, admin := newClient(t, f, ""), newClient(t, f, f.Keys[api.RoleViewer]), newClient(t, f, f.Keys[api.RoleAdmin])
+	anon, viewer, admin := newClient(t, f, ""), newClient(t, f, f.Keys[access.Viewer]), newClient(t, f, f.Keys[access.Admin])
 	rows, err := f.Store.ScoreRows(context.Background(), store.ScoreListQuery{Task: "churn", Limit: 1})
 	if err != nil || len(rows) == 0 {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestPages(t *testing.T) {
 
 func TestActionsNeedTokenAndRole(t *testing.T) {
 	f := demoServer(t)
-	viewer, admin := newClient(t, f, f.Keys[api.RoleViewer]), newClient(t, f, f.Keys[api.RoleAdmin])
+	viewer, admin := newClient(t, f, f.Keys[access.Viewer]), newClient(t, f, f.Keys[access.Admin])
 	a := f.openAlert(t)
 	ms, err := f.Store.Models(context.Background(), "churn")
 	if err != nil {
