@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 )
@@ -46,17 +48,23 @@ func TestAPIKeys(t *testing.T) {
 	})
 }
 
-func score(id string, asOf time.Time, version string, p float64) store.Score {
-	return store.Score{AccountID: id, Task: "churn", AsOf: asOf, ModelVersion: version, Owner: "rep-" + id[len(id)-1:],
+// testDetail is the detail every test score carries.
+var testDetail = score.Detail{Horizon: "churns within 30 days", Components: map[string]score.Component{"usage": {Score: 40, Contribution: 0.4}},
+	Reasons: []score.Reason{{Feature: "active_days_30d", Description: "Active days", Group: "usage", Value: ptr(3.0), Contribution: 0.4}}}
+
+func ptr(x float64) *float64 { return &x }
+
+func scoreOf(id string, asOf time.Time, version int64, p float64) score.Score {
+	return score.Score{AccountID: id, Task: "churn", AsOf: asOf, ModelVersion: version, Owner: "rep-" + id[len(id)-1:],
 		Probability: p, Health: 100 * (1 - p), Band: "green", ARR: 1200, RevenueAtRisk: p * 1200, Previous: math.NaN(),
-		Detail: []byte(`{"x":1}`), Fingerprint: "f", ScoredAt: asOf}
+		Detail: testDetail, Fingerprint: "f", ScoredAt: asOf}
 }
 
 func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		day2 := t0.AddDate(0, 0, 1)
-		first := []store.Score{score("a1", t0, "v1", 0.1), score("a2", t0, "v1", 0.5), score("a3", t0, "v1", 0.5)}
+		first := []score.Score{scoreOf("a1", t0, 1, 0.1), scoreOf("a2", t0, 1, 0.5), scoreOf("a3", t0, 1, 0.5)}
 		for range 2 {
 			if err := s.PutScores(ctx, first); err != nil {
 				t.Fatal(err)
@@ -66,16 +74,16 @@ func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 			t.Fatalf("after storing 3 scores twice: %d rows, %v", n, err)
 		}
 		// A later score becomes current; an earlier one stored afterwards does not.
-		later := score("a1", day2, "v1", 0.7)
+		later := scoreOf("a1", day2, 1, 0.7)
 		later.Previous = 0.1
-		if err := s.PutScores(ctx, []store.Score{later}); err != nil {
+		if err := s.PutScores(ctx, []score.Score{later}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutScores(ctx, []store.Score{score("a1", t0.AddDate(0, 0, -1), "v1", 0.2)}); err != nil {
+		if err := s.PutScores(ctx, []score.Score{scoreOf("a1", t0.AddDate(0, 0, -1), 1, 0.2)}); err != nil {
 			t.Fatal(err)
 		}
 		cur, err := s.CurrentScore(ctx, "a1", "churn")
-		if err != nil || cur.Probability != 0.7 || cur.Previous != 0.1 || string(cur.Detail) != `{"x":1}` {
+		if err != nil || cur.Probability != 0.7 || cur.Previous != 0.1 || !reflect.DeepEqual(cur.Detail, testDetail) || cur.ModelVersion != 1 {
 			t.Errorf("current score of a1 = %+v, %v", cur, err)
 		}
 		prev, err := s.PreviousProbabilities(ctx, "churn", day2, []string{"a1", "a2", "zz"})
@@ -92,7 +100,7 @@ func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 
 		// Keyset pages cover every row once, riskiest first.
 		var got []string
-		q := store.ScoreQuery{Task: "churn", Limit: 2}
+		q := score.Query{Task: "churn", Limit: 2}
 		for {
 			page, err := s.CurrentScores(ctx, q)
 			if err != nil {
@@ -105,12 +113,12 @@ func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 				break
 			}
 			last := page[len(page)-1]
-			q.After = &store.ScoreCursor{Probability: last.Probability, AccountID: last.AccountID}
+			q.After = &score.Cursor{Probability: last.Probability, AccountID: last.AccountID}
 		}
 		if fmt.Sprint(got) != "[a1 a2 a3]" {
 			t.Errorf("paged listing = %v", got)
 		}
-		owned, err := s.CurrentScores(ctx, store.ScoreQuery{Task: "churn", Owner: "rep-2", Band: "green", Limit: 10})
+		owned, err := s.CurrentScores(ctx, score.Query{Task: "churn", Owner: "rep-2", Band: "green", Limit: 10})
 		if err != nil || len(owned) != 1 || owned[0].AccountID != "a2" {
 			t.Errorf("listing by owner = %+v, %v", owned, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 )
 
@@ -36,9 +37,9 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, k access.Key) error
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	History(ctx context.Context, accountID string) (*features.History, error)
-	CurrentScore(ctx context.Context, accountID, task string) (store.Score, error)
-	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]store.Score, error)
-	CurrentScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, error)
+	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
+	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
+	CurrentScores(ctx context.Context, q score.Query) ([]score.Score, error)
 	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error)
 	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
 	ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)

@@ -17,6 +17,7 @@ import (
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 )
 
@@ -57,7 +58,7 @@ func BenchmarkPages(b *testing.B) {
 	}
 	b.Logf("store %s with %d scored accounts ready in %v", path, n, time.Since(start).Round(time.Millisecond))
 	ctx := context.Background()
-	top, err := f.Store.ScoreRows(ctx, store.ScoreListQuery{Task: serving.TaskChurn, Limit: 1})
+	top, err := f.Store.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Limit: 1})
 	if err != nil || len(top) == 0 {
 		b.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func cursorAfter(b *testing.B, h http.Handler, session *http.Cookie) string {
 // scores, under new ids until n accounts are scored.
 func padAccounts(s *store.Store, n int) error {
 	ctx := context.Background()
-	base, err := s.ScoreRows(ctx, store.ScoreListQuery{Task: serving.TaskChurn, Limit: n})
+	base, err := s.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Limit: n})
 	if err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func padAccounts(s *store.Store, n int) error {
 	}
 	var (
 		accounts []recordio.Record
-		scores   []store.Score
+		scores   []score.Score
 	)
 	flush := func() error {
 		if _, err := s.Load(ctx, features.Accounts, &records{recs: accounts}); err != nil {

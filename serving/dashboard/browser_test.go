@@ -17,7 +17,7 @@ import (
 
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/score"
 )
 
 // chromium returns the browser the tests drive: $CHROMIUM, else Debian's
@@ -121,7 +121,7 @@ func TestBrowser(t *testing.T) {
 	ctx := browser(t)
 	f := demoServer(t)
 	viewer, admin := f.Keys[access.Viewer], f.Keys[access.Admin]
-	top, err := f.Store.ScoreRows(context.Background(), store.ScoreListQuery{Task: "churn", Limit: 1})
+	top, err := f.Store.ScoreRows(context.Background(), score.ListQuery{Task: "churn", Limit: 1})
 	if err != nil || len(top) == 0 {
 		t.Fatalf("riskiest account: %v", err)
 	}

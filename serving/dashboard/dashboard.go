@@ -25,6 +25,7 @@ import (
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 )
 
@@ -33,11 +34,11 @@ type Store interface {
 	serving.SaaSStore
 	Account(ctx context.Context, id string) (*features.Account, error)
 	History(ctx context.Context, accountID string) (*features.History, error)
-	CurrentScore(ctx context.Context, accountID, task string) (store.Score, error)
-	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]store.Score, error)
-	ScoreRows(ctx context.Context, q store.ScoreListQuery) ([]store.ScoreRow, error)
-	HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]store.HealthPoint, error)
-	RiskByBand(ctx context.Context, task string) ([]store.BandTotal, error)
+	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
+	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
+	ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error)
+	HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]score.HealthPoint, error)
+	RiskByBand(ctx context.Context, task string) ([]score.BandTotal, error)
 	Facets(ctx context.Context, task string) (owners, segments []string, err error)
 	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error)
 	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)

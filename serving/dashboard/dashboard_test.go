@@ -13,6 +13,7 @@ import (
 
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 )
 
@@ -90,7 +91,7 @@ func TestSignInCookie(t *testing.T) {
 func TestPages(t *testing.T) {
 	f := demoServer(t)
 	anon, viewer, admin := newClient(t, f, ""), newClient(t, f, f.Keys[access.Viewer]), newClient(t, f, f.Keys[access.Admin])
-	rows, err := f.Store.ScoreRows(context.Background(), store.ScoreListQuery{Task: "churn", Limit: 1})
+	rows, err := f.Store.ScoreRows(context.Background(), score.ListQuery{Task: "churn", Limit: 1})
 	if err != nil || len(rows) == 0 {
 		t.Fatal(err)
 	}
