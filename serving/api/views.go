@@ -241,3 +241,13 @@ type createdKeyView struct {
 	keyView
 	Key string `json:"key"`
 }
+
+// loadView counts what an ingestion stored: Read = Inserted + Updated +
+// Unchanged.
+type loadView struct {
+	Table     string `json:"table"`
+	Read      int64  `json:"read"`
+	Inserted  int64  `json:"inserted"`
+	Updated   int64  `json:"updated"`
+	Unchanged int64  `json:"unchanged"`
+}
