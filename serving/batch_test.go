@@ -39,12 +39,12 @@ func snapshot(t *testing.T, s *store.Store) map[string]score.Score {
 	t.Helper()
 	out := map[string]score.Score{}
 	for _, task := range Tasks {
-		scores, err := s.CurrentScores(context.Background(), score.Query{Task: task, Limit: 1 << 20})
+		rows, err := s.ScoreRows(context.Background(), score.ListQuery{Task: task, Limit: 1 << 20}) // with their details
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, sc := range scores {
-			out[sc.AccountID+"/"+task] = sc
+		for _, r := range rows {
+			out[r.AccountID+"/"+task] = r.Score
 		}
 	}
 	return out

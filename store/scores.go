@@ -24,6 +24,11 @@ var ErrNoScore = errors.New("no score")
 var scoreColumns = []string{"account_id", "task", "as_of", "model_version", "owner", "probability", "health", "band",
 	"pql", "arr", "revenue_at_risk", "previous", "detail", "fingerprint", "scored_at"}
 
+// listColumns are scoreColumns with an empty detail in place of the stored
+// one, for the listings that show no reasons: decoding the details is most
+// of the cost of reading a page of scores.
+var listColumns = strings.Replace(strings.Join(scoreColumns, ", "), "detail", "'{}'", 1)
+
 // scoreArgs appends the column values of sc, in scoreColumns' order, to
 // dst. The model version is kept as text and the detail as JSON.
 func (s *Store) scoreArgs(dst []any, sc *score.Score) ([]any, error) {
@@ -171,14 +176,15 @@ func (s *Store) CurrentScore(ctx context.Context, accountID, task string) (score
 }
 
 // ScoreHistory returns up to limit of the account's scores for task,
-// latest first.
+// latest first, without their Detail (a trend shows none).
 func (s *Store) ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error) {
-	return s.queryScores(ctx, "SELECT "+strings.Join(scoreColumns, ", ")+
+	return s.queryScores(ctx, "SELECT "+listColumns+
 		" FROM scores WHERE account_id = ? AND task = ? ORDER BY as_of DESC, scored_at DESC LIMIT ?", accountID, task, limit)
 }
 
 // CurrentScores lists current scores for q.Task, highest probability
-// first (ties by account id), filtered and paged by q.
+// first (ties by account id), filtered and paged by q, without their
+// Detail (a listing shows none; CurrentScore and ScoreRows read it).
 func (s *Store) CurrentScores(ctx context.Context, q score.Query) ([]score.Score, error) {
 	var (
 		where = []string{"task = ?"}
@@ -198,7 +204,7 @@ func (s *Store) CurrentScores(ctx context.Context, q score.Query) ([]score.Score
 		args = append(args, q.After.Probability, q.After.Probability, q.After.AccountID)
 	}
 	args = append(args, q.Limit)
-	return s.queryScores(ctx, "SELECT "+strings.Join(scoreColumns, ", ")+" FROM current_scores WHERE "+
+	return s.queryScores(ctx, "SELECT "+listColumns+" FROM current_scores WHERE "+
 		strings.Join(where, " AND ")+" ORDER BY probability DESC, account_id LIMIT ?", args...)
 }
 

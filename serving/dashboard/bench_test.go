@@ -152,8 +152,11 @@ func padAccounts(s *store.Store, n int) error {
 		if err != nil {
 			return err
 		}
-		for _, sc := range past {
+		for k, sc := range past {
 			sc.AccountID = id
+			if k == 0 { // the current score, whose reasons the pages show; a history has no details
+				sc.Detail = src.Detail
+			}
 			scores = append(scores, sc)
 		}
 		if len(accounts) == 2000 {
