@@ -13,6 +13,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 )
 
@@ -20,7 +21,7 @@ import (
 type BatchStore interface {
 	Histories(ctx context.Context, shard store.Shard, fn func(h *features.History) error) error
 	PreviousProbabilities(ctx context.Context, task string, asOf time.Time, accountIDs []string) (map[string]float64, error)
-	PutScores(ctx context.Context, scores []store.Score) error
+	PutScores(ctx context.Context, scores []score.Score) error
 }
 
 // Batch scores every account of a shard as of one time, stores the scores
@@ -65,7 +66,7 @@ type Failure struct {
 // item is one account on its way through a batch.
 type item struct {
 	h      features.History
-	scores []store.Score
+	scores []score.Score
 	err    error
 }
 
@@ -241,7 +242,7 @@ func (b *Batch) work(ms map[string]*Model, jobs <-chan *item, done chan<- *item)
 // raises their alerts.
 func (b *Batch) flush(ctx context.Context, ms map[string]*Model, items []*item, rep *Report) error {
 	ids := map[string][]string{}
-	var scores []store.Score
+	var scores []score.Score
 	for _, it := range items {
 		switch {
 		case it.err != nil:
@@ -301,7 +302,7 @@ func (b *Batch) flush(ctx context.Context, ms map[string]*Model, items []*item, 
 }
 
 // change describes a stored score and its previous one for the alert rules.
-func (b *Batch) change(sc store.Score, m *Model) *alerts.ScoreChange {
+func (b *Batch) change(sc score.Score, m *Model) *alerts.ScoreChange {
 	c := &alerts.ScoreChange{Probability: sc.Probability, Previous: sc.Previous, Band: sc.Band, PQL: sc.PQL}
 	if !math.IsNaN(sc.Previous) {
 		if sc.Task == TaskChurn {

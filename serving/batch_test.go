@@ -3,14 +3,15 @@ package serving
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/demo"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 	"github.com/openchurn/churn/training/simulate"
@@ -34,16 +35,16 @@ func fixture(t *testing.T, s *store.Store) (*Scorer, time.Time) {
 }
 
 // snapshot returns every current score by account and task.
-func snapshot(t *testing.T, s *store.Store) map[string]store.Score {
+func snapshot(t *testing.T, s *store.Store) map[string]score.Score {
 	t.Helper()
-	out := map[string]store.Score{}
+	out := map[string]score.Score{}
 	for _, task := range Tasks {
-		scores, err := s.CurrentScores(context.Background(), store.ScoreQuery{Task: task, Limit: 1 << 20})
+		rows, err := s.ScoreRows(context.Background(), score.ListQuery{Task: task, Limit: 1 << 20}) // with their details
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, sc := range scores {
-			out[sc.AccountID+"/"+task] = sc
+		for _, r := range rows {
+			out[r.AccountID+"/"+task] = r.Score
 		}
 	}
 	return out
@@ -112,7 +113,7 @@ func TestBatchShardsEqualOneRunAndResume(t *testing.T) {
 		}
 		for k, want := range snapshot(t, s) {
 			got := sharded[k]
-			if got.Fingerprint != want.Fingerprint || got.Probability != want.Probability || string(got.Detail) != string(want.Detail) {
+			if got.Fingerprint != want.Fingerprint || got.Probability != want.Probability || !reflect.DeepEqual(got.Detail, want.Detail) {
 				t.Errorf("%s: sharded %+v, unsharded %+v", k, got, want)
 			}
 		}
@@ -162,12 +163,12 @@ func TestScoreDetail(t *testing.T) {
 		if err != nil || rep.Scored[task] == 0 {
 			t.Fatalf("%s: %+v, %v", task, rep, err)
 		}
-		top, err := s.CurrentScores(ctx, store.ScoreQuery{Task: task, Limit: 1})
+		top, err := s.CurrentScores(ctx, score.Query{Task: task, Limit: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		sc := top[0]
-		if sc.ModelVersion != fmt.Sprint(m.Version) || sc.Fingerprint == "" || !sc.AsOf.Equal(end) {
+		if sc.ModelVersion != m.Version || sc.Fingerprint == "" || !sc.AsOf.Equal(end) {
 			t.Errorf("%s: %+v", task, sc)
 		}
 		if task == TaskChurn && (sc.Health != Health(sc.Probability, 30) || sc.Band != scorer.Bands.Band(sc.Health) ||
@@ -177,6 +178,6 @@ func TestScoreDetail(t *testing.T) {
 		if task == TaskConversion && (m.PQLThreshold <= 0 || m.PQLThreshold >= 1 || sc.PQL != (sc.Probability >= m.PQLThreshold)) {
 			t.Errorf("conversion score %+v with PQL threshold %v", sc, m.PQLThreshold)
 		}
-		t.Logf("%s: %s", task, sc.Detail)
+		t.Logf("%s: %+v", task, sc.Detail)
 	}
 }

@@ -16,16 +16,18 @@
 //     account is still a customer in a year if today's risk held", and its
 //     band: green at 80 and above, yellow at 60 and above, red below
 //     (configurable);
-//   - for conversion, a 0–100 score 100 × p and the PQL flag;
+//   - for conversion, a 0–100 score 100 × p (score.Score.ConversionScore;
+//     Health is left zero) and the PQL flag;
 //   - component scores per feature group (usage, support, sentiment,
 //     commercial, and trial and firmographic where they apply): the group's
 //     summed contribution c in log-odds mapped to 100 × σ(−c) for churn and
 //     100 × σ(c) for conversion, so 50 means "moves nothing" and higher is
 //     always better;
-//   - the top 5 reasons: feature, value, typical value (the median over a
+//   - the top 5 reasons, as figures (package score): feature, the
+//     catalog's description, value, typical value (the median over a
 //     fixed reference sample of the first 600 accounts, as of the end of
-//     the model's training window), signed contribution and a sentence
-//     built from the catalog's description;
+//     the model's training window) and signed contribution; their wording
+//     is built from those fields where they are shown;
 //   - expected revenue at risk p × ARR, with ARR = 12 × the MRR as of T;
 //   - the previous score (the latest earlier as-of) and so the delta;
 //   - as_of, the model version and a fingerprint of the inputs (catalog

@@ -7,7 +7,6 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving/alerts"
-	"github.com/openchurn/churn/store"
 )
 
 // IngestStore is what ingestion-time alerts read.
@@ -22,7 +21,7 @@ type IngestStore interface {
 // now. Both the HTTP and the CLI ingestion paths call it after a load
 // commits. Alerts already open, or cooling down, are not raised again, so
 // calling it twice is harmless. It returns the alerts it opened.
-func AfterIngest(ctx context.Context, s IngestStore, eng *alerts.Engine, t features.Table) ([]store.Alert, error) {
+func AfterIngest(ctx context.Context, s IngestStore, eng *alerts.Engine, t features.Table) ([]alerts.Alert, error) {
 	lookback := eng.Rules.IngestLookback()
 	if t != features.Escalations || lookback == 0 {
 		return nil, nil
@@ -35,7 +34,7 @@ func AfterIngest(ctx context.Context, s IngestStore, eng *alerts.Engine, t featu
 	if err != nil {
 		return nil, err
 	}
-	var opened []store.Alert
+	var opened []alerts.Alert
 	for start := 0; start < len(recent); {
 		end := start
 		for end < len(recent) && recent[end].AccountID == recent[start].AccountID {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/demo"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/simulate"
@@ -83,14 +84,14 @@ func TestLegacyModelRecordsServeTheSameScores(t *testing.T) {
 	}
 	var golden []legacyScore
 	readJSON(t, filepath.Join(legacyDir, "scores.golden.json"), &golden)
-	got := map[string]store.Score{}
+	got := map[string]score.Score{}
 	for _, task := range serving.Tasks {
-		scores, err := s.CurrentScores(ctx, store.ScoreQuery{Task: task, Limit: 10_000})
+		rows, err := s.ScoreRows(ctx, score.ListQuery{Task: task, Limit: 10_000})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, sc := range scores {
-			got[sc.Task+"/"+sc.AccountID] = sc
+		for _, r := range rows {
+			got[r.Task+"/"+r.AccountID] = r.Score
 		}
 	}
 	if len(got) != len(golden) {
@@ -102,24 +103,24 @@ func TestLegacyModelRecordsServeTheSameScores(t *testing.T) {
 			t.Errorf("%s %s: not scored", w.Task, w.AccountID)
 			continue
 		}
-		var d struct {
-			Horizon      string   `json:"horizon"`
-			PQLThreshold *float64 `json:"pql_threshold"`
-			Reasons      []struct {
-				Feature string `json:"feature"`
-			} `json:"reasons"`
-		}
-		if err := json.Unmarshal(sc.Detail, &d); err != nil {
-			t.Fatal(err)
-		}
 		var reasons []string
-		for _, r := range d.Reasons {
+		for _, r := range sc.Detail.Reasons {
 			reasons = append(reasons, r.Feature)
 		}
-		if math.Abs(sc.Probability-w.Probability) > 1e-12 || math.Abs(sc.Health-w.Health) > 1e-9 || sc.Band != w.Band ||
-			sc.PQL != w.PQL || d.Horizon != w.Horizon || !equalFloatPtr(d.PQLThreshold, w.PQLThreshold) || !slices.Equal(reasons, w.Reasons) {
+		// The earlier release stored a conversion score's 100 × p as its
+		// health.
+		health := sc.Health
+		if w.Task == serving.TaskConversion {
+			health = sc.ConversionScore()
+		}
+		var threshold *float64
+		if t := sc.Detail.PQLThreshold; t > 0 {
+			threshold = &t
+		}
+		if math.Abs(sc.Probability-w.Probability) > 1e-12 || math.Abs(health-w.Health) > 1e-9 || sc.Band != w.Band ||
+			sc.PQL != w.PQL || sc.Detail.Horizon != w.Horizon || !equalFloatPtr(threshold, w.PQLThreshold) || !slices.Equal(reasons, w.Reasons) {
 			t.Errorf("%s %s: p %v health %v band %q pql %v horizon %q threshold %v reasons %v\nwant p %v health %v band %q pql %v horizon %q threshold %v reasons %v",
-				w.Task, w.AccountID, sc.Probability, sc.Health, sc.Band, sc.PQL, d.Horizon, d.PQLThreshold, reasons,
+				w.Task, w.AccountID, sc.Probability, health, sc.Band, sc.PQL, sc.Detail.Horizon, threshold, reasons,
 				w.Probability, w.Health, w.Band, w.PQL, w.Horizon, w.PQLThreshold, w.Reasons)
 		}
 	}

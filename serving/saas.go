@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/score"
 )
 
 // SaaSStore is what SaaS metrics read.
 type SaaSStore interface {
 	EachBillingChange(ctx context.Context, fn func(*features.BillingChange) error) error
-	CurrentRiskTotals(ctx context.Context, task string) (store.RiskTotals, error)
+	CurrentRiskTotals(ctx context.Context, task string) (score.RiskTotals, error)
 }
 
 // SaaS holds the revenue metrics of one window (Start, End], computed from

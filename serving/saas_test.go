@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/score"
 )
 
 type fakeSaaS []features.BillingChange
@@ -21,8 +21,8 @@ func (f fakeSaaS) EachBillingChange(_ context.Context, fn func(*features.Billing
 	return nil
 }
 
-func (fakeSaaS) CurrentRiskTotals(context.Context, string) (store.RiskTotals, error) {
-	return store.RiskTotals{Accounts: 3, RevenueAtRisk: 1234, Red: 1}, nil
+func (fakeSaaS) CurrentRiskTotals(context.Context, string) (score.RiskTotals, error) {
+	return score.RiskTotals{Accounts: 3, RevenueAtRisk: 1234, Red: 1}, nil
 }
 
 func TestSaaSMetrics(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/trainer"
 )
@@ -340,68 +340,38 @@ func (m *Model) row(v *features.Vector, row []float64) {
 	}
 }
 
-// Detail is the part of a score kept as JSON in its stored row.
-type Detail struct {
-	Horizon    string               `json:"horizon"`
-	Components map[string]Component `json:"components"`
-	Reasons    []Reason             `json:"reasons"`
-	// PQLThreshold is the threshold the PQL flag was set with.
-	PQLThreshold float64 `json:"pql_threshold,omitempty"`
-}
-
-// Component is one group's part in a score.
-type Component struct {
-	// Score is 0–100, 50 when the group moves nothing (see ComponentScore).
-	Score float64 `json:"score"`
-	// Contribution is the group's summed contribution, in log-odds.
-	Contribution float64 `json:"contribution"`
-}
-
-// Reason is one feature's part in a score.
-type Reason struct {
-	Feature string `json:"feature"`
-	Group   string `json:"group"`
-	// Value and Typical are nil when missing; Category names the value of
-	// a categorical feature.
-	Value        *float64 `json:"value"`
-	Category     string   `json:"category,omitempty"`
-	Typical      *float64 `json:"typical"`
-	Contribution float64  `json:"contribution"`
-	Text         string   `json:"text"`
-}
-
 // reasonCount is how many reasons a score keeps.
 const reasonCount = 5
 
 // Score scores the vector v of an account whose accounts row is account
-// (nil if unknown), returning the row to store. Previous is left NaN.
-func (m *Model) Score(v *features.Vector, account *features.Account, bands Bands) (store.Score, error) {
+// (nil if unknown). Previous is left NaN.
+func (m *Model) Score(v *features.Vector, account *features.Account, bands Bands) (score.Score, error) {
 	if !eligible(m.Task, v) {
-		return store.Score{}, fmt.Errorf("%s as of %s: %w", v.AccountID, v.AsOf.Format(time.DateOnly), ErrNotEligible)
+		return score.Score{}, fmt.Errorf("%s as of %s: %w", v.AccountID, v.AsOf.Format(time.DateOnly), ErrNotEligible)
 	}
 	return m.score(v, account, bands)
 }
 
 // score is Score without the eligibility check.
-func (m *Model) score(v *features.Vector, account *features.Account, bands Bands) (store.Score, error) {
+func (m *Model) score(v *features.Vector, account *features.Account, bands Bands) (score.Score, error) {
 	row := make([]float64, len(m.index))
 	m.row(v, row)
 	raw, _, contrib, err := m.Artifact.Explain(row)
 	if err != nil {
-		return store.Score{}, fmt.Errorf("scoring %s with model %d: %w", v.AccountID, m.Version, err)
+		return score.Score{}, fmt.Errorf("scoring %s with model %d: %w", v.AccountID, m.Version, err)
 	}
 	p := m.Artifact.Probability(raw)
 	schema := m.Artifact.Schema()
-	d := Detail{Horizon: m.Horizon, Components: map[string]Component{}}
+	d := score.Detail{Horizon: m.Horizon, Components: map[string]score.Component{}}
 	churn := m.Task == TaskChurn
 	for _, g := range models.SumByGroup(schema, contrib) {
-		d.Components[g.Group] = Component{Score: ComponentScore(g.Value, !churn), Contribution: g.Value}
+		d.Components[g.Group] = score.Component{Score: ComponentScore(g.Value, !churn), Contribution: g.Value}
 	}
 	for _, fc := range models.TopContributions(schema, contrib, reasonCount) {
 		i := slices.IndexFunc(schema, func(f models.Feature) bool { return f.Name == fc.Feature })
 		d.Reasons = append(d.Reasons, m.reason(i, row[i], fc.Value))
 	}
-	sc := store.Score{AccountID: v.AccountID, Task: m.Task, AsOf: v.AsOf, ModelVersion: fmt.Sprint(m.Version),
+	sc := score.Score{AccountID: v.AccountID, Task: m.Task, AsOf: v.AsOf, ModelVersion: m.Version,
 		Probability: p, Previous: math.NaN(), Fingerprint: fingerprint(m.Version, row), ScoredAt: time.Now().UTC()}
 	if account != nil {
 		sc.Owner = account.Owner
@@ -414,61 +384,32 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 		}
 		sc.RevenueAtRisk = p * sc.ARR
 	} else {
-		sc.Health = 100 * p
 		sc.PQL = p >= m.PQLThreshold
 		d.PQLThreshold = m.PQLThreshold
 	}
-	if sc.Detail, err = json.Marshal(d); err != nil {
-		return store.Score{}, err
-	}
+	sc.Detail = d
 	return sc, nil
 }
 
-// reason describes feature i of the model with value x and contribution c.
-func (m *Model) reason(i int, x, c float64) Reason {
+// reason states feature i of the model with value x and contribution c,
+// as figures; score.Reason words them.
+func (m *Model) reason(i int, x, c float64) score.Reason {
 	f := m.catalog[m.index[i]]
-	r := Reason{Feature: f.Name, Group: string(f.Group), Value: num(x), Typical: num(m.Typical[i]), Contribution: c}
-	value := formatValue(f, x)
+	r := score.Reason{Feature: f.Name, Description: f.Description, Group: string(f.Group), Value: num(x),
+		Typical: num(m.Typical[i]), Contribution: c}
+	if r.Value == nil {
+		r.Missing = f.Missing
+	}
 	if f.Kind == models.Categorical {
-		// A median of category codes means nothing.
-		r.Typical = nil
-		if !math.IsNaN(x) {
-			r.Category = value
+		r.Typical = nil // a median of category codes means nothing
+		if r.Value != nil {
+			r.Category = fmt.Sprint(x)
+			if k := int(x); k >= 0 && k < len(f.Categories) {
+				r.Category = f.Categories[k]
+			}
 		}
 	}
-	effect := "raises"
-	if c < 0 {
-		effect = "lowers"
-	}
-	event := "churn risk"
-	if m.Task == TaskConversion {
-		event = "the chance to convert"
-	}
-	r.Text = fmt.Sprintf("%s: %s", f.Description, value)
-	if !math.IsNaN(m.Typical[i]) && f.Kind != models.Categorical {
-		r.Text += fmt.Sprintf(" (typical %s)", formatValue(f, m.Typical[i]))
-	}
-	r.Text += fmt.Sprintf("; %s %s", effect, event)
 	return r
-}
-
-// formatValue writes a feature value for a sentence.
-func formatValue(f features.Feature, x float64) string {
-	switch {
-	case math.IsNaN(x):
-		if f.Missing != "" {
-			return "unknown (" + f.Missing + ")"
-		}
-		return "unknown"
-	case f.Kind == models.Categorical:
-		if k := int(x); k >= 0 && k < len(f.Categories) {
-			return f.Categories[k]
-		}
-		return fmt.Sprint(x)
-	case x == math.Trunc(x) && math.Abs(x) < 1e15:
-		return fmt.Sprintf("%.0f", x)
-	}
-	return fmt.Sprintf("%.2f", x)
 }
 
 // num returns &x, or nil for NaN, which JSON cannot hold.
@@ -497,18 +438,18 @@ func fingerprint(version int64, row []float64) string {
 // ScoreHistory scores one account's history h for task as of asOf,
 // building its vector on the spot: the on-demand path, used where no
 // stored score will do. The score's Previous is left NaN.
-func (s *Scorer) ScoreHistory(ctx context.Context, task string, h *features.History, asOf time.Time) (store.Score, error) {
+func (s *Scorer) ScoreHistory(ctx context.Context, task string, h *features.History, asOf time.Time) (score.Score, error) {
 	m, err := s.Model(ctx, task)
 	if err != nil {
-		return store.Score{}, err
+		return score.Score{}, err
 	}
 	b, err := features.NewBuilder(m.Features)
 	if err != nil {
-		return store.Score{}, err
+		return score.Score{}, err
 	}
 	vs, err := b.Build(h, []time.Time{asOf}, nil)
 	if err != nil {
-		return store.Score{}, fmt.Errorf("building features of %s: %w", h.AccountID, err)
+		return score.Score{}, fmt.Errorf("building features of %s: %w", h.AccountID, err)
 	}
 	return m.Score(&vs[0], h.Account, s.Bands)
 }
@@ -517,10 +458,10 @@ func (s *Scorer) ScoreHistory(ctx context.Context, task string, h *features.Hist
 // compute features themselves. Features the model uses but values omits
 // are missing (NaN); names the catalog does not have are an error. The
 // account is assumed eligible, and ARR is not known.
-func (s *Scorer) ScoreValues(ctx context.Context, task, id string, values map[string]float64) (store.Score, error) {
+func (s *Scorer) ScoreValues(ctx context.Context, task, id string, values map[string]float64) (score.Score, error) {
 	m, err := s.Model(ctx, task)
 	if err != nil {
-		return store.Score{}, err
+		return score.Score{}, err
 	}
 	v := &features.Vector{AccountID: id, Version: features.CatalogVersion, Values: make([]float64, len(m.catalog))}
 	for i := range v.Values {
@@ -529,7 +470,7 @@ func (s *Scorer) ScoreValues(ctx context.Context, task, id string, values map[st
 	for name, x := range values {
 		j := features.FeatureIndex(name)
 		if j < 0 {
-			return store.Score{}, fmt.Errorf("%w: %q", ErrUnknownFeature, name)
+			return score.Score{}, fmt.Errorf("%w: %q", ErrUnknownFeature, name)
 		}
 		v.Values[j] = x
 	}

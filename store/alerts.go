@@ -8,14 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Alert statuses. An alert is open until someone resolves it; while it is
-// open or acknowledged, no other alert of its rule opens for its account.
-const (
-	AlertOpen         = "open"
-	AlertAcknowledged = "acknowledged"
-	AlertResolved     = "resolved"
+	"github.com/openchurn/churn/serving/alerts"
 )
 
 // ErrNoAlert is returned for an alert id the store does not hold.
@@ -25,29 +19,11 @@ var ErrNoAlert = errors.New("no such alert")
 // not allow, such as acknowledging a resolved alert.
 var ErrAlertState = errors.New("alert status does not allow this")
 
-// Alert is a fired alert rule on an account.
-type Alert struct {
-	ID        string          `json:"id"`
-	AccountID string          `json:"account_id"`
-	Rule      string          `json:"rule"`
-	Owner     string          `json:"owner"`
-	Severity  string          `json:"severity"`
-	Status    string          `json:"status"`
-	Message   string          `json:"message"`
-	Detail    json.RawMessage `json:"detail"`
-	// ObservedAt is the time as of which the rule's condition held; OpenedAt
-	// is when the alert was stored.
-	ObservedAt     time.Time `json:"observed_at"`
-	OpenedAt       time.Time `json:"opened_at"`
-	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
-	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
-}
-
 const alertColumns = "alert_id, account_id, rule, owner, severity, status, message, detail, observed_at, opened_at, acknowledged_at, resolved_at"
 
-func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
+func scanAlert(row interface{ Scan(...any) error }) (alerts.Alert, error) {
 	var (
-		a      Alert
+		a      alerts.Alert
 		detail string
 	)
 	err := row.Scan(&a.ID, &a.AccountID, &a.Rule, &a.Owner, &a.Severity, &a.Status, &a.Message, &detail,
@@ -62,7 +38,7 @@ func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 // resolved after cooldownSince. It reports whether it stored them. The
 // partial unique index on (account_id, rule) keeps concurrent writers from
 // opening two.
-func (s *Store) OpenAlert(ctx context.Context, a Alert, d Delivery, cooldownSince time.Time) (bool, error) {
+func (s *Store) OpenAlert(ctx context.Context, a alerts.Alert, d alerts.Delivery, cooldownSince time.Time) (bool, error) {
 	tx, err := s.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("opening alert: %w", err)
@@ -76,7 +52,7 @@ func (s *Store) OpenAlert(ctx context.Context, a Alert, d Delivery, cooldownSinc
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE account_id = ? AND rule = ? AND resolved_at > ?)
 		ON CONFLICT DO NOTHING`),
-		a.ID, a.AccountID, a.Rule, a.Owner, a.Severity, AlertOpen, a.Message, detail,
+		a.ID, a.AccountID, a.Rule, a.Owner, a.Severity, alerts.StatusOpen, a.Message, detail,
 		s.dialect.timeArg(a.ObservedAt), s.dialect.timeArg(a.OpenedAt),
 		a.AccountID, a.Rule, s.dialect.timeArg(cooldownSince))
 	if err != nil {
@@ -96,7 +72,7 @@ func (s *Store) OpenAlert(ctx context.Context, a Alert, d Delivery, cooldownSinc
 }
 
 // Alert returns the alert with the given id, or ErrNoAlert.
-func (s *Store) Alert(ctx context.Context, id string) (Alert, error) {
+func (s *Store) Alert(ctx context.Context, id string) (alerts.Alert, error) {
 	a, err := scanAlert(s.r.QueryRowContext(ctx, s.r.Rebind("SELECT "+alertColumns+" FROM alerts WHERE alert_id = ?"), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("alert %s: %w", id, ErrNoAlert)
@@ -107,18 +83,8 @@ func (s *Store) Alert(ctx context.Context, id string) (Alert, error) {
 	return a, nil
 }
 
-// AlertQuery selects alerts; empty fields match everything.
-type AlertQuery struct {
-	AccountID string
-	Owner     string
-	// Status is one of the alert statuses, or "active" for open and
-	// acknowledged alerts together.
-	Status string
-	Limit  int
-}
-
 // Alerts returns the alerts matching q, latest opened first.
-func (s *Store) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
+func (s *Store) Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error) {
 	var (
 		where = []string{"1 = 1"}
 		args  []any
@@ -131,8 +97,8 @@ func (s *Store) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 	}
 	switch q.Status {
 	case "":
-	case "active":
-		where, args = append(where, "status <> ?"), append(args, AlertResolved)
+	case alerts.StatusActive:
+		where, args = append(where, "status <> ?"), append(args, alerts.StatusResolved)
 	default:
 		where, args = append(where, "status = ?"), append(args, q.Status)
 	}
@@ -147,7 +113,7 @@ func (s *Store) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 		return nil, fmt.Errorf("reading alerts: %w", err)
 	}
 	defer rows.Close()
-	var out []Alert
+	var out []alerts.Alert
 	for rows.Next() {
 		a, err := scanAlert(rows)
 		if err != nil {
@@ -164,26 +130,26 @@ func (s *Store) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 // AcknowledgeAlert marks an open alert acknowledged at the given time and
 // returns it. Acknowledging an acknowledged alert changes nothing; a
 // resolved one yields ErrAlertState.
-func (s *Store) AcknowledgeAlert(ctx context.Context, id string, at time.Time) (Alert, error) {
+func (s *Store) AcknowledgeAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error) {
 	return s.setAlertStatus(ctx, id, `UPDATE alerts SET status = ?, acknowledged_at = ? WHERE alert_id = ? AND status = ?`,
-		AlertAcknowledged, s.dialect.timeArg(at), id, AlertOpen)
+		alerts.StatusAcknowledged, s.dialect.timeArg(at), id, alerts.StatusOpen)
 }
 
 // ResolveAlert marks an open or acknowledged alert resolved at the given
 // time, which starts its rule's cooldown for the account, and returns it.
 // Resolving a resolved alert changes nothing.
-func (s *Store) ResolveAlert(ctx context.Context, id string, at time.Time) (Alert, error) {
+func (s *Store) ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error) {
 	return s.setAlertStatus(ctx, id, `UPDATE alerts SET status = ?, resolved_at = ? WHERE alert_id = ? AND status <> ?`,
-		AlertResolved, s.dialect.timeArg(at), id, AlertResolved)
+		alerts.StatusResolved, s.dialect.timeArg(at), id, alerts.StatusResolved)
 }
 
 // setAlertStatus runs update (whose arguments end with the alert id and
 // the status it must have or not have) and returns the alert. An update
 // that matched nothing is fine when the alert already has the target
 // status (args[0]) and an error otherwise.
-func (s *Store) setAlertStatus(ctx context.Context, id, update string, args ...any) (Alert, error) {
+func (s *Store) setAlertStatus(ctx context.Context, id, update string, args ...any) (alerts.Alert, error) {
 	if _, err := s.w.ExecContext(ctx, s.w.Rebind(update), args...); err != nil {
-		return Alert{}, fmt.Errorf("updating alert %s: %w", id, err)
+		return alerts.Alert{}, fmt.Errorf("updating alert %s: %w", id, err)
 	}
 	a, err := s.Alert(ctx, id)
 	if err != nil {

@@ -4,52 +4,17 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/openchurn/churn/serving/score"
 )
-
-// ScoreListQuery selects a page of current scores for the dashboard's
-// listings, which filter by the account's segment as well and order by
-// probability or by expected revenue at risk.
-type ScoreListQuery struct {
-	Task    string
-	Owner   string // empty for every owner
-	Band    string // empty for every band
-	Segment string // empty for every segment
-	PQL     *bool  // nil for every trial
-	// ByRevenueAtRisk orders by revenue at risk instead of probability,
-	// highest first either way, ties by account id.
-	ByRevenueAtRisk bool
-	// After continues a listing after the row it names; its Value is the
-	// row's probability or revenue at risk, whichever the order uses.
-	After *ListCursor
-	Limit int
-}
-
-// ListCursor names the last row of a page of a dashboard listing.
-type ListCursor struct {
-	Value     float64 `json:"v"`
-	AccountID string  `json:"a"`
-}
-
-// ScoreRow is a current score with what a listing shows of its account.
-type ScoreRow struct {
-	Score
-	Name        string
-	Segment     string
-	Plan        string
-	TrialEndsAt time.Time // zero when not a trial
-	RenewalAt   time.Time // zero when unknown
-	// OpenAlerts counts the account's open and acknowledged alerts.
-	OpenAlerts int
-}
 
 // ScoreRows lists current scores for q, highest first, each with its
 // account's name, segment, plan, trial end, renewal and open alerts. Each
 // order walks an index of current_scores; the segment filter reads each
 // candidate's accounts row by key.
-func (s *Store) ScoreRows(ctx context.Context, q ScoreListQuery) ([]ScoreRow, error) {
+func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error) {
 	order := "cs.probability"
 	if q.ByRevenueAtRisk {
 		order = "cs.revenue_at_risk"
@@ -86,9 +51,9 @@ func (s *Store) ScoreRows(ctx context.Context, q ScoreListQuery) ([]ScoreRow, er
 		return nil, fmt.Errorf("listing scores: %w", err)
 	}
 	defer rows.Close()
-	var out []ScoreRow
+	var out []score.Row
 	for rows.Next() {
-		var r ScoreRow
+		var r score.Row
 		sc, err := scanScore(scanPrefix{rows, []any{&r.Name, &r.Segment, &r.Plan, dbTime{&r.TrialEndsAt}, dbTime{&r.RenewalAt}, &r.OpenAlerts}})
 		if err != nil {
 			return nil, fmt.Errorf("listing scores: %w", err)
@@ -111,16 +76,10 @@ type scanPrefix struct {
 
 func (p scanPrefix) Scan(dst ...any) error { return p.rows.Scan(append(dst, p.extra...)...) }
 
-// HealthPoint is one past score of a trend.
-type HealthPoint struct {
-	AsOf   time.Time
-	Health float64
-}
-
 // HealthTrends returns, for each of the accounts that has scores for
 // task, its latest n scores' health, oldest first, in one query.
-func (s *Store) HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]HealthPoint, error) {
-	out := make(map[string][]HealthPoint, len(accountIDs))
+func (s *Store) HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]score.HealthPoint, error) {
+	out := make(map[string][]score.HealthPoint, len(accountIDs))
 	if len(accountIDs) == 0 {
 		return out, nil
 	}
@@ -139,7 +98,7 @@ func (s *Store) HealthTrends(ctx context.Context, task string, accountIDs []stri
 	for rows.Next() {
 		var (
 			id string
-			p  HealthPoint
+			p  score.HealthPoint
 		)
 		if err := rows.Scan(&id, dbTime{&p.AsOf}, &p.Health); err != nil {
 			return nil, fmt.Errorf("reading trends: %w", err)
@@ -152,26 +111,18 @@ func (s *Store) HealthTrends(ctx context.Context, task string, accountIDs []stri
 	return out, nil
 }
 
-// BandTotal sums the current scores of one band.
-type BandTotal struct {
-	Band          string
-	Accounts      int64
-	ARR           float64
-	RevenueAtRisk float64
-}
-
 // RiskByBand sums the current scores of task by band, from a covering
 // index.
-func (s *Store) RiskByBand(ctx context.Context, task string) ([]BandTotal, error) {
+func (s *Store) RiskByBand(ctx context.Context, task string) ([]score.BandTotal, error) {
 	rows, err := s.r.QueryContext(ctx, s.r.Rebind(`SELECT band, count(*), COALESCE(sum(arr), 0), COALESCE(sum(revenue_at_risk), 0)
 		FROM current_scores WHERE task = ? GROUP BY band ORDER BY band`), task)
 	if err != nil {
 		return nil, fmt.Errorf("summing scores by band: %w", err)
 	}
 	defer rows.Close()
-	var out []BandTotal
+	var out []score.BandTotal
 	for rows.Next() {
-		var b BandTotal
+		var b score.BandTotal
 		if err := rows.Scan(&b.Band, &b.Accounts, &b.ARR, &b.RevenueAtRisk); err != nil {
 			return nil, fmt.Errorf("summing scores by band: %w", err)
 		}

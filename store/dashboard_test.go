@@ -8,6 +8,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 )
@@ -36,9 +37,9 @@ func TestDashboardQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		for week, ps := range [][3]float64{{0.1, 0.2, 0.3}, {0.2, 0.1, 0.4}, {0.3, 0.05, 0.25}} { // a3 has the most ARR
-			var scores []store.Score // one as-of per call, as a batch writes them
+			var scores []score.Score // one as-of per call, as a batch writes them
 			for i, p := range ps {
-				sc := score([]string{"a1", "a2", "a3"}[i], t0.AddDate(0, 0, 7*week), "v1", p)
+				sc := scoreOf([]string{"a1", "a2", "a3"}[i], t0.AddDate(0, 0, 7*week), 1, p)
 				sc.Band = []string{"green", "yellow", "red"}[i]
 				if i == 2 {
 					sc.ARR, sc.RevenueAtRisk = 12000, p*12000
@@ -49,7 +50,7 @@ func TestDashboardQueries(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		ids := func(rows []store.ScoreRow) (out []string) {
+		ids := func(rows []score.Row) (out []string) {
 			for _, r := range rows {
 				out = append(out, r.AccountID)
 			}
@@ -57,15 +58,15 @@ func TestDashboardQueries(t *testing.T) {
 		}
 		tests := []struct {
 			name string
-			q    store.ScoreListQuery
+			q    score.ListQuery
 			want []string
 		}{
-			{"by probability", store.ScoreListQuery{}, []string{"a1", "a3", "a2"}},
-			{"by revenue at risk", store.ScoreListQuery{ByRevenueAtRisk: true}, []string{"a3", "a1", "a2"}},
-			{"segment", store.ScoreListQuery{Segment: "smb"}, []string{"a1", "a3"}},
-			{"owner and band", store.ScoreListQuery{Owner: "rep-2", Band: "yellow"}, []string{"a2"}},
-			{"after a cursor", store.ScoreListQuery{After: &store.ListCursor{Value: 0.3, AccountID: "a1"}}, []string{"a3", "a2"}},
-			{"after a revenue cursor", store.ScoreListQuery{ByRevenueAtRisk: true, After: &store.ListCursor{Value: 3000, AccountID: "a3"}}, []string{"a1", "a2"}},
+			{"by probability", score.ListQuery{}, []string{"a1", "a3", "a2"}},
+			{"by revenue at risk", score.ListQuery{ByRevenueAtRisk: true}, []string{"a3", "a1", "a2"}},
+			{"segment", score.ListQuery{Segment: "smb"}, []string{"a1", "a3"}},
+			{"owner and band", score.ListQuery{Owner: "rep-2", Band: "yellow"}, []string{"a2"}},
+			{"after a cursor", score.ListQuery{After: &score.ListCursor{Value: 0.3, AccountID: "a1"}}, []string{"a3", "a2"}},
+			{"after a revenue cursor", score.ListQuery{ByRevenueAtRisk: true, After: &score.ListCursor{Value: 3000, AccountID: "a3"}}, []string{"a1", "a2"}},
 		}
 		for _, tc := range tests {
 			tc.q.Task, tc.q.Limit = "churn", 10
@@ -77,7 +78,7 @@ func TestDashboardQueries(t *testing.T) {
 				t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 			}
 		}
-		rows, err := s.ScoreRows(ctx, store.ScoreListQuery{Task: "churn", Segment: "smb", Limit: 1})
+		rows, err := s.ScoreRows(ctx, score.ListQuery{Task: "churn", Segment: "smb", Limit: 1})
 		if err != nil || len(rows) != 1 || rows[0].Name != "One" || !rows[0].TrialEndsAt.Equal(t0.AddDate(0, 0, 14)) || rows[0].OpenAlerts != 0 {
 			t.Errorf("first smb row %+v, %v", rows, err)
 		}

@@ -57,4 +57,13 @@
 // account_id order, with each table's records in time order, optionally
 // restricted to one shard of the accounts. It reads each table with one
 // ordered query, so memory stays bounded by the largest single history.
+//
+// # Serving's types
+//
+// Scores, alerts, webhook deliveries and API keys are serving's types
+// (packages serving/score, serving/alerts and serving/access); the store
+// persists them and does not define them, so a column can be renamed
+// without changing what the API or the dashboard show. A score's model
+// version is kept as text and its detail (components and reasons) as JSON
+// in the score's row.
 package store

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/openchurn/churn/serving/access"
 	"time"
 )
 
@@ -11,21 +12,10 @@ import (
 // hold.
 var ErrUnknownKey = errors.New("unknown API key")
 
-// APIKey is a stored API key. The store never holds the key itself, only
-// Hash, the hex SHA-256 of the key.
-type APIKey struct {
-	ID        string    `db:"key_id" json:"id"`
-	Role      string    `db:"role" json:"role"`
-	Hash      string    `db:"hash" json:"-"`
-	Name      string    `db:"name" json:"name"`
-	CreatedAt time.Time `db:"-" json:"created_at"`
-	RevokedAt time.Time `db:"-" json:"revoked_at,omitzero"`
-}
-
 // CreateAPIKey stores k. Its ID and Hash must be unique.
-func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) error {
+func (s *Store) CreateAPIKey(ctx context.Context, k access.Key) error {
 	_, err := s.w.ExecContext(ctx, s.w.Rebind(`INSERT INTO api_keys (key_id, role, hash, name, created_at) VALUES (?, ?, ?, ?, ?)`),
-		k.ID, k.Role, k.Hash, k.Name, s.dialect.timeArg(k.CreatedAt))
+		k.ID, string(k.Role), k.Hash, k.Name, s.dialect.timeArg(k.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("creating API key %s: %w", k.ID, err)
 	}
@@ -47,15 +37,15 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 }
 
 // APIKeys returns every key, revoked ones included, oldest first.
-func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
+func (s *Store) APIKeys(ctx context.Context) ([]access.Key, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT key_id, role, hash, name, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id`)
 	if err != nil {
 		return nil, fmt.Errorf("reading API keys: %w", err)
 	}
 	defer rows.Close()
-	var keys []APIKey
+	var keys []access.Key
 	for rows.Next() {
-		var k APIKey
+		var k access.Key
 		if err := rows.Scan(&k.ID, &k.Role, &k.Hash, &k.Name, dbTime{&k.CreatedAt}, dbTime{&k.RevokedAt}); err != nil {
 			return nil, fmt.Errorf("reading API keys: %w", err)
 		}

@@ -6,44 +6,24 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-)
 
-// Delivery statuses. A delivery is pending until the receiver accepts it
-// (delivered) or its attempts run out (dead, the dead-letter state).
-const (
-	DeliveryPending   = "pending"
-	DeliveryDelivered = "delivered"
-	DeliveryDead      = "dead"
+	"github.com/openchurn/churn/serving/alerts"
 )
-
-// Delivery is one webhook message in the outbox.
-type Delivery struct {
-	ID            string    `json:"id"`
-	AlertID       string    `json:"alert_id"`
-	Owner         string    `json:"owner"`
-	Payload       []byte    `json:"-"`
-	Status        string    `json:"status"`
-	Attempts      int       `json:"attempts"`
-	NextAttemptAt time.Time `json:"next_attempt_at"`
-	LastError     string    `json:"last_error,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	DeliveredAt   time.Time `json:"delivered_at,omitzero"`
-}
 
 const deliveryColumns = "delivery_id, alert_id, owner, payload, status, attempts, next_attempt_at, last_error, created_at, delivered_at"
 
-func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, d Delivery) error {
+func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, d alerts.Delivery) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO alert_outbox (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, NULL)`),
-		d.ID, d.AlertID, d.Owner, string(d.Payload), DeliveryPending, s.dialect.timeArg(d.NextAttemptAt), s.dialect.timeArg(d.CreatedAt))
+		d.ID, d.AlertID, d.Owner, string(d.Payload), alerts.DeliveryPending, s.dialect.timeArg(d.NextAttemptAt), s.dialect.timeArg(d.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("queueing delivery of alert %s: %w", d.AlertID, err)
 	}
 	return nil
 }
 
-func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
+func scanDelivery(row interface{ Scan(...any) error }) (alerts.Delivery, error) {
 	var (
-		d       Delivery
+		d       alerts.Delivery
 		payload string
 	)
 	err := row.Scan(&d.ID, &d.AlertID, &d.Owner, &payload, &d.Status, dbInt{&d.Attempts}, dbTime{&d.NextAttemptAt},
@@ -58,14 +38,14 @@ func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
 // another, does not send it while this one does. A claim is taken row by
 // row with a compare-and-set on the attempt count, which works the same on
 // both dialects.
-func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]alerts.Delivery, error) {
 	rows, err := s.r.QueryContext(ctx, s.r.Rebind(`SELECT `+deliveryColumns+` FROM alert_outbox
 		WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, delivery_id LIMIT ?`),
-		DeliveryPending, s.dialect.timeArg(now), limit)
+		alerts.DeliveryPending, s.dialect.timeArg(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading due deliveries: %w", err)
 	}
-	var due []Delivery
+	var due []alerts.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
@@ -82,7 +62,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	until := now.Add(lease)
 	for _, d := range due {
 		res, err := s.w.ExecContext(ctx, s.w.Rebind(`UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = ?
-			WHERE delivery_id = ? AND status = ? AND attempts = ?`), s.dialect.timeArg(until), d.ID, DeliveryPending, d.Attempts)
+			WHERE delivery_id = ? AND status = ? AND attempts = ?`), s.dialect.timeArg(until), d.ID, alerts.DeliveryPending, d.Attempts)
 		if err != nil {
 			return nil, fmt.Errorf("claiming delivery %s: %w", d.ID, err)
 		}
@@ -99,7 +79,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 // MarkDelivered records that the receiver accepted the delivery.
 func (s *Store) MarkDelivered(ctx context.Context, id string, at time.Time) error {
 	_, err := s.w.ExecContext(ctx, s.w.Rebind(`UPDATE alert_outbox SET status = ?, delivered_at = ?, last_error = '' WHERE delivery_id = ?`),
-		DeliveryDelivered, s.dialect.timeArg(at), id)
+		alerts.DeliveryDelivered, s.dialect.timeArg(at), id)
 	if err != nil {
 		return fmt.Errorf("marking delivery %s delivered: %w", id, err)
 	}
@@ -109,9 +89,9 @@ func (s *Store) MarkDelivered(ctx context.Context, id string, at time.Time) erro
 // MarkFailed records a failed attempt: the delivery is retried at next,
 // or moved to the dead-letter state when dead is true.
 func (s *Store) MarkFailed(ctx context.Context, id, reason string, next time.Time, dead bool) error {
-	status := DeliveryPending
+	status := alerts.DeliveryPending
 	if dead {
-		status = DeliveryDead
+		status = alerts.DeliveryDead
 	}
 	_, err := s.w.ExecContext(ctx, s.w.Rebind(`UPDATE alert_outbox SET status = ?, next_attempt_at = ?, last_error = ? WHERE delivery_id = ?`),
 		status, s.dialect.timeArg(next), reason, id)
@@ -123,14 +103,14 @@ func (s *Store) MarkFailed(ctx context.Context, id, reason string, next time.Tim
 
 // Deliveries returns the deliveries with the given status (every status
 // when empty), oldest first, up to limit.
-func (s *Store) Deliveries(ctx context.Context, status string, limit int) ([]Delivery, error) {
+func (s *Store) Deliveries(ctx context.Context, status string, limit int) ([]alerts.Delivery, error) {
 	q := `SELECT ` + deliveryColumns + ` FROM alert_outbox WHERE status = ? OR ? = '' ORDER BY created_at, delivery_id LIMIT ?`
 	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q), status, status, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading deliveries: %w", err)
 	}
 	defer rows.Close()
-	var out []Delivery
+	var out []alerts.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/serving/score"
 )
 
 // EachBillingChange calls fn with every billing change in (account_id, at)
@@ -35,19 +36,11 @@ func (s *Store) EachBillingChange(ctx context.Context, fn func(*features.Billing
 	return nil
 }
 
-// RiskTotals sums the current scores of a task.
-type RiskTotals struct {
-	Accounts      int64   `json:"accounts"`
-	ARR           float64 `json:"arr"`
-	RevenueAtRisk float64 `json:"revenue_at_risk"`
-	Red           int64   `json:"red"`
-}
-
 // CurrentRiskTotals sums the current scores of task: how many accounts
 // are scored, their ARR, their expected revenue at risk and how many are
 // in the red band.
-func (s *Store) CurrentRiskTotals(ctx context.Context, task string) (RiskTotals, error) {
-	var t RiskTotals
+func (s *Store) CurrentRiskTotals(ctx context.Context, task string) (score.RiskTotals, error) {
+	var t score.RiskTotals
 	err := s.r.QueryRowContext(ctx, s.r.Rebind(`SELECT count(*), COALESCE(sum(arr), 0), COALESCE(sum(revenue_at_risk), 0),
 		COALESCE(sum(CASE WHEN band = 'red' THEN 1 ELSE 0 END), 0) FROM current_scores WHERE task = ?`), task).
 		Scan(&t.Accounts, &t.ARR, &t.RevenueAtRisk, &t.Red)

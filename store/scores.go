@@ -7,73 +7,68 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/openchurn/churn/serving/score"
 )
 
 // ErrNoScore is returned when an account has no stored score for a task.
 var ErrNoScore = errors.New("no score")
-
-// Score is one stored score of an account for a task (churn or
-// conversion). Scores are keyed by (AccountID, Task, AsOf, ModelVersion):
-// storing a score with a stored key replaces it.
-type Score struct {
-	AccountID    string
-	Task         string
-	AsOf         time.Time // the time the features were taken as of
-	ModelVersion string
-	Owner        string // the account's owner when scored, for routing and filtering
-	Probability  float64
-	Health       float64 // 0–100; the serving policy's transform of Probability
-	Band         string  // green, yellow or red; empty for tasks without bands
-	PQL          bool    // for conversion scores: whether the trial is a product-qualified lead
-	ARR          float64
-	// RevenueAtRisk is Probability × ARR for churn scores.
-	RevenueAtRisk float64
-	// Previous is the probability of the latest earlier score (by AsOf)
-	// of the same account and task, NaN when there is none.
-	Previous float64
-	// Detail holds the score's components and reasons as JSON.
-	Detail json.RawMessage
-	// Fingerprint identifies the inputs the score was computed from.
-	Fingerprint string
-	ScoredAt    time.Time
-}
 
 // scoreColumns are the columns of scores and current_scores, in the order
 // scoreArgs and scanScore use.
 var scoreColumns = []string{"account_id", "task", "as_of", "model_version", "owner", "probability", "health", "band",
 	"pql", "arr", "revenue_at_risk", "previous", "detail", "fingerprint", "scored_at"}
 
-func (s *Store) scoreArgs(dst []any, sc *Score) []any {
+// listColumns are scoreColumns with an empty detail in place of the stored
+// one, for the listings that show no reasons: decoding the details is most
+// of the cost of reading a page of scores.
+var listColumns = strings.Replace(strings.Join(scoreColumns, ", "), "detail", "'{}'", 1)
+
+// scoreArgs appends the column values of sc, in scoreColumns' order, to
+// dst. The model version is kept as text and the detail as JSON.
+func (s *Store) scoreArgs(dst []any, sc *score.Score) ([]any, error) {
 	var prev any
 	if !math.IsNaN(sc.Previous) {
 		prev = sc.Previous
 	}
-	detail := string(sc.Detail)
-	if detail == "" {
-		detail = "{}"
+	detail, err := json.Marshal(sc.Detail)
+	if err != nil {
+		return dst, fmt.Errorf("score of %s: detail: %w", sc.AccountID, err)
 	}
-	return append(dst, sc.AccountID, sc.Task, s.dialect.timeArg(sc.AsOf), sc.ModelVersion, sc.Owner, sc.Probability,
-		sc.Health, sc.Band, sc.PQL, sc.ARR, sc.RevenueAtRisk, prev, detail, sc.Fingerprint, s.dialect.timeArg(sc.ScoredAt))
+	return append(dst, sc.AccountID, sc.Task, s.dialect.timeArg(sc.AsOf), strconv.FormatInt(sc.ModelVersion, 10), sc.Owner,
+		sc.Probability, sc.Health, sc.Band, sc.PQL, sc.ARR, sc.RevenueAtRisk, prev, string(detail), sc.Fingerprint,
+		s.dialect.timeArg(sc.ScoredAt)), nil
 }
 
-func scanScore(rows interface{ Scan(...any) error }) (Score, error) {
+// scanScore reads a row of scoreColumns.
+func scanScore(rows interface{ Scan(...any) error }) (score.Score, error) {
 	var (
-		sc     Score
-		prev   sql.NullFloat64
-		detail string
+		sc      score.Score
+		version string
+		prev    sql.NullFloat64
+		detail  string
 	)
-	err := rows.Scan(&sc.AccountID, &sc.Task, dbTime{&sc.AsOf}, &sc.ModelVersion, &sc.Owner, &sc.Probability, &sc.Health,
+	err := rows.Scan(&sc.AccountID, &sc.Task, dbTime{&sc.AsOf}, &version, &sc.Owner, &sc.Probability, &sc.Health,
 		&sc.Band, &sc.PQL, &sc.ARR, &sc.RevenueAtRisk, &prev, &detail, &sc.Fingerprint, dbTime{&sc.ScoredAt})
+	if err != nil {
+		return sc, err
+	}
 	sc.Previous = math.NaN()
 	if prev.Valid {
 		sc.Previous = prev.Float64
 	}
-	sc.Detail = json.RawMessage(detail)
-	return sc, err
+	if sc.ModelVersion, err = strconv.ParseInt(version, 10, 64); err != nil {
+		return sc, fmt.Errorf("score of %s: model version %q is not an integer", sc.AccountID, version)
+	}
+	if err := json.Unmarshal([]byte(detail), &sc.Detail); err != nil {
+		return sc, fmt.Errorf("score of %s: detail: %w", sc.AccountID, err)
+	}
+	return sc, nil
 }
 
 // scoreBatchRows bounds the rows of one multi-row INSERT: 15 columns × 500
@@ -84,7 +79,7 @@ const scoreBatchRows = 500
 // the same key, and makes each the account's current score for its task
 // unless the current one is as of a later time. Re-running a batch with
 // the same inputs therefore leaves the store as it was.
-func (s *Store) PutScores(ctx context.Context, scores []Score) error {
+func (s *Store) PutScores(ctx context.Context, scores []score.Score) error {
 	if len(scores) == 0 {
 		return nil
 	}
@@ -106,7 +101,9 @@ func (s *Store) PutScores(ctx context.Context, scores []Score) error {
 		batch := scores[start:min(start+scoreBatchRows, len(scores))]
 		args = args[:0]
 		for i := range batch {
-			args = s.scoreArgs(args, &batch[i])
+			if args, err = s.scoreArgs(args, &batch[i]); err != nil {
+				return fmt.Errorf("storing scores: %w", err)
+			}
 		}
 		values := valuesList(len(batch), len(scoreColumns))
 		q := "INSERT INTO scores (" + cols + ") " + values +
@@ -165,7 +162,7 @@ func (s *Store) PreviousProbabilities(ctx context.Context, task string, asOf tim
 
 // CurrentScore returns the account's current score for task, or
 // ErrNoScore.
-func (s *Store) CurrentScore(ctx context.Context, accountID, task string) (Score, error) {
+func (s *Store) CurrentScore(ctx context.Context, accountID, task string) (score.Score, error) {
 	row := s.r.QueryRowContext(ctx, s.r.Rebind("SELECT "+strings.Join(scoreColumns, ", ")+
 		" FROM current_scores WHERE account_id = ? AND task = ?"), accountID, task)
 	sc, err := scanScore(row)
@@ -179,33 +176,16 @@ func (s *Store) CurrentScore(ctx context.Context, accountID, task string) (Score
 }
 
 // ScoreHistory returns up to limit of the account's scores for task,
-// latest first.
-func (s *Store) ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]Score, error) {
-	return s.queryScores(ctx, "SELECT "+strings.Join(scoreColumns, ", ")+
+// latest first, without their Detail (a trend shows none).
+func (s *Store) ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error) {
+	return s.queryScores(ctx, "SELECT "+listColumns+
 		" FROM scores WHERE account_id = ? AND task = ? ORDER BY as_of DESC, scored_at DESC LIMIT ?", accountID, task, limit)
 }
 
-// ScoreQuery selects current scores for a listing.
-type ScoreQuery struct {
-	Task  string
-	Owner string // empty for every owner
-	Band  string // empty for every band
-	PQL   *bool  // nil for every trial
-	// After continues a listing after the row it names: rows come in
-	// descending probability, then ascending account id.
-	After *ScoreCursor
-	Limit int
-}
-
-// ScoreCursor names the last row of a page of a listing.
-type ScoreCursor struct {
-	Probability float64 `json:"p"`
-	AccountID   string  `json:"a"`
-}
-
 // CurrentScores lists current scores for q.Task, highest probability
-// first (ties by account id), filtered and paged by q.
-func (s *Store) CurrentScores(ctx context.Context, q ScoreQuery) ([]Score, error) {
+// first (ties by account id), filtered and paged by q, without their
+// Detail (a listing shows none; CurrentScore and ScoreRows read it).
+func (s *Store) CurrentScores(ctx context.Context, q score.Query) ([]score.Score, error) {
 	var (
 		where = []string{"task = ?"}
 		args  = []any{q.Task}
@@ -224,7 +204,7 @@ func (s *Store) CurrentScores(ctx context.Context, q ScoreQuery) ([]Score, error
 		args = append(args, q.After.Probability, q.After.Probability, q.After.AccountID)
 	}
 	args = append(args, q.Limit)
-	return s.queryScores(ctx, "SELECT "+strings.Join(scoreColumns, ", ")+" FROM current_scores WHERE "+
+	return s.queryScores(ctx, "SELECT "+listColumns+" FROM current_scores WHERE "+
 		strings.Join(where, " AND ")+" ORDER BY probability DESC, account_id LIMIT ?", args...)
 }
 
@@ -238,13 +218,13 @@ func (s *Store) CountScores(ctx context.Context, task string) (int64, error) {
 	return n, nil
 }
 
-func (s *Store) queryScores(ctx context.Context, q string, args ...any) ([]Score, error) {
+func (s *Store) queryScores(ctx context.Context, q string, args ...any) ([]score.Score, error) {
 	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading scores: %w", err)
 	}
 	defer rows.Close()
-	var out []Score
+	var out []score.Score
 	for rows.Next() {
 		sc, err := scanScore(rows)
 		if err != nil {

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 )
@@ -18,11 +22,11 @@ var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 func TestAPIKeys(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		k := store.APIKey{ID: "key_1", Role: "admin", Hash: "abc", Name: "ops", CreatedAt: t0}
+		k := access.Key{ID: "key_1", Role: "admin", Hash: "abc", Name: "ops", CreatedAt: t0}
 		if err := s.CreateAPIKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateAPIKey(ctx, store.APIKey{ID: "key_2", Role: "viewer", Hash: "abc", CreatedAt: t0}); err == nil {
+		if err := s.CreateAPIKey(ctx, access.Key{ID: "key_2", Role: "viewer", Hash: "abc", CreatedAt: t0}); err == nil {
 			t.Error("a second key with the same hash was stored")
 		}
 		if err := s.RevokeAPIKey(ctx, "key_1", t0.Add(time.Hour)); err != nil {
@@ -44,17 +48,23 @@ func TestAPIKeys(t *testing.T) {
 	})
 }
 
-func score(id string, asOf time.Time, version string, p float64) store.Score {
-	return store.Score{AccountID: id, Task: "churn", AsOf: asOf, ModelVersion: version, Owner: "rep-" + id[len(id)-1:],
+// testDetail is the detail every test score carries.
+var testDetail = score.Detail{Horizon: "churns within 30 days", Components: map[string]score.Component{"usage": {Score: 40, Contribution: 0.4}},
+	Reasons: []score.Reason{{Feature: "active_days_30d", Description: "Active days", Group: "usage", Value: ptr(3.0), Contribution: 0.4}}}
+
+func ptr(x float64) *float64 { return &x }
+
+func scoreOf(id string, asOf time.Time, version int64, p float64) score.Score {
+	return score.Score{AccountID: id, Task: "churn", AsOf: asOf, ModelVersion: version, Owner: "rep-" + id[len(id)-1:],
 		Probability: p, Health: 100 * (1 - p), Band: "green", ARR: 1200, RevenueAtRisk: p * 1200, Previous: math.NaN(),
-		Detail: []byte(`{"x":1}`), Fingerprint: "f", ScoredAt: asOf}
+		Detail: testDetail, Fingerprint: "f", ScoredAt: asOf}
 }
 
 func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		day2 := t0.AddDate(0, 0, 1)
-		first := []store.Score{score("a1", t0, "v1", 0.1), score("a2", t0, "v1", 0.5), score("a3", t0, "v1", 0.5)}
+		first := []score.Score{scoreOf("a1", t0, 1, 0.1), scoreOf("a2", t0, 1, 0.5), scoreOf("a3", t0, 1, 0.5)}
 		for range 2 {
 			if err := s.PutScores(ctx, first); err != nil {
 				t.Fatal(err)
@@ -64,16 +74,16 @@ func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 			t.Fatalf("after storing 3 scores twice: %d rows, %v", n, err)
 		}
 		// A later score becomes current; an earlier one stored afterwards does not.
-		later := score("a1", day2, "v1", 0.7)
+		later := scoreOf("a1", day2, 1, 0.7)
 		later.Previous = 0.1
-		if err := s.PutScores(ctx, []store.Score{later}); err != nil {
+		if err := s.PutScores(ctx, []score.Score{later}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutScores(ctx, []store.Score{score("a1", t0.AddDate(0, 0, -1), "v1", 0.2)}); err != nil {
+		if err := s.PutScores(ctx, []score.Score{scoreOf("a1", t0.AddDate(0, 0, -1), 1, 0.2)}); err != nil {
 			t.Fatal(err)
 		}
 		cur, err := s.CurrentScore(ctx, "a1", "churn")
-		if err != nil || cur.Probability != 0.7 || cur.Previous != 0.1 || string(cur.Detail) != `{"x":1}` {
+		if err != nil || cur.Probability != 0.7 || cur.Previous != 0.1 || !reflect.DeepEqual(cur.Detail, testDetail) || cur.ModelVersion != 1 {
 			t.Errorf("current score of a1 = %+v, %v", cur, err)
 		}
 		prev, err := s.PreviousProbabilities(ctx, "churn", day2, []string{"a1", "a2", "zz"})
@@ -90,7 +100,7 @@ func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 
 		// Keyset pages cover every row once, riskiest first.
 		var got []string
-		q := store.ScoreQuery{Task: "churn", Limit: 2}
+		q := score.Query{Task: "churn", Limit: 2}
 		for {
 			page, err := s.CurrentScores(ctx, q)
 			if err != nil {
@@ -103,12 +113,12 @@ func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 				break
 			}
 			last := page[len(page)-1]
-			q.After = &store.ScoreCursor{Probability: last.Probability, AccountID: last.AccountID}
+			q.After = &score.Cursor{Probability: last.Probability, AccountID: last.AccountID}
 		}
 		if fmt.Sprint(got) != "[a1 a2 a3]" {
 			t.Errorf("paged listing = %v", got)
 		}
-		owned, err := s.CurrentScores(ctx, store.ScoreQuery{Task: "churn", Owner: "rep-2", Band: "green", Limit: 10})
+		owned, err := s.CurrentScores(ctx, score.Query{Task: "churn", Owner: "rep-2", Band: "green", Limit: 10})
 		if err != nil || len(owned) != 1 || owned[0].AccountID != "a2" {
 			t.Errorf("listing by owner = %+v, %v", owned, err)
 		}
@@ -119,10 +129,10 @@ func TestScoresAreIdempotentAndCurrent(t *testing.T) {
 	})
 }
 
-func alert(id string) (store.Alert, store.Delivery) {
-	return store.Alert{ID: id, AccountID: "a1", Rule: "band_drop", Owner: "rep-1", Severity: "high", Message: "m",
+func alert(id string) (alerts.Alert, alerts.Delivery) {
+	return alerts.Alert{ID: id, AccountID: "a1", Rule: "band_drop", Owner: "rep-1", Severity: "high", Message: "m",
 			ObservedAt: t0, OpenedAt: t0},
-		store.Delivery{ID: "d-" + id, Owner: "rep-1", Payload: []byte(`{"text":"m"}`), NextAttemptAt: t0, CreatedAt: t0}
+		alerts.Delivery{ID: "d-" + id, Owner: "rep-1", Payload: []byte(`{"text":"m"}`), NextAttemptAt: t0, CreatedAt: t0}
 }
 
 func TestAlertsOneOpenAndCooldown(t *testing.T) {
@@ -154,16 +164,16 @@ func TestAlertsOneOpenAndCooldown(t *testing.T) {
 		if opened != 1 {
 			t.Fatalf("%d concurrent openers succeeded, want 1", opened)
 		}
-		open, err := s.Alerts(ctx, store.AlertQuery{Status: "active"})
+		open, err := s.Alerts(ctx, alerts.Query{Status: "active"})
 		if err != nil || len(open) != 1 {
 			t.Fatalf("active alerts = %+v, %v", open, err)
 		}
 		id := open[0].ID
-		if a, err := s.AcknowledgeAlert(ctx, id, t0.Add(time.Minute)); err != nil || a.Status != store.AlertAcknowledged {
+		if a, err := s.AcknowledgeAlert(ctx, id, t0.Add(time.Minute)); err != nil || a.Status != alerts.StatusAcknowledged {
 			t.Errorf("ack: %+v, %v", a, err)
 		}
 		resolvedAt := t0.Add(time.Hour)
-		if a, err := s.ResolveAlert(ctx, id, resolvedAt); err != nil || a.Status != store.AlertResolved {
+		if a, err := s.ResolveAlert(ctx, id, resolvedAt); err != nil || a.Status != alerts.StatusResolved {
 			t.Errorf("resolve: %+v, %v", a, err)
 		}
 		if _, err := s.AcknowledgeAlert(ctx, id, resolvedAt); !errors.Is(err, store.ErrAlertState) {
@@ -213,7 +223,7 @@ func TestOutboxClaims(t *testing.T) {
 		if err != nil || len(retry) != 1 || retry[0].ID != first[1].ID || retry[0].Attempts != 2 || string(retry[0].Payload) != `{"text":"m"}` {
 			t.Errorf("retry claim = %+v, %v", retry, err)
 		}
-		for status, want := range map[string]int{store.DeliveryDelivered: 1, store.DeliveryDead: 1, store.DeliveryPending: 1, "": 3} {
+		for status, want := range map[string]int{alerts.DeliveryDelivered: 1, alerts.DeliveryDead: 1, alerts.DeliveryPending: 1, "": 3} {
 			if ds, err := s.Deliveries(ctx, status, 10); err != nil || len(ds) != want {
 				t.Errorf("deliveries %q: %d, %v; want %d", status, len(ds), err, want)
 			}

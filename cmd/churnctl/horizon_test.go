@@ -12,6 +12,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/store"
 )
@@ -58,7 +59,7 @@ func TestTrainHorizonInWeeksIsServed(t *testing.T) {
 		t.Errorf("health %v, want %v from a 14-day horizon (30 days would give %v)", sc.Health, want, serving.Health(sc.Probability, 30))
 	}
 
-	key, rec, err := api.NewKey(api.RoleViewer, "t", time.Now())
+	key, rec, err := access.NewKey(access.Viewer, "t", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/store"
 )
 
@@ -39,7 +39,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	wantArgs := 0
 	switch sub {
 	case "create":
-		if !api.ValidRole(*role) {
+		if !access.Role(*role).Valid() {
 			return usagef("--role %q: want viewer, ingest or admin", *role)
 		}
 	case "list":
@@ -59,7 +59,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer s.Close()
 	switch sub {
 	case "create":
-		key, rec, err := api.NewKey(*role, *name, time.Now())
+		key, rec, err := access.NewKey(access.Role(*role), *name, time.Now())
 		if err != nil {
 			return err
 		}

@@ -9,9 +9,10 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
-	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/serving/demo"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/simulate"
 )
@@ -68,7 +69,7 @@ func newDemoKey(ctx context.Context, s *store.Store) (string, error) {
 			}
 		}
 	}
-	key, rec, err := api.NewKey(api.RoleAdmin, demoKeyName, time.Now())
+	key, rec, err := access.NewKey(access.Admin, demoKeyName, time.Now())
 	if err != nil {
 		return "", err
 	}
@@ -79,7 +80,7 @@ func newDemoKey(ctx context.Context, s *store.Store) (string, error) {
 // naming the riskiest account and the likeliest trial.
 func printDemo(ctx context.Context, w io.Writer, s *store.Store, base, key string) {
 	pick := func(task string) string {
-		top, err := s.CurrentScores(ctx, store.ScoreQuery{Task: task, Limit: 1})
+		top, err := s.CurrentScores(ctx, score.Query{Task: task, Limit: 1})
 		if err != nil || len(top) == 0 {
 			return "A0000001"
 		}

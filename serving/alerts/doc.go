@@ -33,6 +33,10 @@
 // resolved, the rule stays quiet for that account for its cooldown.
 // Alerts carry the account's owner, to whom they are routed.
 //
+// Alert, its statuses, Delivery and Query are this package's types: the
+// store persists them through the interfaces declared here (AlertStore,
+// Outbox), and this package does not import the store.
+//
 // Because negative_escalation's max_age_hours (72 by default) is shorter
 // than its cooldown (168 hours), re-ingesting an escalation after its
 // alert was resolved never raises it again.

@@ -7,14 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/openchurn/churn/store"
 )
 
 // AlertStore stores an alert with its delivery unless one of its rule is
 // open for the account or was resolved after cooldownSince.
 type AlertStore interface {
-	OpenAlert(ctx context.Context, a store.Alert, d store.Delivery, cooldownSince time.Time) (bool, error)
+	OpenAlert(ctx context.Context, a Alert, d Delivery, cooldownSince time.Time) (bool, error)
 }
 
 // Engine evaluates rules and opens alerts for those that fire.
@@ -30,7 +28,7 @@ type Engine struct {
 // at ingestion time) and opens an alert, with its webhook delivery, for
 // each that fires and is neither open nor cooling down for the account. It
 // returns the alerts it opened.
-func (e *Engine) Raise(ctx context.Context, o *Observation, ingestOnly bool) ([]store.Alert, error) {
+func (e *Engine) Raise(ctx context.Context, o *Observation, ingestOnly bool) ([]Alert, error) {
 	firings := e.Rules.Evaluate(o, ingestOnly)
 	if len(firings) == 0 {
 		return nil, nil
@@ -44,20 +42,20 @@ func (e *Engine) Raise(ctx context.Context, o *Observation, ingestOnly bool) ([]
 	if a := o.History.Account; a != nil {
 		owner, name = a.Owner, a.Name
 	}
-	var opened []store.Alert
+	var opened []Alert
 	for _, f := range firings {
 		detail, err := json.Marshal(f.Detail)
 		if err != nil {
 			return opened, fmt.Errorf("alert %s on %s: %w", f.Rule.Name, o.History.AccountID, err)
 		}
-		a := store.Alert{ID: newID("al_"), AccountID: o.History.AccountID, Rule: f.Rule.Name, Owner: owner,
-			Severity: f.Rule.Severity, Status: store.AlertOpen, Message: f.Message, Detail: detail,
+		a := Alert{ID: newID("al_"), AccountID: o.History.AccountID, Rule: f.Rule.Name, Owner: owner,
+			Severity: f.Rule.Severity, Status: StatusOpen, Message: f.Message, Detail: detail,
 			ObservedAt: o.AsOf.UTC(), OpenedAt: now}
 		payload, err := json.Marshal(newPayload(a, name))
 		if err != nil {
 			return opened, fmt.Errorf("alert %s on %s: %w", f.Rule.Name, o.History.AccountID, err)
 		}
-		d := store.Delivery{ID: newID("dl_"), Owner: owner, Payload: payload, NextAttemptAt: now, CreatedAt: now}
+		d := Delivery{ID: newID("dl_"), Owner: owner, Payload: payload, NextAttemptAt: now, CreatedAt: now}
 		ok, err := e.Store.OpenAlert(ctx, a, d, now.Add(-f.Rule.Cooldown))
 		if err != nil {
 			return opened, err

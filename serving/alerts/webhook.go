@@ -11,8 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/openchurn/churn/store"
 )
 
 // Payload is the JSON body of a webhook delivery. Text makes it a valid
@@ -26,11 +24,11 @@ type Payload struct {
 
 // PayloadAlert is the alert as a webhook delivers it.
 type PayloadAlert struct {
-	store.Alert
+	Alert
 	AccountName string `json:"account_name,omitempty"`
 }
 
-func newPayload(a store.Alert, accountName string) Payload {
+func newPayload(a Alert, accountName string) Payload {
 	who := a.AccountID
 	if accountName != "" {
 		who = accountName + " (" + a.AccountID + ")"
@@ -86,7 +84,7 @@ func DefaultWebhook() Webhook {
 
 // Outbox is the delivery queue a Dispatcher works from.
 type Outbox interface {
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error)
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
 	MarkDelivered(ctx context.Context, id string, at time.Time) error
 	MarkFailed(ctx context.Context, id, reason string, next time.Time, dead bool) error
 }
@@ -158,7 +156,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (delivered, failed int, err
 
 // send posts one delivery. permanent reports a failure that retrying
 // cannot fix: no URL for the owner, or a 4xx answer other than 408 and 429.
-func (d *Dispatcher) send(ctx context.Context, del store.Delivery) (err error, permanent bool) {
+func (d *Dispatcher) send(ctx context.Context, del Delivery) (err error, permanent bool) {
 	url := d.Webhook.URL
 	if u, ok := d.Webhook.OwnerURLs[del.Owner]; ok {
 		url = u

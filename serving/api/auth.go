@@ -2,11 +2,7 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,56 +12,12 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/access"
 )
-
-// The roles of API keys, each allowed what the ones before it are:
-// viewer reads (reps: accounts, trials, alerts, which they may also
-// acknowledge and resolve), ingest also writes records, admin also
-// manages models and keys.
-const (
-	RoleViewer = "viewer"
-	RoleIngest = "ingest"
-	RoleAdmin  = "admin"
-)
-
-var roleRank = map[string]int{RoleViewer: 1, RoleIngest: 2, RoleAdmin: 3}
-
-// ValidRole reports whether role is one of the roles.
-func ValidRole(role string) bool { return roleRank[role] > 0 }
-
-// keyPrefix starts every API key, so that a leaked key is easy to spot.
-const keyPrefix = "churn_"
-
-// NewKey returns a new random API key of the role and the record to store
-// for it, which holds only the key's hash. The key itself is shown once
-// and never stored.
-func NewKey(role, name string, now time.Time) (key string, rec store.APIKey, err error) {
-	if !ValidRole(role) {
-		return "", rec, fmt.Errorf("unknown role %q (want viewer, ingest or admin)", role)
-	}
-	var secret [32]byte
-	var id [6]byte
-	if _, err := rand.Read(secret[:]); err != nil {
-		return "", rec, err
-	}
-	if _, err := rand.Read(id[:]); err != nil {
-		return "", rec, err
-	}
-	key = keyPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
-	return key, store.APIKey{ID: "key_" + hex.EncodeToString(id[:]), Role: role, Hash: HashKey(key), Name: name,
-		CreatedAt: now.UTC().Truncate(time.Microsecond)}, nil
-}
-
-// HashKey returns the hex SHA-256 of key, the form the store keeps.
-func HashKey(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(h[:])
-}
 
 // KeyStore is where the server reads API keys.
 type KeyStore interface {
-	APIKeys(ctx context.Context) ([]store.APIKey, error)
+	APIKeys(ctx context.Context) ([]access.Key, error)
 }
 
 // keyring caches the active keys by hash and refreshes them every
@@ -77,7 +29,7 @@ type keyring struct {
 	refresh time.Duration
 
 	mu      sync.RWMutex
-	byHash  map[string]store.APIKey
+	byHash  map[string]access.Key
 	loaded  time.Time
 	limiter map[string]*rate.Limiter
 }
@@ -87,9 +39,9 @@ func (k *keyring) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m := make(map[string]store.APIKey, len(keys))
+	m := make(map[string]access.Key, len(keys))
 	for _, key := range keys {
-		if key.RevokedAt.IsZero() {
+		if key.Active() {
 			m[key.Hash] = key
 		}
 	}
@@ -100,9 +52,8 @@ func (k *keyring) reload(ctx context.Context) error {
 }
 
 // lookup returns the active key whose hash matches presented.
-func (k *keyring) lookup(ctx context.Context, presented string) (store.APIKey, bool, error) {
-	sum := sha256.Sum256([]byte(presented))
-	hash := hex.EncodeToString(sum[:])
+func (k *keyring) lookup(ctx context.Context, presented string) (access.Key, bool, error) {
+	hash := access.HashKey(presented)
 	k.mu.RLock()
 	key, ok := k.byHash[hash]
 	age := time.Since(k.loaded)
@@ -143,7 +94,7 @@ const keyContext = "api_key"
 
 // authenticate checks the bearer key, its role against the route's, and
 // the key's rate limit.
-func (s *Server) authenticate(role string) echo.MiddlewareFunc {
+func (s *Server) authenticate(role access.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			auth := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -161,9 +112,9 @@ func (s *Server) authenticate(role string) echo.MiddlewareFunc {
 				return errorf(http.StatusUnauthorized, "unauthorized", "unknown or revoked API key", nil)
 			}
 			c.Set(keyContext, key)
-			if roleRank[key.Role] < roleRank[role] {
+			if !key.Role.Allows(role) {
 				return errorf(http.StatusForbidden, "forbidden", fmt.Sprintf("this needs the %s role; the key has %s", role, key.Role),
-					map[string]string{"required_role": role, "key_role": key.Role})
+					map[string]string{"required_role": string(role), "key_role": string(key.Role)})
 			}
 			if s.opts.RatePerSecond > 0 && !s.keys.allow(key.ID, rate.Limit(s.opts.RatePerSecond), s.opts.Burst) {
 				return errorf(http.StatusTooManyRequests, "rate_limited", "too many requests for this key; retry shortly", nil)

@@ -14,6 +14,9 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/trainer"
@@ -35,15 +38,9 @@ func listLimit(c echo.Context) (int, error) {
 	return n, nil
 }
 
-// Page is a page of a listing; NextCursor is empty on the last page.
-type Page[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
 // listScores serves the account and trial listings: current scores of
 // task, riskiest or likeliest first, paged by an opaque cursor.
-func (s *Server) listScores(c echo.Context, task string, q store.ScoreQuery, sort string) error {
+func (s *Server) listScores(c echo.Context, task string, q score.Query, sort string) error {
 	if c.QueryParam("sort") != "" && c.QueryParam("sort") != sort {
 		return errorf(http.StatusBadRequest, "bad_request", fmt.Sprintf("sort must be %q", sort), nil)
 	}
@@ -54,7 +51,7 @@ func (s *Server) listScores(c echo.Context, task string, q store.ScoreQuery, sor
 	q.Task, q.Owner, q.Limit = task, c.QueryParam("owner"), limit+1
 	if cur := c.QueryParam("cursor"); cur != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cur)
-		var after store.ScoreCursor
+		var after score.Cursor
 		if err == nil {
 			err = json.Unmarshal(raw, &after)
 		}
@@ -67,15 +64,15 @@ func (s *Server) listScores(c echo.Context, task string, q store.ScoreQuery, sor
 	if err != nil {
 		return err
 	}
-	page := Page[Summary]{Items: []Summary{}}
+	page := page[summaryView]{Items: []summaryView{}}
 	if len(scores) > limit {
 		last := scores[limit-1]
-		raw, _ := json.Marshal(store.ScoreCursor{Probability: last.Probability, AccountID: last.AccountID})
+		raw, _ := json.Marshal(score.Cursor{Probability: last.Probability, AccountID: last.AccountID})
 		page.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
 		scores = scores[:limit]
 	}
-	for _, sc := range scores {
-		page.Items = append(page.Items, summary(sc))
+	for i := range scores {
+		page.Items = append(page.Items, newSummaryView(&scores[i]))
 	}
 	return c.JSON(http.StatusOK, page)
 }
@@ -85,11 +82,11 @@ func (s *Server) listAccounts(c echo.Context) error {
 	if band != "" && band != serving.Green && band != serving.Yellow && band != serving.Red {
 		return errorf(http.StatusBadRequest, "bad_request", "band must be green, yellow or red", nil)
 	}
-	return s.listScores(c, serving.TaskChurn, store.ScoreQuery{Band: band}, "risk")
+	return s.listScores(c, serving.TaskChurn, score.Query{Band: band}, "risk")
 }
 
 func (s *Server) listTrials(c echo.Context) error {
-	var q store.ScoreQuery
+	var q score.Query
 	if p := c.QueryParam("pql"); p != "" {
 		b, err := strconv.ParseBool(p)
 		if err != nil {
@@ -98,16 +95,6 @@ func (s *Server) listTrials(c echo.Context) error {
 		q.PQL = &b
 	}
 	return s.listScores(c, serving.TaskConversion, q, "conversion")
-}
-
-// AccountView is an account with its health, reasons, trend and open
-// alerts.
-type AccountView struct {
-	Account    *AccountInfo  `json:"account"`
-	Churn      *ScoreView    `json:"churn"`
-	Conversion *ScoreView    `json:"conversion"`
-	Trend      []TrendPoint  `json:"trend"`
-	OpenAlerts []store.Alert `json:"open_alerts"`
 }
 
 // currentScore returns the stored score of account a for task, or one
@@ -119,14 +106,13 @@ type AccountView struct {
 // churned for churn; in a running trial for conversion) is scored on
 // demand: the others would cost a history read to learn they are not
 // eligible.
-func (s *Server) currentScore(ctx context.Context, a *features.Account, task string, refresh bool) (*ScoreView, error) {
+func (s *Server) currentScore(ctx context.Context, a *features.Account, task string, refresh bool) (*scoreView, error) {
 	id := a.AccountID
 	sc, err := s.store.CurrentScore(ctx, id, task)
 	stale := err == nil && s.opts.StaleAfter > 0 && time.Since(sc.AsOf) > s.opts.StaleAfter
 	switch {
 	case err == nil && !stale && !refresh:
-		v := scoreView(sc, "stored")
-		return &v, nil
+		return newScoreView(&sc, "stored"), nil
 	case err != nil && !errors.Is(err, store.ErrNoScore):
 		return nil, err
 	case s.scorer == nil, err != nil && !mayScore(task, a, time.Now()):
@@ -140,8 +126,7 @@ func (s *Server) currentScore(ctx context.Context, a *features.Account, task str
 	switch {
 	case errors.Is(err, serving.ErrNotEligible), errors.Is(err, trainer.ErrModelNotFound):
 		if stale {
-			v := scoreView(sc, "stored")
-			return &v, nil
+			return newScoreView(&sc, "stored"), nil
 		}
 		return nil, nil
 	case err != nil:
@@ -150,8 +135,7 @@ func (s *Server) currentScore(ctx context.Context, a *features.Account, task str
 	if err == nil && stale {
 		fresh.Previous = sc.Probability
 	}
-	v := scoreView(fresh, "on_demand")
-	return &v, nil
+	return newScoreView(&fresh, "on_demand"), nil
 }
 
 // cachedJSON answers with the view under key, from the cache unless fresh
@@ -188,12 +172,12 @@ func (s *Server) getAccount(c echo.Context) error {
 }
 
 // accountView reads an account's view from the store.
-func (s *Server) accountView(ctx context.Context, id string, refresh bool) (*AccountView, error) {
+func (s *Server) accountView(ctx context.Context, id string, refresh bool) (*accountView, error) {
 	a, err := s.store.Account(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	v := &AccountView{Account: accountInfo(a), Trend: []TrendPoint{}}
+	v := &accountView{Account: newAccountInfo(a), Trend: []trendPoint{}}
 	if v.Churn, err = s.currentScore(ctx, a, serving.TaskChurn, refresh); err != nil {
 		return nil, err
 	}
@@ -205,14 +189,13 @@ func (s *Server) accountView(ctx context.Context, id string, refresh bool) (*Acc
 		return nil, err
 	}
 	for _, sc := range past {
-		v.Trend = append(v.Trend, TrendPoint{AsOf: sc.AsOf, Probability: sc.Probability, Health: sc.Health, Band: sc.Band, ModelVersion: sc.ModelVersion})
+		v.Trend = append(v.Trend, trendPoint{AsOf: sc.AsOf, Probability: sc.Probability, Health: sc.Health, Band: sc.Band, ModelVersion: sc.ModelVersion})
 	}
-	if v.OpenAlerts, err = s.store.Alerts(ctx, store.AlertQuery{AccountID: id, Status: "active"}); err != nil {
+	open, err := s.store.Alerts(ctx, alerts.Query{AccountID: id, Status: alerts.StatusActive})
+	if err != nil {
 		return nil, err
 	}
-	if v.OpenAlerts == nil {
-		v.OpenAlerts = []store.Alert{}
-	}
+	v.OpenAlerts = newAlertViews(open)
 	return v, nil
 }
 
@@ -227,12 +210,6 @@ func mayScore(task string, a *features.Account, now time.Time) bool {
 		(a.TrialEndsAt.IsZero() || a.TrialEndsAt.After(now))
 }
 
-// TrialView is one trial.
-type TrialView struct {
-	Account    *AccountInfo `json:"account"`
-	Conversion *ScoreView   `json:"conversion"`
-}
-
 func (s *Server) getTrial(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("id")
 	refresh := c.QueryParam("refresh") == "true"
@@ -241,7 +218,7 @@ func (s *Server) getTrial(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		v := &TrialView{Account: accountInfo(a)}
+		v := &trialView{Account: newAccountInfo(a)}
 		if v.Conversion, err = s.currentScore(ctx, a, serving.TaskConversion, refresh); err != nil {
 			return nil, err
 		}
@@ -252,27 +229,27 @@ func (s *Server) getTrial(c echo.Context) error {
 	})
 }
 
-// ScoreRequest asks for on-demand scores of stored accounts as of now, or
+// scoreRequest asks for on-demand scores of stored accounts as of now, or
 // of raw feature vectors.
-type ScoreRequest struct {
+type scoreRequest struct {
 	// Task is churn or conversion; empty means both, for accounts.
 	Task       string        `json:"task"`
 	AccountIDs []string      `json:"account_ids"`
-	Vectors    []ScoreVector `json:"vectors"`
+	Vectors    []scoreVector `json:"vectors"`
 }
 
-// ScoreVector is a raw feature vector by feature name.
-type ScoreVector struct {
+// scoreVector is a raw feature vector by feature name.
+type scoreVector struct {
 	ID       string             `json:"id"`
 	Features map[string]float64 `json:"features"`
 }
 
-// ScoreResult is one result of on-demand scoring: a score, or why there is
+// scoreResult is one result of on-demand scoring: a score, or why there is
 // none.
-type ScoreResult struct {
+type scoreResult struct {
 	ID    string     `json:"id"`
 	Task  string     `json:"task"`
-	Score *ScoreView `json:"score,omitempty"`
+	Score *scoreView `json:"score,omitempty"`
 	Error *Error     `json:"error,omitempty"`
 }
 
@@ -280,7 +257,7 @@ type ScoreResult struct {
 const maxScoreItems = 1000
 
 func (s *Server) score(c echo.Context) error {
-	var req ScoreRequest
+	var req scoreRequest
 	if err := json.NewDecoder(c.Request().Body).Decode(&req); err != nil {
 		return errorf(http.StatusBadRequest, "bad_request", "body must be a JSON object: "+err.Error(), nil)
 	}
@@ -304,7 +281,7 @@ func (s *Server) score(c echo.Context) error {
 		return errorf(http.StatusServiceUnavailable, "unavailable", "this server does not score on demand", nil)
 	}
 	ctx := c.Request().Context()
-	out := []ScoreResult{}
+	out := []scoreResult{}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	for _, id := range req.AccountIDs {
 		h, err := s.store.History(ctx, id)
@@ -312,7 +289,7 @@ func (s *Server) score(c echo.Context) error {
 			return err
 		}
 		for _, task := range tasks {
-			r := ScoreResult{ID: id, Task: task}
+			r := scoreResult{ID: id, Task: task}
 			sc, err := s.scorer.ScoreHistory(ctx, task, h, now)
 			r.Score, r.Error = s.scoreOutcome(sc, err)
 			if r.Error == nil && r.Score == nil {
@@ -322,7 +299,7 @@ func (s *Server) score(c echo.Context) error {
 		}
 	}
 	for _, v := range req.Vectors {
-		r := ScoreResult{ID: v.ID, Task: req.Task}
+		r := scoreResult{ID: v.ID, Task: req.Task}
 		sc, err := s.scorer.ScoreValues(ctx, req.Task, v.ID, v.Features)
 		r.Score, r.Error = s.scoreOutcome(sc, err)
 		if r.Error == nil && r.Score == nil {
@@ -330,17 +307,16 @@ func (s *Server) score(c echo.Context) error {
 		}
 		out = append(out, r)
 	}
-	return c.JSON(http.StatusOK, map[string][]ScoreResult{"results": out})
+	return c.JSON(http.StatusOK, map[string][]scoreResult{"results": out})
 }
 
 // scoreOutcome turns an on-demand score into a result: a view, an error
 // that belongs to the item, or neither for an error that fails the whole
 // request.
-func (s *Server) scoreOutcome(sc store.Score, err error) (*ScoreView, *Error) {
+func (s *Server) scoreOutcome(sc score.Score, err error) (*scoreView, *Error) {
 	switch {
 	case err == nil:
-		v := scoreView(sc, "on_demand")
-		return &v, nil
+		return newScoreView(&sc, "on_demand"), nil
 	case errors.Is(err, serving.ErrNotEligible):
 		return nil, errorf(http.StatusUnprocessableEntity, "not_eligible", err.Error(), nil)
 	case errors.Is(err, serving.ErrUnknownFeature):
@@ -354,7 +330,7 @@ func (s *Server) scoreOutcome(sc store.Score, err error) (*ScoreView, *Error) {
 func (s *Server) listAlerts(c echo.Context) error {
 	status := c.QueryParam("status")
 	switch status {
-	case "", "active", store.AlertOpen, store.AlertAcknowledged, store.AlertResolved:
+	case "", alerts.StatusActive, alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved:
 	default:
 		return errorf(http.StatusBadRequest, "bad_request", "status must be open, acknowledged, resolved or active", nil)
 	}
@@ -362,15 +338,12 @@ func (s *Server) listAlerts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	as, err := s.store.Alerts(c.Request().Context(), store.AlertQuery{Owner: c.QueryParam("owner"), Status: status,
+	as, err := s.store.Alerts(c.Request().Context(), alerts.Query{Owner: c.QueryParam("owner"), Status: status,
 		AccountID: c.QueryParam("account_id"), Limit: limit})
 	if err != nil {
 		return err
 	}
-	if as == nil {
-		as = []store.Alert{}
-	}
-	return c.JSON(http.StatusOK, map[string][]store.Alert{"items": as})
+	return c.JSON(http.StatusOK, map[string][]alertView{"items": newAlertViews(as)})
 }
 
 func (s *Server) ackAlert(c echo.Context) error {
@@ -378,7 +351,7 @@ func (s *Server) ackAlert(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a)
+	return c.JSON(http.StatusOK, newAlertView(&a))
 }
 
 func (s *Server) resolveAlert(c echo.Context) error {
@@ -386,7 +359,7 @@ func (s *Server) resolveAlert(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, a)
+	return c.JSON(http.StatusOK, newAlertView(&a))
 }
 
 func (s *Server) listFeatures(c echo.Context) error {
@@ -520,21 +493,22 @@ func (s *Server) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if keys == nil {
-		keys = []store.APIKey{}
+	items := make([]keyView, len(keys))
+	for i, k := range keys {
+		items[i] = newKeyView(k)
 	}
-	return c.JSON(http.StatusOK, map[string][]store.APIKey{"items": keys})
+	return c.JSON(http.StatusOK, map[string][]keyView{"items": items})
 }
 
 func (s *Server) createKey(c echo.Context) error {
 	var req struct {
-		Role string `json:"role"`
-		Name string `json:"name"`
+		Role access.Role `json:"role"`
+		Name string      `json:"name"`
 	}
 	if err := json.NewDecoder(c.Request().Body).Decode(&req); err != nil {
 		return errorf(http.StatusBadRequest, "bad_request", "body must be a JSON object: "+err.Error(), nil)
 	}
-	key, rec, err := NewKey(req.Role, req.Name, time.Now())
+	secret, rec, err := access.NewKey(req.Role, req.Name, time.Now())
 	if err != nil {
 		return errorf(http.StatusBadRequest, "bad_request", err.Error(), nil)
 	}
@@ -544,8 +518,7 @@ func (s *Server) createKey(c echo.Context) error {
 	if err := s.keys.reload(c.Request().Context()); err != nil { // so that the key works at once
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"id": rec.ID, "role": rec.Role, "name": rec.Name, "key": key,
-		"created_at": rec.CreatedAt})
+	return c.JSON(http.StatusCreated, createdKeyView{keyView: newKeyView(rec), Key: secret})
 }
 
 func (s *Server) revokeKey(c echo.Context) error {

@@ -67,7 +67,8 @@ func (s *Server) ingest(c echo.Context) error {
 		return err
 	}
 	s.metrics.ingested.WithLabelValues(string(t)).Add(float64(res.Read))
-	out := map[string]any{"result": res, "alerts_opened": 0}
+	out := map[string]any{"result": loadView{Table: string(res.Table), Read: res.Read, Inserted: res.Inserted,
+		Updated: res.Updated, Unchanged: res.Unchanged}, "alerts_opened": 0}
 	if s.alerts != nil {
 		opened, err := serving.AfterIngest(ctx, s.store, s.alerts, t)
 		if err != nil {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/access"
 )
 
 // Echo returns the server's router, so that the dashboard can mount its
@@ -16,9 +16,6 @@ func (s *Server) Echo() *echo.Echo { return s.e }
 // VerifyKey returns the active API key whose secret is key, checked
 // exactly as the API checks a bearer key and from the same cache; ok is
 // false for an unknown or revoked key.
-func (s *Server) VerifyKey(ctx context.Context, key string) (k store.APIKey, ok bool, err error) {
+func (s *Server) VerifyKey(ctx context.Context, key string) (k access.Key, ok bool, err error) {
 	return s.keys.lookup(ctx, key)
 }
-
-// Allows reports whether a key of role may do what needs the role need.
-func Allows(role, need string) bool { return roleRank[role] >= roleRank[need] && roleRank[need] > 0 }

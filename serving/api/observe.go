@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/access"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of its own
@@ -62,8 +62,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 				slog.String("path", c.Request().URL.Path), slog.Int("status", status),
 				slog.Int64("bytes", c.Response().Size), slog.Duration("elapsed", elapsed),
 				slog.String("request_id", requestID(c)), slog.String("remote", c.RealIP())}
-			if key, ok := c.Get(keyContext).(store.APIKey); ok {
-				attrs = append(attrs, slog.String("key_id", key.ID), slog.String("role", key.Role))
+			if key, ok := c.Get(keyContext).(access.Key); ok {
+				attrs = append(attrs, slog.String("key_id", key.ID), slog.String("role", string(key.Role)))
 			}
 			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", attrs...)
 		}

@@ -15,7 +15,9 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/trainer"
 )
@@ -33,15 +35,15 @@ type Store interface {
 	serving.SaaSStore
 	alerts.AlertStore
 	Ping(ctx context.Context) error
-	CreateAPIKey(ctx context.Context, k store.APIKey) error
+	CreateAPIKey(ctx context.Context, k access.Key) error
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	History(ctx context.Context, accountID string) (*features.History, error)
-	CurrentScore(ctx context.Context, accountID, task string) (store.Score, error)
-	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]store.Score, error)
-	CurrentScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, error)
-	Alerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, error)
-	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
-	ResolveAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
+	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
+	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
+	CurrentScores(ctx context.Context, q score.Query) ([]score.Score, error)
+	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error)
+	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
+	ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
 	Models(ctx context.Context, task string) ([]trainer.RegisteredModel, error)
 	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
 	Load(ctx context.Context, t features.Table, src store.Source) (store.LoadResult, error)
@@ -116,7 +118,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(srv.metrics.registry, promhttp.HandlerOpts{})))
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", openAPI) })
 
-	viewer, ingest, admin := srv.authenticate(RoleViewer), srv.authenticate(RoleIngest), srv.authenticate(RoleAdmin)
+	viewer, ingest, admin := srv.authenticate(access.Viewer), srv.authenticate(access.Ingest), srv.authenticate(access.Admin)
 	v1 := e.Group("/v1")
 	v1.GET("/accounts", srv.listAccounts, viewer)
 	v1.GET("/accounts/:id", srv.getAccount, viewer)

@@ -2,16 +2,28 @@ package api
 
 import (
 	"encoding/json"
-	"math"
 	"time"
 
 	"github.com/openchurn/churn/features"
-	"github.com/openchurn/churn/serving"
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 )
 
-// AccountInfo is an account's row as the API shows it.
-type AccountInfo struct {
+// The views below are the API's JSON, one per resource, each built from
+// domain values. They are the only types the handlers encode (besides
+// the model registry's ModelView), so that renaming a field of a domain
+// type or a column of the store cannot change the API; openapi.yaml
+// describes them.
+
+// page is a page of a listing; NextCursor is empty on the last page.
+type page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// accountInfo is an account's row.
+type accountInfo struct {
 	ID             string    `json:"id"`
 	Name           string    `json:"name"`
 	Owner          string    `json:"owner"`
@@ -27,21 +39,21 @@ type AccountInfo struct {
 	RenewalAt      time.Time `json:"renewal_at,omitzero"`
 }
 
-func accountInfo(a *features.Account) *AccountInfo {
+func newAccountInfo(a *features.Account) *accountInfo {
 	if a == nil {
 		return nil
 	}
-	return &AccountInfo{ID: a.AccountID, Name: a.Name, Owner: a.Owner, Segment: a.Segment, Plan: a.Plan, Seats: a.Seats,
+	return &accountInfo{ID: a.AccountID, Name: a.Name, Owner: a.Owner, Segment: a.Segment, Plan: a.Plan, Seats: a.Seats,
 		MRR: a.MRR, CreatedAt: a.CreatedAt, TrialStartedAt: a.TrialStartedAt, TrialEndsAt: a.TrialEndsAt,
 		ConvertedAt: a.ConvertedAt, ChurnedAt: a.ChurnedAt, RenewalAt: a.RenewalAt}
 }
 
-// ScoreView is one score with its explanation.
-type ScoreView struct {
+// scoreView is one score with its explanation.
+type scoreView struct {
 	AccountID    string    `json:"account_id"`
 	Task         string    `json:"task"`
 	AsOf         time.Time `json:"as_of"`
-	ModelVersion string    `json:"model_version"`
+	ModelVersion int64     `json:"model_version"`
 	Owner        string    `json:"owner"`
 	Probability  float64   `json:"probability"`
 	// Health is 100 × (1 − p)^(365/H) for churn over a horizon of H days
@@ -50,6 +62,7 @@ type ScoreView struct {
 	Score         *float64 `json:"score,omitempty"`
 	Band          string   `json:"band,omitempty"`
 	PQL           *bool    `json:"pql,omitempty"`
+	PQLThreshold  float64  `json:"pql_threshold,omitempty"`
 	ARR           float64  `json:"arr"`
 	RevenueAtRisk float64  `json:"revenue_at_risk"`
 	// Previous is the probability of the latest earlier score, Delta the
@@ -60,31 +73,74 @@ type ScoreView struct {
 	ScoredAt    time.Time `json:"scored_at"`
 	// Source is "stored" for a batch score and "on_demand" for one computed
 	// for this request.
-	Source string `json:"source"`
-	serving.Detail
+	Source     string                   `json:"source"`
+	Horizon    string                   `json:"horizon"`
+	Components map[string]componentView `json:"components"`
+	Reasons    []reasonView             `json:"reasons"`
 }
 
-func scoreView(sc store.Score, source string) ScoreView {
-	v := ScoreView{AccountID: sc.AccountID, Task: sc.Task, AsOf: sc.AsOf, ModelVersion: sc.ModelVersion, Owner: sc.Owner,
-		Probability: sc.Probability, ARR: sc.ARR, RevenueAtRisk: sc.RevenueAtRisk, Fingerprint: sc.Fingerprint,
-		ScoredAt: sc.ScoredAt, Source: source}
-	h := sc.Health
-	if sc.Task == serving.TaskChurn {
-		v.Health, v.Band = &h, sc.Band
-	} else {
-		pql := sc.PQL
-		v.Score, v.PQL = &h, &pql
+// componentView is one feature group's part in a score.
+type componentView struct {
+	Score        float64 `json:"score"`
+	Contribution float64 `json:"contribution"`
+}
+
+// reasonView is one reason, with its wording built from its figures.
+type reasonView struct {
+	Feature      string   `json:"feature"`
+	Description  string   `json:"description"`
+	Group        string   `json:"group"`
+	Value        *float64 `json:"value"`
+	Missing      string   `json:"missing,omitempty"`
+	Category     string   `json:"category,omitempty"`
+	Typical      *float64 `json:"typical"`
+	Contribution float64  `json:"contribution"`
+	Effect       string   `json:"effect"`
+	Text         string   `json:"text"`
+}
+
+// health returns the churn score's health and band and the conversion
+// score's 0–100 figure and PQL flag, each nil where the task has none.
+func health(sc *score.Score) (h *float64, band string, conv *float64, pql *bool) {
+	if sc.Task == score.TaskChurn {
+		v := sc.Health
+		return &v, sc.Band, nil, nil
 	}
-	if !math.IsNaN(sc.Previous) {
-		p, d := sc.Previous, sc.Probability-sc.Previous
-		v.Previous, v.Delta = &p, &d
+	v, p := sc.ConversionScore(), sc.PQL
+	return nil, "", &v, &p
+}
+
+// previous returns the previous probability and the delta, nil for a
+// first score.
+func previous(sc *score.Score) (prev, delta *float64) {
+	d, ok := sc.Delta()
+	if !ok {
+		return nil, nil
 	}
-	json.Unmarshal(sc.Detail, &v.Detail) // written by serving; an old or empty detail leaves the zero value
+	p := sc.Previous
+	return &p, &d
+}
+
+func newScoreView(sc *score.Score, source string) *scoreView {
+	v := &scoreView{AccountID: sc.AccountID, Task: sc.Task, AsOf: sc.AsOf, ModelVersion: sc.ModelVersion, Owner: sc.Owner,
+		Probability: sc.Probability, PQLThreshold: sc.Detail.PQLThreshold, ARR: sc.ARR, RevenueAtRisk: sc.RevenueAtRisk,
+		Fingerprint: sc.Fingerprint, ScoredAt: sc.ScoredAt, Source: source, Horizon: sc.Detail.Horizon,
+		Components: make(map[string]componentView, len(sc.Detail.Components)), Reasons: make([]reasonView, len(sc.Detail.Reasons))}
+	v.Health, v.Band, v.Score, v.PQL = health(sc)
+	v.Previous, v.Delta = previous(sc)
+	for g, c := range sc.Detail.Components {
+		v.Components[g] = componentView{Score: c.Score, Contribution: c.Contribution}
+	}
+	for i := range sc.Detail.Reasons {
+		r := &sc.Detail.Reasons[i]
+		v.Reasons[i] = reasonView{Feature: r.Feature, Description: r.What(), Group: r.Group, Value: r.Value, Missing: r.Missing,
+			Category: r.Category, Typical: r.Typical, Contribution: r.Contribution, Effect: string(r.Effect()), Text: r.Text(sc.Task)}
+	}
 	return v
 }
 
-// Summary is one row of an account or trial listing.
-type Summary struct {
+// summaryView is one row of an account or trial listing.
+type summaryView struct {
 	AccountID     string    `json:"account_id"`
 	Owner         string    `json:"owner"`
 	AsOf          time.Time `json:"as_of"`
@@ -96,21 +152,102 @@ type Summary struct {
 	ARR           float64   `json:"arr"`
 	RevenueAtRisk float64   `json:"revenue_at_risk"`
 	Delta         *float64  `json:"delta"`
-	ModelVersion  string    `json:"model_version"`
+	ModelVersion  int64     `json:"model_version"`
 }
 
-func summary(sc store.Score) Summary {
-	v := scoreView(sc, "")
-	return Summary{AccountID: v.AccountID, Owner: v.Owner, AsOf: v.AsOf, Probability: v.Probability, Health: v.Health,
-		Score: v.Score, Band: v.Band, PQL: v.PQL, ARR: v.ARR, RevenueAtRisk: v.RevenueAtRisk, Delta: v.Delta,
-		ModelVersion: v.ModelVersion}
+func newSummaryView(sc *score.Score) summaryView {
+	v := summaryView{AccountID: sc.AccountID, Owner: sc.Owner, AsOf: sc.AsOf, Probability: sc.Probability, ARR: sc.ARR,
+		RevenueAtRisk: sc.RevenueAtRisk, ModelVersion: sc.ModelVersion}
+	v.Health, v.Band, v.Score, v.PQL = health(sc)
+	_, v.Delta = previous(sc)
+	return v
 }
 
-// TrendPoint is one past score.
-type TrendPoint struct {
+// trendPoint is one past score.
+type trendPoint struct {
 	AsOf         time.Time `json:"as_of"`
 	Probability  float64   `json:"probability"`
 	Health       float64   `json:"health"`
 	Band         string    `json:"band,omitempty"`
-	ModelVersion string    `json:"model_version"`
+	ModelVersion int64     `json:"model_version"`
+}
+
+// accountView is an account with its health, reasons, trend and open
+// alerts.
+type accountView struct {
+	Account    *accountInfo `json:"account"`
+	Churn      *scoreView   `json:"churn"`
+	Conversion *scoreView   `json:"conversion"`
+	Trend      []trendPoint `json:"trend"`
+	OpenAlerts []alertView  `json:"open_alerts"`
+}
+
+// trialView is one trial.
+type trialView struct {
+	Account    *accountInfo `json:"account"`
+	Conversion *scoreView   `json:"conversion"`
+}
+
+// alertView is an alert.
+type alertView struct {
+	ID        string `json:"id"`
+	AccountID string `json:"account_id"`
+	Rule      string `json:"rule"`
+	Owner     string `json:"owner"`
+	Severity  string `json:"severity"`
+	Status    string `json:"status"`
+	Message   string `json:"message"`
+	// Detail is the rule's figures, a JSON object.
+	Detail         json.RawMessage `json:"detail"`
+	ObservedAt     time.Time       `json:"observed_at"`
+	OpenedAt       time.Time       `json:"opened_at"`
+	AcknowledgedAt time.Time       `json:"acknowledged_at,omitzero"`
+	ResolvedAt     time.Time       `json:"resolved_at,omitzero"`
+}
+
+func newAlertView(a *alerts.Alert) alertView {
+	detail := a.Detail
+	if len(detail) == 0 {
+		detail = json.RawMessage("{}")
+	}
+	return alertView{ID: a.ID, AccountID: a.AccountID, Rule: a.Rule, Owner: a.Owner, Severity: a.Severity, Status: a.Status,
+		Message: a.Message, Detail: detail, ObservedAt: a.ObservedAt, OpenedAt: a.OpenedAt, AcknowledgedAt: a.AcknowledgedAt,
+		ResolvedAt: a.ResolvedAt}
+}
+
+func newAlertViews(as []alerts.Alert) []alertView {
+	out := make([]alertView, len(as))
+	for i := range as {
+		out[i] = newAlertView(&as[i])
+	}
+	return out
+}
+
+// keyView is an API key as the API lists it: never its hash.
+type keyView struct {
+	ID        string    `json:"id"`
+	Role      string    `json:"role"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+func newKeyView(k access.Key) keyView {
+	return keyView{ID: k.ID, Role: string(k.Role), Name: k.Name, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+}
+
+// createdKeyView is a new key with its secret, which is shown only then.
+type createdKeyView struct {
+	keyView
+	Key string `json:"key"`
+}
+
+// loadView counts what an ingestion stored: Read = Inserted + Updated +
+// Unchanged.
+type loadView struct {
+	Table     string `json:"table"`
+	Read      int64  `json:"read"`
+	Inserted  int64  `json:"inserted"`
+	Updated   int64  `json:"updated"`
+	Unchanged int64  `json:"unchanged"`
 }

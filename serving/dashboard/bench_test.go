@@ -16,7 +16,8 @@ import (
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/serving"
-	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 )
 
@@ -57,11 +58,11 @@ func BenchmarkPages(b *testing.B) {
 	}
 	b.Logf("store %s with %d scored accounts ready in %v", path, n, time.Since(start).Round(time.Millisecond))
 	ctx := context.Background()
-	top, err := f.Store.ScoreRows(ctx, store.ScoreListQuery{Task: serving.TaskChurn, Limit: 1})
+	top, err := f.Store.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Limit: 1})
 	if err != nil || len(top) == 0 {
 		b.Fatal(err)
 	}
-	session := &http.Cookie{Name: "churn_session", Value: f.Keys[api.RoleAdmin]}
+	session := &http.Cookie{Name: "churn_session", Value: f.Keys[access.Admin]}
 	pages := []struct{ name, path string }{
 		{"accounts", "/accounts"},
 		{"accounts_by_arr", "/accounts?sort=arr"},
@@ -116,7 +117,7 @@ func cursorAfter(b *testing.B, h http.Handler, session *http.Cookie) string {
 // scores, under new ids until n accounts are scored.
 func padAccounts(s *store.Store, n int) error {
 	ctx := context.Background()
-	base, err := s.ScoreRows(ctx, store.ScoreListQuery{Task: serving.TaskChurn, Limit: n})
+	base, err := s.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Limit: n})
 	if err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func padAccounts(s *store.Store, n int) error {
 	}
 	var (
 		accounts []recordio.Record
-		scores   []store.Score
+		scores   []score.Score
 	)
 	flush := func() error {
 		if _, err := s.Load(ctx, features.Accounts, &records{recs: accounts}); err != nil {
@@ -151,8 +152,11 @@ func padAccounts(s *store.Store, n int) error {
 		if err != nil {
 			return err
 		}
-		for _, sc := range past {
+		for k, sc := range past {
 			sc.AccountID = id
+			if k == 0 { // the current score, whose reasons the pages show; a history has no details
+				sc.Detail = src.Detail
+			}
 			scores = append(scores, sc)
 		}
 		if len(accounts) == 2000 {

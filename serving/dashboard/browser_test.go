@@ -15,8 +15,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/openchurn/churn/serving/api"
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 )
 
 // chromium returns the browser the tests drive: $CHROMIUM, else Debian's
@@ -133,8 +134,8 @@ const labelOverlaps = `[...document.querySelectorAll("table.list td[data-label]"
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
 	f := demoServer(t)
-	viewer, admin := f.Keys[api.RoleViewer], f.Keys[api.RoleAdmin]
-	top, err := f.Store.ScoreRows(context.Background(), store.ScoreListQuery{Task: "churn", Limit: 1})
+	viewer, admin := f.Keys[access.Viewer], f.Keys[access.Admin]
+	top, err := f.Store.ScoreRows(context.Background(), score.ListQuery{Task: "churn", Limit: 1})
 	if err != nil || len(top) == 0 {
 		t.Fatalf("riskiest account: %v", err)
 	}
@@ -213,7 +214,7 @@ func TestBrowser(t *testing.T) {
 			loaded(),
 			chromedp.Navigate(f.URL+"/alerts?status=acknowledged"),
 			chromedp.WaitVisible(css(row)))
-		if status := get(t, ctx, "status", chromedp.Text(css(row+" .status"))); status != store.AlertAcknowledged {
+		if status := get(t, ctx, "status", chromedp.Text(css(row+" .status"))); status != alerts.StatusAcknowledged {
 			t.Errorf("alert %s shows %q in the acknowledged inbox", a.ID, status)
 		}
 		do(t, ctx, "open inbox", chromedp.Navigate(f.URL+"/alerts?status=open"), chromedp.WaitReady(css("main")))
@@ -227,7 +228,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var body struct{ Items []store.Alert }
+		var body struct{ Items []alerts.Alert }
 		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,10 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/trainer"
 )
@@ -32,15 +35,15 @@ type Store interface {
 	serving.SaaSStore
 	Account(ctx context.Context, id string) (*features.Account, error)
 	History(ctx context.Context, accountID string) (*features.History, error)
-	CurrentScore(ctx context.Context, accountID, task string) (store.Score, error)
-	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]store.Score, error)
-	ScoreRows(ctx context.Context, q store.ScoreListQuery) ([]store.ScoreRow, error)
-	HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]store.HealthPoint, error)
-	RiskByBand(ctx context.Context, task string) ([]store.BandTotal, error)
+	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
+	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
+	ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error)
+	HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]score.HealthPoint, error)
+	RiskByBand(ctx context.Context, task string) ([]score.BandTotal, error)
 	Facets(ctx context.Context, task string) (owners, segments []string, err error)
-	Alerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, error)
-	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
-	ResolveAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
+	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error)
+	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
+	ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
 	Models(ctx context.Context, task string) ([]trainer.RegisteredModel, error)
 	Model(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
 	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
@@ -48,7 +51,7 @@ type Store interface {
 
 // Keys verifies API keys; *api.Server does, with the API's own key cache.
 type Keys interface {
-	VerifyKey(ctx context.Context, key string) (store.APIKey, bool, error)
+	VerifyKey(ctx context.Context, key string) (access.Key, bool, error)
 }
 
 // Options configure the dashboard.
@@ -139,7 +142,7 @@ func (d *Dashboard) Mount(e *echo.Echo) {
 	e.POST("/signin", d.signin)
 	e.POST("/signout", d.signout)
 
-	viewer, admin := d.session(api.RoleViewer), d.session(api.RoleAdmin)
+	viewer, admin := d.session(access.Viewer), d.session(access.Admin)
 	e.GET("/", d.accounts, viewer)
 	e.GET("/accounts", d.accounts, viewer)
 	e.GET("/accounts/:id", d.account, viewer)
@@ -170,10 +173,10 @@ const keyContext = "dashboard_key"
 // session checks the session cookie's key and its role. A request without
 // a valid key is sent to the sign-in form, which brings it back; one whose
 // key lacks the role gets a 403 page.
-func (d *Dashboard) session(role string) echo.MiddlewareFunc {
+func (d *Dashboard) session(role access.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			var key store.APIKey
+			var key access.Key
 			ok := false
 			if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
 				if key, ok, err = d.keys.VerifyKey(c.Request().Context(), ck.Value); err != nil {
@@ -187,8 +190,8 @@ func (d *Dashboard) session(role string) echo.MiddlewareFunc {
 				return c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 			}
 			c.Set(keyContext, key)
-			if !api.Allows(key.Role, role) {
-				return d.errorPage(c, http.StatusForbidden, "This needs the "+role+" role; your key has the "+key.Role+" role.")
+			if !key.Role.Allows(role) {
+				return d.errorPage(c, http.StatusForbidden, "This needs the "+string(role)+" role; your key has the "+string(key.Role)+" role.")
 			}
 			if c.Request().Method == http.MethodPost && !d.validToken(c) {
 				return d.errorPage(c, http.StatusForbidden, "The form has expired or did not come from this dashboard. Reload the page and try again.")
@@ -258,7 +261,7 @@ func (d *Dashboard) signout(c echo.Context) error {
 type page struct {
 	Title string
 	Nav   string
-	Key   *store.APIKey
+	Key   *access.Key
 	Admin bool
 	CSRF  string
 	Data  any
@@ -268,8 +271,8 @@ type page struct {
 // failing template yields an error page rather than half a page.
 func (d *Dashboard) render(c echo.Context, status int, name, title string, data any) error {
 	p := page{Title: title, Nav: name, Data: data}
-	if k, ok := c.Get(keyContext).(store.APIKey); ok {
-		p.Key, p.Admin, p.CSRF = &k, api.Allows(k.Role, api.RoleAdmin), d.token(c)
+	if k, ok := c.Get(keyContext).(access.Key); ok {
+		p.Key, p.Admin, p.CSRF = &k, k.Role.Allows(access.Admin), d.token(c)
 	}
 	var buf bytes.Buffer
 	if err := d.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {

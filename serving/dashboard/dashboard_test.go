@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openchurn/churn/serving/api"
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/training/trainer"
 )
 
@@ -72,7 +73,7 @@ func (c *client) csrf(path string) string {
 func TestSignInCookie(t *testing.T) {
 	f := demoServer(t)
 	c := newClient(t, f, "")
-	resp, _ := c.do("POST", "/signin", url.Values{"key": {f.Keys[api.RoleViewer]}, "next": {"//evil.example/"}})
+	resp, _ := c.do("POST", "/signin", url.Values{"key": {f.Keys[access.Viewer]}, "next": {"//evil.example/"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Errorf("sign-in with an off-site next: %s to %q, want 303 to /", resp.Status, resp.Header.Get("Location"))
 	}
@@ -89,8 +90,8 @@ func TestSignInCookie(t *testing.T) {
 
 func TestPages(t *testing.T) {
 	f := demoServer(t)
-	anon, viewer, admin := newClient(t, f, ""), newClient(t, f, f.Keys[api.RoleViewer]), newClient(t, f, f.Keys[api.RoleAdmin])
-	rows, err := f.Store.ScoreRows(context.Background(), store.ScoreListQuery{Task: "churn", Limit: 1})
+	anon, viewer, admin := newClient(t, f, ""), newClient(t, f, f.Keys[access.Viewer]), newClient(t, f, f.Keys[access.Admin])
+	rows, err := f.Store.ScoreRows(context.Background(), score.ListQuery{Task: "churn", Limit: 1})
 	if err != nil || len(rows) == 0 {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestPages(t *testing.T) {
 
 func TestActionsNeedTokenAndRole(t *testing.T) {
 	f := demoServer(t)
-	viewer, admin := newClient(t, f, f.Keys[api.RoleViewer]), newClient(t, f, f.Keys[api.RoleAdmin])
+	viewer, admin := newClient(t, f, f.Keys[access.Viewer]), newClient(t, f, f.Keys[access.Admin])
 	a := f.openAlert(t)
 	ms, err := f.Store.Models(context.Background(), "churn")
 	if err != nil {
@@ -187,7 +188,7 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 	if m, err := f.Store.ActiveModel(context.Background(), "churn"); err != nil || m.Version != candidate {
 		t.Errorf("after the admin activated model %d, the active churn model is %+v, %v", candidate, m, err)
 	}
-	got, err := f.Store.Alerts(context.Background(), store.AlertQuery{AccountID: a.AccountID, Status: store.AlertResolved})
+	got, err := f.Store.Alerts(context.Background(), alerts.Query{AccountID: a.AccountID, Status: alerts.StatusResolved})
 	if err != nil || len(got) == 0 {
 		t.Errorf("alert %s is not resolved after the dashboard resolved it: %v", a.ID, err)
 	}

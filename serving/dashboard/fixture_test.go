@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/serving/dashboard"
@@ -31,7 +32,7 @@ type fixture struct {
 	URL     string
 	Handler http.Handler
 	Store   *store.Store
-	Keys    map[string]string // by role
+	Keys    map[access.Role]string // secrets by role
 }
 
 var (
@@ -130,9 +131,9 @@ func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixtur
 			}
 		}
 	}
-	f := &fixture{Store: s, Keys: map[string]string{}}
-	for _, role := range []string{api.RoleViewer, api.RoleAdmin} {
-		key, rec, err := api.NewKey(role, role+"-test", time.Now())
+	f := &fixture{Store: s, Keys: map[access.Role]string{}}
+	for _, role := range []access.Role{access.Viewer, access.Admin} {
+		key, rec, err := access.NewKey(role, string(role)+"-test", time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -160,9 +161,9 @@ func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixtur
 }
 
 // openAlert returns an open alert of the fixture, the first in the inbox.
-func (f *fixture) openAlert(t testing.TB) store.Alert {
+func (f *fixture) openAlert(t testing.TB) alerts.Alert {
 	t.Helper()
-	as, err := f.Store.Alerts(context.Background(), store.AlertQuery{Status: store.AlertOpen, Limit: 1})
+	as, err := f.Store.Alerts(context.Background(), alerts.Query{Status: alerts.StatusOpen, Limit: 1})
 	if err != nil || len(as) == 0 {
 		t.Fatalf("the fixture has no open alert: %v", err)
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/metrics"
 	"github.com/openchurn/churn/training/report"
@@ -75,12 +77,12 @@ func oneOf(c echo.Context, name string, allowed ...string) (string, error) {
 }
 
 // cursor decodes the ?after= of a listing.
-func cursor(s string) (*store.ListCursor, error) {
+func cursor(s string) (*score.ListCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
-	var cur store.ListCursor
+	var cur score.ListCursor
 	if err == nil {
 		err = json.Unmarshal(raw, &cur)
 	}
@@ -91,7 +93,7 @@ func cursor(s string) (*store.ListCursor, error) {
 }
 
 func encodeCursor(value float64, accountID string) string {
-	raw, _ := json.Marshal(store.ListCursor{Value: value, AccountID: accountID})
+	raw, _ := json.Marshal(score.ListCursor{Value: value, AccountID: accountID})
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
@@ -116,27 +118,20 @@ func (d *Dashboard) facetsFor(c echo.Context) (owners, segments []string, err er
 	return owners, segments, nil
 }
 
-// detail decodes a score's stored explanation; an old or empty one reads
-// as no explanation.
-func detail(sc store.Score) serving.Detail {
-	var d serving.Detail
-	json.Unmarshal(sc.Detail, &d)
-	return d
-}
-
-// topReason is, in words, a score's strongest reason pushing the score up
-// (towards churn, or towards converting), which is what a high score in a
-// listing needs explained; else its strongest reason; else "".
-func topReason(d serving.Detail) string {
-	for _, r := range d.Reasons {
-		if r.Contribution > 0 {
-			return r.Text
+// topReason is, in words, a score's strongest reason raising its
+// probability (towards churn, or towards converting), which is what a high
+// score in a listing needs explained; else its strongest reason; else "".
+func topReason(sc *score.Score) string {
+	rs := sc.Detail.Reasons
+	for i := range rs {
+		if rs[i].Contribution > 0 {
+			return rs[i].Text(sc.Task)
 		}
 	}
-	if len(d.Reasons) == 0 {
+	if len(rs) == 0 {
 		return ""
 	}
-	return d.Reasons[0].Text
+	return rs[0].Text(sc.Task)
 }
 
 type accountRow struct {
@@ -172,7 +167,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 		return d.fail(c, err)
 	}
 	ctx := c.Request().Context()
-	rows, err := d.store.ScoreRows(ctx, store.ScoreListQuery{Task: serving.TaskChurn, Owner: f.Owner, Band: f.Band, Segment: f.Segment,
+	rows, err := d.store.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Owner: f.Owner, Band: f.Band, Segment: f.Segment,
 		ByRevenueAtRisk: f.Sort == "arr", After: after, Limit: pageSize + 1})
 	if err != nil {
 		return d.fail(c, err)
@@ -201,13 +196,14 @@ func (d *Dashboard) accounts(c echo.Context) error {
 	if err != nil {
 		return d.fail(c, err)
 	}
-	for _, r := range rows {
+	for i := range rows {
+		r := &rows[i]
 		var hs []float64
 		for _, p := range trends[r.AccountID] {
 			hs = append(hs, p.Health)
 		}
 		row := accountRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Segment: r.Segment, Band: r.Band, Health: r.Health,
-			ARR: r.ARR, AtRisk: r.RevenueAtRisk, Spark: newSparkline(hs), Reason: topReason(detail(r.Score)), OpenAlerts: r.OpenAlerts}
+			ARR: r.ARR, AtRisk: r.RevenueAtRisk, Spark: newSparkline(hs), Reason: topReason(&r.Score), OpenAlerts: r.OpenAlerts}
 		if !math.IsNaN(r.Previous) {
 			delta := 100 * (r.Previous - r.Probability)
 			row.Delta = &delta
@@ -219,13 +215,13 @@ func (d *Dashboard) accounts(c echo.Context) error {
 
 // scoreInfo is a score as the account page shows it.
 type scoreInfo struct {
-	store.Score
+	score.Score
 	Horizon string
 	Delta   *float64
 }
 
-func newScoreInfo(sc store.Score, d serving.Detail) *scoreInfo {
-	si := &scoreInfo{Score: sc, Horizon: d.Horizon}
+func newScoreInfo(sc score.Score) *scoreInfo {
+	si := &scoreInfo{Score: sc, Horizon: sc.Detail.Horizon}
 	if !math.IsNaN(sc.Previous) {
 		delta := 100 * (sc.Previous - sc.Probability)
 		si.Delta = &delta
@@ -240,7 +236,9 @@ type componentBar struct {
 
 type reasonRow struct {
 	What, Value, Typical string
-	Raises               bool
+	// Effect words the direction for the score's task; Raises marks it.
+	Effect string
+	Raises bool
 }
 
 type accountView struct {
@@ -255,7 +253,7 @@ type accountView struct {
 	NPS         []features.SurveyResponse
 	Usage       *chart
 	UsageWeeks  int
-	Alerts      []store.Alert
+	Alerts      []alerts.Alert
 	Back        string
 }
 
@@ -282,21 +280,20 @@ func (d *Dashboard) account(c echo.Context) error {
 		if err != nil {
 			return d.fail(c, err)
 		}
-		det := detail(sc)
 		if sc.AsOf.After(ref) {
 			ref = sc.AsOf
 		}
 		if task == serving.TaskConversion {
-			v.Conversion = newScoreInfo(sc, det)
+			v.Conversion = newScoreInfo(sc)
 			if v.Churn == nil {
-				v.Reasons = reasonRows(det)
+				v.Reasons = reasonRows(&sc)
 			}
 			continue
 		}
-		v.Churn = newScoreInfo(sc, det)
-		v.Reasons = reasonRows(det)
+		v.Churn = newScoreInfo(sc)
+		v.Reasons = reasonRows(&sc)
 		for _, g := range []string{"usage", "support", "sentiment", "commercial"} {
-			if comp, ok := det.Components[g]; ok {
+			if comp, ok := sc.Detail.Components[g]; ok {
 				v.Components = append(v.Components, componentBar{Name: g, Score: comp.Score})
 			}
 		}
@@ -330,7 +327,7 @@ func (d *Dashboard) account(c echo.Context) error {
 	}
 	v.NPS = lastN(nps, recent)
 	v.Usage, v.UsageWeeks = usageChart(h.Usage, ref), usageWeeks
-	if v.Alerts, err = d.store.Alerts(ctx, store.AlertQuery{AccountID: id, Limit: 20}); err != nil {
+	if v.Alerts, err = d.store.Alerts(ctx, alerts.Query{AccountID: id, Limit: 20}); err != nil {
 		return d.fail(c, err)
 	}
 	title := a.Name
@@ -340,21 +337,18 @@ func (d *Dashboard) account(c echo.Context) error {
 	return d.render(c, http.StatusOK, "account", title, v)
 }
 
-// reasonRows splits each reason's sentence ("description: value (typical
-// t); raises churn risk") into the description and the figures it states.
-func reasonRows(d serving.Detail) []reasonRow {
+// reasonRows lays out the score's reasons for the account page's table,
+// from their fields: what the feature measures, the account's and the
+// typical value, and the effect worded for the score's task.
+func reasonRows(sc *score.Score) []reasonRow {
 	var out []reasonRow
-	for _, r := range d.Reasons {
-		what, _, _ := strings.Cut(r.Text, ": ")
-		row := reasonRow{What: what, Value: "—", Typical: "—", Raises: r.Contribution > 0}
-		switch {
-		case r.Category != "":
-			row.Value = r.Category
-		case r.Value != nil:
-			row.Value = num(*r.Value)
-		}
-		if r.Typical != nil {
-			row.Typical = num(*r.Typical)
+	for i := range sc.Detail.Reasons {
+		r := &sc.Detail.Reasons[i]
+		effect := r.Effect()
+		row := reasonRow{What: r.What(), Value: r.ValueText(), Typical: r.TypicalText(), Effect: effect.On(sc.Task),
+			Raises: effect == score.Raises}
+		if row.Typical == "" {
+			row.Typical = "—"
 		}
 		out = append(out, row)
 	}
@@ -456,7 +450,7 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if err != nil {
 		return d.fail(c, err)
 	}
-	q := store.ScoreListQuery{Task: serving.TaskConversion, Owner: f.Owner, After: after, Limit: pageSize + 1}
+	q := score.ListQuery{Task: serving.TaskConversion, Owner: f.Owner, After: after, Limit: pageSize + 1}
 	if f.PQL == "true" {
 		pql := true
 		q.PQL = &pql
@@ -477,9 +471,10 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if f.After != "" {
 		v.First = f.link("/trials", "")
 	}
-	for _, r := range rows {
+	for i := range rows {
+		r := &rows[i]
 		row := trialRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Probability: r.Probability, PQL: r.PQL,
-			Reason: topReason(detail(r.Score))}
+			Reason: topReason(&r.Score)}
 		if !r.TrialEndsAt.IsZero() {
 			// Counted from the score's as-of time, which is "today" for
 			// a nightly batch and stays right for a history that ended
@@ -496,7 +491,7 @@ type alertsView struct {
 	Filter   filter
 	Owners   []string
 	Statuses []string
-	Alerts   []store.Alert
+	Alerts   []alerts.Alert
 	Limit    int
 	Back     string
 }
@@ -506,20 +501,20 @@ const inboxLimit = 100
 
 func (d *Dashboard) alerts(c echo.Context) error {
 	f := filter{Owner: c.QueryParam("owner")}
-	status, err := oneOf(c, "status", "active", store.AlertOpen, store.AlertAcknowledged, store.AlertResolved, "all")
+	status, err := oneOf(c, "status", alerts.StatusActive, alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved, "all")
 	if err != nil {
 		return d.fail(c, err)
 	}
 	f.Status = status
-	q := store.AlertQuery{Owner: f.Owner, Status: status, Limit: inboxLimit}
+	q := alerts.Query{Owner: f.Owner, Status: status, Limit: inboxLimit}
 	switch status {
 	case "":
-		q.Status = "active"
+		q.Status = alerts.StatusActive
 	case "all":
 		q.Status = ""
 	}
 	v := alertsView{Filter: f, Limit: inboxLimit, Back: f.link("/alerts", ""),
-		Statuses: []string{"active", store.AlertOpen, store.AlertAcknowledged, store.AlertResolved, "all"}}
+		Statuses: []string{alerts.StatusActive, alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved, "all"}}
 	if v.Alerts, err = d.store.Alerts(c.Request().Context(), q); err != nil {
 		return d.fail(c, err)
 	}

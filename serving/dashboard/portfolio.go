@@ -11,7 +11,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
-	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/serving/score"
 )
 
 // cohortMonths is how many months after their first payment the retention
@@ -20,7 +20,7 @@ const cohortMonths = 12
 
 type portfolioView struct {
 	SaaS      serving.SaaS
-	Bands     []store.BandTotal
+	Bands     []score.BandTotal
 	Retention *chart
 	// Cohorts counts the customers the curve's first point is over.
 	Cohorts  int
@@ -53,7 +53,7 @@ func (d *Dashboard) portfolioFigures(ctx context.Context) (*portfolioView, error
 		return nil, err
 	}
 	rank := map[string]int{serving.Red: 0, serving.Yellow: 1, serving.Green: 2}
-	slices.SortStableFunc(v.Bands, func(a, b store.BandTotal) int { return rank[a.Band] - rank[b.Band] }) // worst first
+	slices.SortStableFunc(v.Bands, func(a, b score.BandTotal) int { return rank[a.Band] - rank[b.Band] }) // worst first
 	curve, n, err := retention(ctx, d.store, m.End)
 	if err != nil {
 		return nil, err

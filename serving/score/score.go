@@ -1,0 +1,77 @@
+package score
+
+import (
+	"math"
+	"time"
+
+	"github.com/openchurn/churn/training/trainer"
+)
+
+// The tasks a score is for: the trainer's.
+const (
+	TaskChurn      = trainer.TaskChurn
+	TaskConversion = trainer.TaskConversion
+)
+
+// Score is one score of an account for a task, as of a time.
+type Score struct {
+	AccountID string
+	Task      string
+	// AsOf is the time the features were taken as of.
+	AsOf time.Time
+	// ModelVersion is the registry version of the model that scored it.
+	ModelVersion int64
+	// Owner is the account's owner when scored, for routing and filtering.
+	Owner       string
+	Probability float64
+	// Health is 0–100, the serving policy's transform of Probability, for
+	// churn scores; zero for conversion scores.
+	Health float64
+	Band   string // green, yellow or red for churn scores; empty otherwise
+	PQL    bool   // for conversion scores: whether the trial is a product-qualified lead
+	ARR    float64
+	// RevenueAtRisk is Probability × ARR for churn scores.
+	RevenueAtRisk float64
+	// Previous is the probability of the latest earlier score (by AsOf)
+	// of the same account and task, NaN when there is none.
+	Previous float64
+	Detail   Detail
+	// Fingerprint identifies the inputs the score was computed from.
+	Fingerprint string
+	ScoredAt    time.Time
+}
+
+// ConversionScore is a conversion score's 0–100 figure, 100 × Probability:
+// the chance to convert, in percent.
+func (s *Score) ConversionScore() float64 { return 100 * s.Probability }
+
+// Delta returns the change of probability since the previous score, and
+// false for a first score.
+func (s *Score) Delta() (float64, bool) {
+	if math.IsNaN(s.Previous) {
+		return 0, false
+	}
+	return s.Probability - s.Previous, true
+}
+
+// Detail is a score's explanation.
+type Detail struct {
+	// Horizon states the event the probability is about.
+	Horizon string `json:"horizon"`
+	// Components maps each feature group to its part in the score.
+	Components map[string]Component `json:"components"`
+	// Reasons are the features that moved the score most, strongest first.
+	Reasons []Reason `json:"reasons"`
+	// PQLThreshold is the threshold a conversion score's PQL flag was set
+	// with.
+	PQLThreshold float64 `json:"pql_threshold,omitempty"`
+}
+
+// Component is one feature group's part in a score.
+type Component struct {
+	// Score is 0–100, 50 when the group moves nothing; higher is always
+	// better (healthier, or likelier to convert).
+	Score float64 `json:"score"`
+	// Contribution is the group's summed contribution, in log-odds.
+	Contribution float64 `json:"contribution"`
+}
