@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/cursor"
 	"github.com/openchurn/churn/store"
 )
 
@@ -51,11 +51,7 @@ func (s *Server) listScores(c echo.Context, task string, q store.ScoreQuery, sor
 	}
 	q.Task, q.Owner, q.Limit = task, c.QueryParam("owner"), limit+1
 	if cur := c.QueryParam("cursor"); cur != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cur)
-		var after store.ScoreCursor
-		if err == nil {
-			err = json.Unmarshal(raw, &after)
-		}
+		after, err := cursor.Decode[store.ScoreCursor](cur)
 		if err != nil {
 			return errorf(http.StatusBadRequest, "bad_request", "cursor is not one this API returned", nil)
 		}
@@ -68,8 +64,9 @@ func (s *Server) listScores(c echo.Context, task string, q store.ScoreQuery, sor
 	page := Page[Summary]{Items: []Summary{}}
 	if len(scores) > limit {
 		last := scores[limit-1]
-		raw, _ := json.Marshal(store.ScoreCursor{Probability: last.Probability, AccountID: last.AccountID})
-		page.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+		if page.NextCursor, err = cursor.Encode(store.ScoreCursor{Probability: last.Probability, AccountID: last.AccountID}); err != nil {
+			return err
+		}
 		scores = scores[:limit]
 	}
 	for _, sc := range scores {

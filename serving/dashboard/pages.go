@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/serving/cursor"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/metrics"
 	"github.com/openchurn/churn/training/report"
@@ -74,25 +74,16 @@ func oneOf(c echo.Context, name string, allowed ...string) (string, error) {
 	return "", fmt.Errorf("%w: %s must be one of %s", errBadRequest, name, strings.Join(allowed, ", "))
 }
 
-// cursor decodes the ?after= of a listing.
-func cursor(s string) (*store.ListCursor, error) {
+// afterCursor decodes the ?after= of a listing.
+func afterCursor(s string) (*store.ListCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	var cur store.ListCursor
-	if err == nil {
-		err = json.Unmarshal(raw, &cur)
-	}
+	cur, err := cursor.Decode[store.ListCursor](s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the page link is not one this dashboard made", errBadRequest)
 	}
 	return &cur, nil
-}
-
-func encodeCursor(value float64, accountID string) string {
-	raw, _ := json.Marshal(store.ListCursor{Value: value, AccountID: accountID})
-	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // facetCache keeps the filters' choices, which change only when accounts
@@ -167,7 +158,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 	if f.Sort, err = oneOf(c, "sort", "risk", "arr"); err != nil {
 		return d.fail(c, err)
 	}
-	after, err := cursor(f.After)
+	after, err := afterCursor(f.After)
 	if err != nil {
 		return d.fail(c, err)
 	}
@@ -187,7 +178,11 @@ func (d *Dashboard) accounts(c echo.Context) error {
 		if f.Sort == "arr" {
 			value = last.RevenueAtRisk
 		}
-		v.Next = f.link("/accounts", encodeCursor(value, last.AccountID))
+		next, err := cursor.Encode(store.ListCursor{Value: value, AccountID: last.AccountID})
+		if err != nil {
+			return d.fail(c, err)
+		}
+		v.Next = f.link("/accounts", next)
 		rows = rows[:pageSize]
 	}
 	if f.After != "" {
@@ -452,7 +447,7 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if f.PQL, err = oneOf(c, "pql", "true"); err != nil {
 		return d.fail(c, err)
 	}
-	after, err := cursor(f.After)
+	after, err := afterCursor(f.After)
 	if err != nil {
 		return d.fail(c, err)
 	}
@@ -471,7 +466,11 @@ func (d *Dashboard) trials(c echo.Context) error {
 	}
 	if len(rows) > pageSize {
 		last := rows[pageSize-1]
-		v.Next = f.link("/trials", encodeCursor(last.Probability, last.AccountID))
+		next, err := cursor.Encode(store.ListCursor{Value: last.Probability, AccountID: last.AccountID})
+		if err != nil {
+			return d.fail(c, err)
+		}
+		v.Next = f.link("/trials", next)
 		rows = rows[:pageSize]
 	}
 	if f.After != "" {
