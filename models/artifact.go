@@ -256,7 +256,7 @@ func (a *Artifact) Schema() Schema { return a.Model.Schema() }
 // Probability maps a raw score through the artifact's calibration.
 func (a *Artifact) Probability(raw float64) float64 {
 	if a.Calibration == nil {
-		return logistic(raw)
+		return Logistic(raw)
 	}
 	return a.Calibration.Probability(raw)
 }

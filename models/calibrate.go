@@ -46,11 +46,11 @@ type Calibrator struct {
 func (c *Calibrator) Probability(raw float64) float64 {
 	switch c.Method {
 	case CalibrationPlatt:
-		return logistic(c.A*raw + c.B)
+		return Logistic(c.A*raw + c.B)
 	case CalibrationIsotonic:
 		return c.interpolate(raw)
 	}
-	return logistic(raw)
+	return Logistic(raw)
 }
 
 // interpolate evaluates the isotonic fit: constant beyond the outer knots,
@@ -154,7 +154,7 @@ func FitPlatt(raw, labels, weights []float64) (*Calibrator, error) {
 		var s float64
 		for i, x := range raw {
 			z := a*x + b
-			s += weight(i) * (math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z))) - target(i)*z)
+			s += weight(i) * LogLoss(target(i), z)
 		}
 		return s
 	}
@@ -164,9 +164,9 @@ func FitPlatt(raw, labels, weights []float64) (*Calibrator, error) {
 		// Gradient and Hessian of the weighted log loss in (a, b).
 		var ga, gb, haa, hab, hbb float64
 		for i, x := range raw {
-			p := logistic(a*x + b)
+			g, h := LogLossDerivatives(target(i), a*x+b)
 			w := weight(i)
-			r, h := w*(p-target(i)), w*p*(1-p)
+			r, h := w*g, w*h
 			ga += r * x
 			gb += r
 			haa += h * x * x

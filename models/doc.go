@@ -6,4 +6,8 @@
 // The package is pure Go on gonum. It does no I/O of its own: callers hand it
 // a Dataset built in memory and get back a model that predicts raw log-odds,
 // calibrated probabilities and signed contributions for each feature.
+//
+// The learners share one objective, the binary log loss on log-odds
+// (Logistic, LogLoss, LogLossDerivatives in objective.go), which
+// training/metrics reports too.
 package models

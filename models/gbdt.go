@@ -295,20 +295,13 @@ func (v *validScorer) add(t *Tree) float64 {
 	var loss, total float64
 	for i, z := range v.score {
 		w := v.d.Weight(i)
-		loss += w * rawLogLoss(v.d.Labels[i], z)
+		loss += w * LogLoss(v.d.Labels[i], z)
 		total += w
 	}
 	if total == 0 {
 		return 0
 	}
 	return loss / total
-}
-
-// rawLogLoss is the log loss of label y given log-odds z, computed
-// without overflow: log(1+e^z) − y·z.
-func rawLogLoss(y, z float64) float64 {
-	softplus := math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z)))
-	return softplus - y*z
 }
 
 // gbdtParallel splits [0, n) into at most threads contiguous ranges and

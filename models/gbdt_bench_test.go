@@ -93,7 +93,7 @@ func trainLogLoss(m *GBDT, d *Dataset) float64 {
 	z := m.PredictRaw(d, nil)
 	var loss float64
 	for i, y := range d.Labels {
-		loss += rawLogLoss(y, z[i])
+		loss += LogLoss(y, z[i])
 	}
 	return loss / float64(len(z))
 }

@@ -281,7 +281,7 @@ func TestGBDTEarlyStoppingKeepsBest(t *testing.T) {
 	z := m.PredictRaw(valid, nil)
 	var loss float64
 	for i, y := range valid.Labels {
-		loss += rawLogLoss(y, z[i])
+		loss += LogLoss(y, z[i])
 	}
 	if loss /= float64(len(z)); math.Abs(loss-m.ValidLoss[m.Best]) > 1e-12 {
 		t.Errorf("kept model's validation loss %v, best round's %v", loss, m.ValidLoss[m.Best])
@@ -392,8 +392,8 @@ func TestGBDTLearnsAndPredicts(t *testing.T) {
 		if r := m.Raw(test.Row(i, row)); r != z[i] {
 			t.Fatalf("row %d: PredictRaw %v, Raw %v", i, z[i], r)
 		}
-		loss += rawLogLoss(y, z[i])
-		baseLoss += rawLogLoss(y, m.BaseScore)
+		loss += LogLoss(y, z[i])
+		baseLoss += LogLoss(y, m.BaseScore)
 	}
 	// The label model is strong; the trees must beat the base rate clearly.
 	if loss > 0.85*baseLoss {

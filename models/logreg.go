@@ -338,8 +338,7 @@ func (p *logitProblem) smooth(theta, grad []float64) float64 {
 	for i := range p.rows {
 		z := b + floats.Dot(p.x[i*p.cols:(i+1)*p.cols], beta)
 		p.z[i] = z
-		// log(1+eᶻ) − y·z, computed without overflow.
-		loss += p.w[i] * (math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z))) - p.y[i]*z)
+		loss += p.w[i] * LogLoss(p.y[i], z)
 	}
 	loss += p.l2 / 2 * floats.Dot(beta, beta)
 	if grad == nil {
@@ -350,7 +349,8 @@ func (p *logitProblem) smooth(theta, grad []float64) float64 {
 	}
 	g := grad[1:]
 	for i := range p.rows {
-		r := p.w[i] * (logistic(p.z[i]) - p.y[i])
+		d, _ := LogLossDerivatives(p.y[i], p.z[i])
+		r := p.w[i] * d
 		grad[0] += r
 		floats.AddScaled(g, r, p.x[i*p.cols:(i+1)*p.cols])
 	}
@@ -462,13 +462,4 @@ func (p *logitProblem) proxStep(dst, y, g []float64, step float64) {
 			dst[k] = 0
 		}
 	}
-}
-
-// logistic returns 1/(1+e^−z) without overflow.
-func logistic(z float64) float64 {
-	if z >= 0 {
-		return 1 / (1 + math.Exp(-z))
-	}
-	e := math.Exp(z)
-	return e / (1 + e)
 }

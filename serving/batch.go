@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/internal/pipeline"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
+	"github.com/openchurn/churn/training/dataset"
 )
 
 // BatchStore is what a batch run reads and writes.
@@ -63,11 +63,17 @@ type Failure struct {
 	Error     string `json:"error"`
 }
 
-// item is one account on its way through a batch.
-type item struct {
-	h      features.History
+// scored is what scoring found for one account: its scores, or why it
+// could not be scored.
+type scored struct {
 	scores []score.Score
 	err    error
+}
+
+// item is one scored account waiting to be stored.
+type item struct {
+	h features.History
+	scored
 }
 
 // flushSize is how many accounts a batch stores in one transaction.
@@ -88,153 +94,120 @@ func (b *Batch) Run(ctx context.Context) (Report, error) {
 		}
 		ms[task], rep.Models[task] = m, m.Version
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	workers := b.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	// The collector holds up to flushSize items, the writer up to two
-	// chunks of flushSize, and the workers and the reader a few more each.
-	free := make(chan *item, 3*flushSize+4*workers)
-	for range cap(free) {
-		free <- new(item)
-	}
-	jobs, done := make(chan *item), make(chan *item)
-	var readErr error
-	go func() {
-		defer close(jobs)
-		readErr = b.Store.Histories(ctx, b.Shard, func(h *features.History) error {
-			var it *item
-			select {
-			case it = <-free:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			it.h.CopyFrom(h)
-			jobs <- it
-			return nil
-		})
-	}()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b.work(ms, jobs, done)
-		}()
-	}
-	go func() { wg.Wait(); close(done) }()
-
-	// A writer stores each chunk while the next is read and scored; it
-	// returns the chunk's items to the pool when done.
-	chunks := make(chan []*item, 1)
-	var (
-		mu       sync.Mutex // guards rep while the writer updates it
-		storeErr error
-		wrote    = make(chan struct{})
-	)
-	go func() {
-		defer close(wrote)
-		for chunk := range chunks {
-			if storeErr == nil {
-				mu.Lock()
-				storeErr = b.flush(ctx, ms, chunk, &rep)
-				mu.Unlock()
-				if storeErr != nil {
-					cancel()
-				}
-			}
-			for _, it := range chunk {
-				free <- it
-			}
+	workers := make([]*accountScorer, pipeline.Workers(b.Workers))
+	for i := range workers {
+		w, err := b.newAccountScorer(ms)
+		if err != nil {
+			return rep, err
 		}
-	}()
+		workers[i] = w
+	}
 	every := b.ProgressEvery
 	if every == 0 {
 		every = 5 * time.Second
 	}
 	last := time.Now()
 	report := func() {
-		mu.Lock()
 		rep.Elapsed = time.Since(start)
 		b.Progress(rep)
-		mu.Unlock()
 	}
-	var pending []*item
-	for it := range done {
-		mu.Lock()
-		rep.Accounts++
-		mu.Unlock()
-		pending = append(pending, it)
-		if len(pending) == flushSize {
-			chunks <- pending
-			pending = nil
-		}
-		if b.Progress != nil && time.Since(last) >= every {
-			report()
-			last = time.Now()
-		}
+	// Scored accounts wait in pending, taken over from the sweep by
+	// swapping buffers, until flushSize of them are stored at once. While
+	// they are, the sweep reads and scores up to two more chunks.
+	pending := make([]*item, flushSize)
+	for i := range pending {
+		pending[i] = new(item)
 	}
-	if len(pending) > 0 {
-		chunks <- pending
+	n := 0
+	src := dataset.SourceFunc(func(ctx context.Context, fn func(h *features.History) error) error {
+		return b.Store.Histories(ctx, b.Shard, fn)
+	})
+	err := dataset.Stream(ctx, src, pipeline.Options{Workers: len(workers), InFlight: 2 * flushSize},
+		func(w int, h *features.History, sc *scored) error {
+			workers[w].score(h, sc)
+			return nil
+		},
+		func(h *features.History, sc *scored) error {
+			rep.Accounts++
+			it := pending[n]
+			it.h, *h = *h, it.h
+			it.scored, *sc = *sc, it.scored
+			if n++; n == flushSize {
+				n = 0
+				if err := b.flush(ctx, ms, pending, &rep); err != nil {
+					return err
+				}
+			}
+			if b.Progress != nil && time.Since(last) >= every {
+				report()
+				last = time.Now()
+			}
+			return nil
+		})
+	if err == nil && n > 0 {
+		err = b.flush(ctx, ms, pending[:n], &rep)
 	}
-	close(chunks)
-	<-wrote
 	rep.Elapsed = time.Since(start)
 	if b.Progress != nil {
 		report()
 	}
-	return rep, errors.Join(storeErr, readErr)
+	return rep, err
 }
 
-// work builds and scores the accounts from jobs on one goroutine. Each
-// task builds its vectors with its model's feature configuration; tasks
-// whose configurations are equal share one vector.
-func (b *Batch) work(ms map[string]*Model, jobs <-chan *item, done chan<- *item) {
-	type build struct {
-		cfg     features.Config
-		builder *features.Builder
-		err     error
-		vs      []features.Vector
-	}
-	var builds []*build
-	byTask := map[string]*build{}
+// accountScorer builds and scores accounts on one goroutine. Each task
+// builds its vectors with its model's feature configuration; tasks whose
+// configurations are equal share one vector.
+type accountScorer struct {
+	batch  *Batch
+	models map[string]*Model
+	builds []*build
+	byTask map[string]*build
+}
+
+// build is one feature configuration's builder and last vectors.
+type build struct {
+	cfg     features.Config
+	builder *features.Builder
+	vs      []features.Vector
+}
+
+func (b *Batch) newAccountScorer(ms map[string]*Model) (*accountScorer, error) {
+	w := &accountScorer{batch: b, models: ms, byTask: map[string]*build{}}
 	for _, task := range b.Tasks {
 		cfg := ms[task].Features
-		i := slices.IndexFunc(builds, func(x *build) bool { return reflect.DeepEqual(x.cfg, cfg) })
+		i := slices.IndexFunc(w.builds, func(x *build) bool { return reflect.DeepEqual(x.cfg, cfg) })
 		if i < 0 {
 			nb := &build{cfg: cfg}
-			nb.builder, nb.err = features.NewBuilder(cfg)
-			builds, i = append(builds, nb), len(builds)
+			var err error
+			if nb.builder, err = features.NewBuilder(cfg); err != nil {
+				return nil, fmt.Errorf("the %s model's features: %w", task, err)
+			}
+			w.builds, i = append(w.builds, nb), len(w.builds)
 		}
-		byTask[task] = builds[i]
+		w.byTask[task] = w.builds[i]
 	}
-	for it := range jobs {
-		it.scores, it.err = it.scores[:0], nil
-		for _, x := range builds {
-			if x.err != nil {
-				it.err = x.err
-				break
-			}
-			if x.vs, it.err = x.builder.Build(&it.h, []time.Time{b.AsOf}, x.vs); it.err != nil {
-				break
-			}
+	return w, nil
+}
+
+// score fills out with the scores of h's account as of the batch's time,
+// or with the error that kept it from being scored.
+func (w *accountScorer) score(h *features.History, out *scored) {
+	out.scores, out.err = out.scores[:0], nil
+	for _, x := range w.builds {
+		if x.vs, out.err = x.builder.Build(h, []time.Time{w.batch.AsOf}, x.vs); out.err != nil {
+			return
 		}
-		for _, task := range b.Tasks {
-			if it.err != nil {
-				break
-			}
-			sc, err := ms[task].Score(&byTask[task].vs[0], it.h.Account, b.Scorer.Bands)
-			switch {
-			case errors.Is(err, ErrNotEligible):
-			case err != nil:
-				it.err = err
-			default:
-				it.scores = append(it.scores, sc)
-			}
+	}
+	for _, task := range w.batch.Tasks {
+		sc, err := w.models[task].Score(&w.byTask[task].vs[0], h.Account, w.batch.Scorer.Bands)
+		switch {
+		case errors.Is(err, ErrNotEligible):
+		case err != nil:
+			out.err = err
+			return
+		default:
+			out.scores = append(out.scores, sc)
 		}
-		done <- it
 	}
 }
 

@@ -44,7 +44,8 @@
 // # Batch scoring
 //
 // Batch streams a shard's histories through the feature builders and the
-// scorer on a pool of workers, stores the scores in transactions of 256
+// scorer on the training sweep's workers (dataset.Stream, in account
+// order, with bounded memory), stores the scores in transactions of 256
 // accounts keyed by (account, task, as_of, model version), and then
 // evaluates the alert rules for those accounts. A killed run leaves whole
 // transactions behind and a re-run replaces them, so it is safe to kill and

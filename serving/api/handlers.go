@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/cursor"
 	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
@@ -50,11 +50,7 @@ func (s *Server) listScores(c echo.Context, task string, q score.Query, sort str
 	}
 	q.Task, q.Owner, q.Limit = task, c.QueryParam("owner"), limit+1
 	if cur := c.QueryParam("cursor"); cur != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cur)
-		var after score.Cursor
-		if err == nil {
-			err = json.Unmarshal(raw, &after)
-		}
+		after, err := cursor.Decode[score.Cursor](cur)
 		if err != nil {
 			return errorf(http.StatusBadRequest, "bad_request", "cursor is not one this API returned", nil)
 		}
@@ -67,8 +63,9 @@ func (s *Server) listScores(c echo.Context, task string, q score.Query, sort str
 	page := page[summaryView]{Items: []summaryView{}}
 	if len(scores) > limit {
 		last := scores[limit-1]
-		raw, _ := json.Marshal(score.Cursor{Probability: last.Probability, AccountID: last.AccountID})
-		page.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+		if page.NextCursor, err = cursor.Encode(score.Cursor{Probability: last.Probability, AccountID: last.AccountID}); err != nil {
+			return err
+		}
 		scores = scores[:limit]
 	}
 	for i := range scores {

@@ -2,8 +2,6 @@ package dashboard
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -19,6 +17,7 @@ import (
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/alerts"
+	"github.com/openchurn/churn/serving/cursor"
 	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/metrics"
@@ -76,25 +75,16 @@ func oneOf(c echo.Context, name string, allowed ...string) (string, error) {
 	return "", fmt.Errorf("%w: %s must be one of %s", errBadRequest, name, strings.Join(allowed, ", "))
 }
 
-// cursor decodes the ?after= of a listing.
-func cursor(s string) (*score.ListCursor, error) {
+// afterCursor decodes the ?after= of a listing.
+func afterCursor(s string) (*score.ListCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	var cur score.ListCursor
-	if err == nil {
-		err = json.Unmarshal(raw, &cur)
-	}
+	cur, err := cursor.Decode[score.ListCursor](s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the page link is not one this dashboard made", errBadRequest)
 	}
 	return &cur, nil
-}
-
-func encodeCursor(value float64, accountID string) string {
-	raw, _ := json.Marshal(score.ListCursor{Value: value, AccountID: accountID})
-	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // facetCache keeps the filters' choices, which change only when accounts
@@ -162,7 +152,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 	if f.Sort, err = oneOf(c, "sort", "risk", "arr"); err != nil {
 		return d.fail(c, err)
 	}
-	after, err := cursor(f.After)
+	after, err := afterCursor(f.After)
 	if err != nil {
 		return d.fail(c, err)
 	}
@@ -182,7 +172,11 @@ func (d *Dashboard) accounts(c echo.Context) error {
 		if f.Sort == "arr" {
 			value = last.RevenueAtRisk
 		}
-		v.Next = f.link("/accounts", encodeCursor(value, last.AccountID))
+		next, err := cursor.Encode(score.ListCursor{Value: value, AccountID: last.AccountID})
+		if err != nil {
+			return d.fail(c, err)
+		}
+		v.Next = f.link("/accounts", next)
 		rows = rows[:pageSize]
 	}
 	if f.After != "" {
@@ -446,7 +440,7 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if f.PQL, err = oneOf(c, "pql", "true"); err != nil {
 		return d.fail(c, err)
 	}
-	after, err := cursor(f.After)
+	after, err := afterCursor(f.After)
 	if err != nil {
 		return d.fail(c, err)
 	}
@@ -465,7 +459,11 @@ func (d *Dashboard) trials(c echo.Context) error {
 	}
 	if len(rows) > pageSize {
 		last := rows[pageSize-1]
-		v.Next = f.link("/trials", encodeCursor(last.Probability, last.AccountID))
+		next, err := cursor.Encode(score.ListCursor{Value: last.Probability, AccountID: last.AccountID})
+		if err != nil {
+			return d.fail(c, err)
+		}
+		v.Next = f.link("/trials", next)
 		rows = rows[:pageSize]
 	}
 	if f.After != "" {

@@ -6,10 +6,11 @@
 //
 // Sweep reads histories from a Source in account order, builds each
 // account's vectors on a pool of workers (one features.Builder each), and
-// hands the rows back in account order, whatever the number of workers:
-// every history carries a sequence number and results wait in a reorder
-// buffer until their turn. Histories travel in a fixed set of 2×workers
-// reusable slots, so memory is bounded by that many of the largest
+// hands the rows back in account order, whatever the number of workers.
+// It runs on Stream, which does the same for any per-account work (the
+// serving batch scores accounts with it) on an ordered, bounded
+// internal/pipeline: histories travel in a fixed set of 2×workers
+// reusable items, so memory is bounded by that many of the largest
 // histories, not by the store.
 //
 // # Tasks and labels

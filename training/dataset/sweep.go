@@ -3,11 +3,10 @@ package dataset
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/internal/pipeline"
 )
 
 // Batch is the kept rows of one account, in as-of order. It is valid only
@@ -35,15 +34,41 @@ type Options struct {
 	Workers int
 }
 
-// slot carries one account from the reader through a worker to the
-// writer, and back to the reader empty; its buffers are reused.
-type slot struct {
-	seq   int64
-	hist  features.History
-	times []time.Time
-	built []features.Vector
-	batch Batch
-	err   error
+// Stream reads every history of src, calls work with it on one of
+// pipeline.Workers(opts.Workers) goroutines, then emit with it, in the
+// order src gave the accounts, on the calling goroutine. Both get the
+// account's history and a result r of the caller's type; Stream reuses
+// both from account to account, so buffers grown in them are kept. work
+// gets the index of its goroutine, for state of its own such as a
+// features.Builder. emit may keep a history or result past its call only
+// by swapping its contents with a value of its own (whose buffers Stream
+// then reuses). Stream stops at the first error, from src, work, emit or
+// ctx, and returns it; see package pipeline for the guarantees.
+func Stream[R any](ctx context.Context, src Source, opts pipeline.Options,
+	work func(worker int, h *features.History, r *R) error, emit func(h *features.History, r *R) error) error {
+	type account struct {
+		hist   features.History
+		result R
+	}
+	read := func(ctx context.Context, put pipeline.Put[account]) error {
+		err := src.Histories(ctx, func(h *features.History) error {
+			return put(func(a *account) { a.hist.CopyFrom(h) })
+		})
+		if err != nil {
+			return fmt.Errorf("reading histories: %w", err)
+		}
+		return nil
+	}
+	return pipeline.Run(ctx, opts, read,
+		func(w int, a *account) error { return work(w, &a.hist, &a.result) },
+		func(a *account) error { return emit(&a.hist, &a.result) })
+}
+
+// built is one account's vectors on their way through a sweep.
+type built struct {
+	times   []time.Time
+	vectors []features.Vector
+	batch   Batch
 }
 
 // Sweep reads every history of src, builds its vectors as of task.AsOf on
@@ -54,11 +79,7 @@ type slot struct {
 // it with the counts so far.
 func Sweep(ctx context.Context, src Source, task Task, opts Options, emit func(*Batch) error) (Stats, error) {
 	var st Stats
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	builders := make([]*features.Builder, workers)
+	builders := make([]*features.Builder, pipeline.Workers(opts.Workers))
 	for i := range builders {
 		b, err := features.NewBuilder(opts.Features)
 		if err != nil {
@@ -66,114 +87,38 @@ func Sweep(ctx context.Context, src Source, task Task, opts Options, emit func(*
 		}
 		builders[i] = b
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	// Two slots per worker keep every worker busy while the writer waits
-	// for the next account in order; more would only hold more memory.
-	free := make(chan *slot, 2*workers)
-	for range cap(free) {
-		free <- &slot{}
-	}
-	jobs := make(chan *slot, workers)
-	done := make(chan *slot, cap(free))
-
-	var readErr error
-	go func() {
-		defer close(jobs)
-		var seq int64
-		readErr = src.Histories(ctx, func(h *features.History) error {
-			var s *slot
-			select {
-			case s = <-free:
-			case <-ctx.Done():
-				return context.Cause(ctx)
+	err := Stream(ctx, src, pipeline.Options{Workers: len(builders)},
+		func(w int, h *features.History, b *built) error { return build(builders[w], task, h, b) },
+		func(h *features.History, b *built) error {
+			st.Accounts++
+			st.Events += int64(h.Events())
+			st.Vectors += int64(len(b.vectors))
+			if len(b.batch.Vectors) == 0 {
+				return nil
 			}
-			s.seq, s.err = seq, nil
-			seq++
-			s.hist.CopyFrom(h)
-			jobs <- s
-			return nil
+			st.Rows += int64(len(b.batch.Vectors))
+			return emit(&b.batch)
 		})
-	}()
-	var wg sync.WaitGroup
-	for _, b := range builders {
-		wg.Go(func() {
-			for s := range jobs {
-				s.err = build(b, task, s)
-				done <- s
-			}
-		})
-	}
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-
-	// Results arrive in any order; pending holds them until their turn.
-	// It never holds more than the slots, so it stays small.
-	pending := make(map[int64]*slot, cap(free))
-	var next int64
-	var err error
-	for s := range done {
-		pending[s.seq] = s
-		for {
-			s, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			if err == nil {
-				err = deliver(s, &st, emit)
-				if err != nil {
-					cancel(err)
-				}
-			}
-			free <- s
-		}
-	}
-	if err == nil && readErr != nil {
-		err = fmt.Errorf("reading histories: %w", readErr)
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
 	return st, err
 }
 
-// build fills s's batch with the kept, labelled vectors of s.hist.
-func build(b *features.Builder, task Task, s *slot) error {
-	s.times = task.AsOf(&s.hist, s.times)
+// build fills out's batch with the kept, labelled vectors of h.
+func build(b *features.Builder, task Task, h *features.History, out *built) error {
+	out.times = task.AsOf(h, out.times)
 	var err error
-	s.built, err = b.Build(&s.hist, s.times, s.built)
+	out.vectors, err = b.Build(h, out.times, out.vectors)
 	if err != nil {
 		return err
 	}
-	s.batch.History = &s.hist
-	s.batch.Vectors = s.batch.Vectors[:0]
-	s.batch.Labels = s.batch.Labels[:0]
-	for i := range s.built {
-		v := &s.built[i]
-		if label, keep := task.Label(&s.hist, v); keep {
-			s.batch.Vectors = append(s.batch.Vectors, *v)
-			s.batch.Labels = append(s.batch.Labels, label)
+	out.batch.History = h
+	out.batch.Vectors = out.batch.Vectors[:0]
+	out.batch.Labels = out.batch.Labels[:0]
+	for i := range out.vectors {
+		v := &out.vectors[i]
+		if label, keep := task.Label(h, v); keep {
+			out.batch.Vectors = append(out.batch.Vectors, *v)
+			out.batch.Labels = append(out.batch.Labels, label)
 		}
 	}
 	return nil
-}
-
-// deliver counts s and emits its batch.
-func deliver(s *slot, st *Stats, emit func(*Batch) error) error {
-	if s.err != nil {
-		return s.err
-	}
-	st.Accounts++
-	st.Events += int64(s.hist.Events())
-	st.Vectors += int64(len(s.built))
-	if len(s.batch.Vectors) == 0 {
-		return nil
-	}
-	st.Rows += int64(len(s.batch.Vectors))
-	return emit(&s.batch)
 }

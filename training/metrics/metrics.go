@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/openchurn/churn/models"
 )
 
 // LogLossEpsilon bounds the probabilities LogLoss reads to
@@ -175,10 +177,7 @@ func LogLoss(y, p, w []float64) float64 {
 
 func logLoss(y, p float64) float64 {
 	p = math.Min(math.Max(p, LogLossEpsilon), 1-LogLossEpsilon)
-	if y == 1 {
-		return -math.Log(p)
-	}
-	return -math.Log1p(-p)
+	return models.LogLoss(y, models.Logit(p))
 }
 
 // Brier returns the weighted mean squared difference between probability

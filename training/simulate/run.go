@@ -10,12 +10,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/internal/pipeline"
 )
 
 // DefaultStart is the start date used when Config.Start is zero.
@@ -228,72 +227,41 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 	}
 
 	s := newSim(cfg)
-	ctx, cancel := context.WithCancel(ctx)
 	nChunks := (cfg.Accounts + chunkSize - 1) / chunkSize
-	results := make([]chan *chunk, nChunks)
-	for i := range results {
-		results[i] = make(chan *chunk, 1)
-	}
-	// Workers take chunks in order; tokens bound the chunks simulated but
-	// not yet written, and so the memory held.
-	tokens := make(chan struct{}, 2*cfg.Workers)
-	// Written chunks go back to free with their buffers, which have grown
-	// to a chunk's size; a sync.Pool would drop them at every GC.
-	free := make(chan *chunk, cap(tokens))
-	var next atomic.Int64 // the next chunk to simulate
-	var wg sync.WaitGroup
-	defer func() {
-		cancel() // release workers waiting for a token
-		wg.Wait()
-	}()
-	for range cfg.Workers {
-		wg.Go(func() {
-			var a acct
-			for {
-				select {
-				case tokens <- struct{}{}:
-				case <-ctx.Done():
-					return
-				}
-				i := int(next.Add(1) - 1)
-				if i >= nChunks {
-					return
-				}
-				var c *chunk
-				select {
-				case c = <-free:
-				default:
-					c = new(chunk)
-				}
-				c.reset(&writers)
-				for idx := i * chunkSize; idx < min((i+1)*chunkSize, cfg.Accounts); idx++ {
-					a.simulate(s, uint64(idx), c)
-				}
-				results[i] <- c
+	// Chunks are simulated on cfg.Workers goroutines and written in
+	// order; the pipeline bounds those simulated but not yet written, and
+	// so the memory held, and reuses their buffers, which grow to a
+	// chunk's size.
+	read := func(_ context.Context, put pipeline.Put[chunk]) error {
+		for i := range nChunks {
+			if err := put(func(c *chunk) { c.index = i }); err != nil {
+				return fmt.Errorf("simulating accounts: %w", err)
 			}
-		})
-	}
-
-	for i := range nChunks {
-		var c *chunk
-		select {
-		case c = <-results[i]:
-		case <-ctx.Done():
-			return stats, fmt.Errorf("simulating accounts: %w", ctx.Err())
 		}
+		return nil
+	}
+	accts := make([]acct, cfg.Workers)
+	simulate := func(w int, c *chunk) error {
+		c.reset(&writers)
+		for idx := c.index * chunkSize; idx < min((c.index+1)*chunkSize, cfg.Accounts); idx++ {
+			accts[w].simulate(s, uint64(idx), c)
+		}
+		return nil
+	}
+	write := func(c *chunk) error {
 		for j, w := range writers {
 			if w == nil {
 				continue
 			}
 			if _, err := w.Write(c.bufs[j]); err != nil {
-				return stats, fmt.Errorf("writing %s: %w", outputs[j], err)
+				return fmt.Errorf("writing %s: %w", outputs[j], err)
 			}
 			stats.Rows[outputs[j]] += c.rows[j]
 		}
-		free <- c // never blocks: at most cap(tokens) chunks exist
-		<-tokens
+		return nil
 	}
-	return stats, nil
+	err = pipeline.Run(ctx, pipeline.Options{Workers: cfg.Workers}, read, simulate, write)
+	return stats, err
 }
 
 func outputIndex(name string) int {
@@ -335,9 +303,10 @@ func (s *sim) supportLoad(d int) float64 {
 // chunk is a sink that encodes records as CSV into one buffer per output.
 // Outputs nobody reads are skipped.
 type chunk struct {
-	bufs [numOutputs][]byte
-	rows [numOutputs]int64
-	want [numOutputs]bool
+	index int // the chunk holds accounts index×chunkSize onwards
+	bufs  [numOutputs][]byte
+	rows  [numOutputs]int64
+	want  [numOutputs]bool
 }
 
 func (c *chunk) reset(writers *[numOutputs]io.Writer) {
