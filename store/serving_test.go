@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -226,6 +228,47 @@ func TestOutboxClaims(t *testing.T) {
 		for status, want := range map[string]int{alerts.DeliveryDelivered: 1, alerts.DeliveryDead: 1, alerts.DeliveryPending: 1, "": 3} {
 			if ds, err := s.Deliveries(ctx, status, 10); err != nil || len(ds) != want {
 				t.Errorf("deliveries %q: %d, %v; want %d", status, len(ds), err, want)
+			}
+		}
+	})
+}
+
+// TestScoreOfThePreviousRelease reads a score row as the previous release
+// wrote it: the model version as text and the detail with each reason's
+// sentence and without its description (testdata/score-detail-v0.json).
+func TestScoreOfThePreviousRelease(t *testing.T) {
+	detail, err := os.ReadFile(filepath.Join("testdata", "score-detail-v0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, table := range []string{"scores", "current_scores"} {
+			err := s.ExecRaw(ctx, `INSERT INTO `+table+` (account_id, task, as_of, model_version, owner, probability, health, band,
+				pql, arr, revenue_at_risk, previous, detail, fingerprint, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+				"a1", "churn", t0, "7", "rep-1", 0.3, 61.4, "yellow", false, 1200.0, 360.0, string(detail), "f", t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc, err := s.CurrentScore(ctx, "a1", "churn")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.ModelVersion != 7 || sc.Health != 61.4 || !math.IsNaN(sc.Previous) || len(sc.Detail.Components) != 2 {
+			t.Errorf("score = %+v", sc)
+		}
+		want := []string{
+			"active_days_30d: 3 (typical 18); raises churn risk",
+			"plan: pro; lowers churn risk",
+			"nps_latest: unknown (typical 8); raises churn risk",
+		}
+		if len(sc.Detail.Reasons) != len(want) {
+			t.Fatalf("reasons = %+v", sc.Detail.Reasons)
+		}
+		for i, r := range sc.Detail.Reasons {
+			if got := r.Text(sc.Task); got != want[i] {
+				t.Errorf("reason %d reads %q, want %q", i, got, want[i])
 			}
 		}
 	})

@@ -13,8 +13,10 @@
 //     score with a stored key replaces it.
 //   - ModelVersion is the registry's version of the model that scored it.
 //   - Health is 0–100 and set for churn scores only; a conversion score's
-//     0–100 figure is ConversionScore, 100 × Probability. Band is set for
-//     churn scores only, PQL for conversion scores only.
+//     0–100 figure is ConversionScore, 100 × Probability (conversion scores
+//     stored before this rule hold that figure in Health; read
+//     ConversionScore). Band is set for churn scores only, PQL for
+//     conversion scores only.
 //   - Previous is NaN when the account has no earlier score for the task.
 //   - A Reason states figures, not prose: the feature, its catalog
 //     description and group, the account's value, the typical value and

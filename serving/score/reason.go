@@ -73,7 +73,7 @@ func (r *Reason) ValueText() string {
 	case r.Value == nil:
 		return "unknown"
 	}
-	return Number(*r.Value)
+	return number(*r.Value)
 }
 
 // TypicalText writes the typical value, or "" when it is unknown.
@@ -81,7 +81,7 @@ func (r *Reason) TypicalText() string {
 	if r.Typical == nil {
 		return ""
 	}
-	return Number(*r.Typical)
+	return number(*r.Typical)
 }
 
 // Text is the reason in one sentence for a score of task, e.g.
@@ -94,9 +94,9 @@ func (r *Reason) Text(task string) string {
 	return s + "; " + r.Effect().On(task)
 }
 
-// Number writes a feature value: whole numbers without decimals, others
+// number writes a feature value: whole numbers without decimals, others
 // with two.
-func Number(x float64) string {
+func number(x float64) string {
 	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
 		return strconv.FormatFloat(x, 'f', 0, 64)
 	}
