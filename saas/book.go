@@ -97,21 +97,6 @@ func equalFold(s, lower string) bool {
 	return true
 }
 
-// Spend is one row of the spend table: what was spent on acquiring
-// customers through a channel in a month.
-type Spend struct {
-	Month   Month
-	Channel string
-	Amount  float64
-	Kind    string // SpendMarketing or SpendSales
-}
-
-// Spend kinds.
-const (
-	SpendMarketing = "marketing"
-	SpendSales     = "sales"
-)
-
 // A Book holds what the reports need of the records, gathered in one pass
 // over each table. Add accounts first: the other tables are joined to
 // them. Methods are not safe for concurrent use.
@@ -288,19 +273,20 @@ func steps(changes []features.BillingChange, grace time.Duration, annual func(st
 	return out
 }
 
-// AddSpend adds a spend row.
-func (b *Book) AddSpend(s Spend) error {
-	if s.Kind != SpendMarketing && s.Kind != SpendSales {
-		return fmt.Errorf("saas: spend kind %q is not %s or %s", s.Kind, SpendMarketing, SpendSales)
+// AddSpend adds a row of the spend table, in any order.
+func (b *Book) AddSpend(s *features.Spend) error {
+	if s.Kind != features.SpendMarketing && s.Kind != features.SpendSales {
+		return fmt.Errorf("saas: spend kind %q is not %s or %s", s.Kind, features.SpendMarketing, features.SpendSales)
 	}
-	t := b.spend[s.Month]
+	m := MonthOf(s.Month)
+	t := b.spend[m]
 	if t == nil {
 		t = &spendTally{byChannel: map[string]float64{}}
-		b.spend[s.Month] = t
+		b.spend[m] = t
 	}
 	t.total += s.Amount
 	t.byChannel[s.Channel] += s.Amount
-	if s.Kind == SpendSales {
+	if s.Kind == features.SpendSales {
 		t.sales += s.Amount
 	} else {
 		t.marketing += s.Amount

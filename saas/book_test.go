@@ -44,7 +44,7 @@ func TestBookRefusesBadInput(t *testing.T) {
 			b.AddUsageEvent(ev("b", 1))
 			return b.AddUsageEvent(ev("a", 2))
 		}, "usage events of account a are not together"},
-		{"spend kind", Options{}, func(b *Book) error { return b.AddSpend(Spend{Kind: "ads"}) }, `spend kind "ads"`},
+		{"spend kind", Options{}, func(b *Book) error { return b.AddSpend(&features.Spend{Kind: "ads"}) }, `spend kind "ads"`},
 		{"empty range", Options{}, func(b *Book) error { _, err := b.MRR(Range{From: jan, To: jan - 1}); return err }, "is empty"},
 		{"long range", Options{}, func(b *Book) error { _, err := b.Support(Range{From: jan, To: jan + 5000}); return err }, "longer than"},
 		{"cohorts by", Options{}, func(b *Book) error { _, err := b.Cohorts(q1, "plan"); return err }, `cohorts by "plan"`},

@@ -132,12 +132,12 @@ func golden(t *testing.T) *Book {
 		b.AddSurveyResponse(&r)
 	}
 	b.AddPQL("G", at(2025, 1, 12, 0))
-	for _, s := range []Spend{
-		{Month: jan, Channel: "ads", Amount: 300, Kind: SpendMarketing},
-		{Month: jan, Channel: "ads", Amount: 100, Kind: SpendSales},
-		{Month: jan + 2, Channel: "ads", Amount: 200, Kind: SpendMarketing},
+	for _, s := range []features.Spend{
+		{Month: at(2025, 1, 1, 0), Channel: "ads", Amount: 300, Kind: features.SpendMarketing},
+		{Month: at(2025, 1, 1, 0), Channel: "ads", Amount: 100, Kind: features.SpendSales},
+		{Month: at(2025, 3, 1, 0), Channel: "ads", Amount: 200, Kind: features.SpendMarketing},
 	} {
-		must(t, b.AddSpend(s))
+		must(t, b.AddSpend(&s))
 	}
 	b.Finish()
 	return b
@@ -334,6 +334,23 @@ func TestGoldenUnitEconomics(t *testing.T) {
 		check(got.Months[i].Month.String(), got.Months[i], w)
 	}
 	check("total", got.Total, total)
+	// By channel over the range: ads spent 600 and brought G; partner
+	// brought J without spend.
+	wantCAC := []struct {
+		channel    string
+		spend, cac Value
+		n          int
+	}{{"ads", k(600), k(600), 1}, {"partner", x, x, 1}}
+	if len(got.ByChannel) != len(wantCAC) {
+		t.Fatalf("by channel %+v, want %d channels", got.ByChannel, len(wantCAC))
+	}
+	for i, w := range wantCAC {
+		g := got.ByChannel[i]
+		if g.Channel != w.channel || g.NewCustomers != w.n {
+			t.Errorf("channel %+v, want %+v", g, w)
+		}
+		checkValues(t, w.channel, map[string]Value{"spend": g.Spend, "cac": g.CAC}, map[string]Value{"spend": w.spend, "cac": w.cac}, g.Absent)
+	}
 	if got.Total.Month != nil || got.Total.NewCustomers != 2 {
 		t.Errorf("total month %v, new customers %d; want none, 2", got.Total.Month, got.Total.NewCustomers)
 	}

@@ -10,6 +10,8 @@ type revenue struct {
 	lo Month // r.From − 11, so that trailing-12-month figures have their start
 	// Per month of r, indexed by m − r.From.
 	months []revenueMonth
+	// newByChannel counts the first subscriptions of r by channel.
+	newByChannel map[string]int
 }
 
 type revenueMonth struct {
@@ -34,7 +36,7 @@ type revenueMonth struct {
 
 // revenueOf walks every account once over r.
 func (b *Book) revenueOf(r Range) *revenue {
-	rv := &revenue{r: r, lo: r.From - 11, months: make([]revenueMonth, r.Months())}
+	rv := &revenue{r: r, lo: r.From - 11, months: make([]revenueMonth, r.Months()), newByChannel: map[string]int{}}
 	n := int(r.To-rv.lo) + 2 // boundaries: the start of every month from lo, and the end of r.To
 	bounds := make([]float64, n)
 	annual := make([]bool, n)     // whether the plan at the boundary is annual
@@ -94,6 +96,7 @@ func (b *Book) revenueOf(r Range) *revenue {
 			case MoveNew:
 				t.newMRR += st.mrr
 				t.newLogos++
+				rv.newByChannel[a.channel]++
 			case MoveReactivation:
 				t.reactivation += st.mrr
 				t.reactivatedLogos++

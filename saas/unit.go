@@ -1,5 +1,7 @@
 package saas
 
+import "slices"
+
 // UnitMonth is one period's unit economics. Money is in the billing
 // currency; ARPA and MRR per month, LTV and CAC per customer, payback in
 // months.
@@ -40,6 +42,19 @@ type UnitMonth struct {
 type UnitEconomics struct {
 	Months []UnitMonth `json:"months"`
 	Total  UnitMonth   `json:"total"`
+	// ByChannel is the acquisition cost of the range per channel that
+	// had spend or new customers.
+	ByChannel []ChannelCAC `json:"by_channel"`
+}
+
+// ChannelCAC is one channel's acquisition cost over a range: its spend
+// ÷ the customers whose first subscription came through it.
+type ChannelCAC struct {
+	Channel      string   `json:"channel"`
+	Spend        Value    `json:"spend"`
+	NewCustomers int      `json:"new_customers"`
+	CAC          Value    `json:"cac"`
+	Absent       Absences `json:"absent,omitempty"`
 }
 
 // unitTally is what a period's unit economics are computed from.
@@ -80,7 +95,43 @@ func (b *Book) UnitEconomics(r Range) (UnitEconomics, error) {
 		total.sales += u.sales
 	}
 	out.Total = b.unit(total)
+	out.ByChannel = b.channelCAC(r, rv.newByChannel)
 	return out, nil
+}
+
+// channelCAC sums the spend of r by channel against the new customers.
+func (b *Book) channelCAC(r Range, newCustomers map[string]int) []ChannelCAC {
+	spend := map[string]float64{}
+	for m := r.From; m <= r.To; m++ {
+		if t := b.spend[m]; t != nil {
+			for c, v := range t.byChannel {
+				spend[c] += v
+			}
+		}
+	}
+	names := make([]string, 0, len(spend)+len(newCustomers))
+	for c := range spend {
+		names = append(names, c)
+	}
+	for c := range newCustomers {
+		if _, ok := spend[c]; !ok {
+			names = append(names, c)
+		}
+	}
+	slices.Sort(names)
+	out := make([]ChannelCAC, 0, len(names))
+	for _, c := range names {
+		cc := ChannelCAC{Channel: c, NewCustomers: newCustomers[c], Spend: Absent("no spend is recorded for the channel")}
+		cc.CAC = cc.Spend
+		if v, ok := spend[c]; ok {
+			cc.Spend = Known(v)
+			cc.CAC = ratio(v, float64(cc.NewCustomers), "no new customers came through the channel")
+		}
+		cc.Absent.note("spend", cc.Spend)
+		cc.Absent.note("cac", cc.CAC)
+		out = append(out, cc)
+	}
+	return out
 }
 
 func (b *Book) unit(t unitTally) UnitMonth {

@@ -476,7 +476,7 @@ func TestPrefixStable(t *testing.T) {
 			}
 			// Attributes fixed at creation agree.
 			la.Plan, la.Seats, la.MRR, la.ConvertedAt, la.ChurnedAt, la.RenewalAt = sa.Plan, sa.Seats, sa.MRR, sa.ConvertedAt, sa.ChurnedAt, sa.RenewalAt
-			if la != sa {
+			if !reflect.DeepEqual(la, sa) {
 				t.Errorf("account %s differs beyond its lifecycle:\nshort %+v\nlong  %+v", sa.AccountID, sa, la)
 			}
 			if r := sa.RenewalAt; !r.IsZero() && (r.Before(end) || !r.Before(end.AddDate(1, 0, 1))) {

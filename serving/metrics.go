@@ -1,0 +1,125 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/saas"
+)
+
+// MetricsStore is what the SaaS metrics read: each table once, in the
+// order package saas requires, and the conversion model's PQL flags.
+type MetricsStore interface {
+	Each(ctx context.Context, t features.Table, fn func(recordio.Record) error) error
+	EachFirstPQL(ctx context.Context, task string, fn func(accountID string, at time.Time) error) error
+}
+
+// MetricsReport names one of the SaaS metrics reports (docs/METRICS.md).
+type MetricsReport string
+
+// The reports.
+const (
+	ReportMRR           MetricsReport = "mrr"
+	ReportRetention     MetricsReport = "retention"
+	ReportCohorts       MetricsReport = "cohorts"
+	ReportUnitEconomics MetricsReport = "unit-economics"
+	ReportFunnel        MetricsReport = "funnel"
+	ReportSupport       MetricsReport = "support"
+)
+
+// MetricsReports lists every metrics report.
+var MetricsReports = []MetricsReport{ReportMRR, ReportRetention, ReportCohorts, ReportUnitEconomics, ReportFunnel, ReportSupport}
+
+// ParseMetricsReport returns the report name names.
+func ParseMetricsReport(name string) (MetricsReport, error) {
+	if r := MetricsReport(name); slices.Contains(MetricsReports, r) {
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown report %q (want one of %v)", name, MetricsReports)
+}
+
+// tables returns what r reads, accounts first.
+func (r MetricsReport) tables() []features.Table {
+	switch r {
+	case ReportFunnel:
+		return []features.Table{features.Accounts, features.UsageEvents}
+	case ReportSupport:
+		return []features.Table{features.Accounts, features.UsageEvents, features.Tickets, features.Escalations, features.SurveyResponses}
+	case ReportUnitEconomics:
+		return []features.Table{features.Accounts, features.BillingChanges, features.Spends}
+	}
+	return []features.Table{features.Accounts, features.BillingChanges}
+}
+
+// MetricsOptions returns the saas options of the service configuration:
+// the gross margin and the feature configuration's key features,
+// catalogue size and trial length.
+func (c Config) MetricsOptions() saas.Options {
+	return saas.Options{GrossMargin: c.GrossMargin, KeyFeatures: c.Features.KeyFeatures,
+		CatalogueSize: c.Features.CatalogueSize, TrialDays: c.Features.TrialDays}
+}
+
+// LoadBook reads what the reports need into a saas.Book, each table once:
+// accounts, billing changes, spend, usage events, tickets, escalations,
+// surveys and the PQL flags, as the reports require. Usage events are
+// read for the funnel only when key features are configured.
+func LoadBook(ctx context.Context, s MetricsStore, opts saas.Options, reports ...MetricsReport) (*saas.Book, error) {
+	b, err := saas.NewBook(opts)
+	if err != nil {
+		return nil, err
+	}
+	need := map[features.Table]bool{}
+	pqls := false
+	for _, r := range reports {
+		for _, t := range r.tables() {
+			need[t] = true
+		}
+		pqls = pqls || r == ReportFunnel
+	}
+	if len(opts.KeyFeatures) == 0 && !slices.Contains(reports, ReportSupport) {
+		need[features.UsageEvents] = false
+	}
+	for _, t := range features.AllTables {
+		if !need[t] {
+			continue
+		}
+		err := s.Each(ctx, t, func(rec recordio.Record) error { return add(b, rec) })
+		if err != nil {
+			return nil, fmt.Errorf("saas metrics: %w", err)
+		}
+	}
+	if pqls {
+		if err := s.EachFirstPQL(ctx, TaskConversion, func(id string, at time.Time) error { b.AddPQL(id, at); return nil }); err != nil {
+			return nil, fmt.Errorf("saas metrics: %w", err)
+		}
+	}
+	b.Finish()
+	return b, nil
+}
+
+// add adds one record to b.
+func add(b *saas.Book, rec recordio.Record) error {
+	switch r := rec.(type) {
+	case *features.Account:
+		return b.AddAccount(r)
+	case *features.BillingChange:
+		return b.AddBillingChange(r)
+	case *features.UsageEvent:
+		return b.AddUsageEvent(r)
+	case *features.Ticket:
+		b.AddTicket(r)
+	case *features.Escalation:
+		b.AddEscalation(r)
+	case *features.SurveyResponse:
+		b.AddSurveyResponse(r)
+	case *features.Spend:
+		return b.AddSpend(r)
+	default:
+		return fmt.Errorf("%T is not a record the metrics read", rec)
+	}
+	return nil
+}
