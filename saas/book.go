@@ -107,7 +107,7 @@ type Book struct {
 
 	billingAcct *account // the account whose billing changes are arriving
 	billingBuf  []features.BillingChange
-	lastBilling time.Time // the latest billing change seen
+	last        time.Time // the latest time of any record added
 
 	usage   usageTally
 	support supportTally
@@ -183,6 +183,7 @@ func (b *Book) AddAccount(a *features.Account) error {
 	}
 	b.accounts[a.AccountID] = acc
 	b.order = append(b.order, acc)
+	b.seen(a.CreatedAt)
 	return nil
 }
 
@@ -214,9 +215,7 @@ func (b *Book) AddBillingChange(c *features.BillingChange) error {
 		return fmt.Errorf("saas: billing change %s of account %s is out of time order", c.ChangeID, c.AccountID)
 	}
 	b.billingBuf = append(b.billingBuf, *c)
-	if c.At.After(b.lastBilling) {
-		b.lastBilling = c.At
-	}
+	b.seen(c.At)
 	return nil
 }
 
@@ -320,6 +319,12 @@ func (b *Book) Finish() {
 	b.usage.flush()
 }
 
-// DataEnd returns the time of the latest billing change, or the zero
-// time when there is none.
-func (b *Book) DataEnd() time.Time { return b.lastBilling }
+// DataEnd returns the latest time of any record added (an account's
+// creation, an event's time), or the zero time when there is none.
+func (b *Book) DataEnd() time.Time { return b.last }
+
+func (b *Book) seen(t time.Time) {
+	if t.After(b.last) {
+		b.last = t
+	}
+}

@@ -59,6 +59,7 @@ func (b *Book) AddUsageEvent(e *features.UsageEvent) error {
 		return fmt.Errorf("saas: usage event %s of account %s is out of time order", e.EventID, e.AccountID)
 	}
 	u.last = e.At
+	b.seen(e.At)
 	if m := MonthOf(e.At); m != u.month {
 		u.flushMonth()
 		u.month = m
@@ -165,6 +166,8 @@ func (s *supportMonth) rate(score int) {
 // rated ticket still open).
 func (b *Book) AddTicket(t *features.Ticket) {
 	s := &b.support
+	b.seen(t.OpenedAt)
+	b.seen(t.ResolvedAt)
 	opened := s.month(t.OpenedAt)
 	opened.opened++
 	category := t.Category
@@ -195,6 +198,7 @@ func (b *Book) AddTicket(t *features.Ticket) {
 
 // AddEscalation adds an escalation, in any order.
 func (b *Book) AddEscalation(e *features.Escalation) {
+	b.seen(e.At)
 	m := b.support.month(e.At)
 	if e.Direction == features.DirectionPositive {
 		m.positive++
@@ -207,6 +211,7 @@ func (b *Book) AddEscalation(e *features.Escalation) {
 // count in their quarter, CSAT answers with the tickets' ratings.
 func (b *Book) AddSurveyResponse(r *features.SurveyResponse) {
 	s := &b.support
+	b.seen(r.At)
 	if r.Kind == features.SurveyCSAT {
 		s.month(r.At).rate(r.Score)
 		return

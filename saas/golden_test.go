@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -478,7 +480,11 @@ func TestGoldenWindow(t *testing.T) {
 	// 580; at the end A 200 B 120 C 90 E 100 F 50 G 40 = 600, 6 customers.
 	// D churned: 1/6. Lost: B 80 + D 50 = 130. Kept 560 of 580. Monthly
 	// churn 1 ÷ (6 × 59/30.4375); ARPA 100; LTV = 100 × 6 × 59/30.4375.
-	w := golden(t).Window(at(2025, 1, 1, 0), at(2025, 3, 1, 0))
+	b := golden(t)
+	if end := b.DataEnd(); !end.Equal(at(2025, 3, 15, 0)) { // F's churn
+		t.Errorf("data end %v, want 2025-03-15", end)
+	}
+	w := b.Window(at(2025, 1, 1, 0), at(2025, 3, 1, 0))
 	months := 59 / (365.25 / 12)
 	if w.StartCustomers != 6 || w.Customers != 6 || w.StartMRR != 580 || w.MRR != 600 || !same(k(w.LogoChurnRate), k(1.0/6)) ||
 		!same(k(w.RevenueChurnRate), k(130.0/580)) || !same(k(w.NRR), k(560.0/580)) || !same(k(w.MonthlyChurnRate), k(1/(6*months))) ||
@@ -496,5 +502,31 @@ func TestValueJSON(t *testing.T) {
 	must(t, json.Unmarshal(b, &back))
 	if back["month"] != "2025-01" || back["quick_ratio"] != nil || back["absent"].(map[string]any)["quick_ratio"] != "nothing lost" {
 		t.Errorf("JSON %s", b)
+	}
+}
+
+func TestTable(t *testing.T) {
+	b := golden(t)
+	cohorts, err := b.Cohorts(q1, ByChannel)
+	must(t, err)
+	header, rows, err := Table(cohorts)
+	must(t, err)
+	wantHeader := []string{"cohort", "customers", "new_mrr", "logos_0", "logos_1", "logos_2", "revenue_0", "revenue_1", "revenue_2"}
+	if !reflect.DeepEqual(header, wantHeader) || len(rows) != 2 ||
+		!reflect.DeepEqual(rows[1], []string{"partner", "1", "30", "1", "0", "0", "1", "0", "0"}) {
+		t.Errorf("cohorts table %v %v", header, rows)
+	}
+	support, err := b.Support(q1)
+	must(t, err)
+	header, rows, err = Table(support)
+	must(t, err)
+	col := func(name string) int { return slices.Index(header, name) }
+	if header[0] != "section" || len(rows) != 4 || rows[0][0] != "months" || rows[3][0] != "nps" ||
+		rows[0][col("tickets_by_category.bug")] != "2" || rows[2][col("csat")] != "" || rows[3][col("nps")] != "20" ||
+		!strings.Contains(rows[2][col("absent")], "csat: no CSAT rating in the month") {
+		t.Errorf("support table %v\n%v", header, rows)
+	}
+	if _, _, err := Table(42); err == nil {
+		t.Error("Table(42) succeeded")
 	}
 }

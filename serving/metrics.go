@@ -123,3 +123,44 @@ func add(b *saas.Book, rec recordio.Record) error {
 	}
 	return nil
 }
+
+// Metrics computes report over r from b; by groups the cohorts report.
+// The result is the report's type in package saas: []saas.MRRMonth,
+// []saas.RetentionMonth, []saas.Cohort, saas.UnitEconomics, saas.Funnel
+// or saas.Support.
+func Metrics(b *saas.Book, report MetricsReport, r saas.Range, by saas.CohortBy) (any, error) {
+	switch report {
+	case ReportMRR:
+		return b.MRR(r)
+	case ReportRetention:
+		return b.Retention(r)
+	case ReportCohorts:
+		return b.Cohorts(r, by)
+	case ReportUnitEconomics:
+		return b.UnitEconomics(r)
+	case ReportFunnel:
+		return b.Funnel(r)
+	case ReportSupport:
+		return b.Support(r)
+	}
+	return nil, fmt.Errorf("unknown report %q", report)
+}
+
+// MetricsRange returns the range of months from from to to, either of
+// which may be zero: to defaults to the month of the latest record read
+// (this month when there is none), from to eleven months before to, so
+// that a default range is the last twelve months of data.
+func MetricsRange(b *saas.Book, from, to saas.Month) (saas.Range, error) {
+	if to == 0 {
+		end := b.DataEnd()
+		if end.IsZero() {
+			end = time.Now()
+		}
+		to = saas.MonthOf(end)
+	}
+	if from == 0 {
+		from = to - 11
+	}
+	r := saas.Range{From: from, To: to}
+	return r, r.Validate()
+}

@@ -55,7 +55,8 @@ type SaaS struct {
 }
 
 // SaaSMetrics computes the metrics of the window of windowDays days ending
-// at end. A zero end means the day after the latest billing change, or now
+// at end. A zero end means the day after the latest billing change (or
+// account creation), or now
 // if that is later, so a history that ended in the past is measured where
 // it ends. Only the grace period matters to these figures; it is
 // saas.DefaultGrace.
