@@ -26,7 +26,9 @@ func (f fakeSaaS) Each(_ context.Context, t features.Table, fn func(recordio.Rec
 	return nil
 }
 
-func (fakeSaaS) EachFirstPQL(context.Context, string, func(string, time.Time) error) error { return nil }
+func (fakeSaaS) EachFirstPQL(context.Context, string, func(string, time.Time) error) error {
+	return nil
+}
 
 func (fakeSaaS) CurrentRiskTotals(context.Context, string) (store.RiskTotals, error) {
 	return store.RiskTotals{Accounts: 3, RevenueAtRisk: 1234, Red: 1}, nil
