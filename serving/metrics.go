@@ -124,26 +124,42 @@ func add(b *saas.Book, rec recordio.Record) error {
 	return nil
 }
 
+// MetricsResult is one report over a range of months, as the API and
+// churnctl metrics --json give it.
+type MetricsResult struct {
+	Report MetricsReport `json:"report"`
+	From   saas.Month    `json:"from"`
+	To     saas.Month    `json:"to"`
+	// By is the cohorts report's grouping; empty for the others.
+	By saas.CohortBy `json:"by,omitempty"`
+	// Data is the report's type in package saas: []saas.MRRMonth,
+	// []saas.RetentionMonth, []saas.Cohort, saas.UnitEconomics,
+	// saas.Funnel or saas.Support.
+	Data any `json:"data"`
+}
+
 // Metrics computes report over r from b; by groups the cohorts report.
-// The result is the report's type in package saas: []saas.MRRMonth,
-// []saas.RetentionMonth, []saas.Cohort, saas.UnitEconomics, saas.Funnel
-// or saas.Support.
-func Metrics(b *saas.Book, report MetricsReport, r saas.Range, by saas.CohortBy) (any, error) {
+func Metrics(b *saas.Book, report MetricsReport, r saas.Range, by saas.CohortBy) (MetricsResult, error) {
+	res := MetricsResult{Report: report, From: r.From, To: r.To}
+	var err error
 	switch report {
 	case ReportMRR:
-		return b.MRR(r)
+		res.Data, err = b.MRR(r)
 	case ReportRetention:
-		return b.Retention(r)
+		res.Data, err = b.Retention(r)
 	case ReportCohorts:
-		return b.Cohorts(r, by)
+		res.By = by
+		res.Data, err = b.Cohorts(r, by)
 	case ReportUnitEconomics:
-		return b.UnitEconomics(r)
+		res.Data, err = b.UnitEconomics(r)
 	case ReportFunnel:
-		return b.Funnel(r)
+		res.Data, err = b.Funnel(r)
 	case ReportSupport:
-		return b.Support(r)
+		res.Data, err = b.Support(r)
+	default:
+		err = fmt.Errorf("unknown report %q", report)
 	}
-	return nil, fmt.Errorf("unknown report %q", report)
+	return res, err
 }
 
 // MetricsRange returns the range of months from from to to, either of

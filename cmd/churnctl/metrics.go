@@ -96,7 +96,7 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	header, rows, err := saas.Table(out)
+	header, rows, err := saas.Table(out.Data)
 	if err != nil {
 		return err
 	}

@@ -34,22 +34,26 @@ func TestMetrics(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("metrics unit-economics: exit %d: %s", code, errOut)
 			}
-			var ue struct {
-				Months []struct {
-					Month string   `json:"month"`
-					CAC   *float64 `json:"cac"`
-				} `json:"months"`
-				Total struct {
-					CAC    *float64          `json:"cac"`
-					Absent map[string]string `json:"absent"`
-				} `json:"total"`
+			var res struct {
+				From, To string
+				Data     struct {
+					Months []struct {
+						Month string   `json:"month"`
+						CAC   *float64 `json:"cac"`
+					} `json:"months"`
+					Total struct {
+						CAC    *float64          `json:"cac"`
+						Absent map[string]string `json:"absent"`
+					} `json:"total"`
+				}
 			}
-			if err := json.Unmarshal([]byte(out), &ue); err != nil {
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
 			// Spend 600 over the six first subscriptions from 2024-04 (C,
 			// A, B, D, G, J): CAC 100; no margin is configured.
-			if n := len(ue.Months); n != 12 || ue.Months[0].Month != "2024-04" || ue.Months[n-1].Month != "2025-03" ||
+			ue := res.Data
+			if n := len(ue.Months); res.From != "2024-04" || res.To != "2025-03" || n != 12 || ue.Months[0].Month != "2024-04" || ue.Months[n-1].Month != "2025-03" ||
 				ue.Total.CAC == nil || *ue.Total.CAC != 100 || ue.Total.Absent["ltv_gross_margin"] != "no gross margin is configured" {
 				t.Errorf("unit economics %s", out)
 			}

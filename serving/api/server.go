@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
@@ -69,6 +70,9 @@ type Options struct {
 	// nightly or hourly, and rebuilding views every few seconds is what
 	// set the tail latency under load.
 	CacheTTL time.Duration
+	// Metrics configures the /v1/metrics reports: gross margin, key
+	// features, catalogue size.
+	Metrics saas.Options
 }
 
 // Server is the REST API.
@@ -124,6 +128,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	v1.POST("/alerts/:id/resolve", srv.resolveAlert, viewer)
 	v1.GET("/features", srv.listFeatures, viewer)
 	v1.GET("/metrics/saas", srv.saasMetrics, viewer)
+	srv.mountMetrics(v1, viewer)
 	v1.POST("/ingest/:table", srv.ingest, ingest)
 	v1.GET("/models", srv.listModels, viewer)
 	v1.POST("/models/:version/activate", srv.activateModel, admin)
