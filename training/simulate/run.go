@@ -117,7 +117,7 @@ type Stats struct {
 var outputs = []string{
 	FileName(features.Accounts), FileName(features.UsageEvents), FileName(features.Tickets),
 	FileName(features.Escalations), FileName(features.SurveyResponses), FileName(features.BillingChanges),
-	TruthChurnFile, TruthConversionFile,
+	FileName(features.Spends), TruthChurnFile, TruthConversionFile,
 }
 
 const (
@@ -127,6 +127,7 @@ const (
 	outEscalations
 	outSurveys
 	outBilling
+	outSpend
 	outTruthChurn
 	outTruthConversion
 	numOutputs
@@ -139,6 +140,11 @@ func header(i int) []byte {
 		return []byte("account_id,month,churn_probability\n")
 	case outTruthConversion:
 		return []byte("account_id,conversion_probability\n")
+	case outSpend:
+		return recordio.AppendHeader(nil, features.Spends)
+	case outAccounts:
+		h := recordio.AppendHeader(nil, features.Accounts)
+		return append(h[:len(h)-1], ",attr_channel\n"...)
 	}
 	return recordio.AppendHeader(nil, features.Tables[i])
 }
@@ -228,6 +234,7 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 	}
 
 	s := newSim(cfg)
+	acq := acquisitions{}
 	ctx, cancel := context.WithCancel(ctx)
 	nChunks := (cfg.Accounts + chunkSize - 1) / chunkSize
 	results := make([]chan *chunk, nChunks)
@@ -290,8 +297,20 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 			}
 			stats.Rows[outputs[j]] += c.rows[j]
 		}
+		for k, n := range c.acq {
+			acq[k] += n
+		}
 		free <- c // never blocks: at most cap(tokens) chunks exist
 		<-tokens
+	}
+	// Spend follows from the whole history's acquisitions, so it is
+	// written last.
+	if w := writers[outSpend]; w != nil {
+		b, rows := appendSpend(nil, s, acq)
+		if _, err := w.Write(b); err != nil {
+			return stats, fmt.Errorf("writing %s: %w", outputs[outSpend], err)
+		}
+		stats.Rows[outputs[outSpend]] += rows
 	}
 	return stats, nil
 }
@@ -338,6 +357,7 @@ type chunk struct {
 	bufs [numOutputs][]byte
 	rows [numOutputs]int64
 	want [numOutputs]bool
+	acq  acquisitions
 }
 
 func (c *chunk) reset(writers *[numOutputs]io.Writer) {
@@ -346,6 +366,7 @@ func (c *chunk) reset(writers *[numOutputs]io.Writer) {
 		c.rows[i] = 0
 		c.want[i] = writers[i] != nil
 	}
+	clear(c.acq)
 }
 
 // appendRow encodes r into output out when that output is wanted.
@@ -356,7 +377,7 @@ func appendRow[R any](c *chunk, out int, encode func([]byte, *R) []byte, r *R) {
 	}
 }
 
-func (c *chunk) account(a *features.Account)  { appendRow(c, outAccounts, recordio.AppendAccount, a) }
+func (c *chunk) account(a *features.Account)  { appendRow(c, outAccounts, appendAccountRow, a) }
 func (c *chunk) usage(e *features.UsageEvent) { appendRow(c, outUsage, recordio.AppendUsageEvent, e) }
 func (c *chunk) ticket(t *features.Ticket)    { appendRow(c, outTickets, recordio.AppendTicket, t) }
 func (c *chunk) escalation(e *features.Escalation) {
@@ -367,6 +388,15 @@ func (c *chunk) survey(r *features.SurveyResponse) {
 }
 func (c *chunk) billing(b *features.BillingChange) {
 	appendRow(c, outBilling, recordio.AppendBillingChange, b)
+}
+
+func (c *chunk) acquired(ch int, at time.Time) {
+	if c.want[outSpend] {
+		if c.acq == nil {
+			c.acq = acquisitions{}
+		}
+		c.acq[[2]int{monthKey(at), ch}]++
+	}
 }
 
 func (c *chunk) churnTruth(id string, period time.Time, p float64) {
