@@ -60,13 +60,13 @@ func (b *Book) AddUsageEvent(e *features.UsageEvent) error {
 	}
 	u.last = e.At
 	b.seen(e.At)
-	if m := MonthOf(e.At); m != u.month {
-		u.flushMonth()
-		u.month = m
-	}
-	if d := e.At.Unix() / 86400; d != u.day {
+	if d := e.At.Unix() / 86400; d != u.day { // a new month starts on a new day
 		u.flushDay()
 		u.day = d
+		if m := MonthOf(e.At); m != u.month {
+			u.flushMonth()
+			u.month = m
+		}
 	}
 	if e.UserID != "" {
 		u.users[e.UserID] = struct{}{}

@@ -15,6 +15,9 @@ import (
 // order package saas requires, and the conversion model's PQL flags.
 type MetricsStore interface {
 	Each(ctx context.Context, t features.Table, fn func(recordio.Record) error) error
+	// EachTrialUsage reads the usage events of accounts with a trial
+	// whose feature is one of names, in (account, time) order.
+	EachTrialUsage(ctx context.Context, names []string, fn func(*features.UsageEvent) error) error
 	EachFirstPQL(ctx context.Context, task string, fn func(accountID string, at time.Time) error) error
 }
 
@@ -42,11 +45,12 @@ func ParseMetricsReport(name string) (MetricsReport, error) {
 	return "", fmt.Errorf("unknown report %q (want one of %v)", name, MetricsReports)
 }
 
-// tables returns what r reads, accounts first.
+// tables returns what r reads, accounts first. The funnel's usage events
+// are read apart (see LoadBook).
 func (r MetricsReport) tables() []features.Table {
 	switch r {
 	case ReportFunnel:
-		return []features.Table{features.Accounts, features.UsageEvents}
+		return []features.Table{features.Accounts}
 	case ReportSupport:
 		return []features.Table{features.Accounts, features.UsageEvents, features.Tickets, features.Escalations, features.SurveyResponses}
 	case ReportUnitEconomics:
@@ -65,23 +69,22 @@ func (c Config) MetricsOptions() saas.Options {
 
 // LoadBook reads what the reports need into a saas.Book, each table once:
 // accounts, billing changes, spend, usage events, tickets, escalations,
-// surveys and the PQL flags, as the reports require. Usage events are
-// read for the funnel only when key features are configured.
+// surveys and the PQL flags, as the reports require. The funnel alone
+// reads only the trial accounts' events of the key features (none when
+// no key features are configured), which is all activation depends on.
+// The Book serves the reports it was loaded for.
 func LoadBook(ctx context.Context, s MetricsStore, opts saas.Options, reports ...MetricsReport) (*saas.Book, error) {
 	b, err := saas.NewBook(opts)
 	if err != nil {
 		return nil, err
 	}
 	need := map[features.Table]bool{}
-	pqls := false
+	funnel := false
 	for _, r := range reports {
 		for _, t := range r.tables() {
 			need[t] = true
 		}
-		pqls = pqls || r == ReportFunnel
-	}
-	if len(opts.KeyFeatures) == 0 && !slices.Contains(reports, ReportSupport) {
-		need[features.UsageEvents] = false
+		funnel = funnel || r == ReportFunnel
 	}
 	for _, t := range features.AllTables {
 		if !need[t] {
@@ -92,7 +95,12 @@ func LoadBook(ctx context.Context, s MetricsStore, opts saas.Options, reports ..
 			return nil, fmt.Errorf("saas metrics: %w", err)
 		}
 	}
-	if pqls {
+	if funnel && !need[features.UsageEvents] {
+		if err := s.EachTrialUsage(ctx, opts.KeyFeatures, b.AddUsageEvent); err != nil {
+			return nil, fmt.Errorf("saas metrics: %w", err)
+		}
+	}
+	if funnel {
 		if err := s.EachFirstPQL(ctx, TaskConversion, func(id string, at time.Time) error { b.AddPQL(id, at); return nil }); err != nil {
 			return nil, fmt.Errorf("saas metrics: %w", err)
 		}

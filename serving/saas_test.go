@@ -26,6 +26,10 @@ func (f fakeSaaS) Each(_ context.Context, t features.Table, fn func(recordio.Rec
 	return nil
 }
 
+func (fakeSaaS) EachTrialUsage(context.Context, []string, func(*features.UsageEvent) error) error {
+	return nil
+}
+
 func (fakeSaaS) EachFirstPQL(context.Context, string, func(string, time.Time) error) error {
 	return nil
 }

@@ -16,12 +16,37 @@ import (
 // key order. It reads the one table, which is what the SaaS metrics need,
 // without assembling histories. fn must not keep the record.
 func (s *Store) Each(ctx context.Context, t features.Table, fn func(recordio.Record) error) error {
+	return s.each(ctx, t, "", nil, fn)
+}
+
+// EachTrialUsage is Each for the usage events of accounts that had a
+// trial, whose feature is one of names: what trial activation reads, a
+// small share of the events when the product has many features.
+func (s *Store) EachTrialUsage(ctx context.Context, names []string, fn func(*features.UsageEvent) error) error {
+	if len(names) == 0 {
+		return nil
+	}
+	where := "feature IN (?" + strings.Repeat(", ?", len(names)-1) +
+		") AND account_id IN (SELECT account_id FROM accounts WHERE trial_started_at IS NOT NULL)"
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = n
+	}
+	return s.each(ctx, features.UsageEvents, where, args, func(rec recordio.Record) error { return fn(rec.(*features.UsageEvent)) })
+}
+
+// each is Each of the rows of t that where (with ? placeholders for args)
+// selects, or all when where is "".
+func (s *Store) each(ctx context.Context, t features.Table, where string, args []any, fn func(recordio.Record) error) error {
 	order := keyColumns(t)
 	if t != features.Spends {
 		order = orderColumns(t)
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT "+strings.Join(t.Columns(), ", ")+" FROM "+string(t)+
-		" ORDER BY "+strings.Join(order, ", "))
+	q := "SELECT " + strings.Join(t.Columns(), ", ") + " FROM " + string(t)
+	if where != "" {
+		q += " WHERE " + where
+	}
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q+" ORDER BY "+strings.Join(order, ", ")), args...)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", t, err)
 	}

@@ -76,3 +76,33 @@ func TestMetricsInputs(t *testing.T) {
 		}
 	})
 }
+
+// TestEachTrialUsage reads the key-feature events of trial accounts only.
+func TestEachTrialUsage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for table, csv := range map[features.Table]string{
+			features.Accounts:    "account_id,created_at,trial_started_at\ntrial,2025-01-01,2025-01-01\npaying,2024-01-01,\n",
+			features.UsageEvents: "account_id,feature,at\ntrial,reports,2025-01-03\ntrial,login,2025-01-02\npaying,reports,2025-01-02\ntrial,export,2025-01-01\n",
+		} {
+			d, err := recordio.NewDecoder(strings.NewReader(csv), string(table)+".csv", table, recordio.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Load(ctx, table, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		err := s.EachTrialUsage(ctx, []string{"reports", "export"}, func(e *features.UsageEvent) error {
+			got = append(got, e.AccountID+" "+e.Feature)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"trial export", "trial reports"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("events %v, want %v", got, want)
+		}
+	})
+}
