@@ -56,6 +56,9 @@ type Ticket struct {
 	Category        string
 	CSAT            int // 1 to 5; 0 when the customer gave no rating
 	Escalated       bool
+	// AgentReplies counts the agents' replies before resolution; 0 when
+	// the export does not record it.
+	AgentReplies int
 }
 
 // Escalation is a flagged event on an account, negative (trouble) or

@@ -18,20 +18,29 @@ const (
 	Escalations     Table = "escalations"
 	SurveyResponses Table = "survey_responses"
 	BillingChanges  Table = "billing_changes"
+	// Spends (optional) holds sales and marketing spend by month and
+	// channel. It refers to no account, so it is not one of Tables.
+	Spends Table = "spend"
 )
 
-// Tables lists every canonical table in load order.
+// Tables lists the account tables in load order: those keyed by
+// account_id, which histories and features are built from.
 var Tables = []Table{Accounts, UsageEvents, Tickets, Escalations, SurveyResponses, BillingChanges}
 
+// AllTables lists every canonical table: Tables, then Spends.
+var AllTables = append(Tables[:len(Tables):len(Tables)], Spends)
+
 // columns holds each table's canonical columns in export order. The first
-// column is the table's key.
+// column is the table's key, but for spend, keyed by its first three
+// (month, channel, kind).
 var columns = map[Table][]string{
 	Accounts:        {"account_id", "name", "segment", "plan", "seats", "owner", "created_at", "trial_started_at", "trial_ends_at", "converted_at", "churned_at", "renewal_at", "mrr"},
 	UsageEvents:     {"event_id", "account_id", "user_id", "feature", "at", "count", "duration_s", "errors"},
-	Tickets:         {"ticket_id", "account_id", "opened_at", "first_response_at", "resolved_at", "priority", "category", "csat", "escalated"},
+	Tickets:         {"ticket_id", "account_id", "opened_at", "first_response_at", "resolved_at", "priority", "category", "csat", "escalated", "agent_replies"},
 	Escalations:     {"escalation_id", "account_id", "at", "direction", "severity", "note"},
 	SurveyResponses: {"response_id", "account_id", "user_id", "at", "kind", "score"},
 	BillingChanges:  {"change_id", "account_id", "at", "mrr", "seats", "plan", "kind"},
+	Spends:          {"month", "channel", "kind", "amount"},
 }
 
 // timeColumns holds the column that orders each event table in time; the
@@ -42,6 +51,7 @@ var timeColumns = map[Table]string{
 	Escalations:     "at",
 	SurveyResponses: "at",
 	BillingChanges:  "at",
+	Spends:          "month",
 }
 
 // aliases maps the names export files commonly carry to canonical tables.
@@ -52,6 +62,7 @@ var aliases = map[string]Table{
 	"escalation": Escalations, "escalations": Escalations,
 	"survey": SurveyResponses, "surveys": SurveyResponses, "survey_responses": SurveyResponses, "nps": SurveyResponses,
 	"billing": BillingChanges, "billing_changes": BillingChanges, "billing_change": BillingChanges,
+	"spend": Spends, "spends": Spends, "marketing_spend": Spends,
 }
 
 // ParseTable returns the table that name stands for. It accepts canonical
@@ -62,7 +73,7 @@ func ParseTable(name string) (Table, error) {
 	if t, ok := aliases[key]; ok {
 		return t, nil
 	}
-	return "", fmt.Errorf("unknown table %q (want one of %v)", name, Tables)
+	return "", fmt.Errorf("unknown table %q (want one of %v)", name, AllTables)
 }
 
 // Columns returns the table's canonical columns in export order; the first

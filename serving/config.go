@@ -36,6 +36,9 @@ type Config struct {
 	Webhook  alerts.Webhook `yaml:"webhook"`
 	Schedule string         `yaml:"schedule"`
 	API      APIConfig      `yaml:"api"`
+	// GrossMargin (0 to 1) adjusts LTV and CAC payback; 0 leaves them
+	// unadjusted (docs/METRICS.md).
+	GrossMargin float64 `yaml:"gross_margin"`
 
 	// rules holds Alerts.Rules merged over the defaults.
 	rules alerts.Rules

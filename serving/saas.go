@@ -2,22 +2,22 @@ package serving
 
 import (
 	"context"
-	"math"
 	"time"
 
-	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving/score"
 )
 
-// SaaSStore is what SaaS metrics read.
+// SaaSStore is what the one-window SaaS summary reads.
 type SaaSStore interface {
-	EachBillingChange(ctx context.Context, fn func(*features.BillingChange) error) error
+	MetricsStore
 	CurrentRiskTotals(ctx context.Context, task string) (score.RiskTotals, error)
 }
 
-// SaaS holds the revenue metrics of one window (Start, End], computed from
-// billing changes: an account's MRR at a time is the MRR of its latest
-// billing change at or before it (0 after a churn).
+// SaaS holds the revenue metrics of one window (Start, End], computed by
+// package saas from billing changes: an account's MRR at a time is that
+// after its changes at or before it, a churn undone by a return within the
+// grace period not counting (docs/METRICS.md).
 type SaaS struct {
 	Start      time.Time `json:"start"`
 	End        time.Time `json:"end"`
@@ -32,6 +32,9 @@ type SaaS struct {
 	StartCustomers int `json:"start_customers"`
 	// LogoChurnRate is the share of Start's customers with no MRR at End.
 	LogoChurnRate float64 `json:"logo_churn_rate"`
+	// MonthlyChurnRate is that churn per customer-month: the customers
+	// lost ÷ (StartCustomers × the window in months of 30.4375 days).
+	MonthlyChurnRate float64 `json:"monthly_churn_rate"`
 	// RevenueChurnRate (gross) is the MRR Start's customers lost through
 	// churn and contraction, over StartMRR.
 	RevenueChurnRate float64 `json:"revenue_churn_rate"`
@@ -40,9 +43,10 @@ type SaaS struct {
 	NRR float64 `json:"nrr"`
 	// ARPA is MRR over Customers, per month.
 	ARPA float64 `json:"arpa"`
-	// LTV is ARPA ÷ LogoChurnRate: the revenue of an average account over
-	// its expected lifetime, in windows. Nil when nothing churned.
-	LTV *float64 `json:"ltv"`
+	// LTV is ARPA ÷ MonthlyChurnRate: the revenue of an average account
+	// over its expected lifetime, whatever the window's length. Null when
+	// nothing churned.
+	LTV saas.Value `json:"ltv"`
 	// Risk sums the current churn scores: ARR at risk is the expected
 	// revenue lost, Σ p × ARR.
 	ScoredAccounts int64   `json:"scored_accounts"`
@@ -51,83 +55,27 @@ type SaaS struct {
 }
 
 // SaaSMetrics computes the metrics of the window of windowDays days ending
-// at end. A zero end means the day after the latest billing change, or now
+// at end. A zero end means the day after the latest billing change (or
+// account creation), or now
 // if that is later, so a history that ended in the past is measured where
-// it ends.
+// it ends. Only the grace period matters to these figures; it is
+// saas.DefaultGrace.
 func SaaSMetrics(ctx context.Context, s SaaSStore, end time.Time, windowDays int) (SaaS, error) {
-	type account struct{ start, end float64 }
-	var (
-		accounts = map[string]*account{}
-		changes  []features.BillingChange
-		latest   time.Time
-	)
-	err := s.EachBillingChange(ctx, func(c *features.BillingChange) error {
-		changes = append(changes, *c)
-		if c.At.After(latest) {
-			latest = c.At
-		}
-		return nil
-	})
+	b, err := LoadBook(ctx, s, saas.Options{}, ReportMRR)
 	if err != nil {
 		return SaaS{}, err
 	}
 	if end.IsZero() {
+		latest := b.DataEnd()
 		end = latest.Truncate(24*time.Hour).AddDate(0, 0, 1)
 		if now := time.Now().UTC(); latest.IsZero() || end.After(now) {
 			end = now
 		}
 	}
-	m := SaaS{End: end, Start: end.AddDate(0, 0, -windowDays), WindowDays: windowDays}
-	for _, c := range changes { // in (account, at) order: the last one at or before a time wins
-		a := accounts[c.AccountID]
-		if a == nil {
-			a = &account{}
-			accounts[c.AccountID] = a
-		}
-		mrr := c.MRR
-		if c.Kind == features.BillingChurn {
-			mrr = 0
-		}
-		if !c.At.After(m.Start) {
-			a.start = mrr
-		}
-		if !c.At.After(m.End) {
-			a.end = mrr
-		}
-	}
-	var lost, kept float64
-	churned := 0
-	for _, a := range accounts {
-		m.MRR += a.end
-		if a.end > 0 {
-			m.Customers++
-		}
-		if a.start <= 0 {
-			continue
-		}
-		m.StartCustomers++
-		m.StartMRR += a.start
-		kept += a.end
-		lost += math.Max(0, a.start-a.end)
-		if a.end <= 0 {
-			churned++
-		}
-	}
-	m.ARR = 12 * m.MRR
-	if m.StartCustomers > 0 {
-		m.LogoChurnRate = float64(churned) / float64(m.StartCustomers)
-	}
-	if m.StartMRR > 0 {
-		m.RevenueChurnRate = lost / m.StartMRR
-		m.NRR = kept / m.StartMRR
-	}
-	if m.Customers > 0 {
-		m.ARPA = m.MRR / float64(m.Customers)
-	}
-	if m.LogoChurnRate > 0 {
-		ltv := m.ARPA / m.LogoChurnRate
-		m.LTV = &ltv
-	}
+	w := b.Window(end.AddDate(0, 0, -windowDays), end)
+	m := SaaS{Start: w.Start, End: w.End, WindowDays: windowDays, MRR: w.MRR, StartMRR: w.StartMRR, ARR: 12 * w.MRR,
+		Customers: w.Customers, StartCustomers: w.StartCustomers, LogoChurnRate: w.LogoChurnRate,
+		MonthlyChurnRate: w.MonthlyChurnRate, RevenueChurnRate: w.RevenueChurnRate, NRR: w.NRR, ARPA: w.ARPA, LTV: w.LTV}
 	risk, err := s.CurrentRiskTotals(ctx, TaskChurn)
 	if err != nil {
 		return m, err

@@ -7,17 +7,30 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving/score"
 )
 
 type fakeSaaS []features.BillingChange
 
-func (f fakeSaaS) EachBillingChange(_ context.Context, fn func(*features.BillingChange) error) error {
+func (f fakeSaaS) Each(_ context.Context, t features.Table, fn func(recordio.Record) error) error {
+	if t != features.BillingChanges {
+		return nil
+	}
 	for i := range f {
 		if err := fn(&f[i]); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+func (fakeSaaS) EachTrialUsage(context.Context, []string, func(*features.UsageEvent) error) error {
+	return nil
+}
+
+func (fakeSaaS) EachFirstPQL(context.Context, string, func(string, time.Time) error) error {
 	return nil
 }
 
@@ -41,16 +54,22 @@ func TestSaaSMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One of the 4 start customers churned in 20 days: a monthly churn
+	// of 1 ÷ (4 × 20/30.4375), so LTV = ARPA 100 × 4 × 20/30.4375.
+	months := 20 / 30.4375
 	want := SaaS{Start: d(6).Add(-12 * time.Hour), End: d(26).Add(-12 * time.Hour), WindowDays: 20,
 		MRR: 400, StartMRR: 500, ARR: 4800, Customers: 4, StartCustomers: 4,
-		LogoChurnRate: 0.25, RevenueChurnRate: 200.0 / 500, NRR: 350.0 / 500, ARPA: 100,
+		LogoChurnRate: 0.25, MonthlyChurnRate: 1 / (4 * months), RevenueChurnRate: 200.0 / 500, NRR: 350.0 / 500, ARPA: 100,
 		ScoredAccounts: 3, ARRAtRisk: 1234, RedAccounts: 1}
-	ltv := m.LTV
-	m.LTV = nil
+	ltv, ok := m.LTV.Float()
+	m.LTV = saas.Value{}
+	if math.Abs(m.MonthlyChurnRate-want.MonthlyChurnRate) < 1e-12 {
+		m.MonthlyChurnRate = want.MonthlyChurnRate
+	}
 	if m != want {
 		t.Errorf("metrics\n got %+v\nwant %+v", m, want)
 	}
-	if ltv == nil || math.Abs(*ltv-400) > 1e-9 {
-		t.Errorf("LTV = %v, want 400", ltv)
+	if !ok || math.Abs(ltv-100*4*months) > 1e-9 {
+		t.Errorf("LTV = %v, want %v", ltv, 100*4*months)
 	}
 }

@@ -21,6 +21,8 @@ func keyColumns(t features.Table) []string {
 		return []string{"account_id"}
 	case features.UsageEvents:
 		return []string{"account_id", t.TimeColumn(), t.Key()}
+	case features.Spends:
+		return []string{"month", "channel", "kind"}
 	}
 	return []string{"account_id", t.Key()}
 }
@@ -84,13 +86,15 @@ func fieldsOf(dst []any, rec recordio.Record) ([]any, features.Table) {
 			&r.Errors), features.UsageEvents
 	case *features.Ticket:
 		return append(dst, &r.TicketID, &r.AccountID, &r.OpenedAt, &r.FirstResponseAt, &r.ResolvedAt,
-			&r.Priority, &r.Category, &r.CSAT, &r.Escalated), features.Tickets
+			&r.Priority, &r.Category, &r.CSAT, &r.Escalated, &r.AgentReplies), features.Tickets
 	case *features.Escalation:
 		return append(dst, &r.EscalationID, &r.AccountID, &r.At, &r.Direction, &r.Severity, &r.Note), features.Escalations
 	case *features.SurveyResponse:
 		return append(dst, &r.ResponseID, &r.AccountID, &r.UserID, &r.At, &r.Kind, &r.Score), features.SurveyResponses
 	case *features.BillingChange:
 		return append(dst, &r.ChangeID, &r.AccountID, &r.At, &r.MRR, &r.Seats, &r.Plan, &r.Kind), features.BillingChanges
+	case *features.Spend:
+		return append(dst, &r.Month, &r.Channel, &r.Kind, &r.Amount), features.Spends
 	}
 	return dst, ""
 }
@@ -111,6 +115,8 @@ func newRecord(t features.Table) recordio.Record {
 		return &features.SurveyResponse{}
 	case features.BillingChanges:
 		return &features.BillingChange{}
+	case features.Spends:
+		return &features.Spend{}
 	}
 	return nil
 }

@@ -4,21 +4,52 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/serving/score"
 )
 
-// EachBillingChange calls fn with every billing change in (account_id, at)
-// order, until fn returns an error, which it then returns. It reads the
-// billing table alone, which is what revenue metrics need, without the
-// usage events a full history sweep would bring.
-func (s *Store) EachBillingChange(ctx context.Context, fn func(*features.BillingChange) error) error {
-	t := features.BillingChanges
-	rows, err := s.r.QueryContext(ctx, "SELECT "+strings.Join(t.Columns(), ", ")+" FROM "+string(t)+
-		" ORDER BY "+strings.Join(orderColumns(t), ", "))
+// Each calls fn with every record of table t, until fn returns an error,
+// which it then returns. The records of an account table come in
+// (account_id, time column, key) order, accounts by account_id; spend in
+// key order. It reads the one table, which is what the SaaS metrics need,
+// without assembling histories. fn must not keep the record.
+func (s *Store) Each(ctx context.Context, t features.Table, fn func(recordio.Record) error) error {
+	return s.each(ctx, t, "", nil, fn)
+}
+
+// EachTrialUsage is Each for the usage events of accounts that had a
+// trial, whose feature is one of names: what trial activation reads, a
+// small share of the events when the product has many features.
+func (s *Store) EachTrialUsage(ctx context.Context, names []string, fn func(*features.UsageEvent) error) error {
+	if len(names) == 0 {
+		return nil
+	}
+	where := "feature IN (?" + strings.Repeat(", ?", len(names)-1) +
+		") AND account_id IN (SELECT account_id FROM accounts WHERE trial_started_at IS NOT NULL)"
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = n
+	}
+	return s.each(ctx, features.UsageEvents, where, args, func(rec recordio.Record) error { return fn(rec.(*features.UsageEvent)) })
+}
+
+// each is Each of the rows of t that where (with ? placeholders for args)
+// selects, or all when where is "".
+func (s *Store) each(ctx context.Context, t features.Table, where string, args []any, fn func(recordio.Record) error) error {
+	order := keyColumns(t)
+	if t != features.Spends {
+		order = orderColumns(t)
+	}
+	q := "SELECT " + strings.Join(t.Columns(), ", ") + " FROM " + string(t)
+	if where != "" {
+		q += " WHERE " + where
+	}
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q+" ORDER BY "+strings.Join(order, ", ")), args...)
 	if err != nil {
-		return fmt.Errorf("reading billing changes: %w", err)
+		return fmt.Errorf("reading %s: %w", t, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -26,12 +57,46 @@ func (s *Store) EachBillingChange(ctx context.Context, fn func(*features.Billing
 		if err != nil {
 			return err
 		}
-		if err := fn(rec.(*features.BillingChange)); err != nil {
+		if err := fn(rec); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading billing changes: %w", err)
+		return fmt.Errorf("reading %s: %w", t, err)
+	}
+	return nil
+}
+
+// EachBillingChange calls Each for the billing changes, which come in
+// (account_id, at) order.
+func (s *Store) EachBillingChange(ctx context.Context, fn func(*features.BillingChange) error) error {
+	return s.Each(ctx, features.BillingChanges, func(rec recordio.Record) error { return fn(rec.(*features.BillingChange)) })
+}
+
+// EachFirstPQL calls fn with every account that a stored score of task
+// flagged as a product-qualified lead, and the as-of time of its first
+// such score, in account_id order.
+func (s *Store) EachFirstPQL(ctx context.Context, task string, fn func(accountID string, at time.Time) error) error {
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(`SELECT account_id, min(as_of) FROM scores
+		WHERE task = ? AND pql = ? GROUP BY account_id ORDER BY account_id`), task, true)
+	if err != nil {
+		return fmt.Errorf("reading PQL flags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			at time.Time
+		)
+		if err := rows.Scan(&id, dbTime{&at}); err != nil {
+			return fmt.Errorf("reading PQL flags: %w", err)
+		}
+		if err := fn(id, at); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading PQL flags: %w", err)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	paths := make([]string, 0, len(stats.Rows))
-	for _, t := range features.Tables {
+	for _, t := range features.AllTables {
 		paths = append(paths, filepath.Join(*out, simulate.FileName(t)))
 	}
 	paths = append(paths, filepath.Join(*truth, simulate.TruthChurnFile), filepath.Join(*truth, simulate.TruthConversionFile))

@@ -32,6 +32,7 @@ var commands = []command{
 	{"generate", "write a synthetic SaaS history (CSV tables and ground truth)", runGenerate},
 	{"ingest", "load CSV or NDJSON exports into the store", runIngest},
 	{"stats", "count rows and time ranges per table", runStats},
+	{"metrics", "print SaaS metrics per month: mrr, retention, cohorts, unit-economics, funnel, support", runMetrics},
 	{"dataset", "build a labelled churn or conversion training set from the store", runDataset},
 	{"features", "write the current feature vectors of paying accounts and trials", runFeatures},
 	{"train", "fit a model on the store (--task, registered) or a CSV feature table (--table)", runTrain},

@@ -20,6 +20,7 @@ var requiredColumns = map[features.Table][]string{
 	features.Escalations:     {"escalation_id", "account_id", "at", "direction", "severity"},
 	features.SurveyResponses: {"response_id", "account_id", "at", "kind", "score"},
 	features.BillingChanges:  {"change_id", "account_id", "at", "kind"},
+	features.Spends:          {"month", "channel", "kind", "amount"},
 }
 
 // builders turn one row of canonical fields into a record. They read
@@ -69,6 +70,7 @@ var builders = map[features.Table]func(*fieldParser) Record{
 			Category:        p.str("category"),
 			CSAT:            p.int("csat", 0),
 			Escalated:       p.bool("escalated"),
+			AgentReplies:    p.int("agent_replies", 0),
 		}
 	},
 	features.Escalations: func(p *fieldParser) Record {
@@ -100,6 +102,14 @@ var builders = map[features.Table]func(*fieldParser) Record{
 			Seats:     p.int("seats", 0),
 			Plan:      p.str("plan"),
 			Kind:      p.str("kind"),
+		}
+	},
+	features.Spends: func(p *fieldParser) Record {
+		return &features.Spend{
+			Month:   p.month("month"),
+			Channel: p.str("channel"),
+			Kind:    p.str("kind"),
+			Amount:  p.float("amount"),
 		}
 	},
 }
@@ -194,6 +204,19 @@ func (p *fieldParser) time(col string) time.Time {
 		p.fail(col, "a time", s)
 	}
 	return t
+}
+
+// month parses YYYY-MM, or any time, as the first instant of its month.
+func (p *fieldParser) month(col string) time.Time {
+	s := p.raw(col)
+	if t, err := time.Parse("2006-01", s); err == nil {
+		return t
+	}
+	t := p.time(col)
+	if t.IsZero() {
+		return t
+	}
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 }
 
 // defaultLayouts are tried after the fast path and the mapping's layouts.

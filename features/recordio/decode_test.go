@@ -73,6 +73,23 @@ func TestDecode(t *testing.T) {
 				&features.Escalation{EscalationID: "x1", AccountID: "a", At: date(2024, 1, 1, 0, 0, 0, 123456000), Direction: "negative", Severity: "high", Note: "line one,\nline two"},
 			},
 		},
+		{
+			name:   "spend by month or by a date in it",
+			table:  features.Spends,
+			format: CSV,
+			input:  "month,channel,kind,amount\n2024-03,ads,marketing,1200.5\n2024-04-17,,sales,300\n",
+			want: []Record{
+				&features.Spend{Month: date(2024, 3, 1, 0, 0, 0, 0), Channel: "ads", Kind: "marketing", Amount: 1200.5},
+				&features.Spend{Month: date(2024, 4, 1, 0, 0, 0, 0), Kind: "sales", Amount: 300},
+			},
+		},
+		{
+			name:   "ticket agent replies",
+			table:  features.Tickets,
+			format: CSV,
+			input:  "ticket_id,account_id,opened_at,priority,agent_replies\nt,a,2024-01-01,low,2\n",
+			want:   []Record{&features.Ticket{TicketID: "t", AccountID: "a", OpenedAt: date(2024, 1, 1, 0, 0, 0, 0), Priority: "low", AgentReplies: 2}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,6 +151,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"nested value", features.Escalations, NDJSON,
 			`{"escalation_id":{"a":1}}`,
 			`in.ndjson:1: column "escalation_id": cannot use a JSON object as a value`},
+		{"spend kind", features.Spends, CSV,
+			"month,channel,kind,amount\n2024-03,ads,ads,1\n",
+			`in.csv:2: column "kind": "ads" is not one of [marketing sales]`},
+		{"spend month", features.Spends, CSV,
+			"month,channel,kind,amount\nMarch,ads,sales,1\n",
+			`in.csv:2: column "month": cannot parse "March" as a time`},
 		{"required in ndjson", features.UsageEvents, NDJSON,
 			`{"account_id":"a","feature":"f"}`,
 			`in.ndjson:1: column "at": is required`},

@@ -78,6 +78,7 @@ func AppendTicket(dst []byte, t *features.Ticket) []byte {
 	dst = appendText(append(dst, ','), t.Category)
 	dst = strconv.AppendInt(append(dst, ','), int64(t.CSAT), 10)
 	dst = strconv.AppendBool(append(dst, ','), t.Escalated)
+	dst = strconv.AppendInt(append(dst, ','), int64(t.AgentReplies), 10)
 	return append(dst, '\n')
 }
 
@@ -112,6 +113,16 @@ func AppendBillingChange(dst []byte, c *features.BillingChange) []byte {
 	dst = strconv.AppendInt(append(dst, ','), int64(c.Seats), 10)
 	dst = appendText(append(dst, ','), c.Plan)
 	dst = appendText(append(dst, ','), c.Kind)
+	return append(dst, '\n')
+}
+
+// AppendSpend appends s as a line of the spend table, its month as
+// YYYY-MM.
+func AppendSpend(dst []byte, s *features.Spend) []byte {
+	dst = s.Month.UTC().AppendFormat(dst, "2006-01")
+	dst = appendText(append(dst, ','), s.Channel)
+	dst = appendText(append(dst, ','), s.Kind)
+	dst = appendFloat(append(dst, ','), s.Amount)
 	return append(dst, '\n')
 }
 

@@ -117,8 +117,8 @@ func (m *Mapping) compile() error {
 			return fmt.Errorf("columns: %q -> %q: no table has a column %q", export, canonical, canonical)
 		}
 	}
-	m.tables = make(map[features.Table]*rules, len(features.Tables))
-	for _, t := range features.Tables {
+	m.tables = make(map[features.Table]*rules, len(features.AllTables))
+	for _, t := range features.AllTables {
 		tm := perTable[t]
 		r := &rules{
 			renames:    make(map[string]string, len(m.Columns)+len(tm.Columns)),
@@ -196,7 +196,7 @@ func hasColumn(t features.Table, col string) bool {
 }
 
 func anyTableHas(col string) bool {
-	for _, t := range features.Tables {
+	for _, t := range features.AllTables {
 		if hasColumn(t, col) {
 			return true
 		}

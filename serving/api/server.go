@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
@@ -75,6 +76,9 @@ type Options struct {
 	// Features configures the catalog that /v1/features serves while no
 	// churn model is active; an active model serves its own.
 	Features features.Config
+	// Metrics configures the /v1/metrics reports: gross margin, key
+	// features, catalogue size.
+	Metrics saas.Options
 }
 
 // Server is the REST API.
@@ -130,6 +134,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	v1.POST("/alerts/:id/resolve", srv.resolveAlert, viewer)
 	v1.GET("/features", srv.listFeatures, viewer)
 	v1.GET("/metrics/saas", srv.saasMetrics, viewer)
+	srv.mountMetrics(v1, viewer)
 	v1.POST("/ingest/:table", srv.ingest, ingest)
 	v1.GET("/models", srv.listModels, viewer)
 	v1.POST("/models/:version/activate", srv.activateModel, admin)

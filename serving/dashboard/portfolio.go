@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/score"
 )
@@ -70,63 +70,35 @@ func (d *Dashboard) portfolioFigures(ctx context.Context) (*portfolioView, error
 	return v, nil
 }
 
-// retention returns the logo retention curve of every customer cohort
-// pooled: entry k is the share, among customers whose first payment was at
-// least k months before end, of those paying k months after it. n counts
-// the customers.
+// retention returns the logo retention curve of the customers who first
+// paid in the cohortMonths+1 months to end, pooled: entry k is the share,
+// among those whose first payment's month was at least k months before
+// end's, of those paying at the end of the k-th month after it. n counts
+// the customers. The cohorts are package saas's, by signup month.
 func retention(ctx context.Context, s serving.SaaSStore, end time.Time) (curve []float64, n int, err error) {
-	var (
-		paying, eligible [cohortMonths + 1]int
-		account          string
-		changes          []features.BillingChange
-	)
-	flush := func() {
-		first := -1
-		for i, ch := range changes {
-			if ch.MRR > 0 {
-				first = i
-				break
-			}
-		}
-		if first < 0 {
-			return
-		}
-		start := changes[first].At
-		for k := 0; k <= cohortMonths; k++ {
-			t := start.AddDate(0, k, 0)
-			if t.After(end) {
-				break
-			}
-			eligible[k]++
-			mrr := 0.0
-			for _, ch := range changes[first:] { // the latest change at or before t
-				if ch.At.After(t) {
-					break
-				}
-				mrr = ch.MRR
-			}
-			if mrr > 0 {
-				paying[k]++
-			}
-		}
-	}
-	err = s.EachBillingChange(ctx, func(ch *features.BillingChange) error {
-		if ch.AccountID != account {
-			flush()
-			account, changes = ch.AccountID, changes[:0]
-		}
-		changes = append(changes, *ch)
-		return nil
-	})
+	b, err := serving.LoadBook(ctx, s, saas.Options{}, serving.ReportCohorts)
 	if err != nil {
 		return nil, 0, err
 	}
-	flush()
+	to := saas.MonthOf(end)
+	cohorts, err := b.Cohorts(saas.Range{From: to - cohortMonths, To: to}, saas.BySignupMonth)
+	if err != nil {
+		return nil, 0, err
+	}
+	var paying, eligible [cohortMonths + 1]float64
+	for _, c := range cohorts {
+		n += c.Customers
+		for k, v := range c.Logos {
+			share, _ := v.Float() // known: a cohort has customers
+			paying[k] += share * float64(c.Customers)
+			eligible[k] += float64(c.Customers)
+		}
+	}
 	for k := range eligible {
 		if eligible[k] == 0 {
 			break
 		}
-		curve = append(curve, float64(paying[k])/float64(eligible[k]))
+		curve = append(curve, paying[k]/eligible[k])
 	}
-	return curve, eligible[0], nil
+	return curve, n, nil
 }

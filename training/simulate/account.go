@@ -19,6 +19,9 @@ type sink interface {
 	escalation(*features.Escalation)
 	survey(*features.SurveyResponse)
 	billing(*features.BillingChange)
+	// acquired counts a new customer of channel ch (an index of channels)
+	// at at, within the history, for the spend.
+	acquired(ch int, at time.Time)
 	churnTruth(accountID string, period time.Time, p float64)
 	conversionTruth(accountID string, p float64)
 }
@@ -66,7 +69,9 @@ type acct struct {
 	idx uint64
 	id  string
 	seg *segment
-	rec features.Account
+	// channel indexes channels: how the account was acquired.
+	channel int
+	rec     features.Account
 
 	state    lifecycle
 	tier     int
@@ -246,11 +251,13 @@ func (a *acct) init(s *sim, idx uint64) bool {
 	}
 	seg := r.pick(weights)
 	a.seg = &segments[seg]
+	a.channel = pickChannel(s.seed, idx, seg)
 	a.rec = features.Account{
-		AccountID: a.id,
-		Name:      namePrefixes[r.intn(len(namePrefixes))] + nameSuffixes[r.intn(len(nameSuffixes))] + nameForms[r.intn(len(nameForms))],
-		Segment:   a.seg.name,
-		Owner:     owners[r.between(a.seg.ownerLo, a.seg.ownerHi)-1],
+		AccountID:  a.id,
+		Name:       namePrefixes[r.intn(len(namePrefixes))] + nameSuffixes[r.intn(len(nameSuffixes))] + nameForms[r.intn(len(nameForms))],
+		Segment:    a.seg.name,
+		Owner:      owners[r.between(a.seg.ownerLo, a.seg.ownerHi)-1],
+		Attributes: channels[a.channel].attrs,
 	}
 	a.mu = 0.7 * r.normal()
 	a.utilOdds = math.Exp(-(-0.3 + 0.4*r.normal()))
@@ -785,6 +792,10 @@ func (a *acct) openTicket(d int, cd *calDay, r *rng, emit bool, out sink) {
 		}
 		if resolved < end {
 			t.ResolvedAt = unix(resolved)
+			// Harder tickets take more replies; from their own stream, so
+			// that no other draw changes.
+			rr := newRNG(a.s.seed, a.idx, int64(a.seq[seqTicket]), streamReplies)
+			t.AgentReplies = 1 + rr.poisson(0.7*resH/resolveHours[pr])
 		} else {
 			t.CSAT = 0 // rated on resolution
 		}
@@ -845,6 +856,9 @@ func (a *acct) emitBilling(kind string, at int64, out sink) {
 	a.bc = features.BillingChange{ChangeID: a.nextID(seqBilling), AccountID: a.id, At: unix(at),
 		MRR: a.mrr(), Seats: a.seats, Plan: a.plan(), Kind: kind}
 	out.billing(&a.bc)
+	if kind == features.BillingNew && at >= a.s.cal.start.Unix() {
+		out.acquired(a.channel, a.bc.At)
+	}
 }
 
 // closePeriod writes the truth row of the period that just ended, if the

@@ -36,9 +36,9 @@ func ExampleRun() {
 	// Output:
 	// history up to 2024-03-01
 	// 27 accounts, 46 churn truth rows
-	// account_id,name,segment,plan,seats,owner,created_at,trial_started_at,trial_ends_at,converted_at,churned_at,renewal_at,mrr
-	// A0000000,Northline,smb,team-monthly,2,rep-10,2019-09-16T18:52:36Z,,,,,2024-03-16T00:00:00Z,58
-	// A0000002,Northmark Inc,mid-market,business-annual,10,rep-12,2022-03-28T08:33:16Z,,,,,2024-03-28T00:00:00Z,416.5
+	// account_id,name,segment,plan,seats,owner,created_at,trial_started_at,trial_ends_at,converted_at,churned_at,renewal_at,mrr,attr_channel
+	// A0000000,Northline,smb,team-monthly,2,rep-10,2019-09-16T18:52:36Z,,,,,2024-03-16T00:00:00Z,58,organic
+	// A0000002,Northmark Inc,mid-market,business-annual,10,rep-12,2022-03-28T08:33:16Z,,,,,2024-03-28T00:00:00Z,416.5,organic
 	// account_id,month,churn_probability
 }
 
@@ -68,6 +68,7 @@ func ExampleGenerate() {
 	// tables/accounts.csv
 	// tables/billing_changes.csv
 	// tables/escalations.csv
+	// tables/spend.csv
 	// tables/survey_responses.csv
 	// tables/tickets.csv
 	// tables/usage_events.csv

@@ -16,6 +16,9 @@ const (
 	streamUser                      // per-user attributes; the day slot holds the user index
 	streamDay                       // everything that happens to an account on a day
 	streamSupport                   // the support team's load in a week, shared by all accounts
+	streamChannel                   // an account's acquisition channel
+	streamSpend                     // a channel's spend in a month; the account slot holds the channel
+	streamReplies                   // a ticket's agent replies; the day slot holds the ticket's number
 )
 
 // accountDay is the day slot of draws that are not tied to a day.

@@ -116,7 +116,7 @@ type Stats struct {
 var outputs = []string{
 	FileName(features.Accounts), FileName(features.UsageEvents), FileName(features.Tickets),
 	FileName(features.Escalations), FileName(features.SurveyResponses), FileName(features.BillingChanges),
-	TruthChurnFile, TruthConversionFile,
+	FileName(features.Spends), TruthChurnFile, TruthConversionFile,
 }
 
 const (
@@ -126,6 +126,7 @@ const (
 	outEscalations
 	outSurveys
 	outBilling
+	outSpend
 	outTruthChurn
 	outTruthConversion
 	numOutputs
@@ -138,6 +139,11 @@ func header(i int) []byte {
 		return []byte("account_id,month,churn_probability\n")
 	case outTruthConversion:
 		return []byte("account_id,conversion_probability\n")
+	case outSpend:
+		return recordio.AppendHeader(nil, features.Spends)
+	case outAccounts:
+		h := recordio.AppendHeader(nil, features.Accounts)
+		return append(h[:len(h)-1], ",attr_channel\n"...)
 	}
 	return recordio.AppendHeader(nil, features.Tables[i])
 }
@@ -227,6 +233,7 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 	}
 
 	s := newSim(cfg)
+	acq := acquisitions{}
 	nChunks := (cfg.Accounts + chunkSize - 1) / chunkSize
 	// Chunks are simulated on cfg.Workers goroutines and written in
 	// order; the pipeline bounds those simulated but not yet written, and
@@ -258,10 +265,24 @@ func Run(ctx context.Context, cfg Config, out map[string]io.Writer) (Stats, erro
 			}
 			stats.Rows[outputs[j]] += c.rows[j]
 		}
+		for k, n := range c.acq {
+			acq[k] += n
+		}
 		return nil
 	}
-	err = pipeline.Run(ctx, pipeline.Options{Workers: cfg.Workers}, read, simulate, write)
-	return stats, err
+	if err := pipeline.Run(ctx, pipeline.Options{Workers: cfg.Workers}, read, simulate, write); err != nil {
+		return stats, err
+	}
+	// Spend follows from the whole history's acquisitions, so it is
+	// written last.
+	if w := writers[outSpend]; w != nil {
+		b, rows := appendSpend(nil, s, acq)
+		if _, err := w.Write(b); err != nil {
+			return stats, fmt.Errorf("writing %s: %w", outputs[outSpend], err)
+		}
+		stats.Rows[outputs[outSpend]] += rows
+	}
+	return stats, nil
 }
 
 func outputIndex(name string) int {
@@ -307,6 +328,7 @@ type chunk struct {
 	bufs  [numOutputs][]byte
 	rows  [numOutputs]int64
 	want  [numOutputs]bool
+	acq   acquisitions
 }
 
 func (c *chunk) reset(writers *[numOutputs]io.Writer) {
@@ -315,6 +337,7 @@ func (c *chunk) reset(writers *[numOutputs]io.Writer) {
 		c.rows[i] = 0
 		c.want[i] = writers[i] != nil
 	}
+	clear(c.acq)
 }
 
 // appendRow encodes r into output out when that output is wanted.
@@ -325,7 +348,7 @@ func appendRow[R any](c *chunk, out int, encode func([]byte, *R) []byte, r *R) {
 	}
 }
 
-func (c *chunk) account(a *features.Account)  { appendRow(c, outAccounts, recordio.AppendAccount, a) }
+func (c *chunk) account(a *features.Account)  { appendRow(c, outAccounts, appendAccountRow, a) }
 func (c *chunk) usage(e *features.UsageEvent) { appendRow(c, outUsage, recordio.AppendUsageEvent, e) }
 func (c *chunk) ticket(t *features.Ticket)    { appendRow(c, outTickets, recordio.AppendTicket, t) }
 func (c *chunk) escalation(e *features.Escalation) {
@@ -336,6 +359,15 @@ func (c *chunk) survey(r *features.SurveyResponse) {
 }
 func (c *chunk) billing(b *features.BillingChange) {
 	appendRow(c, outBilling, recordio.AppendBillingChange, b)
+}
+
+func (c *chunk) acquired(ch int, at time.Time) {
+	if c.want[outSpend] {
+		if c.acq == nil {
+			c.acq = acquisitions{}
+		}
+		c.acq[[2]int{monthKey(at), ch}]++
+	}
 }
 
 func (c *chunk) churnTruth(id string, period time.Time, p float64) {

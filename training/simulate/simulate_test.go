@@ -48,6 +48,7 @@ func (h *history) ticket(t *features.Ticket)         { h.tickets = append(h.tick
 func (h *history) escalation(e *features.Escalation) { h.escalations = append(h.escalations, *e) }
 func (h *history) survey(r *features.SurveyResponse) { h.surveys = append(h.surveys, *r) }
 func (h *history) billing(b *features.BillingChange) { h.changes = append(h.changes, *b) }
+func (h *history) acquired(int, time.Time)           {}
 func (h *history) usage(e *features.UsageEvent) {
 	h.usageRows++
 	if h.keepUsage {
@@ -405,7 +406,7 @@ func TestPrefixStable(t *testing.T) {
 			tk.FirstResponseAt = time.Time{}
 		}
 		if !before(tk.ResolvedAt) {
-			tk.ResolvedAt, tk.CSAT = time.Time{}, 0
+			tk.ResolvedAt, tk.CSAT, tk.AgentReplies = time.Time{}, 0, 0
 		}
 		censored = append(censored, tk)
 	}
