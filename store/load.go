@@ -19,26 +19,74 @@ type Source interface {
 	Next() (recordio.Record, error)
 }
 
-// LoadResult counts what a load did. Read = Inserted + Updated + Unchanged.
+// LoadResult counts what a load did. Read = Inserted + Updated + Unchanged
+// + Merged + Superseded.
 type LoadResult struct {
 	Table     features.Table `json:"table"`
 	Read      int64          `json:"read"`      // records the source yielded
 	Inserted  int64          `json:"inserted"`  // new keys
 	Updated   int64          `json:"updated"`   // stored keys whose fields changed
 	Unchanged int64          `json:"unchanged"` // stored keys sent again as they were
+	// Merged counts id-less usage events identical to an earlier one of
+	// the load (same account, user, feature, time and values): they are
+	// stored as that one row, whose count is the sum of theirs.
+	Merged int64 `json:"merged,omitempty"`
+	// Superseded counts rows whose key a later row of the load gave again,
+	// under LoadOptions.LastWins.
+	Superseded int64 `json:"superseded,omitempty"`
+	// Orphans counts the rows, loaded, for accounts that no accounts row
+	// knows.
+	Orphans Orphans `json:"orphans"`
 }
 
-// Load stores every record of src into table t in one transaction: if src
-// fails (a malformed row) or the database does, nothing from src is kept
-// and the error is returned as it came, so a *recordio.Error still names
-// file, line and column. Loading the same records twice leaves the store as
-// it was; a record whose key is stored but whose fields differ replaces
-// the stored one.
+// Load stores every record of src into table t with the default options:
+// a key given twice in src refuses the load, orphans are loaded and
+// counted. See LoadWith.
 func (s *Store) Load(ctx context.Context, t features.Table, src Source) (LoadResult, error) {
+	return s.LoadWith(ctx, t, src, LoadOptions{})
+}
+
+// LoadWith stores every record of src into table t in one transaction: if
+// src fails (a malformed row) or the database does, nothing from src is
+// kept and the error is returned as it came, so a *recordio.Error still
+// names file, line and column. Loading the same records twice leaves the
+// store as it was; a record whose key is stored but whose fields differ
+// replaces the stored one.
+//
+// Within one load a key may appear once: a repeat is refused, naming both
+// places, unless opts.LastWins keeps the last. Usage events without an id
+// that are identical are stored as one row whose count is their sum, so
+// that repeats in an export keep their volume and re-sending the export
+// still changes nothing. Either way src is read twice (it must be a
+// Rewinder), the second time storing each key once, so that the counts
+// are those of the rows stored.
+func (s *Store) LoadWith(ctx context.Context, t features.Table, src Source, opts LoadOptions) (LoadResult, error) {
 	if t.Columns() == nil {
 		return LoadResult{}, fmt.Errorf("loading: unknown table %q", t)
 	}
 	start := time.Now()
+	checked := newCheckedSource(src, t, opts)
+	res, err := s.loadOnce(ctx, t, checked)
+	if err == nil && checked.needsReplay() {
+		if err = checked.rewind(); err != nil {
+			err = fmt.Errorf("loading %s: %w", t, err)
+		} else {
+			res, err = s.loadOnce(ctx, t, checked)
+		}
+	}
+	if err != nil {
+		return LoadResult{Table: t}, err
+	}
+	slog.DebugContext(ctx, "loaded", "table", t, "read", res.Read, "inserted", res.Inserted,
+		"updated", res.Updated, "merged", res.Merged, "superseded", res.Superseded,
+		"orphans", res.Orphans.Rows, "elapsed", time.Since(start))
+	return res, nil
+}
+
+// loadOnce runs one pass of LoadWith in a transaction of its own, which it
+// commits unless the pass found repeated keys: then the caller runs a
+// second.
+func (s *Store) loadOnce(ctx context.Context, t features.Table, src *checkedSource) (LoadResult, error) {
 	conn, err := s.w.Connx(ctx)
 	if err != nil {
 		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
@@ -48,18 +96,25 @@ func (s *Store) Load(ctx context.Context, t features.Table, src Source) (LoadRes
 	if err != nil {
 		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
 	}
+	defer tx.Rollback() // after Commit, a no-op
 	res, err := s.dialect.load(ctx, conn, tx, t, src)
-	if err == nil {
-		err = tx.Commit()
-	}
 	if err != nil {
-		tx.Rollback()
 		return LoadResult{Table: t}, err
 	}
+	if src.needsReplay() {
+		return LoadResult{Table: t}, nil
+	}
+	if res.Orphans, err = src.orphans(ctx, tx, tx.Rebind); err != nil {
+		return LoadResult{Table: t}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
+	}
 	res.Table = t
-	res.Unchanged = res.Read - res.Inserted - res.Updated
-	slog.DebugContext(ctx, "loaded", "table", t, "read", res.Read, "inserted", res.Inserted,
-		"updated", res.Updated, "elapsed", time.Since(start))
+	res.Merged, res.Superseded = src.merged, src.superseded
+	// The dialect counted the records it stored; the source yielded more.
+	res.Read += res.Merged + res.Superseded
+	res.Unchanged = res.Read - res.Inserted - res.Updated - res.Merged - res.Superseded
 	return res, nil
 }
 

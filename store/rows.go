@@ -2,7 +2,9 @@ package store
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +27,17 @@ func keyColumns(t features.Table) []string {
 	return []string{"account_id", t.Key()}
 }
 
+// storedColumns returns the columns the store keeps of t, in the order of
+// fieldsOf: the canonical columns, and for accounts their attributes.
+func storedColumns(t features.Table) []string {
+	if t == features.Accounts {
+		return accountColumns
+	}
+	return t.Columns()
+}
+
+var accountColumns = append(slices.Clip(features.Accounts.Columns()), "attributes")
+
 // timeColumn returns the column Stats reports and reads order by: the
 // table's time column, or created_at for accounts.
 func timeColumn(t features.Table) string {
@@ -39,7 +52,7 @@ func timeColumn(t features.Table) string {
 // the same key is replaced only when some column differs, so that
 // re-loading an unchanged file writes nothing.
 func upsertSQL(t features.Table, source string) string {
-	cols := t.Columns()
+	cols := storedColumns(t)
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s (%s) %s ON CONFLICT (%s) DO UPDATE SET ",
 		t, strings.Join(cols, ", "), source, strings.Join(keyColumns(t), ", "))
@@ -70,15 +83,25 @@ type rowWriter interface {
 	time(time.Time) // the zero time is NULL
 }
 
-// fieldsOf appends pointers to rec's fields, in the canonical column order
-// of its table, to dst, and returns them with that table; "" for a record
+// attributesText is how the attributes column holds an account's
+// attributes: a JSON object with sorted keys, "{}" when there are none.
+func attributesText(attrs map[string]string) string {
+	if len(attrs) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(attrs) // a map of strings always marshals
+	return string(b)
+}
+
+// fieldsOf appends pointers to rec's fields, in the order of its table's
+// storedColumns, to dst, and returns them with that table; "" for a record
 // of no table. It is the one place that lists each table's columns, for
 // writing rows and for scanning them.
 func fieldsOf(dst []any, rec recordio.Record) ([]any, features.Table) {
 	switch r := rec.(type) {
 	case *features.Account:
 		return append(dst, &r.AccountID, &r.Name, &r.Segment, &r.Plan, &r.Seats, &r.Owner, &r.CreatedAt,
-			&r.TrialStartedAt, &r.TrialEndsAt, &r.ConvertedAt, &r.ChurnedAt, &r.RenewalAt, &r.MRR), features.Accounts
+			&r.TrialStartedAt, &r.TrialEndsAt, &r.ConvertedAt, &r.ChurnedAt, &r.RenewalAt, &r.MRR, &r.Attributes), features.Accounts
 	case *features.UsageEvent:
 		return append(dst, &r.EventID, &r.AccountID, &r.UserID, &r.Feature, &r.At, &r.Count, &r.DurationS,
 			&r.Errors), features.UsageEvents
@@ -136,6 +159,8 @@ func writeRow(w rowWriter, t features.Table, rec recordio.Record) error {
 			w.bool(*f)
 		case *time.Time:
 			w.time(*f)
+		case *map[string]string:
+			w.text(attributesText(*f))
 		}
 	}
 	return nil
@@ -184,6 +209,26 @@ func (d dbInt) Scan(src any) error {
 	return nil
 }
 
+// dbAttributes scans the attributes column; "{}" is nil, no attributes.
+type dbAttributes struct{ m *map[string]string }
+
+func (d dbAttributes) Scan(src any) error {
+	var text []byte
+	switch v := src.(type) {
+	case string:
+		text = []byte(v)
+	case []byte:
+		text = v
+	default:
+		return fmt.Errorf("cannot scan %T as attributes", src)
+	}
+	*d.m = nil
+	if string(text) == "{}" {
+		return nil
+	}
+	return json.Unmarshal(text, d.m)
+}
+
 // scanRow scans one row of table t, selected in canonical column order,
 // into a new record.
 func scanRow(rows *sql.Rows, t features.Table) (recordio.Record, error) {
@@ -198,6 +243,8 @@ func scanRow(rows *sql.Rows, t features.Table) (recordio.Record, error) {
 			dest[i] = dbTime{f}
 		case *int:
 			dest[i] = dbInt{f}
+		case *map[string]string:
+			dest[i] = dbAttributes{f}
 		}
 	}
 	if err := rows.Scan(dest...); err != nil {

@@ -14,7 +14,7 @@ import (
 // usage events a full history sweep would bring.
 func (s *Store) EachBillingChange(ctx context.Context, fn func(*features.BillingChange) error) error {
 	t := features.BillingChanges
-	rows, err := s.r.QueryContext(ctx, "SELECT "+strings.Join(t.Columns(), ", ")+" FROM "+string(t)+
+	rows, err := s.r.QueryContext(ctx, "SELECT "+strings.Join(storedColumns(t), ", ")+" FROM "+string(t)+
 		" ORDER BY "+strings.Join(orderColumns(t), ", "))
 	if err != nil {
 		return fmt.Errorf("reading billing changes: %w", err)

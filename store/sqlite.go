@@ -48,7 +48,7 @@ func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t fe
 	if err != nil {
 		return res, err
 	}
-	ncol := len(t.Columns())
+	ncol := len(storedColumns(t))
 	full, err := tx.PrepareContext(ctx, upsertSQL(t, valuesList(sqliteBatchRows, ncol)))
 	if err != nil {
 		return res, fmt.Errorf("loading %s: preparing: %w", t, err)

@@ -40,6 +40,7 @@ var builders = map[features.Table]func(*fieldParser) Record{
 			ChurnedAt:      p.time("churned_at"),
 			RenewalAt:      p.time("renewal_at"),
 			MRR:            p.float("mrr"),
+			Attributes:     p.takeAttributes(),
 		}
 	},
 	features.UsageEvents: func(p *fieldParser) Record {
@@ -110,13 +111,34 @@ var builders = map[features.Table]func(*fieldParser) Record{
 type fieldParser struct {
 	vals  []string
 	cols  []string
+	attrs map[string]string // an account's attributes; nil when none
 	rules *rules
 	err   error
 }
 
 func (p *fieldParser) reset() {
 	clear(p.vals)
+	p.attrs = nil
 	p.err = nil
+}
+
+// setAttribute sets attribute name to v, trimmed; an empty value is no
+// attribute, as an empty field is no value.
+func (p *fieldParser) setAttribute(name, v string) {
+	if v = strings.TrimSpace(v); v == "" {
+		return
+	}
+	if p.attrs == nil {
+		p.attrs = make(map[string]string)
+	}
+	p.attrs[name] = v
+}
+
+// takeAttributes hands the row's attributes to its record.
+func (p *fieldParser) takeAttributes() map[string]string {
+	a := p.attrs
+	p.attrs = nil
+	return a
 }
 
 // raw returns the trimmed field of column col.

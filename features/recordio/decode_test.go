@@ -2,6 +2,7 @@ package recordio
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,11 +14,14 @@ import (
 	"github.com/openchurn/churn/features"
 )
 
-func decodeAll(t *testing.T, input string, table features.Table, format Format, m *Mapping) ([]Record, error) {
+func decodeAll(t *testing.T, input string, table features.Table, format Format, m *Mapping, strict bool) ([]Record, error) {
 	t.Helper()
 	d, err := NewDecoder(strings.NewReader(input), "in."+format.String(), table, format, m)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strict {
+		d.RefuseUnknown()
 	}
 	var recs []Record
 	for {
@@ -85,6 +89,25 @@ func TestDecode(t *testing.T) {
 			},
 		},
 		{
+			name:   "account attributes in csv: lowercased names, empty is absent",
+			table:  features.Accounts,
+			format: CSV,
+			input:  "account_id,created_at,ATTR_Country, attr_channel ,attr_industry\na,2024-01-01,IN,ads,\nb,2024-01-01,,,\n",
+			want: []Record{
+				&features.Account{AccountID: "a", CreatedAt: date(2024, 1, 1, 0, 0, 0, 0), Attributes: map[string]string{"country": "IN", "channel": "ads"}},
+				&features.Account{AccountID: "b", CreatedAt: date(2024, 1, 1, 0, 0, 0, 0)},
+			},
+		},
+		{
+			name:   "account attributes in ndjson",
+			table:  features.Accounts,
+			format: NDJSON,
+			input:  `{"account_id":"a","created_at":"2024-01-01","attr_country":"DE","attr_seats_band":10,"attr_x":null}`,
+			want: []Record{
+				&features.Account{AccountID: "a", CreatedAt: date(2024, 1, 1, 0, 0, 0, 0), Attributes: map[string]string{"country": "DE", "seats_band": "10"}},
+			},
+		},
+		{
 			name:   "quoted fields with commas and newlines",
 			table:  features.Escalations,
 			format: CSV,
@@ -96,7 +119,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeAll(t, tt.input, tt.table, tt.format, nil)
+			got, err := decodeAll(t, tt.input, tt.table, tt.format, nil, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +183,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeAll(t, tt.input, tt.table, tt.format, nil)
+			_, err := decodeAll(t, tt.input, tt.table, tt.format, nil, false)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -170,6 +193,40 @@ func TestDecodeErrors(t *testing.T) {
 			var re *Error
 			if !errors.As(err, &re) {
 				t.Errorf("error is a %T, not a *Error", err)
+			}
+		})
+	}
+}
+
+// TestDecodeStrict refuses, under RefuseUnknown, the columns that the
+// default decoder ignores, and accepts attributes of accounts only.
+func TestDecodeStrict(t *testing.T) {
+	tests := []struct {
+		name   string
+		table  features.Table
+		format Format
+		input  string
+		want   string // error; "" for none
+	}{
+		{"csv typo", features.UsageEvents, CSV, "account_id,feature,at,cuont\na,f,2024-01-01,2\n",
+			`in.csv:1: column "cuont": is not a column of usage_events`},
+		{"ndjson typo on its line", features.UsageEvents, NDJSON,
+			`{"account_id":"a","feature":"f","at":"2024-01-01"}` + "\n" + `{"account_id":"a","feature":"f","at":"2024-01-01","cuont":2}`,
+			`in.ndjson:2: column "cuont": is not a column of usage_events`},
+		{"attribute of accounts", features.Accounts, CSV, "account_id,created_at,attr_country\na,2024-01-01,IN\n", ""},
+		{"attribute of another table", features.Tickets, CSV, "ticket_id,account_id,opened_at,priority,attr_country\nt,a,2024-01-01,low,IN\n",
+			`in.csv:1: column "attr_country": is not a column of tickets`},
+		{"bare prefix", features.Accounts, CSV, "account_id,created_at,attr_\na,2024-01-01,IN\n",
+			`in.csv:1: column "attr_": is not a column of accounts (free attributes are named attr_NAME)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decodeAll(t, tt.input, tt.table, tt.format, nil, true)
+			if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+			if _, err := decodeAll(t, tt.input, tt.table, tt.format, nil, false); err != nil {
+				t.Errorf("without RefuseUnknown: %v", err)
 			}
 		})
 	}
@@ -267,7 +324,7 @@ func TestDecodeFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs, err := decodeAll(t, string(data), table, format, nil)
+			recs, err := decodeAll(t, string(data), table, format, nil, false)
 			if err != nil {
 				t.Fatal(err)
 			}
