@@ -281,8 +281,8 @@ func (c *checkedSource) countAccount(rec recordio.Record) {
 
 // Orphans counts rows for accounts that no accounts row knows.
 type Orphans struct {
-	Rows     int64    `json:"rows"`
-	Accounts int64    `json:"accounts"`
+	Rows     int64  `json:"rows"`
+	Accounts int64  `json:"accounts"`
 	First    string `json:"first,omitempty"` // the first unknown account in load order
 }
 

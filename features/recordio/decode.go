@@ -170,7 +170,9 @@ func (d *Decoder) Rewind() error {
 func (d *Decoder) Line() int { return d.line }
 
 // Errorf returns err as an *Error at line of d's file.
-func (d *Decoder) Errorf(line int, err error) error { return &Error{File: d.file, Line: line, Err: err} }
+func (d *Decoder) Errorf(line int, err error) error {
+	return &Error{File: d.file, Line: line, Err: err}
+}
 
 // Ignored returns the export columns that match no canonical column (nor,
 // for accounts, an attribute). For NDJSON it lists the keys seen so far.
