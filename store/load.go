@@ -37,6 +37,9 @@ type LoadResult struct {
 	// Orphans counts the rows, loaded, for accounts that no accounts row
 	// knows.
 	Orphans Orphans `json:"orphans"`
+	// StartsInferred counts the accounts loaded without created_at, which
+	// start at their earliest record (see inferStarts).
+	StartsInferred int64 `json:"starts_inferred,omitempty"`
 }
 
 // Load stores every record of src into table t with the default options:
@@ -105,6 +108,9 @@ func (s *Store) loadOnce(ctx context.Context, t features.Table, src *checkedSour
 		return LoadResult{Table: t}, nil
 	}
 	if res.Orphans, err = src.orphans(ctx, tx, tx.Rebind); err != nil {
+		return LoadResult{Table: t}, err
+	}
+	if res.StartsInferred, err = inferStarts(ctx, tx, s.dialect, t, time.Now()); err != nil {
 		return LoadResult{Table: t}, err
 	}
 	if err := tx.Commit(); err != nil {

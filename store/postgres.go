@@ -318,7 +318,7 @@ func (postgresDialect) merge(ctx context.Context, tx *sqlx.Tx, t features.Table)
 	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT merge"); err != nil {
 		return 0, 0, fmt.Errorf("loading %s: %w", t, err)
 	}
-	q := "WITH merged AS (" + upsertSQL(t, "SELECT "+cols+" FROM load_staging ORDER BY "+keys) + " RETURNING xmax = 0 AS inserted) " +
+	q := "WITH merged AS (" + upsertSQL(t, "SELECT "+cols+" FROM load_staging ORDER BY "+keys, "'"+noStart.Format(time.RFC3339)+"'::timestamptz") + " RETURNING xmax = 0 AS inserted) " +
 		"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged"
 	err = tx.QueryRowxContext(ctx, q).Scan(&inserted, &updated)
 	if err != nil {

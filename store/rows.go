@@ -51,8 +51,17 @@ func timeColumn(t features.Table) string {
 // list or a SELECT, in canonical column order) into t. A stored row with
 // the same key is replaced only when some column differs, so that
 // re-loading an unchanged file writes nothing.
-func upsertSQL(t features.Table, source string) string {
+//
+// An accounts row without created_at (noStart, written as the literal
+// noStartSQL) keeps the stored account's start, inferred or given.
+func upsertSQL(t features.Table, source, noStartSQL string) string {
 	cols := storedColumns(t)
+	value := func(c string) string {
+		if t == features.Accounts && c == "created_at" {
+			return "CASE WHEN excluded.created_at = " + noStartSQL + " THEN accounts.created_at ELSE excluded.created_at END"
+		}
+		return "excluded." + c
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s (%s) %s ON CONFLICT (%s) DO UPDATE SET ",
 		t, strings.Join(cols, ", "), source, strings.Join(keyColumns(t), ", "))
@@ -60,14 +69,17 @@ func upsertSQL(t features.Table, source string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s = excluded.%s", c, c)
+		fmt.Fprintf(&b, "%s = %s", c, value(c))
+	}
+	if t == features.Accounts {
+		b.WriteString(", created_at_inferred = CASE WHEN excluded.created_at = " + noStartSQL + " THEN accounts.created_at_inferred ELSE FALSE END")
 	}
 	b.WriteString(" WHERE ")
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(" OR ")
 		}
-		fmt.Fprintf(&b, "%s.%s IS DISTINCT FROM excluded.%s", t, c, c)
+		fmt.Fprintf(&b, "%s.%s IS DISTINCT FROM %s", t, c, value(c))
 	}
 	return b.String()
 }

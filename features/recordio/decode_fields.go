@@ -14,7 +14,7 @@ import (
 // requiredColumns lists, per table, the columns a CSV header must have:
 // those whose absence would make every row invalid.
 var requiredColumns = map[features.Table][]string{
-	features.Accounts:        {"account_id", "created_at"},
+	features.Accounts:        {"account_id"},
 	features.UsageEvents:     {"account_id", "feature", "at"},
 	features.Tickets:         {"ticket_id", "account_id", "opened_at", "priority"},
 	features.Escalations:     {"escalation_id", "account_id", "at", "direction", "severity"},
