@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -76,6 +77,9 @@ func (s *Store) LoadWith(ctx context.Context, t features.Table, src Source, opts
 		} else {
 			res, err = s.loadOnce(ctx, t, checked)
 		}
+	}
+	if se := (*sourceError)(nil); errors.As(err, &se) {
+		err = se.err
 	}
 	if err != nil {
 		return LoadResult{Table: t}, err
@@ -169,7 +173,7 @@ func streamRows(ctx context.Context, src Source, batchRows int, store func(batch
 	// are safe to use.
 	switch {
 	case decodeErr != nil && decodeErr != context.Canceled:
-		return read, decodeErr
+		return read, &sourceError{decodeErr}
 	case storeErr != nil:
 		return read, storeErr
 	case decodeErr != nil:
@@ -177,6 +181,15 @@ func streamRows(ctx context.Context, src Source, batchRows int, store func(batch
 	}
 	return read, nil
 }
+
+// sourceError is an error of a load's Source, which LoadWith returns as it
+// came (a *recordio.Error names file, line and column already), whatever
+// the dialect did with it on the way.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+
+func (e *sourceError) Unwrap() error { return e.err }
 
 // decode is the producing half of streamRows.
 func decode(ctx context.Context, src Source, size int, free <-chan []recordio.Record, full chan<- []recordio.Record, read *int64) error {

@@ -229,10 +229,10 @@ func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features
 		copyErr = <-copied
 		return nil
 	})
-	var re *recordio.Error
+	var se *sourceError
 	switch {
-	case errors.As(streamErr, &re):
-		return read, streamErr // names file, line and column already
+	case errors.As(streamErr, &se):
+		return read, streamErr // LoadWith returns the source's error as it came
 	case err != nil:
 		return read, fmt.Errorf("loading %s: %w", t, err)
 	case copyErr != nil: // the server's reason, not the closed pipe it left us

@@ -97,7 +97,7 @@ type Decoder struct {
 	build   func(*fieldParser) Record
 	columns map[string]int // canonical column -> index in fieldParser.vals
 
-	csv     *csvReader
+	csv     Rows // CSV, or the rows of NewRowsDecoder
 	lines   *bufio.Reader
 	line    int
 	started bool
@@ -113,6 +113,10 @@ type Decoder struct {
 // NewDecoder returns a Decoder that reads table's records in format from r.
 // file names the input in errors; m may be nil for canonical exports.
 func NewDecoder(r io.Reader, file string, table features.Table, format Format, m *Mapping) (*Decoder, error) {
+	return newDecoder(r, file, table, format, m)
+}
+
+func newDecoder(r io.Reader, file string, table features.Table, format Format, m *Mapping) (*Decoder, error) {
 	build, ok := builders[table]
 	if !ok {
 		return nil, fmt.Errorf("%s: unknown table %q", file, table)
@@ -137,6 +141,35 @@ func NewDecoder(r io.Reader, file string, table features.Table, format Format, m
 	return d, nil
 }
 
+// Rows is a source of rows of text fields under a header: a CSV file or
+// the result of a query.
+type Rows interface {
+	// Read returns the header on the first call, then one row per call,
+	// then io.EOF. The slice may be reused by the next call.
+	Read() ([]string, error)
+	// Line identifies the row last read: the line it starts on, or its
+	// number.
+	Line() int
+}
+
+// NewCSVRows returns the Rows of a CSV input, read as a Decoder reads CSV
+// (RFC 4180, with encoding/csv's records, lines and errors).
+func NewCSVRows(r io.Reader) Rows { return newCSVReader(r) }
+
+// NewRowsDecoder returns a Decoder that reads table's records from rows,
+// exactly as it would read them from a CSV file with that header and
+// those rows: the same columns, mapping, conversions and validation. Empty
+// fields are empty values. name names the input in errors, whose lines are
+// rows.Line(). The Decoder cannot Rewind.
+func NewRowsDecoder(rows Rows, name string, table features.Table, m *Mapping) (*Decoder, error) {
+	d, err := newDecoder(nil, name, table, CSV, m)
+	if err != nil {
+		return nil, err
+	}
+	d.csv = rows
+	return d, nil
+}
+
 // start sets d up to read from the beginning of d.r.
 func (d *Decoder) start() error {
 	switch d.format {
@@ -155,7 +188,7 @@ func (d *Decoder) start() error {
 // must be an io.Seeker positioned, when d was made, at its start (a file or
 // a bytes.Reader).
 func (d *Decoder) Rewind() error {
-	sk, ok := d.r.(io.Seeker)
+	sk, ok := d.r.(io.Seeker) // false for nil: NewRowsDecoder's rows
 	if !ok {
 		return fmt.Errorf("%s: cannot be read again", d.file)
 	}
@@ -258,7 +291,7 @@ func (d *Decoder) readCSV() error {
 		if err != nil {
 			return d.csvError(err)
 		}
-		d.line = 1
+		d.line = d.csv.Line()
 		if err := d.readHeader(header); err != nil {
 			return err
 		}
