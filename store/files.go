@@ -85,11 +85,12 @@ type FileResult struct {
 	Ignored []string `json:"ignored,omitempty"`
 }
 
-// LoadFile loads one export file in one transaction, applying the mapping m
+// LoadFile loads one export file with l (a *Store, or a dry run's loader)
+// in one transaction, applying the mapping m
 // (nil for canonical exports): either every record of the file is stored or,
 // on any error, none is. Under opts.Strict a column the table does not have
 // refuses the file, as orphans do (see LoadWith).
-func (s *Store) LoadFile(ctx context.Context, f ExportFile, m *recordio.Mapping, opts LoadOptions) (FileResult, error) {
+func LoadFile(ctx context.Context, l Loader, f ExportFile, m *recordio.Mapping, opts LoadOptions) (FileResult, error) {
 	in, err := os.Open(f.Path)
 	if err != nil {
 		return FileResult{}, err
@@ -102,7 +103,7 @@ func (s *Store) LoadFile(ctx context.Context, f ExportFile, m *recordio.Mapping,
 	if opts.Strict {
 		d.RefuseUnknown()
 	}
-	res, err := s.LoadWith(ctx, f.Table, d, opts)
+	res, err := l.LoadWith(ctx, f.Table, d, opts)
 	if err != nil {
 		return FileResult{LoadResult: res}, err
 	}

@@ -65,17 +65,36 @@ func (s *Store) Load(ctx context.Context, t features.Table, src Source) (LoadRes
 // Rewinder), the second time storing each key once, so that the counts
 // are those of the rows stored.
 func (s *Store) LoadWith(ctx context.Context, t features.Table, src Source, opts LoadOptions) (LoadResult, error) {
+	return s.loadWith(ctx, nil, t, src, opts)
+}
+
+// Loader stores the records of a Source: a *Store, or the loads of a
+// DryRun.
+type Loader interface {
+	LoadWith(ctx context.Context, t features.Table, src Source, opts LoadOptions) (LoadResult, error)
+}
+
+// session is the transaction that a dry run's loads share; each load runs
+// in a savepoint of it.
+type session struct {
+	conn *sqlx.Conn
+	tx   *sqlx.Tx
+}
+
+// loadWith is LoadWith in a transaction of its own (in == nil), or in a
+// savepoint of in's.
+func (s *Store) loadWith(ctx context.Context, in *session, t features.Table, src Source, opts LoadOptions) (LoadResult, error) {
 	if t.Columns() == nil {
 		return LoadResult{}, fmt.Errorf("loading: unknown table %q", t)
 	}
 	start := time.Now()
 	checked := newCheckedSource(src, t, opts)
-	res, err := s.loadOnce(ctx, t, checked)
+	res, err := s.loadOnce(ctx, in, t, checked)
 	if err == nil && checked.needsReplay() {
 		if err = checked.rewind(); err != nil {
 			err = fmt.Errorf("loading %s: %w", t, err)
 		} else {
-			res, err = s.loadOnce(ctx, t, checked)
+			res, err = s.loadOnce(ctx, in, t, checked)
 		}
 	}
 	if se := (*sourceError)(nil); errors.As(err, &se) {
@@ -90,35 +109,61 @@ func (s *Store) LoadWith(ctx context.Context, t features.Table, src Source, opts
 	return res, nil
 }
 
-// loadOnce runs one pass of LoadWith in a transaction of its own, which it
-// commits unless the pass found repeated keys: then the caller runs a
-// second.
-func (s *Store) loadOnce(ctx context.Context, t features.Table, src *checkedSource) (LoadResult, error) {
-	conn, err := s.w.Connx(ctx)
-	if err != nil {
-		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
+// loadOnce runs one pass of LoadWith, in a transaction of its own that it
+// commits, or in a savepoint of in's that it releases; but a pass that
+// found repeated keys keeps nothing, and the caller runs a second.
+func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src *checkedSource) (LoadResult, error) {
+	failed := func(err error) (LoadResult, error) { return LoadResult{Table: t}, err }
+	var (
+		conn     *sqlx.Conn
+		tx       *sqlx.Tx
+		err      error
+		released bool
+	)
+	if in != nil {
+		conn, tx = in.conn, in.tx
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT load"); err != nil {
+			return failed(fmt.Errorf("loading %s: %w", t, err))
+		}
+		// Undone unless released below; released, it leaves the load in tx.
+		defer func() {
+			if !released {
+				undo := context.WithoutCancel(ctx)
+				tx.ExecContext(undo, "ROLLBACK TO SAVEPOINT load")
+				tx.ExecContext(undo, "RELEASE SAVEPOINT load")
+			}
+		}()
+	} else {
+		if conn, err = s.w.Connx(ctx); err != nil {
+			return failed(fmt.Errorf("loading %s: %w", t, err))
+		}
+		defer conn.Close()
+		if tx, err = conn.BeginTxx(ctx, nil); err != nil {
+			return failed(fmt.Errorf("loading %s: %w", t, err))
+		}
+		defer tx.Rollback() // after Commit, a no-op
 	}
-	defer conn.Close()
-	tx, err := conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
-	}
-	defer tx.Rollback() // after Commit, a no-op
 	res, err := s.dialect.load(ctx, conn, tx, t, src)
 	if err != nil {
-		return LoadResult{Table: t}, err
+		return failed(err)
 	}
 	if src.needsReplay() {
-		return LoadResult{Table: t}, nil
+		return failed(nil)
 	}
 	if res.Orphans, err = src.orphans(ctx, tx, tx.Rebind); err != nil {
-		return LoadResult{Table: t}, err
+		return failed(err)
 	}
 	if res.StartsInferred, err = inferStarts(ctx, tx, s.dialect, t, time.Now()); err != nil {
-		return LoadResult{Table: t}, err
+		return failed(err)
 	}
-	if err := tx.Commit(); err != nil {
-		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
+	if in != nil {
+		_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT load")
+		released = err == nil
+	} else {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return failed(fmt.Errorf("loading %s: %w", t, err))
 	}
 	res.Table = t
 	res.Merged, res.Superseded = src.merged, src.superseded

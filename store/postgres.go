@@ -69,6 +69,11 @@ func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx,
 	if bulk {
 		return d.bulkLoad(ctx, conn, tx, t, src)
 	}
+	// A dry run's loads share one transaction: the last one's staging
+	// table is still there.
+	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS load_staging"); err != nil {
+		return res, fmt.Errorf("loading %s: %w", t, err)
+	}
 	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE load_staging (LIKE "+string(t)+" INCLUDING DEFAULTS) ON COMMIT DROP"); err != nil {
 		return res, fmt.Errorf("loading %s: creating staging table: %w", t, err)
 	}

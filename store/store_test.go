@@ -35,7 +35,7 @@ func loadFile(t *testing.T, s *store.Store, path string, m *recordio.Mapping) (s
 	if err != nil || len(files) != 1 {
 		t.Fatalf("ExportFiles(%s) = %v, %v", path, files, err)
 	}
-	res, err := s.LoadFile(context.Background(), files[0], m, store.LoadOptions{})
+	res, err := store.LoadFile(context.Background(), s, files[0], m, store.LoadOptions{})
 	return res.LoadResult, err
 }
 
@@ -968,6 +968,73 @@ func TestInferredStarts(t *testing.T) {
 		load(features.UsageEvents, "account_id,feature,at\na,f,2024-01-02\n")
 		if got := start("a"); !got.Equal(day(1, 20)) {
 			t.Errorf("a, given a start, starts %v, want 2024-01-20", got)
+		}
+	})
+}
+
+// TestDryRun loads two files in a dry run: the second sees the first's
+// accounts, a refused file is undone, the counts are a real load's, the
+// quality report counts the planted problems, and the store is left empty.
+func TestDryRun(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+		decoder := func(table features.Table, in string) *recordio.Decoder {
+			d, err := recordio.NewDecoder(strings.NewReader(in), string(table)+".csv", table, recordio.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		var results []store.LoadResult
+		var refused error
+		q, err := s.DryRun(ctx, now, func(l store.Loader) error {
+			for _, f := range []struct {
+				table features.Table
+				in    string
+			}{
+				{features.Accounts, "account_id,created_at,trial_started_at\na,2024-02-01,\nb,,2024-03-01\n"},
+				{features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\na,f,2024-03-01\nx,f,2024-03-01\nb,f,2024-07-01\n"},
+				{features.Tickets, "ticket_id,account_id,opened_at,priority\nt1,a,2024-03-01,bad\n"},
+			} {
+				res, err := l.LoadWith(ctx, f.table, decoder(f.table, f.in), store.LoadOptions{})
+				if err != nil {
+					refused = err
+					continue
+				}
+				results = append(results, res)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(results) != 2 || results[0].Inserted != 2 || results[0].StartsInferred != 1 ||
+			results[1].Inserted != 4 || results[1].Orphans != (store.Orphans{Rows: 1, Accounts: 1, First: "x"}) {
+			t.Errorf("dry-run loads %+v", results)
+		}
+		if refused == nil || !strings.Contains(refused.Error(), `tickets.csv:2: column "priority"`) {
+			t.Errorf("refused %v, want the bad ticket", refused)
+		}
+		want := store.Quality{
+			Orphans:        []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "x"}}},
+			BeforeStart:    []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "a"}}},
+			InFuture:       []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "b"}}},
+			NeverBilled:    store.Count{Count: 2, First: "a"},
+			EndlessTrials:  store.Count{Count: 1, First: "b"},
+			StartsInferred: store.Count{Count: 1, First: "b"},
+		}
+		if !reflect.DeepEqual(q, want) {
+			t.Errorf("quality\n%+v\nwant\n%+v", q, want)
+		}
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range st.Tables {
+			if tb.Rows != 0 {
+				t.Errorf("after a dry run %s holds %d rows", tb.Table, tb.Rows)
+			}
 		}
 	})
 }

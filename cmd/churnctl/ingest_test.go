@@ -136,10 +136,10 @@ func TestIngestBadFileKeepsGoodOnes(t *testing.T) {
 			if !strings.Contains(errOut, wantErr+"\n") {
 				t.Errorf("stderr lacks %q:\n%s", wantErr, errOut)
 			}
-			if !strings.Contains(errOut, "1 of 2 files failed and loaded nothing; the other 1 are loaded") {
+			if !strings.Contains(errOut, "1 of 2 failed and loaded nothing; the other 1 are loaded") {
 				t.Errorf("stderr lacks the summary:\n%s", errOut)
 			}
-			if !strings.Contains(out, "FAILED, nothing kept") {
+			if !strings.Contains(out, "REFUSED, nothing kept") {
 				t.Errorf("stdout does not mark the failure:\n%s", out)
 			}
 			rows := rowsOf(statsOf(t, db))

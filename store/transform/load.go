@@ -15,11 +15,12 @@ type Result struct {
 	Err error `json:"-"`
 }
 
-// Load loads every canonical view that the transform defined into s, in
+// Load loads every canonical view that the transform defined with s (a
+// *store.Store, or a dry run's loader), in
 // load order (accounts first), each in a transaction of its own as a file
 // of that table would be: a view with a bad row loads nothing and the
 // others still load. The error is the workspace's, not a view's.
-func (w *Workspace) Load(ctx context.Context, s *store.Store, m *recordio.Mapping, opts store.LoadOptions) ([]Result, error) {
+func (w *Workspace) Load(ctx context.Context, s store.Loader, m *recordio.Mapping, opts store.LoadOptions) ([]Result, error) {
 	tables, err := w.Canonical(ctx)
 	if err != nil {
 		return nil, err
@@ -33,7 +34,7 @@ func (w *Workspace) Load(ctx context.Context, s *store.Store, m *recordio.Mappin
 	return results, nil
 }
 
-func (w *Workspace) loadView(ctx context.Context, s *store.Store, t features.Table, m *recordio.Mapping, opts store.LoadOptions) (store.LoadResult, error) {
+func (w *Workspace) loadView(ctx context.Context, s store.Loader, t features.Table, m *recordio.Mapping, opts store.LoadOptions) (store.LoadResult, error) {
 	src, err := w.Source(ctx, t, m)
 	if err != nil {
 		return store.LoadResult{}, err
