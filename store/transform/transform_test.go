@@ -2,6 +2,7 @@ package transform_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -236,4 +237,128 @@ func TestTableName(t *testing.T) {
 			t.Errorf("TableName(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// pgScript is script in PostgreSQL's dialect.
+var pgScript = strings.NewReplacer(
+	"datetime(submitted, '+' || first_response_minutes || ' minutes')", "submitted::timestamp + (first_response_minutes || ' minutes')::interval",
+	"AS REAL", "AS DOUBLE PRECISION",
+).Replace(script)
+
+// TestSourcePostgres runs the transform against a PostgreSQL schema
+// holding the export's tables: the same rows as from the files, and the
+// transform leaves nothing behind in the source.
+func TestSourcePostgres(t *testing.T) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		t.Skip(storetest.EnvPostgres + " is not set")
+	}
+	ctx := context.Background()
+	dsn := storetest.DSN(t, "postgres")
+	src, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	// The source holds the staged tables, as a warehouse would: copy them
+	// from a staging database.
+	staged, err := transform.Stage(ctx, []string{writeExport(t, export)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyStaged(t, staged, src)
+	staged.Close()
+	before := objects(t, src)
+
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		w, err := transform.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if err := w.Apply(ctx, "transform.sql", pgScript); err != nil {
+			t.Fatal(err)
+		}
+		results, err := w.Load(ctx, s, nil, store.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				t.Fatalf("%s: %v", r.Table, r.Err)
+			}
+		}
+		if got := dump(t, s); !slices.Equal(got, wantRows) {
+			t.Errorf("stored rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
+		}
+	})
+	if after := objects(t, src); !slices.Equal(before, after) {
+		t.Errorf("the transform left objects behind: %v, before %v", after, before)
+	}
+}
+
+// copyStaged copies the staging tables of w into db as TEXT tables.
+func copyStaged(t *testing.T, w *transform.Workspace, db *sql.DB) {
+	t.Helper()
+	for name, cols := range map[string][]string{
+		"crm_accounts":     {"id", "company", "signup", "country", "referral"},
+		"subscriptions":    {"sub_id", "customer", "kind", "amount", "started", "ended"},
+		"feature_usage":    {"sub", "feature", "ts", "n"},
+		"helpdesk_tickets": {"no", "customer", "submitted", "first_response_minutes", "priority"},
+		"churn":            {"customer", "on"},
+	} {
+		quoted := make([]string, len(cols))
+		for i, c := range cols {
+			quoted[i] = `"` + c + `"`
+		}
+		list := "_line, " + strings.Join(quoted, ", ")
+		if _, err := db.Exec("CREATE TABLE " + name + " (_line INTEGER, " + strings.Join(quoted, " TEXT, ") + " TEXT)"); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := w.Query(context.Background(), "SELECT "+list+" FROM "+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols)+1)
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			marks := make([]string, len(vals))
+			for i := range marks {
+				marks[i] = fmt.Sprintf("$%d", i+1)
+			}
+			if _, err := db.Exec("INSERT INTO "+name+" ("+list+") VALUES ("+strings.Join(marks, ", ")+")", vals...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// objects lists the tables and views of db's schema, and the schemas a
+// transform would have made (others come and go with concurrent tests).
+func objects(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT table_schema || '.' || table_name FROM information_schema.tables
+		WHERE table_schema = current_schema()
+		UNION ALL SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'churn_transform_%' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
 }

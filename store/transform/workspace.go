@@ -101,6 +101,12 @@ func (w *Workspace) Apply(ctx context.Context, name, script string) error {
 	return nil
 }
 
+// Query runs a query where the transform's objects are visible: to look
+// at what it staged or made.
+func (w *Workspace) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return w.q().QueryContext(ctx, query, args...)
+}
+
 // Canonical returns the canonical tables that the transform defined (as
 // views or tables of those names), in load order: accounts first.
 func (w *Workspace) Canonical(ctx context.Context) ([]features.Table, error) {
