@@ -52,7 +52,7 @@ func (s *Store) Quality(ctx context.Context, now time.Time) (Quality, error) {
 }
 
 func quality(ctx context.Context, q sqlx.QueryerContext, rebind func(string) string, d dialect, now time.Time) (Quality, error) {
-	var out Quality
+	out := Quality{Orphans: []TableCount{}, BeforeStart: []TableCount{}, InFuture: []TableCount{}}
 	count := func(dst *Count, query string, args ...any) error {
 		var row struct {
 			N     int64   `db:"n"`

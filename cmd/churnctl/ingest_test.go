@@ -199,3 +199,61 @@ func TestExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestTransformExample runs README "Bring your own data" on the
+// worked example: the dry run reports the planted problems (golden) and
+// stores nothing, the load stores what the dry run said, a second load
+// changes nothing, and a churn model trains on the result.
+func TestIngestTransformExample(t *testing.T) {
+	for _, dialect := range storetest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			db := storetest.DSN(t, dialect)
+			t.Chdir(filepath.Join(ingestData, "transform"))
+			ingest := func(flags ...string) (int, string, string) {
+				return churnctl(t, append(append([]string{"ingest", "--db", db, "--transform", "transform.sql"}, flags...), "export")...)
+			}
+			code, dry, errOut := ingest("--dry-run", "--json")
+			if code != 0 {
+				t.Fatalf("dry run: exit %d: %s", code, errOut)
+			}
+			checkGolden(t, "transform-dry-run.json", dry)
+			if rows := rowsOf(statsOf(t, db)); rows["accounts"] != 0 || rows["usage_events"] != 0 {
+				t.Errorf("the dry run stored rows: %v", rows)
+			}
+
+			code, _, errOut = ingest("--json")
+			if code != 0 {
+				t.Fatalf("load: exit %d: %s", code, errOut)
+			}
+			var dryRep, again struct {
+				Loads []store.LoadResult `json:"loads"`
+			}
+			if err := json.Unmarshal([]byte(dry), &dryRep); err != nil {
+				t.Fatal(err)
+			}
+			rows := rowsOf(statsOf(t, db))
+			for _, l := range dryRep.Loads {
+				if rows[string(l.Table)] != l.Inserted {
+					t.Errorf("%s: the load stored %d rows, the dry run said %d", l.Table, rows[string(l.Table)], l.Inserted)
+				}
+			}
+			code, out, errOut := ingest("--json")
+			if code != 0 {
+				t.Fatalf("second load: exit %d: %s", code, errOut)
+			}
+			if err := json.Unmarshal([]byte(out), &again); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range again.Loads {
+				if l.Inserted != 0 || l.Updated != 0 || l.Unchanged+l.Merged != l.Read {
+					t.Errorf("second load of %s changed something: %+v", l.Table, l)
+				}
+			}
+
+			model := filepath.Join(t.TempDir(), "model.json")
+			if code, _, errOut := churnctl(t, "train", "--db", db, "--task", "churn", "--out", model); code != 0 {
+				t.Errorf("train --task churn: exit %d: %s", code, errOut)
+			}
+		})
+	}
+}
