@@ -36,10 +36,10 @@ func TableName(path string) string {
 // LineColumn is the staging column that holds each row's source line.
 const LineColumn = "_line"
 
-// stageBatchRows is how many rows one staging INSERT carries; with the
-// widest exports (a few hundred columns) it stays under SQLite's 32766
-// bound parameters.
-const stageBatchRows = 64
+// stageBatchRows returns how many rows of ncol columns (and _line) one
+// staging INSERT carries: many, to spread the statement's cost, but under
+// SQLite's 32766 bound parameters for exports of any width.
+func stageBatchRows(ncol int) int { return max(1, min(512, 32000/(ncol+1))) }
 
 // Stage creates a temporary embedded SQLite database holding each file of
 // paths (folders mean every .csv, .ndjson and .jsonl file in them) as a
@@ -144,14 +144,30 @@ func (w *Workspace) stageFile(ctx context.Context, path, name string) error {
 		return fmt.Errorf("staging %s: %w", path, err)
 	}
 	var (
-		args []any
-		rows int
+		args  []any
+		rows  int
+		batch = stageBatchRows(len(cols))
+		full  *sql.Stmt // the INSERT of a full batch, prepared once
 	)
-	flush := func() error {
-		if rows == 0 {
-			return nil
+	defer func() {
+		if full != nil {
+			full.Close()
 		}
-		_, err := tx.ExecContext(ctx, insertRows(name, len(cols), rows), args...)
+	}()
+	flush := func() error {
+		var err error
+		switch {
+		case rows == 0:
+			return nil
+		case rows == batch && full == nil:
+			if full, err = tx.PrepareContext(ctx, insertRows(name, len(cols), rows)); err == nil {
+				_, err = full.ExecContext(ctx, args...)
+			}
+		case rows == batch:
+			_, err = full.ExecContext(ctx, args...)
+		default:
+			_, err = tx.ExecContext(ctx, insertRows(name, len(cols), rows), args...)
+		}
 		args, rows = args[:0], 0
 		return err
 	}
@@ -167,12 +183,17 @@ func (w *Workspace) stageFile(ctx context.Context, path, name string) error {
 			if err := flush(); err != nil {
 				return fmt.Errorf("staging %s: %w", path, err)
 			}
+			if full != nil {
+				full.Close()
+				full = nil
+			}
 			for _, c := range src.header()[len(cols):] {
 				if _, err := tx.ExecContext(ctx, "ALTER TABLE "+quote(name)+" ADD COLUMN "+quote(c)+" TEXT"); err != nil {
 					return fmt.Errorf("staging %s: %w", path, err)
 				}
 			}
 			cols = src.header()
+			batch = stageBatchRows(len(cols))
 		}
 		args = append(args, line)
 		for i := range cols {
@@ -182,7 +203,7 @@ func (w *Workspace) stageFile(ctx context.Context, path, name string) error {
 				args = append(args, nil)
 			}
 		}
-		if rows++; rows == stageBatchRows {
+		if rows++; rows == batch {
 			if err := flush(); err != nil {
 				return fmt.Errorf("staging %s: %w", path, err)
 			}

@@ -287,6 +287,7 @@ type viewRows struct {
 	n       int // rows read
 	line    int
 	raw     []any
+	ptrs    []any // to raw's elements, for Scan
 	vals    []string
 	started bool
 }
@@ -296,7 +297,10 @@ func newViewRows(rows *sql.Rows) (*viewRows, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &viewRows{rows: rows, lineAt: -1, raw: make([]any, len(cols))}
+	v := &viewRows{rows: rows, lineAt: -1, raw: make([]any, len(cols)), ptrs: make([]any, len(cols))}
+	for i := range v.raw {
+		v.ptrs[i] = &v.raw[i]
+	}
 	for i, c := range cols {
 		if strings.EqualFold(c, LineColumn) {
 			v.lineAt = i
@@ -319,11 +323,7 @@ func (v *viewRows) Read() ([]string, error) {
 		}
 		return nil, io.EOF
 	}
-	ptrs := make([]any, len(v.raw))
-	for i := range v.raw {
-		ptrs[i] = &v.raw[i]
-	}
-	if err := v.rows.Scan(ptrs...); err != nil {
+	if err := v.rows.Scan(v.ptrs...); err != nil {
 		return nil, err
 	}
 	v.n++
