@@ -14,6 +14,9 @@ type Account struct {
 	Plan      string
 	Seats     int
 	Owner     string // the rep the account's alerts are routed to
+	// CreatedAt is when the account started. An export may leave it out:
+	// the store then starts the account at its earliest record of any
+	// table (see store.LoadWith).
 	CreatedAt time.Time
 	// Optional lifecycle times; zero when not (yet) set.
 	TrialStartedAt time.Time
@@ -194,7 +197,6 @@ func firstError(errs ...error) error {
 func (a *Account) Validate() error {
 	err := firstError(
 		required("account_id", a.AccountID),
-		requiredTime("created_at", a.CreatedAt),
 		nonNegative("seats", a.Seats),
 		finiteNonNegative("mrr", a.MRR),
 		notBefore("trial_ends_at", a.TrialEndsAt, "trial_started_at", a.TrialStartedAt),

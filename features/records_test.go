@@ -24,7 +24,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"account ok", &Account{AccountID: "a1", CreatedAt: t0, Seats: 5, MRR: 250}, ""},
 		{"account without id", &Account{CreatedAt: t0}, "account_id"},
-		{"account without created_at", &Account{AccountID: "a1"}, "created_at"},
+		{"account without created_at (the store infers it)", &Account{AccountID: "a1", ChurnedAt: t0}, ""},
 		{"account negative seats", &Account{AccountID: "a1", CreatedAt: t0, Seats: -1}, "seats"},
 		{"account NaN mrr", &Account{AccountID: "a1", CreatedAt: t0, MRR: math.NaN()}, "mrr"},
 		{"account churned before created", &Account{AccountID: "a1", CreatedAt: t1, ChurnedAt: t0}, "churned_at"},

@@ -17,7 +17,7 @@ var ErrNoAccount = errors.New("no such account")
 // History it reads no events, which keeps a lookup to one indexed row.
 func (s *Store) Account(ctx context.Context, id string) (*features.Account, error) {
 	t := features.Accounts
-	rows, err := s.r.QueryContext(ctx, s.r.Rebind("SELECT "+strings.Join(t.Columns(), ", ")+" FROM accounts WHERE account_id = ?"), id)
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind("SELECT "+strings.Join(storedColumns(t), ", ")+" FROM accounts WHERE account_id = ?"), id)
 	if err != nil {
 		return nil, fmt.Errorf("reading account %s: %w", id, err)
 	}

@@ -13,7 +13,7 @@ import (
 // since, by account and time: what ingestion-time alerts look at.
 func (s *Store) NegativeEscalationsSince(ctx context.Context, since time.Time) ([]features.Escalation, error) {
 	t := features.Escalations
-	rows, err := s.r.QueryContext(ctx, s.r.Rebind("SELECT "+strings.Join(t.Columns(), ", ")+
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind("SELECT "+strings.Join(storedColumns(t), ", ")+
 		" FROM escalations WHERE direction = ? AND at >= ? ORDER BY account_id, at, escalation_id"),
 		features.DirectionNegative, s.dialect.timeArg(since))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,22 +77,35 @@ func ExportFiles(paths []string, table features.Table) ([]ExportFile, error) {
 	return files, nil
 }
 
-// LoadFile loads one export file in one transaction, applying the mapping m
+// FileResult is what LoadFile did with one file.
+type FileResult struct {
+	LoadResult
+	// Ignored lists the file's columns that match no canonical column,
+	// which loaded nothing.
+	Ignored []string `json:"ignored,omitempty"`
+}
+
+// LoadFile loads one export file with l (a *Store, or a dry run's loader)
+// in one transaction, applying the mapping m
 // (nil for canonical exports): either every record of the file is stored or,
-// on any error, none is.
-func (s *Store) LoadFile(ctx context.Context, f ExportFile, m *recordio.Mapping) (LoadResult, error) {
+// on any error, none is. Under opts.Strict a column the table does not have
+// refuses the file, as orphans do (see LoadWith).
+func LoadFile(ctx context.Context, l Loader, f ExportFile, m *recordio.Mapping, opts LoadOptions) (FileResult, error) {
 	in, err := os.Open(f.Path)
 	if err != nil {
-		return LoadResult{}, err
+		return FileResult{}, err
 	}
 	defer in.Close()
 	d, err := recordio.NewDecoder(in, f.Path, f.Table, f.Format, m)
 	if err != nil {
-		return LoadResult{}, err
+		return FileResult{}, err
 	}
-	res, err := s.Load(ctx, f.Table, d)
-	if ignored := d.Ignored(); len(ignored) > 0 && err == nil {
-		slog.InfoContext(ctx, "ignored columns", "file", f.Path, "columns", ignored)
+	if opts.Strict {
+		d.RefuseUnknown()
 	}
-	return res, err
+	res, err := l.LoadWith(ctx, f.Table, d, opts)
+	if err != nil {
+		return FileResult{LoadResult: res}, err
+	}
+	return FileResult{LoadResult: res, Ignored: d.Ignored()}, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,47 +20,156 @@ type Source interface {
 	Next() (recordio.Record, error)
 }
 
-// LoadResult counts what a load did. Read = Inserted + Updated + Unchanged.
+// LoadResult counts what a load did. Read = Inserted + Updated + Unchanged
+// + Merged + Superseded.
 type LoadResult struct {
 	Table     features.Table `json:"table"`
 	Read      int64          `json:"read"`      // records the source yielded
 	Inserted  int64          `json:"inserted"`  // new keys
 	Updated   int64          `json:"updated"`   // stored keys whose fields changed
 	Unchanged int64          `json:"unchanged"` // stored keys sent again as they were
+	// Merged counts id-less usage events identical to an earlier one of
+	// the load (same account, user, feature, time and values): they are
+	// stored as that one row, whose count is the sum of theirs.
+	Merged int64 `json:"merged,omitempty"`
+	// Superseded counts rows whose key a later row of the load gave again,
+	// under LoadOptions.LastWins.
+	Superseded int64 `json:"superseded,omitempty"`
+	// Orphans counts the rows, loaded, for accounts that no accounts row
+	// knows.
+	Orphans Orphans `json:"orphans"`
+	// StartsInferred counts the accounts loaded without created_at, which
+	// start at their earliest record (see inferStarts).
+	StartsInferred int64 `json:"starts_inferred,omitempty"`
 }
 
-// Load stores every record of src into table t in one transaction: if src
-// fails (a malformed row) or the database does, nothing from src is kept
-// and the error is returned as it came, so a *recordio.Error still names
-// file, line and column. Loading the same records twice leaves the store as
-// it was; a record whose key is stored but whose fields differ replaces
-// the stored one.
+// Load stores every record of src into table t with the default options:
+// a key given twice in src refuses the load, orphans are loaded and
+// counted. See LoadWith.
 func (s *Store) Load(ctx context.Context, t features.Table, src Source) (LoadResult, error) {
+	return s.LoadWith(ctx, t, src, LoadOptions{})
+}
+
+// LoadWith stores every record of src into table t in one transaction: if
+// src fails (a malformed row) or the database does, nothing from src is
+// kept and the error is returned as it came, so a *recordio.Error still
+// names file, line and column. Loading the same records twice leaves the
+// store as it was; a record whose key is stored but whose fields differ
+// replaces the stored one.
+//
+// Within one load a key may appear once: a repeat is refused, naming both
+// places, unless opts.LastWins keeps the last. Usage events without an id
+// that are identical are stored as one row whose count is their sum, so
+// that repeats in an export keep their volume and re-sending the export
+// still changes nothing. Either way src is read twice (it must be a
+// Rewinder), the second time storing each key once, so that the counts
+// are those of the rows stored.
+func (s *Store) LoadWith(ctx context.Context, t features.Table, src Source, opts LoadOptions) (LoadResult, error) {
+	return s.loadWith(ctx, nil, t, src, opts)
+}
+
+// Loader stores the records of a Source: a *Store, or the loads of a
+// DryRun.
+type Loader interface {
+	LoadWith(ctx context.Context, t features.Table, src Source, opts LoadOptions) (LoadResult, error)
+}
+
+// session is the transaction that a dry run's loads share; each load runs
+// in a savepoint of it.
+type session struct {
+	conn *sqlx.Conn
+	tx   *sqlx.Tx
+}
+
+// loadWith is LoadWith in a transaction of its own (in == nil), or in a
+// savepoint of in's.
+func (s *Store) loadWith(ctx context.Context, in *session, t features.Table, src Source, opts LoadOptions) (LoadResult, error) {
 	if t.Columns() == nil {
 		return LoadResult{}, fmt.Errorf("loading: unknown table %q", t)
 	}
 	start := time.Now()
-	conn, err := s.w.Connx(ctx)
-	if err != nil {
-		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
+	checked := newCheckedSource(src, t, opts)
+	res, err := s.loadOnce(ctx, in, t, checked)
+	if err == nil && checked.needsReplay() {
+		if err = checked.rewind(); err != nil {
+			err = fmt.Errorf("loading %s: %w", t, err)
+		} else {
+			res, err = s.loadOnce(ctx, in, t, checked)
+		}
 	}
-	defer conn.Close()
-	tx, err := conn.BeginTxx(ctx, nil)
+	if se := (*sourceError)(nil); errors.As(err, &se) {
+		err = se.err
+	}
 	if err != nil {
-		return LoadResult{Table: t}, fmt.Errorf("loading %s: %w", t, err)
+		return LoadResult{Table: t}, err
+	}
+	slog.DebugContext(ctx, "loaded", "table", t, "read", res.Read, "inserted", res.Inserted,
+		"updated", res.Updated, "merged", res.Merged, "superseded", res.Superseded,
+		"orphans", res.Orphans.Rows, "elapsed", time.Since(start))
+	return res, nil
+}
+
+// loadOnce runs one pass of LoadWith, in a transaction of its own that it
+// commits, or in a savepoint of in's that it releases; but a pass that
+// found repeated keys keeps nothing, and the caller runs a second.
+func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src *checkedSource) (LoadResult, error) {
+	failed := func(err error) (LoadResult, error) { return LoadResult{Table: t}, err }
+	var (
+		conn     *sqlx.Conn
+		tx       *sqlx.Tx
+		err      error
+		released bool
+	)
+	if in != nil {
+		conn, tx = in.conn, in.tx
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT load"); err != nil {
+			return failed(fmt.Errorf("loading %s: %w", t, err))
+		}
+		// Undone unless released below; released, it leaves the load in tx.
+		defer func() {
+			if !released {
+				undo := context.WithoutCancel(ctx)
+				tx.ExecContext(undo, "ROLLBACK TO SAVEPOINT load")
+				tx.ExecContext(undo, "RELEASE SAVEPOINT load")
+			}
+		}()
+	} else {
+		if conn, err = s.w.Connx(ctx); err != nil {
+			return failed(fmt.Errorf("loading %s: %w", t, err))
+		}
+		defer conn.Close()
+		if tx, err = conn.BeginTxx(ctx, nil); err != nil {
+			return failed(fmt.Errorf("loading %s: %w", t, err))
+		}
+		defer tx.Rollback() // after Commit, a no-op
 	}
 	res, err := s.dialect.load(ctx, conn, tx, t, src)
-	if err == nil {
+	if err != nil {
+		return failed(err)
+	}
+	if src.needsReplay() {
+		return failed(nil)
+	}
+	if res.Orphans, err = src.orphans(ctx, tx, tx.Rebind); err != nil {
+		return failed(err)
+	}
+	if res.StartsInferred, err = inferStarts(ctx, tx, s.dialect, t, time.Now()); err != nil {
+		return failed(err)
+	}
+	if in != nil {
+		_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT load")
+		released = err == nil
+	} else {
 		err = tx.Commit()
 	}
 	if err != nil {
-		tx.Rollback()
-		return LoadResult{Table: t}, err
+		return failed(fmt.Errorf("loading %s: %w", t, err))
 	}
 	res.Table = t
-	res.Unchanged = res.Read - res.Inserted - res.Updated
-	slog.DebugContext(ctx, "loaded", "table", t, "read", res.Read, "inserted", res.Inserted,
-		"updated", res.Updated, "elapsed", time.Since(start))
+	res.Merged, res.Superseded = src.merged, src.superseded
+	// The dialect counted the records it stored; the source yielded more.
+	res.Read += res.Merged + res.Superseded
+	res.Unchanged = res.Read - res.Inserted - res.Updated - res.Merged - res.Superseded
 	return res, nil
 }
 
@@ -108,7 +218,7 @@ func streamRows(ctx context.Context, src Source, batchRows int, store func(batch
 	// are safe to use.
 	switch {
 	case decodeErr != nil && decodeErr != context.Canceled:
-		return read, decodeErr
+		return read, &sourceError{decodeErr}
 	case storeErr != nil:
 		return read, storeErr
 	case decodeErr != nil:
@@ -116,6 +226,15 @@ func streamRows(ctx context.Context, src Source, batchRows int, store func(batch
 	}
 	return read, nil
 }
+
+// sourceError is an error of a load's Source, which LoadWith returns as it
+// came (a *recordio.Error names file, line and column already), whatever
+// the dialect did with it on the way.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+
+func (e *sourceError) Unwrap() error { return e.err }
 
 // decode is the producing half of streamRows.
 func decode(ctx context.Context, src Source, size int, free <-chan []recordio.Record, full chan<- []recordio.Record, read *int64) error {

@@ -69,7 +69,12 @@ func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx,
 	if bulk {
 		return d.bulkLoad(ctx, conn, tx, t, src)
 	}
-	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE load_staging (LIKE "+string(t)+") ON COMMIT DROP"); err != nil {
+	// A dry run's loads share one transaction: the last one's staging
+	// table is still there.
+	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS load_staging"); err != nil {
+		return res, fmt.Errorf("loading %s: %w", t, err)
+	}
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE load_staging (LIKE "+string(t)+" INCLUDING DEFAULTS) ON COMMIT DROP"); err != nil {
 		return res, fmt.Errorf("loading %s: creating staging table: %w", t, err)
 	}
 	start := time.Now()
@@ -108,10 +113,7 @@ func lockIfNeverFilled(ctx context.Context, tx *sqlx.Tx, t features.Table) (bool
 }
 
 // bulkLoad is load's path into a table that has never held rows; t is
-// locked. A file that holds one key twice fails the rebuilt unique index;
-// only then does bulkLoad pay for removing all but each key's last row in
-// file order, which is the table's physical order since it was only ever
-// appended to.
+// locked. Load has made sure that src gives each key once.
 func (d postgresDialect) bulkLoad(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error) {
 	var res LoadResult
 	rebuild, err := dropIndexes(ctx, tx, t)
@@ -126,38 +128,15 @@ func (d postgresDialect) bulkLoad(ctx context.Context, conn *sqlx.Conn, tx *sqlx
 	start = time.Now()
 	// The indexes are built with one sort each; give it enough memory to
 	// stay off disk for loads of a few million rows.
-	if err := execAll(ctx, tx, []string{"SET LOCAL maintenance_work_mem = '256MB'", "SAVEPOINT rebuild"}); err != nil {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
 		return res, fmt.Errorf("loading %s: %w", t, err)
 	}
-	err = execAll(ctx, tx, rebuild)
-	var removed int64
-	if isUniqueViolation(err) {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT rebuild"); err != nil {
-			return res, fmt.Errorf("loading %s: %w", t, err)
-		}
-		if removed, err = removeRepeatedKeys(ctx, tx, t); err != nil {
-			return res, fmt.Errorf("loading %s: removing keys the file repeats: %w", t, err)
-		}
-		err = execAll(ctx, tx, rebuild)
-	}
-	if err != nil {
+	if err := execAll(ctx, tx, rebuild); err != nil {
 		return res, fmt.Errorf("loading %s: building indexes: %w", t, err)
 	}
 	slog.DebugContext(ctx, "indexed", "table", t, "elapsed", time.Since(start))
-	res.Inserted = res.Read - removed
+	res.Inserted = res.Read
 	return res, nil
-}
-
-// removeRepeatedKeys deletes all but the last row, in physical order, of
-// each key that t holds more than once, and returns how many it deleted.
-func removeRepeatedKeys(ctx context.Context, tx *sqlx.Tx, t features.Table) (int64, error) {
-	keys := strings.Join(keyColumns(t), ", ")
-	r, err := tx.ExecContext(ctx, "DELETE FROM "+string(t)+" WHERE ctid IN (SELECT ctid FROM "+
-		"(SELECT ctid, row_number() OVER (PARTITION BY "+keys+" ORDER BY ctid DESC) AS n FROM "+string(t)+") ranked WHERE n > 1)")
-	if err != nil {
-		return 0, err
-	}
-	return r.RowsAffected()
 }
 
 // dropIndexes drops t's indexes, those behind its key, unique and
@@ -231,12 +210,12 @@ func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features
 		copied := make(chan error, 1)
 		go func() {
 			_, err := sc.Conn().PgConn().CopyFrom(ctx, pr,
-				"COPY "+target+" ("+strings.Join(t.Columns(), ", ")+") FROM STDIN (FORMAT binary)")
+				"COPY "+target+" ("+strings.Join(storedColumns(t), ", ")+") FROM STDIN (FORMAT binary)")
 			// A server that stopped early must not leave the writer blocked.
 			pr.CloseWithError(err)
 			copied <- err
 		}()
-		rows := copyBinaryWriter{ncol: len(t.Columns()), buf: append([]byte(nil), copyBinaryHeader...)}
+		rows := copyBinaryWriter{ncol: len(storedColumns(t)), buf: append([]byte(nil), copyBinaryHeader...)}
 		read, streamErr = streamRows(ctx, src, postgresBatchRows, func(batch []recordio.Record) error {
 			for _, rec := range batch {
 				rows.startRow()
@@ -255,10 +234,10 @@ func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features
 		copyErr = <-copied
 		return nil
 	})
-	var re *recordio.Error
+	var se *sourceError
 	switch {
-	case errors.As(streamErr, &re):
-		return read, streamErr // names file, line and column already
+	case errors.As(streamErr, &se):
+		return read, streamErr // LoadWith returns the source's error as it came
 	case err != nil:
 		return read, fmt.Errorf("loading %s: %w", t, err)
 	case copyErr != nil: // the server's reason, not the closed pipe it left us
@@ -319,14 +298,11 @@ func (w *copyBinaryWriter) int8(v uint64) {
 // merge stores the staging table's rows into t and counts the rows
 // inserted and updated. Most loads bring only new keys (the next day's
 // events), so merge first tries a plain INSERT: without ON CONFLICT's
-// speculative insertion it takes half the time. A key that t holds, or
-// that the file holds twice, makes it fail; then merge upserts. A file
-// that holds one key twice makes that fail too (ON CONFLICT cannot touch
-// a row twice); only then does merge pay for de-duplicating, keeping each
-// key's last row in file order, which is the staging table's physical
-// order since it was only ever appended to.
+// speculative insertion it takes half the time. A key that t holds makes
+// it fail; then merge upserts. Load has made sure that the staging table
+// holds each key once, as ON CONFLICT requires.
 func (postgresDialect) merge(ctx context.Context, tx *sqlx.Tx, t features.Table) (inserted, updated int64, err error) {
-	cols := strings.Join(t.Columns(), ", ")
+	cols := strings.Join(storedColumns(t), ", ")
 	keys := strings.Join(keyColumns(t), ", ")
 	// Inserting in key order keeps the index insertions local: in random
 	// order each row dirties another page, and a load larger than
@@ -344,19 +320,12 @@ func (postgresDialect) merge(ctx context.Context, tx *sqlx.Tx, t features.Table)
 	if !isUniqueViolation(err) {
 		return 0, 0, fmt.Errorf("loading %s: inserting: %w", t, err)
 	}
-	upsert := func(source string) error {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT merge"); err != nil {
-			return err
-		}
-		q := "WITH merged AS (" + upsertSQL(t, source) + " RETURNING xmax = 0 AS inserted) " +
-			"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged"
-		return tx.QueryRowxContext(ctx, q).Scan(&inserted, &updated)
+	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT merge"); err != nil {
+		return 0, 0, fmt.Errorf("loading %s: %w", t, err)
 	}
-	err = upsert("SELECT " + cols + " FROM load_staging ORDER BY " + keys)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "21000" { // cardinality_violation
-		err = upsert("SELECT DISTINCT ON (" + keys + ") " + cols + " FROM load_staging ORDER BY " + keys + ", ctid DESC")
-	}
+	q := "WITH merged AS (" + upsertSQL(t, "SELECT "+cols+" FROM load_staging ORDER BY "+keys, "'"+noStart.Format(time.RFC3339)+"'::timestamptz") + " RETURNING xmax = 0 AS inserted) " +
+		"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged"
+	err = tx.QueryRowxContext(ctx, q).Scan(&inserted, &updated)
 	if err != nil {
 		return 0, 0, fmt.Errorf("loading %s: merging: %w", t, err)
 	}

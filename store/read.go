@@ -59,7 +59,7 @@ func (s *Store) histories(ctx context.Context, accountID string, keep func(strin
 		}
 	}()
 	for _, t := range features.Tables {
-		q := "SELECT " + strings.Join(t.Columns(), ", ") + " FROM " + string(t)
+		q := "SELECT " + strings.Join(storedColumns(t), ", ") + " FROM " + string(t)
 		var args []any
 		if accountID != "" {
 			q += s.r.Rebind(" WHERE account_id = ?")

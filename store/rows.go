@@ -2,7 +2,9 @@ package store
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +29,17 @@ func keyColumns(t features.Table) []string {
 	return []string{"account_id", t.Key()}
 }
 
+// storedColumns returns the columns the store keeps of t, in the order of
+// fieldsOf: the canonical columns, and for accounts their attributes.
+func storedColumns(t features.Table) []string {
+	if t == features.Accounts {
+		return accountColumns
+	}
+	return t.Columns()
+}
+
+var accountColumns = append(slices.Clip(features.Accounts.Columns()), "attributes")
+
 // timeColumn returns the column Stats reports and reads order by: the
 // table's time column, or created_at for accounts.
 func timeColumn(t features.Table) string {
@@ -40,8 +53,17 @@ func timeColumn(t features.Table) string {
 // list or a SELECT, in canonical column order) into t. A stored row with
 // the same key is replaced only when some column differs, so that
 // re-loading an unchanged file writes nothing.
-func upsertSQL(t features.Table, source string) string {
-	cols := t.Columns()
+//
+// An accounts row without created_at (noStart, written as the literal
+// noStartSQL) keeps the stored account's start, inferred or given.
+func upsertSQL(t features.Table, source, noStartSQL string) string {
+	cols := storedColumns(t)
+	value := func(c string) string {
+		if t == features.Accounts && c == "created_at" {
+			return "CASE WHEN excluded.created_at = " + noStartSQL + " THEN accounts.created_at ELSE excluded.created_at END"
+		}
+		return "excluded." + c
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s (%s) %s ON CONFLICT (%s) DO UPDATE SET ",
 		t, strings.Join(cols, ", "), source, strings.Join(keyColumns(t), ", "))
@@ -49,14 +71,17 @@ func upsertSQL(t features.Table, source string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s = excluded.%s", c, c)
+		fmt.Fprintf(&b, "%s = %s", c, value(c))
+	}
+	if t == features.Accounts {
+		b.WriteString(", created_at_inferred = CASE WHEN excluded.created_at = " + noStartSQL + " THEN accounts.created_at_inferred ELSE FALSE END")
 	}
 	b.WriteString(" WHERE ")
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(" OR ")
 		}
-		fmt.Fprintf(&b, "%s.%s IS DISTINCT FROM excluded.%s", t, c, c)
+		fmt.Fprintf(&b, "%s.%s IS DISTINCT FROM %s", t, c, value(c))
 	}
 	return b.String()
 }
@@ -72,15 +97,25 @@ type rowWriter interface {
 	time(time.Time) // the zero time is NULL
 }
 
-// fieldsOf appends pointers to rec's fields, in the canonical column order
-// of its table, to dst, and returns them with that table; "" for a record
+// attributesText is how the attributes column holds an account's
+// attributes: a JSON object with sorted keys, "{}" when there are none.
+func attributesText(attrs map[string]string) string {
+	if len(attrs) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(attrs) // a map of strings always marshals
+	return string(b)
+}
+
+// fieldsOf appends pointers to rec's fields, in the order of its table's
+// storedColumns, to dst, and returns them with that table; "" for a record
 // of no table. It is the one place that lists each table's columns, for
 // writing rows and for scanning them.
 func fieldsOf(dst []any, rec recordio.Record) ([]any, features.Table) {
 	switch r := rec.(type) {
 	case *features.Account:
 		return append(dst, &r.AccountID, &r.Name, &r.Segment, &r.Plan, &r.Seats, &r.Owner, &r.CreatedAt,
-			&r.TrialStartedAt, &r.TrialEndsAt, &r.ConvertedAt, &r.ChurnedAt, &r.RenewalAt, &r.MRR), features.Accounts
+			&r.TrialStartedAt, &r.TrialEndsAt, &r.ConvertedAt, &r.ChurnedAt, &r.RenewalAt, &r.MRR, &r.Attributes), features.Accounts
 	case *features.UsageEvent:
 		return append(dst, &r.EventID, &r.AccountID, &r.UserID, &r.Feature, &r.At, &r.Count, &r.DurationS,
 			&r.Errors), features.UsageEvents
@@ -142,6 +177,8 @@ func writeRow(w rowWriter, t features.Table, rec recordio.Record) error {
 			w.bool(*f)
 		case *time.Time:
 			w.time(*f)
+		case *map[string]string:
+			w.text(attributesText(*f))
 		}
 	}
 	return nil
@@ -190,6 +227,26 @@ func (d dbInt) Scan(src any) error {
 	return nil
 }
 
+// dbAttributes scans the attributes column; "{}" is nil, no attributes.
+type dbAttributes struct{ m *map[string]string }
+
+func (d dbAttributes) Scan(src any) error {
+	var text []byte
+	switch v := src.(type) {
+	case string:
+		text = []byte(v)
+	case []byte:
+		text = v
+	default:
+		return fmt.Errorf("cannot scan %T as attributes", src)
+	}
+	*d.m = nil
+	if string(text) == "{}" {
+		return nil
+	}
+	return json.Unmarshal(text, d.m)
+}
+
 // scanRow scans one row of table t, selected in canonical column order,
 // into a new record.
 func scanRow(rows *sql.Rows, t features.Table) (recordio.Record, error) {
@@ -204,6 +261,8 @@ func scanRow(rows *sql.Rows, t features.Table) (recordio.Record, error) {
 			dest[i] = dbTime{f}
 		case *int:
 			dest[i] = dbInt{f}
+		case *map[string]string:
+			dest[i] = dbAttributes{f}
 		}
 	}
 	if err := rows.Scan(dest...); err != nil {

@@ -43,7 +43,7 @@ func (s *Store) each(ctx context.Context, t features.Table, where string, args [
 	if t != features.Spends {
 		order = orderColumns(t)
 	}
-	q := "SELECT " + strings.Join(t.Columns(), ", ") + " FROM " + string(t)
+	q := "SELECT " + strings.Join(storedColumns(t), ", ") + " FROM " + string(t)
 	if where != "" {
 		q += " WHERE " + where
 	}

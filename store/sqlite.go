@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,8 +49,8 @@ func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t fe
 	if err != nil {
 		return res, err
 	}
-	ncol := len(t.Columns())
-	full, err := tx.PrepareContext(ctx, upsertSQL(t, valuesList(sqliteBatchRows, ncol)))
+	ncol := len(storedColumns(t))
+	full, err := tx.PrepareContext(ctx, upsertSQL(t, valuesList(sqliteBatchRows, ncol), strconv.FormatInt(noStart.UnixMicro(), 10)))
 	if err != nil {
 		return res, fmt.Errorf("loading %s: preparing: %w", t, err)
 	}
@@ -67,7 +68,7 @@ func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t fe
 		if len(batch) == sqliteBatchRows {
 			r, err = full.ExecContext(ctx, rows.args...)
 		} else {
-			r, err = tx.ExecContext(ctx, upsertSQL(t, valuesList(len(batch), ncol)), rows.args...)
+			r, err = tx.ExecContext(ctx, upsertSQL(t, valuesList(len(batch), ncol), strconv.FormatInt(noStart.UnixMicro(), 10)), rows.args...)
 		}
 		if err == nil {
 			var n int64

@@ -35,7 +35,8 @@ func loadFile(t *testing.T, s *store.Store, path string, m *recordio.Mapping) (s
 	if err != nil || len(files) != 1 {
 		t.Fatalf("ExportFiles(%s) = %v, %v", path, files, err)
 	}
-	return s.LoadFile(context.Background(), files[0], m)
+	res, err := store.LoadFile(context.Background(), s, files[0], m, store.LoadOptions{})
+	return res.LoadResult, err
 }
 
 func goodFiles(t *testing.T) []string {
@@ -274,45 +275,100 @@ func TestReload(t *testing.T) {
 	})
 }
 
-// TestDuplicateKeys loads a file that holds one key twice: the later row
-// wins, as if the rows had been loaded one after the other. On PostgreSQL
-// a table that never held rows is bulk loaded and any other is merged, so
-// both ways are tried.
-func TestDuplicateKeys(t *testing.T) {
-	const in = "event_id,account_id,feature,at,count\n" +
+// TestRepeatedKeys loads files that give one key twice. On PostgreSQL a
+// table that never held rows is bulk loaded and any other is merged, so
+// both ways are tried; each load is sent twice, and the second must change
+// nothing.
+func TestRepeatedKeys(t *testing.T) {
+	const explicit = "event_id,account_id,feature,at,count\n" +
 		"e1,a,reports,2024-01-01T00:00:00Z,1\n" +
 		"e2,a,reports,2024-01-02T00:00:00Z,1\n" +
 		"e1,a,reports,2024-01-01T00:00:00Z,5\n"
-	load := func(t *testing.T, s *store.Store, csv string) store.LoadResult {
-		t.Helper()
-		d, err := recordio.NewDecoder(strings.NewReader(csv), "usage.csv", features.UsageEvents, recordio.CSV, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := s.Load(context.Background(), features.UsageEvents, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+	// Three identical id-less events and a fourth that differs in its
+	// user: one row counting three, and one of its own.
+	const idless = "account_id,user_id,feature,at,duration_s\n" +
+		"a,u1,reports,2024-01-01 10:00:00,2\n" +
+		"a,u1,reports,2024-01-01T10:00:00Z,2\n" +
+		"a,u2,reports,2024-01-01 10:00:00,2\n" +
+		"a,u1,reports,2024-01-01 10:00:00.000,2\n"
+	tests := []struct {
+		name      string
+		in        string
+		opts      store.LoadOptions
+		wantErr   string
+		want      store.LoadResult // of the first load
+		wantUsage []string         // user:count:duration of a's events, sorted
+	}{
+		{
+			name:    "explicit key refused",
+			in:      explicit,
+			wantErr: `usage.csv:4: key (account_id "a", at 2024-01-01T00:00:00Z, event_id "e1") was already given at line 2`,
+		},
+		{
+			name:      "explicit key, last wins",
+			in:        explicit,
+			opts:      store.LoadOptions{LastWins: true},
+			want:      store.LoadResult{Read: 3, Inserted: 2, Superseded: 1},
+			wantUsage: []string{":1:0", ":5:0"},
+		},
+		{
+			name:      "identical id-less events counted",
+			in:        idless,
+			want:      store.LoadResult{Read: 4, Inserted: 2, Merged: 2},
+			wantUsage: []string{"u1:3:6", "u2:1:2"},
+		},
 	}
-	for _, filled := range []bool{false, true} {
-		t.Run(fmt.Sprintf("filled=%t", filled), func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T, s *store.Store) {
-				if filled {
-					load(t, s, "account_id,feature,at\nb,reports,2024-01-01T00:00:00Z\n")
-				}
-				if res := load(t, s, in); res.Read != 3 || res.Inserted != 2 {
-					t.Errorf("load %+v, want 3 read, 2 inserted", res)
-				}
-				h, err := s.History(context.Background(), "a")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(h.Usage) != 2 || h.Usage[0].EventID != "e1" || h.Usage[0].Count != 5 {
-					t.Errorf("usage %+v, want e1 with count 5 and e2", h.Usage)
-				}
+	for _, tt := range tests {
+		for _, filled := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/filled=%t", tt.name, filled), func(t *testing.T) {
+				storetest.Run(t, func(t *testing.T, s *store.Store) {
+					ctx := context.Background()
+					load := func(csv string) (store.LoadResult, error) {
+						d, err := recordio.NewDecoder(strings.NewReader(csv), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return s.LoadWith(ctx, features.UsageEvents, d, tt.opts)
+					}
+					if _, err := load("account_id,feature,at\nb,reports,2024-01-01T00:00:00Z\n"); filled && err != nil {
+						t.Fatal(err)
+					}
+					res, err := load(tt.in)
+					if tt.wantErr != "" {
+						if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+							t.Fatalf("load = %+v, %v; want error %q", res, err, tt.wantErr)
+						}
+						if h, err := s.History(ctx, "a"); err != nil || len(h.Usage) != 0 {
+							t.Errorf("a refused load stored %+v, %v", h.Usage, err)
+						}
+						return
+					}
+					want := tt.want
+					want.Table = features.UsageEvents
+					want.Orphans = store.Orphans{Rows: want.Read - want.Merged - want.Superseded, Accounts: 1, First: "a"}
+					if err != nil || res != want {
+						t.Fatalf("first load = %+v, %v;\nwant %+v", res, err, want)
+					}
+					again, err := load(tt.in)
+					want.Unchanged, want.Inserted = want.Inserted, 0
+					if err != nil || again != want {
+						t.Errorf("second load = %+v, %v;\nwant %+v", again, err, want)
+					}
+					h, err := s.History(ctx, "a")
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got []string
+					for _, e := range h.Usage {
+						got = append(got, fmt.Sprintf("%s:%d:%g", e.UserID, e.Count, e.DurationS))
+					}
+					slices.Sort(got)
+					if !slices.Equal(got, tt.wantUsage) {
+						t.Errorf("a's usage %v, want %v", got, tt.wantUsage)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 
@@ -533,7 +589,8 @@ func TestMigrateRekeysUsageEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			res, err := s.Load(ctx, features.UsageEvents, d)
-			if want := (store.LoadResult{Table: features.UsageEvents, Read: 2, Inserted: 1, Updated: 1}); err != nil || res != want {
+			if want := (store.LoadResult{Table: features.UsageEvents, Read: 2, Inserted: 1, Updated: 1,
+				Orphans: store.Orphans{Rows: 2, Accounts: 1, First: "a"}}); err != nil || res != want {
 				t.Errorf("load after the upgrade = %+v, %v; want %+v", res, err, want)
 			}
 		})
@@ -804,6 +861,181 @@ func TestStats(t *testing.T) {
 		lo, hi := time.Date(2023, 1, 15, 0, 0, 0, 0, time.UTC), time.Date(2024, 5, 31, 12, 0, 0, 0, time.UTC)
 		if st.MinTime == nil || !st.MinTime.Equal(lo) || st.MaxTime == nil || !st.MaxTime.Equal(hi) {
 			t.Errorf("time range %v to %v, want %v to %v", st.MinTime, st.MaxTime, lo, hi)
+		}
+	})
+}
+
+// TestAccountAttributes loads accounts with attr_ columns: they come back
+// in histories and lookups, re-sending them changes nothing, and a changed
+// attribute updates the account.
+func TestAccountAttributes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		load := func(in string) store.LoadResult {
+			t.Helper()
+			d, err := recordio.NewDecoder(strings.NewReader(in), "accounts.csv", features.Accounts, recordio.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Load(ctx, features.Accounts, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		const in = "account_id,created_at,attr_country,attr_channel\na,2024-01-01,IN,ads\nb,2024-01-01,,\n"
+		if res := load(in); res.Inserted != 2 {
+			t.Errorf("first load %+v, want 2 inserted", res)
+		}
+		if res := load(in); res.Unchanged != 2 {
+			t.Errorf("second load %+v, want 2 unchanged", res)
+		}
+		h, err := s.History(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"country": "IN", "channel": "ads"}; h.Account == nil || !reflect.DeepEqual(h.Account.Attributes, want) {
+			t.Errorf("a's attributes %+v, want %v", h.Account, want)
+		}
+		if b, err := s.Account(ctx, "b"); err != nil || b.Attributes != nil {
+			t.Errorf("b = %+v, %v; want no attributes", b, err)
+		}
+		if res := load("account_id,created_at,attr_country,attr_channel\na,2024-01-01,DE,ads\n"); res.Updated != 1 {
+			t.Errorf("changed attribute: %+v, want 1 updated", res)
+		}
+		if a, err := s.Account(ctx, "a"); err != nil || a.Attributes["country"] != "DE" {
+			t.Errorf("a after the change = %+v, %v", a, err)
+		}
+	})
+}
+
+// TestInferredStarts loads accounts without created_at: each starts at its
+// earliest record of any table, later loads of older records move it, and
+// re-sending the accounts keeps it.
+func TestInferredStarts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		load := func(table features.Table, in string) store.LoadResult {
+			t.Helper()
+			d, err := recordio.NewDecoder(strings.NewReader(in), string(table)+".csv", table, recordio.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Load(ctx, table, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		start := func(id string) time.Time {
+			t.Helper()
+			a, err := s.Account(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a.CreatedAt
+		}
+		day := func(m time.Month, d int) time.Time { return time.Date(2024, m, d, 0, 0, 0, 0, time.UTC) }
+		// b has a billing change stored before its accounts row arrives.
+		load(features.BillingChanges, "change_id,account_id,at,kind,mrr\nc1,b,2024-03-05,new,10\n")
+		const accounts = "account_id,created_at,trial_started_at\na,,2024-02-01\nb,,\nc,2024-01-10,\nd,,\n"
+		before := time.Now()
+		if res := load(features.Accounts, accounts); res.Inserted != 4 || res.StartsInferred != 3 {
+			t.Errorf("accounts load %+v, want 4 inserted, 3 starts inferred", res)
+		}
+		if got := start("a"); !got.Equal(day(2, 1)) {
+			t.Errorf("a starts %v, want its trial start", got)
+		}
+		if got := start("b"); !got.Equal(day(3, 5)) {
+			t.Errorf("b starts %v, want its billing change", got)
+		}
+		if got := start("d"); got.Before(before.Add(-time.Second)) || got.After(time.Now()) {
+			t.Errorf("d, of which nothing is known, starts %v, want the load's time", got)
+		}
+		load(features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\nb,f,2024-04-01\nc,f,2023-12-01\n")
+		for id, want := range map[string]time.Time{"a": day(1, 15), "b": day(3, 5), "c": day(1, 10)} {
+			if got := start(id); !got.Equal(want) {
+				t.Errorf("after usage, %s starts %v, want %v", id, got, want)
+			}
+		}
+		if res := load(features.Accounts, accounts); res.Unchanged != 4 || res.StartsInferred != 0 {
+			t.Errorf("accounts again %+v, want 4 unchanged", res)
+		}
+		if got := start("a"); !got.Equal(day(1, 15)) {
+			t.Errorf("after re-sending, a starts %v, want 2024-01-15", got)
+		}
+		// A start given later replaces the inferred one, and stays.
+		load(features.Accounts, "account_id,created_at\na,2024-01-20\n")
+		load(features.UsageEvents, "account_id,feature,at\na,f,2024-01-02\n")
+		if got := start("a"); !got.Equal(day(1, 20)) {
+			t.Errorf("a, given a start, starts %v, want 2024-01-20", got)
+		}
+	})
+}
+
+// TestDryRun loads two files in a dry run: the second sees the first's
+// accounts, a refused file is undone, the counts are a real load's, the
+// quality report counts the planted problems, and the store is left empty.
+func TestDryRun(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+		decoder := func(table features.Table, in string) *recordio.Decoder {
+			d, err := recordio.NewDecoder(strings.NewReader(in), string(table)+".csv", table, recordio.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		var results []store.LoadResult
+		var refused error
+		q, err := s.DryRun(ctx, now, func(l store.Loader) error {
+			for _, f := range []struct {
+				table features.Table
+				in    string
+			}{
+				{features.Accounts, "account_id,created_at,trial_started_at\na,2024-02-01,\nb,,2024-03-01\n"},
+				{features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\na,f,2024-03-01\nx,f,2024-03-01\nb,f,2024-07-01\n"},
+				{features.Tickets, "ticket_id,account_id,opened_at,priority\nt1,a,2024-03-01,bad\n"},
+			} {
+				res, err := l.LoadWith(ctx, f.table, decoder(f.table, f.in), store.LoadOptions{})
+				if err != nil {
+					refused = err
+					continue
+				}
+				results = append(results, res)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(results) != 2 || results[0].Inserted != 2 || results[0].StartsInferred != 1 ||
+			results[1].Inserted != 4 || results[1].Orphans != (store.Orphans{Rows: 1, Accounts: 1, First: "x"}) {
+			t.Errorf("dry-run loads %+v", results)
+		}
+		if refused == nil || !strings.Contains(refused.Error(), `tickets.csv:2: column "priority"`) {
+			t.Errorf("refused %v, want the bad ticket", refused)
+		}
+		want := store.Quality{
+			Orphans:        []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "x"}}},
+			BeforeStart:    []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "a"}}},
+			InFuture:       []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "b"}}},
+			NeverBilled:    store.Count{Count: 2, First: "a"},
+			EndlessTrials:  store.Count{Count: 1, First: "b"},
+			StartsInferred: store.Count{Count: 1, First: "b"},
+		}
+		if !reflect.DeepEqual(q, want) {
+			t.Errorf("quality\n%+v\nwant\n%+v", q, want)
+		}
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range st.Tables {
+			if tb.Rows != 0 {
+				t.Errorf("after a dry run %s holds %d rows", tb.Table, tb.Rows)
+			}
 		}
 	})
 }

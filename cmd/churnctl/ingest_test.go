@@ -136,10 +136,10 @@ func TestIngestBadFileKeepsGoodOnes(t *testing.T) {
 			if !strings.Contains(errOut, wantErr+"\n") {
 				t.Errorf("stderr lacks %q:\n%s", wantErr, errOut)
 			}
-			if !strings.Contains(errOut, "1 of 2 files failed and loaded nothing; the other 1 are loaded") {
+			if !strings.Contains(errOut, "1 of 2 failed and loaded nothing; the other 1 are loaded") {
 				t.Errorf("stderr lacks the summary:\n%s", errOut)
 			}
-			if !strings.Contains(out, "FAILED, nothing kept") {
+			if !strings.Contains(out, "REFUSED, nothing kept") {
 				t.Errorf("stdout does not mark the failure:\n%s", out)
 			}
 			rows := rowsOf(statsOf(t, db))
@@ -195,6 +195,64 @@ func TestExitCodes(t *testing.T) {
 			}
 			if !strings.Contains(errOut, tt.stderr) {
 				t.Errorf("stderr lacks %q:\n%s", tt.stderr, errOut)
+			}
+		})
+	}
+}
+
+// TestIngestTransformExample runs README "Bring your own data" on the
+// worked example: the dry run reports the planted problems (golden) and
+// stores nothing, the load stores what the dry run said, a second load
+// changes nothing, and a churn model trains on the result.
+func TestIngestTransformExample(t *testing.T) {
+	for _, dialect := range storetest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			db := storetest.DSN(t, dialect)
+			t.Chdir(filepath.Join(ingestData, "transform"))
+			ingest := func(flags ...string) (int, string, string) {
+				return churnctl(t, append(append([]string{"ingest", "--db", db, "--transform", "transform.sql"}, flags...), "export")...)
+			}
+			code, dry, errOut := ingest("--dry-run", "--json")
+			if code != 0 {
+				t.Fatalf("dry run: exit %d: %s", code, errOut)
+			}
+			checkGolden(t, "transform-dry-run.json", dry)
+			if rows := rowsOf(statsOf(t, db)); rows["accounts"] != 0 || rows["usage_events"] != 0 {
+				t.Errorf("the dry run stored rows: %v", rows)
+			}
+
+			code, _, errOut = ingest("--json")
+			if code != 0 {
+				t.Fatalf("load: exit %d: %s", code, errOut)
+			}
+			var dryRep, again struct {
+				Loads []store.LoadResult `json:"loads"`
+			}
+			if err := json.Unmarshal([]byte(dry), &dryRep); err != nil {
+				t.Fatal(err)
+			}
+			rows := rowsOf(statsOf(t, db))
+			for _, l := range dryRep.Loads {
+				if rows[string(l.Table)] != l.Inserted {
+					t.Errorf("%s: the load stored %d rows, the dry run said %d", l.Table, rows[string(l.Table)], l.Inserted)
+				}
+			}
+			code, out, errOut := ingest("--json")
+			if code != 0 {
+				t.Fatalf("second load: exit %d: %s", code, errOut)
+			}
+			if err := json.Unmarshal([]byte(out), &again); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range again.Loads {
+				if l.Inserted != 0 || l.Updated != 0 || l.Unchanged+l.Merged != l.Read {
+					t.Errorf("second load of %s changed something: %+v", l.Table, l)
+				}
+			}
+
+			model := filepath.Join(t.TempDir(), "model.json")
+			if code, _, errOut := churnctl(t, "train", "--db", db, "--task", "churn", "--out", model); code != 0 {
+				t.Errorf("train --task churn: exit %d: %s", code, errOut)
 			}
 		})
 	}

@@ -89,6 +89,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Every record is validated before Next returns it, so a Decoder yields
 // only valid records and stops at the first bad line.
 type Decoder struct {
+	r       io.Reader
 	file    string
 	table   features.Table
 	format  Format
@@ -96,26 +97,33 @@ type Decoder struct {
 	build   func(*fieldParser) Record
 	columns map[string]int // canonical column -> index in fieldParser.vals
 
-	csv     *csvReader
+	csv     Rows // CSV, or the rows of NewRowsDecoder
 	lines   *bufio.Reader
 	line    int
 	started bool
 	err     error // sticky: the decoder stops at the first error
 
-	index   []int    // CSV: field position -> canonical index, or -1
-	ignored []string // export columns the table does not have
+	index   []int          // CSV: field position -> canonical index, or -1
+	attrs   map[int]string // CSV: field position -> attribute name
+	ignored []string       // export columns the table does not have
+	strict  bool           // columns the table does not have are an error
 	fields  fieldParser
 }
 
 // NewDecoder returns a Decoder that reads table's records in format from r.
 // file names the input in errors; m may be nil for canonical exports.
 func NewDecoder(r io.Reader, file string, table features.Table, format Format, m *Mapping) (*Decoder, error) {
+	return newDecoder(r, file, table, format, m)
+}
+
+func newDecoder(r io.Reader, file string, table features.Table, format Format, m *Mapping) (*Decoder, error) {
 	build, ok := builders[table]
 	if !ok {
 		return nil, fmt.Errorf("%s: unknown table %q", file, table)
 	}
 	cols := table.Columns()
 	d := &Decoder{
+		r:       r,
 		file:    file,
 		table:   table,
 		format:  format,
@@ -127,20 +135,112 @@ func NewDecoder(r io.Reader, file string, table features.Table, format Format, m
 		d.columns[c] = i
 	}
 	d.fields = fieldParser{vals: make([]string, len(cols)), cols: cols, rules: d.rules}
-	switch format {
-	case CSV:
-		d.csv = newCSVReader(r) // the field count is checked here, for a clearer message
-	case NDJSON:
-		d.lines = bufio.NewReaderSize(r, 64<<10)
-	default:
-		return nil, fmt.Errorf("%s: unknown format %v", file, format)
+	if err := d.start(); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
 
-// Ignored returns the export columns that match no canonical column. For
-// NDJSON it lists the keys seen so far.
+// Rows is a source of rows of text fields under a header: a CSV file or
+// the result of a query.
+type Rows interface {
+	// Read returns the header on the first call, then one row per call,
+	// then io.EOF. The slice may be reused by the next call.
+	Read() ([]string, error)
+	// Line identifies the row last read: the line it starts on, or its
+	// number.
+	Line() int
+}
+
+// NewCSVRows returns the Rows of a CSV input, read as a Decoder reads CSV
+// (RFC 4180, with encoding/csv's records, lines and errors).
+func NewCSVRows(r io.Reader) Rows { return newCSVReader(r) }
+
+// NewRowsDecoder returns a Decoder that reads table's records from rows,
+// exactly as it would read them from a CSV file with that header and
+// those rows: the same columns, mapping, conversions and validation. Empty
+// fields are empty values. name names the input in errors, whose lines are
+// rows.Line(). The Decoder cannot Rewind.
+func NewRowsDecoder(rows Rows, name string, table features.Table, m *Mapping) (*Decoder, error) {
+	d, err := newDecoder(nil, name, table, CSV, m)
+	if err != nil {
+		return nil, err
+	}
+	d.csv = rows
+	return d, nil
+}
+
+// start sets d up to read from the beginning of d.r.
+func (d *Decoder) start() error {
+	switch d.format {
+	case CSV:
+		d.csv = newCSVReader(d.r) // the field count is checked here, for a clearer message
+	case NDJSON:
+		d.lines = bufio.NewReaderSize(d.r, 64<<10)
+	default:
+		return fmt.Errorf("%s: unknown format %v", d.file, d.format)
+	}
+	d.line, d.started, d.err, d.index, d.attrs, d.ignored = 0, false, nil, nil, nil, nil
+	return nil
+}
+
+// Rewind starts d again from the first record. The reader d was made with
+// must be an io.Seeker positioned, when d was made, at its start (a file or
+// a bytes.Reader).
+func (d *Decoder) Rewind() error {
+	sk, ok := d.r.(io.Seeker) // false for nil: NewRowsDecoder's rows
+	if !ok {
+		return fmt.Errorf("%s: cannot be read again", d.file)
+	}
+	if _, err := sk.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("reading %s again: %w", d.file, err)
+	}
+	return d.start()
+}
+
+// Line returns the line of the last record Next returned: for CSV its last
+// line, since a quoted field may span several.
+func (d *Decoder) Line() int { return d.line }
+
+// Errorf returns err as an *Error at line of d's file.
+func (d *Decoder) Errorf(line int, err error) error {
+	return &Error{File: d.file, Line: line, Err: err}
+}
+
+// Ignored returns the export columns that match no canonical column (nor,
+// for accounts, an attribute). For NDJSON it lists the keys seen so far.
 func (d *Decoder) Ignored() []string { return d.ignored }
+
+// RefuseUnknown makes a column that matches no canonical column (nor, for
+// accounts, an attribute) an error, at line 1 of a CSV file or at the
+// first NDJSON line that has it, rather than ignored: a typo then cannot
+// silently leave a column empty.
+func (d *Decoder) RefuseUnknown() { d.strict = true }
+
+// AttributePrefix starts the export columns of accounts that hold free
+// attributes: attr_country holds the attribute "country".
+const AttributePrefix = "attr_"
+
+// attributeName returns the attribute a normalised accounts column holds.
+func attributeName(t features.Table, col string) (string, bool) {
+	if t != features.Accounts || !strings.HasPrefix(col, AttributePrefix) || len(col) == len(AttributePrefix) {
+		return "", false
+	}
+	return strings.ToLower(col[len(AttributePrefix):]), true
+}
+
+// unknownColumn is the error, or nil, for an export column the table does
+// not have.
+func (d *Decoder) unknownColumn(name string) error {
+	if !d.strict {
+		return nil
+	}
+	reason := "is not a column of " + string(d.table)
+	if d.table == features.Accounts {
+		reason += " (free attributes are named " + AttributePrefix + "NAME)"
+	}
+	return d.errorf(&features.FieldError{Field: strings.TrimSpace(name), Reason: reason})
+}
 
 // Next returns the next record, or io.EOF after the last. Any other error
 // is an *Error naming the file and line, and every later call returns it
@@ -191,7 +291,7 @@ func (d *Decoder) readCSV() error {
 		if err != nil {
 			return d.csvError(err)
 		}
-		d.line = 1
+		d.line = d.csv.Line()
 		if err := d.readHeader(header); err != nil {
 			return err
 		}
@@ -212,6 +312,9 @@ func (d *Decoder) readCSV() error {
 		if c := d.index[i]; c >= 0 {
 			d.fields.vals[c] = v
 		}
+	}
+	for i, name := range d.attrs {
+		d.fields.setAttribute(name, row[i])
 	}
 	return nil
 }
@@ -237,6 +340,20 @@ func (d *Decoder) readHeader(header []string) error {
 		c, ok := d.columns[col]
 		if !ok {
 			d.index[i] = -1
+			if attr, ok := attributeName(d.table, col); ok {
+				if d.attrs == nil {
+					d.attrs = make(map[int]string)
+				}
+				if _, dup := seen[col]; dup {
+					return d.errorf(&features.FieldError{Field: col, Reason: fmt.Sprintf("appears twice in the header (%q and %q)", seen[col], name)})
+				}
+				seen[col] = name
+				d.attrs[i] = attr
+				continue
+			}
+			if err := d.unknownColumn(name); err != nil {
+				return err
+			}
 			d.ignored = append(d.ignored, name)
 			continue
 		}
@@ -314,13 +431,21 @@ func (d *Decoder) parseObject(line []byte) error {
 	for key, raw := range obj {
 		col := d.canonical(key)
 		c, ok := d.columns[col]
-		if !ok {
+		attr, isAttr := attributeName(d.table, col)
+		if !ok && !isAttr {
+			if err := d.unknownColumn(key); err != nil {
+				return err
+			}
 			d.ignoreKey(key)
 			continue
 		}
 		v, err := jsonText(raw)
 		if err != nil {
 			return d.errorf(&features.FieldError{Field: col, Reason: err.Error()})
+		}
+		if isAttr {
+			d.fields.setAttribute(attr, v)
+			continue
 		}
 		d.fields.vals[c] = v
 	}

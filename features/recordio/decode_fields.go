@@ -14,7 +14,7 @@ import (
 // requiredColumns lists, per table, the columns a CSV header must have:
 // those whose absence would make every row invalid.
 var requiredColumns = map[features.Table][]string{
-	features.Accounts:        {"account_id", "created_at"},
+	features.Accounts:        {"account_id"},
 	features.UsageEvents:     {"account_id", "feature", "at"},
 	features.Tickets:         {"ticket_id", "account_id", "opened_at", "priority"},
 	features.Escalations:     {"escalation_id", "account_id", "at", "direction", "severity"},
@@ -41,6 +41,7 @@ var builders = map[features.Table]func(*fieldParser) Record{
 			ChurnedAt:      p.time("churned_at"),
 			RenewalAt:      p.time("renewal_at"),
 			MRR:            p.float("mrr"),
+			Attributes:     p.takeAttributes(),
 		}
 	},
 	features.UsageEvents: func(p *fieldParser) Record {
@@ -120,13 +121,34 @@ var builders = map[features.Table]func(*fieldParser) Record{
 type fieldParser struct {
 	vals  []string
 	cols  []string
+	attrs map[string]string // an account's attributes; nil when none
 	rules *rules
 	err   error
 }
 
 func (p *fieldParser) reset() {
 	clear(p.vals)
+	p.attrs = nil
 	p.err = nil
+}
+
+// setAttribute sets attribute name to v, trimmed; an empty value is no
+// attribute, as an empty field is no value.
+func (p *fieldParser) setAttribute(name, v string) {
+	if v = strings.TrimSpace(v); v == "" {
+		return
+	}
+	if p.attrs == nil {
+		p.attrs = make(map[string]string)
+	}
+	p.attrs[name] = v
+}
+
+// takeAttributes hands the row's attributes to its record.
+func (p *fieldParser) takeAttributes() map[string]string {
+	a := p.attrs
+	p.attrs = nil
+	return a
 }
 
 // raw returns the trimmed field of column col.
@@ -219,8 +241,9 @@ func (p *fieldParser) month(col string) time.Time {
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 }
 
-// defaultLayouts are tried after the fast path and the mapping's layouts.
-var defaultLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"}
+// defaultLayouts are tried after parseISO and the mapping's layouts, for
+// what parseISO leaves: RFC 3339 years outside 0000-9999 and the like.
+var defaultLayouts = []string{time.RFC3339Nano}
 
 // parseTime parses s with the mapping's layouts, then the defaults, and
 // returns it in UTC.
@@ -241,10 +264,13 @@ func parseTime(s string, layouts []string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// parseISO is the fast path for the common forms YYYY-MM-DD,
-// YYYY-MM-DDTHH:MM:SSZ and YYYY-MM-DD HH:MM:SS, with an optional fraction
-// of up to nine digits. It returns false for anything else, which the
-// slower layouts then try; time.Parse costs several times more.
+// parseISO reads the ISO 8601 forms that exports and databases write:
+// YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS with a T or a space between date and
+// time, an optional fraction of up to nine digits and an optional zone: Z,
+// UTC, or an offset +HH, +HHMM or +HH:MM (PostgreSQL writes +00), with or
+// without a space before it. A time without a zone is UTC. It returns
+// false for anything else, which the mapping's layouts and time.Parse then
+// try; time.Parse costs several times more.
 func parseISO(s string) (time.Time, bool) {
 	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
 		return time.Time{}, false
@@ -282,13 +308,45 @@ func parseISO(s string) (time.Time, bool) {
 		}
 		nsec, rest = frac, rest[n:]
 	}
-	switch {
-	case rest == "" && s[10] == ' ', rest == "Z":
-		// UTC: a space-separated time without zone is read as UTC.
-	default:
-		return time.Time{}, false // offsets and other forms take the slow path
+	offset, ok := zoneOffset(rest)
+	if !ok {
+		return time.Time{}, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	return t.Add(-time.Duration(offset) * time.Second), true
+}
+
+// zoneOffset reads the zone after a time, as parseISO accepts it, and
+// returns its offset east of UTC in seconds.
+func zoneOffset(zone string) (int, bool) {
+	zone = strings.TrimPrefix(zone, " ")
+	switch zone {
+	case "", "Z", "UTC":
+		return 0, true
+	}
+	if len(zone) < 3 || (zone[0] != '+' && zone[0] != '-') {
+		return 0, false
+	}
+	hm := zone[1:]
+	if len(hm) == 5 && hm[2] == ':' {
+		hm = hm[:2] + hm[3:]
+	}
+	if len(hm) != 2 && len(hm) != 4 {
+		return 0, false
+	}
+	h, ok := digits(hm[:2])
+	m, okm := 0, true
+	if len(hm) == 4 {
+		m, okm = digits(hm[2:])
+	}
+	if !ok || !okm || h > 23 || m > 59 {
+		return 0, false
+	}
+	offset := h*3600 + m*60
+	if zone[0] == '-' {
+		offset = -offset
+	}
+	return offset, true
 }
 
 // digits parses a short run of ASCII digits.

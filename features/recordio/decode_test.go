@@ -2,6 +2,7 @@ package recordio
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,11 +14,14 @@ import (
 	"github.com/openchurn/churn/features"
 )
 
-func decodeAll(t *testing.T, input string, table features.Table, format Format, m *Mapping) ([]Record, error) {
+func decodeAll(t *testing.T, input string, table features.Table, format Format, m *Mapping, strict bool) ([]Record, error) {
 	t.Helper()
 	d, err := NewDecoder(strings.NewReader(input), "in."+format.String(), table, format, m)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strict {
+		d.RefuseUnknown()
 	}
 	var recs []Record
 	for {
@@ -65,6 +69,45 @@ func TestDecode(t *testing.T) {
 			},
 		},
 		{
+			name:   "database timestamps in csv and ndjson alike",
+			table:  features.UsageEvents,
+			format: NDJSON,
+			input:  `{"account_id":"a","feature":"f","at":"2020-01-21 03:01:47"}` + "\n" + `{"account_id":"a","feature":"f","at":"2020-01-21 03:01:47.5+01"}`,
+			want: []Record{
+				&features.UsageEvent{AccountID: "a", Feature: "f", At: date(2020, 1, 21, 3, 1, 47, 0), Count: 1},
+				&features.UsageEvent{AccountID: "a", Feature: "f", At: date(2020, 1, 21, 2, 1, 47, 500000000), Count: 1},
+			},
+		},
+		{
+			name:   "database timestamps in csv",
+			table:  features.UsageEvents,
+			format: CSV,
+			input:  "account_id,feature,at\na,f,2020-01-21 03:01:47\na,f,2020-01-21T03:01:47.250 UTC\n",
+			want: []Record{
+				&features.UsageEvent{AccountID: "a", Feature: "f", At: date(2020, 1, 21, 3, 1, 47, 0), Count: 1},
+				&features.UsageEvent{AccountID: "a", Feature: "f", At: date(2020, 1, 21, 3, 1, 47, 250000000), Count: 1},
+			},
+		},
+		{
+			name:   "account attributes in csv: lowercased names, empty is absent",
+			table:  features.Accounts,
+			format: CSV,
+			input:  "account_id,created_at,ATTR_Country, attr_channel ,attr_industry\na,2024-01-01,IN,ads,\nb,2024-01-01,,,\n",
+			want: []Record{
+				&features.Account{AccountID: "a", CreatedAt: date(2024, 1, 1, 0, 0, 0, 0), Attributes: map[string]string{"country": "IN", "channel": "ads"}},
+				&features.Account{AccountID: "b", CreatedAt: date(2024, 1, 1, 0, 0, 0, 0)},
+			},
+		},
+		{
+			name:   "account attributes in ndjson",
+			table:  features.Accounts,
+			format: NDJSON,
+			input:  `{"account_id":"a","created_at":"2024-01-01","attr_country":"DE","attr_seats_band":10,"attr_x":null}`,
+			want: []Record{
+				&features.Account{AccountID: "a", CreatedAt: date(2024, 1, 1, 0, 0, 0, 0), Attributes: map[string]string{"country": "DE", "seats_band": "10"}},
+			},
+		},
+		{
 			name:   "quoted fields with commas and newlines",
 			table:  features.Escalations,
 			format: CSV,
@@ -93,7 +136,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeAll(t, tt.input, tt.table, tt.format, nil)
+			got, err := decodeAll(t, tt.input, tt.table, tt.format, nil, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +206,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeAll(t, tt.input, tt.table, tt.format, nil)
+			_, err := decodeAll(t, tt.input, tt.table, tt.format, nil, false)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -173,6 +216,40 @@ func TestDecodeErrors(t *testing.T) {
 			var re *Error
 			if !errors.As(err, &re) {
 				t.Errorf("error is a %T, not a *Error", err)
+			}
+		})
+	}
+}
+
+// TestDecodeStrict refuses, under RefuseUnknown, the columns that the
+// default decoder ignores, and accepts attributes of accounts only.
+func TestDecodeStrict(t *testing.T) {
+	tests := []struct {
+		name   string
+		table  features.Table
+		format Format
+		input  string
+		want   string // error; "" for none
+	}{
+		{"csv typo", features.UsageEvents, CSV, "account_id,feature,at,cuont\na,f,2024-01-01,2\n",
+			`in.csv:1: column "cuont": is not a column of usage_events`},
+		{"ndjson typo on its line", features.UsageEvents, NDJSON,
+			`{"account_id":"a","feature":"f","at":"2024-01-01"}` + "\n" + `{"account_id":"a","feature":"f","at":"2024-01-01","cuont":2}`,
+			`in.ndjson:2: column "cuont": is not a column of usage_events`},
+		{"attribute of accounts", features.Accounts, CSV, "account_id,created_at,attr_country\na,2024-01-01,IN\n", ""},
+		{"attribute of another table", features.Tickets, CSV, "ticket_id,account_id,opened_at,priority,attr_country\nt,a,2024-01-01,low,IN\n",
+			`in.csv:1: column "attr_country": is not a column of tickets`},
+		{"bare prefix", features.Accounts, CSV, "account_id,created_at,attr_\na,2024-01-01,IN\n",
+			`in.csv:1: column "attr_": is not a column of accounts (free attributes are named attr_NAME)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decodeAll(t, tt.input, tt.table, tt.format, nil, true)
+			if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+			if _, err := decodeAll(t, tt.input, tt.table, tt.format, nil, false); err != nil {
+				t.Errorf("without RefuseUnknown: %v", err)
 			}
 		})
 	}
@@ -193,6 +270,21 @@ func TestParseTime(t *testing.T) {
 		{"2024-03-01T09:30:00+01:00", date(2024, 3, 1, 8, 30, 0, 0), true},
 		{"2024-03-01 09:30:00", date(2024, 3, 1, 9, 30, 0, 0), true},
 		{"2024-03-01T09:30:00", date(2024, 3, 1, 9, 30, 0, 0), true},
+		{"2020-01-21 03:01:47", date(2020, 1, 21, 3, 1, 47, 0), true},
+		{"2020-01-21 03:01:47.25", date(2020, 1, 21, 3, 1, 47, 250000000), true},
+		{"2020-01-21T03:01:47.123", date(2020, 1, 21, 3, 1, 47, 123000000), true},
+		{"2020-01-21 03:01:47Z", date(2020, 1, 21, 3, 1, 47, 0), true},
+		{"2020-01-21 03:01:47 UTC", date(2020, 1, 21, 3, 1, 47, 0), true},
+		{"2020-01-21 03:01:47+00", date(2020, 1, 21, 3, 1, 47, 0), true},
+		{"2020-01-21 03:01:47+02", date(2020, 1, 21, 1, 1, 47, 0), true},
+		{"2020-01-21 03:01:47.5-0130", date(2020, 1, 21, 4, 31, 47, 500000000), true},
+		{"2020-01-21 03:01:47 +05:30", date(2020, 1, 20, 21, 31, 47, 0), true},
+		{"2020-01-21T03:01:47-07:00", date(2020, 1, 21, 10, 1, 47, 0), true},
+		{"2020-01-21 03:01:47+2", time.Time{}, false},
+		{"2020-01-21 03:01:47+24:00", time.Time{}, false},
+		{"2020-01-21 03:01:47 CET", time.Time{}, false},
+		{"2020-01-21 03:01", time.Time{}, false},
+		{"2020-01-21 03:01:47.", time.Time{}, false},
 		{"2024-03-01T24:00:00Z", time.Time{}, false},
 		{"2024-3-1", time.Time{}, false},
 		{"3/7/2024", time.Time{}, false},
@@ -255,7 +347,7 @@ func TestDecodeFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs, err := decodeAll(t, string(data), table, format, nil)
+			recs, err := decodeAll(t, string(data), table, format, nil, false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,8 +14,9 @@
 //
 // Columns a table does not have are ignored, so richer exports load as they
 // are; a CSV header that lacks a required column is an error at line 1.
-// Times are read as RFC 3339, YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, in UTC
-// unless they carry an offset, and booleans as true/false, 1/0 or yes/no;
+// Times are read as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS with a T or a space,
+// an optional fraction and an optional zone (Z, UTC, +HH, +HHMM, +HH:MM),
+// in UTC unless they carry an offset, and booleans as true/false, 1/0 or yes/no;
 // a Mapping adds formats and words. Usage events without an event_id get a
 // deterministic one (DeriveEventID), so re-loading a file is idempotent.
 //

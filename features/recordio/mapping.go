@@ -187,6 +187,9 @@ func normalizeColumn(name string) string {
 }
 
 func hasColumn(t features.Table, col string) bool {
+	if _, ok := attributeName(t, col); ok {
+		return true
+	}
 	for _, c := range t.Columns() {
 		if c == col {
 			return true

@@ -82,7 +82,7 @@ func TestMappedExport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.table), func(t *testing.T) {
-			got, err := decodeAll(t, tt.input, tt.table, CSV, m)
+			got, err := decodeAll(t, tt.input, tt.table, CSV, m, false)
 			if err != nil {
 				t.Fatal(err)
 			}

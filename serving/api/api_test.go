@@ -327,6 +327,15 @@ func TestEndToEnd(t *testing.T) {
 		if code != 422 || len(rows) != 2 || rows[0].(map[string]any)["field"] != "direction" || rows[1].(map[string]any)["row"].(float64) != 3 {
 			t.Errorf("bad ingest: %d %v", code, bad)
 		}
+		// Two valid records with one key: refused, naming the later row and
+		// the earlier, and nothing stored.
+		twice := `{"escalation_id":"x9","account_id":"` + id + `","at":"2025-01-01T00:00:00Z","direction":"negative","severity":"high"}` + "\n"
+		code, dup := c.do("POST", "/v1/ingest/escalations", ingest, twice+twice)
+		rows, _ = dup["error"].(map[string]any)["details"].(map[string]any)["rows"].([]any)
+		if code != 422 || len(rows) != 1 || rows[0].(map[string]any)["row"].(float64) != 2 ||
+			!strings.Contains(rows[0].(map[string]any)["reason"].(string), "already given at line 1") {
+			t.Errorf("repeated key: %d %v", code, dup)
+		}
 		// A negative escalation raises its alert at ingestion; sending it
 		// again opens nothing; after resolving, the cooldown holds.
 		now := time.Now().UTC().Format(time.RFC3339)

@@ -63,6 +63,17 @@ func (s *Server) ingest(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	res, err := s.store.Load(ctx, t, d)
+	var rerr *recordio.Error
+	if errors.As(err, &rerr) {
+		// Valid rows that clash within the body, such as a repeated key.
+		re := RowError{Row: rerr.Line, Reason: rerr.Err.Error()}
+		var fe *features.FieldError
+		if errors.As(err, &fe) {
+			re.Field, re.Reason = fe.Field, fe.Reason
+		}
+		return errorf(http.StatusUnprocessableEntity, "invalid_records", "a record clashes with another; nothing was stored",
+			map[string]any{"rows": []RowError{re}})
+	}
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func TestMetricsEndpoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range files {
-			if _, err := s.LoadFile(ctx, f, nil); err != nil {
+			if _, err := store.LoadFile(ctx, s, f, nil, store.LoadOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}

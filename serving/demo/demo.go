@@ -43,7 +43,7 @@ func Generate(ctx context.Context, s *store.Store, cfg simulate.Config) error {
 		return err
 	}
 	for _, f := range files {
-		if _, err := s.LoadFile(ctx, f, nil); err != nil {
+		if _, err := store.LoadFile(ctx, s, f, nil, store.LoadOptions{}); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,44 @@
+package transform
+
+import (
+	"context"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/store"
+)
+
+// Result is what loading one canonical view did; Err is its refusal, after
+// which nothing of the view is kept.
+type Result struct {
+	store.LoadResult
+	Err error `json:"-"`
+}
+
+// Load loads every canonical view that the transform defined with s (a
+// *store.Store, or a dry run's loader), in
+// load order (accounts first), each in a transaction of its own as a file
+// of that table would be: a view with a bad row loads nothing and the
+// others still load. The error is the workspace's, not a view's.
+func (w *Workspace) Load(ctx context.Context, s store.Loader, m *recordio.Mapping, opts store.LoadOptions) ([]Result, error) {
+	tables, err := w.Canonical(ctx)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]Result, 0, len(tables))
+	for _, t := range tables {
+		res, err := w.loadView(ctx, s, t, m, opts)
+		res.Table = t
+		results = append(results, Result{LoadResult: res, Err: err})
+	}
+	return results, nil
+}
+
+func (w *Workspace) loadView(ctx context.Context, s store.Loader, t features.Table, m *recordio.Mapping, opts store.LoadOptions) (store.LoadResult, error) {
+	src, err := w.Source(ctx, t, m)
+	if err != nil {
+		return store.LoadResult{}, err
+	}
+	defer src.Close()
+	return s.LoadWith(ctx, t, src, opts)
+}
