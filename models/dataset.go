@@ -138,13 +138,22 @@ func (d *Dataset) Weight(i int) float64 {
 // that weights are finite and non-negative, and that categorical codes are
 // in range.
 func (d *Dataset) Validate() error {
+	if err := d.check(); err != nil {
+		return fmt.Errorf("models: %w", err)
+	}
+	return nil
+}
+
+// check is Validate without the package's prefix, for the learners,
+// which add their own.
+func (d *Dataset) check() error {
 	if len(d.Columns) != len(d.Schema) {
-		return fmt.Errorf("models: dataset has %d columns but %d features", len(d.Columns), len(d.Schema))
+		return fmt.Errorf("dataset has %d columns but %d features", len(d.Columns), len(d.Schema))
 	}
 	n := d.Rows()
 	for j, col := range d.Columns {
 		if len(col) != n {
-			return fmt.Errorf("models: column %q has %d rows, want %d", d.Schema[j].Name, len(col), n)
+			return fmt.Errorf("column %q has %d rows, want %d", d.Schema[j].Name, len(col), n)
 		}
 		if d.Schema[j].Kind != Categorical {
 			continue
@@ -152,27 +161,27 @@ func (d *Dataset) Validate() error {
 		limit := float64(len(d.Schema[j].Categories))
 		for i, v := range col {
 			if !math.IsNaN(v) && (v < 0 || v >= limit || v != math.Trunc(v)) {
-				return fmt.Errorf("models: column %q row %d: %v is not a category code", d.Schema[j].Name, i, v)
+				return fmt.Errorf("column %q row %d: %v is not a category code", d.Schema[j].Name, i, v)
 			}
 		}
 	}
 	if d.Labels != nil {
 		if len(d.Labels) != n {
-			return fmt.Errorf("models: %d labels for %d rows", len(d.Labels), n)
+			return fmt.Errorf("%d labels for %d rows", len(d.Labels), n)
 		}
 		for i, y := range d.Labels {
 			if y != 0 && y != 1 {
-				return fmt.Errorf("models: label of row %d is %v, want 0 or 1", i, y)
+				return fmt.Errorf("label of row %d is %v, want 0 or 1", i, y)
 			}
 		}
 	}
 	if d.Weights != nil {
 		if len(d.Weights) != n {
-			return fmt.Errorf("models: %d weights for %d rows", len(d.Weights), n)
+			return fmt.Errorf("%d weights for %d rows", len(d.Weights), n)
 		}
 		for i, w := range d.Weights {
 			if !(w >= 0) || math.IsInf(w, 0) {
-				return fmt.Errorf("models: weight of row %d is %v, want finite and non-negative", i, w)
+				return fmt.Errorf("weight of row %d is %v, want finite and non-negative", i, w)
 			}
 		}
 	}
@@ -204,5 +213,20 @@ func (d *Dataset) Subset(rows []int) *Dataset {
 	return out
 }
 
-// ErrNoLabels is returned by learners given a dataset without labels.
-var ErrNoLabels = errors.New("models: dataset has no labels")
+// ErrNoLabels is returned, wrapped, by learners given a dataset without
+// labels.
+var ErrNoLabels = errors.New("dataset has no labels")
+
+// checkTrainingData checks that d is a valid, labelled dataset.
+func checkTrainingData(d *Dataset) error {
+	if d == nil {
+		return errors.New("dataset is nil")
+	}
+	if err := d.check(); err != nil {
+		return err
+	}
+	if d.Labels == nil {
+		return ErrNoLabels
+	}
+	return nil
+}

@@ -85,31 +85,31 @@ func (p GBDTParams) validate() error {
 	nonNegative := func(x float64) bool { return x >= 0 && !math.IsInf(x, 0) }
 	switch {
 	case p.Rounds < 1:
-		return fmt.Errorf("Rounds %d must be at least 1", p.Rounds)
+		return fmt.Errorf("params: Rounds %d must be at least 1", p.Rounds)
 	case !(p.LearningRate > 0 && p.LearningRate <= 1):
-		return fmt.Errorf("LearningRate %v must be in (0, 1]", p.LearningRate)
+		return fmt.Errorf("params: LearningRate %v must be in (0, 1]", p.LearningRate)
 	case p.MaxDepth < 0:
-		return fmt.Errorf("MaxDepth %d must be non-negative", p.MaxDepth)
+		return fmt.Errorf("params: MaxDepth %d must be non-negative", p.MaxDepth)
 	case p.MaxLeaves < 0 || p.MaxLeaves == 1:
-		return fmt.Errorf("MaxLeaves %d must be 0 (no limit) or at least 2", p.MaxLeaves)
+		return fmt.Errorf("params: MaxLeaves %d must be 0 (no limit) or at least 2", p.MaxLeaves)
 	case p.MaxDepth == 0 && p.MaxLeaves == 0:
-		return errors.New("MaxDepth and MaxLeaves are both 0 (unbounded trees)")
+		return errors.New("params: MaxDepth and MaxLeaves are both 0 (unbounded trees)")
 	case !nonNegative(p.MinChildWeight):
-		return fmt.Errorf("MinChildWeight %v must be finite and non-negative", p.MinChildWeight)
+		return fmt.Errorf("params: MinChildWeight %v must be finite and non-negative", p.MinChildWeight)
 	case !nonNegative(p.Lambda):
-		return fmt.Errorf("Lambda %v must be finite and non-negative", p.Lambda)
+		return fmt.Errorf("params: Lambda %v must be finite and non-negative", p.Lambda)
 	case !nonNegative(p.MinSplitGain):
-		return fmt.Errorf("MinSplitGain %v must be finite and non-negative", p.MinSplitGain)
+		return fmt.Errorf("params: MinSplitGain %v must be finite and non-negative", p.MinSplitGain)
 	case !(p.Subsample > 0 && p.Subsample <= 1):
-		return fmt.Errorf("Subsample %v must be in (0, 1]", p.Subsample)
+		return fmt.Errorf("params: Subsample %v must be in (0, 1]", p.Subsample)
 	case !(p.ColSample > 0 && p.ColSample <= 1):
-		return fmt.Errorf("ColSample %v must be in (0, 1]", p.ColSample)
+		return fmt.Errorf("params: ColSample %v must be in (0, 1]", p.ColSample)
 	case p.MaxBins < 2 || p.MaxBins > 255:
-		return fmt.Errorf("MaxBins %d must be in [2, 255]", p.MaxBins)
+		return fmt.Errorf("params: MaxBins %d must be in [2, 255]", p.MaxBins)
 	case p.EarlyStoppingRounds < 0:
-		return fmt.Errorf("EarlyStoppingRounds %d must be non-negative", p.EarlyStoppingRounds)
+		return fmt.Errorf("params: EarlyStoppingRounds %d must be non-negative", p.EarlyStoppingRounds)
 	case p.Threads < 0:
-		return fmt.Errorf("Threads %d must be non-negative", p.Threads)
+		return fmt.Errorf("params: Threads %d must be non-negative", p.Threads)
 	}
 	return nil
 }
@@ -205,7 +205,7 @@ func fitGBDT(train, valid *Dataset, p GBDTParams) (*GBDT, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	if err := checkGBDTData(train); err != nil {
+	if err := checkTrainingData(train); err != nil {
 		return nil, fmt.Errorf("training data: %w", err)
 	}
 	n := train.Rows()
@@ -213,7 +213,7 @@ func fitGBDT(train, valid *Dataset, p GBDTParams) (*GBDT, error) {
 		return nil, fmt.Errorf("training data has %d rows, want between 1 and %d", n, math.MaxInt32)
 	}
 	if valid != nil {
-		if err := checkGBDTData(valid); err != nil {
+		if err := checkTrainingData(valid); err != nil {
 			return nil, fmt.Errorf("validation data: %w", err)
 		}
 		if !valid.Schema.Equal(train.Schema) {
@@ -261,18 +261,6 @@ func fitGBDT(train, valid *Dataset, p GBDTParams) (*GBDT, error) {
 }
 
 // checkGBDTData validates d and requires it to carry labels.
-func checkGBDTData(d *Dataset) error {
-	if d == nil {
-		return errors.New("dataset is nil")
-	}
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	if d.Labels == nil {
-		return ErrNoLabels
-	}
-	return nil
-}
 
 // validScorer keeps the running raw scores of a validation set.
 type validScorer struct {

@@ -44,13 +44,13 @@ func DefaultLogRegParams() LogRegParams {
 func (p LogRegParams) validate() error {
 	switch {
 	case !(p.Lambda >= 0) || math.IsInf(p.Lambda, 0):
-		return fmt.Errorf("models: logreg Lambda %v must be finite and non-negative", p.Lambda)
+		return fmt.Errorf("params: Lambda %v must be finite and non-negative", p.Lambda)
 	case !(p.L1Ratio >= 0 && p.L1Ratio <= 1):
-		return fmt.Errorf("models: logreg L1Ratio %v must be in [0, 1]", p.L1Ratio)
+		return fmt.Errorf("params: L1Ratio %v must be in [0, 1]", p.L1Ratio)
 	case p.MaxIterations <= 0:
-		return fmt.Errorf("models: logreg MaxIterations %d must be positive", p.MaxIterations)
+		return fmt.Errorf("params: MaxIterations %d must be positive", p.MaxIterations)
 	case !(p.Tolerance > 0):
-		return fmt.Errorf("models: logreg Tolerance %v must be positive", p.Tolerance)
+		return fmt.Errorf("params: Tolerance %v must be positive", p.Tolerance)
 	}
 	return nil
 }
@@ -87,14 +87,19 @@ var _ Model = (*LogReg)(nil)
 // FitLogReg fits a penalised logistic regression to train, which must have
 // labels of both classes and positive total weight.
 func FitLogReg(train *Dataset, p LogRegParams) (*LogReg, error) {
+	m, err := fitLogReg(train, p)
+	if err != nil {
+		return nil, fmt.Errorf("models: fitting logreg: %w", err)
+	}
+	return m, nil
+}
+
+func fitLogReg(train *Dataset, p LogRegParams) (*LogReg, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	if err := train.Validate(); err != nil {
-		return nil, fmt.Errorf("models: logreg training data: %w", err)
-	}
-	if train.Labels == nil {
-		return nil, ErrNoLabels
+	if err := checkTrainingData(train); err != nil {
+		return nil, fmt.Errorf("training data: %w", err)
 	}
 	m := &LogReg{Features: train.Schema, Terms: standardise(train)}
 	prob, err := newLogitProblem(train, m.Terms, p)
@@ -301,7 +306,7 @@ func newLogitProblem(d *Dataset, terms []LogRegTerm, p LogRegParams) (*logitProb
 		prob.pos += w * d.Labels[i]
 	}
 	if prob.pos <= 0 || prob.pos >= prob.total {
-		return nil, fmt.Errorf("models: logreg needs positive weight on both classes (positive %v of %v)", prob.pos, prob.total)
+		return nil, fmt.Errorf("needs positive weight on both classes (positive %v of %v)", prob.pos, prob.total)
 	}
 	floats.Scale(1/prob.total, prob.w)
 	// Fill the design matrix column by column.
@@ -379,7 +384,7 @@ func (p *logitProblem) minimiseLBFGS(theta []float64, params LogRegParams) (int,
 		err = nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("models: logreg L-BFGS: %w", err)
+		return 0, fmt.Errorf("L-BFGS: %w", err)
 	}
 	copy(theta, res.X)
 	return res.MajorIterations, nil
@@ -416,7 +421,7 @@ func (p *logitProblem) minimiseFISTA(theta []float64, params LogRegParams) (int,
 			}
 			step /= 2
 			if step < 1e-20 {
-				return it, errors.New("models: logreg FISTA: step size underflow")
+				return it, errors.New("FISTA: step size underflow")
 			}
 		}
 		obj := p.smooth(xNew, nil) + p.l1*floats.Norm(xNew[1:], 1)

@@ -80,8 +80,8 @@ type item struct {
 const flushSize = 256
 
 // Run scores the shard. It returns an error, with the report so far, when
-// the store fails or ctx ends; accounts that fail to score are listed in
-// the report instead. Every write is keyed by (account, task, as_of,
+// a model's feature configuration is invalid, the store fails or ctx
+// ends; accounts that fail to score are listed in the report instead. Every write is keyed by (account, task, as_of,
 // model version), so a run that was killed can simply be run again.
 func (b *Batch) Run(ctx context.Context) (Report, error) {
 	start := time.Now()

@@ -25,5 +25,7 @@
 //     taken at its item's turn, after every earlier item was emitted, so
 //     that with a deterministic reader the error returned is
 //     deterministic too.
-//   - No leaks: every goroutine Run starts has ended when it returns.
+//   - No leaks: when Run returns, read has returned, every work call has
+//     returned and none will be made, and the goroutines Run started
+//     have nothing left to do but exit.
 package pipeline
