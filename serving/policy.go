@@ -3,6 +3,8 @@ package serving
 import (
 	"fmt"
 	"math"
+
+	"github.com/openchurn/churn/models"
 )
 
 // Band names.
@@ -65,5 +67,5 @@ func ComponentScore(c float64, positiveIsGood bool) float64 {
 	if positiveIsGood {
 		c = -c
 	}
-	return 100 / (1 + math.Exp(c))
+	return 100 * models.Logistic(-c)
 }
