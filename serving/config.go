@@ -23,6 +23,7 @@ import (
 //	webhook: {url: https://hooks.example/..., secret: s3cret}
 //	schedule: "0 2 * * *"               # in-process batch scoring (cron, UTC); empty for none
 //	api: {rate_per_second: 50, burst: 100, body_limit: 32M, score_stale_after: 48h}
+//	limits: {event_lead: 24h}          # how far past now an event time may lie
 type Config struct {
 	Bands        Bands   `yaml:"bands"`
 	PQLThreshold float64 `yaml:"pql_threshold"`
@@ -35,6 +36,7 @@ type Config struct {
 	Webhook  alerts.Webhook `yaml:"webhook"`
 	Schedule string         `yaml:"schedule"`
 	API      APIConfig      `yaml:"api"`
+	Limits   LimitsConfig   `yaml:"limits"`
 
 	// rules holds Alerts.Rules merged over the defaults.
 	rules alerts.Rules
@@ -53,6 +55,14 @@ type FeaturesConfig struct {
 func (f FeaturesConfig) Builder() features.Config {
 	return features.Config{CatalogueSize: f.CatalogueSize, KeyFeatures: f.KeyFeatures, TrialDays: f.TrialDays,
 		Plans: f.Plans, Segments: f.Segments}
+}
+
+// LimitsConfig sets the configurable limits of ingested records; the fixed
+// ones are the constants of features' limits.go.
+type LimitsConfig struct {
+	// EventLead is how far past now an event time may lie; zero means
+	// features.DefaultEventLead (a day).
+	EventLead time.Duration `yaml:"event_lead"`
 }
 
 // APIConfig sets the HTTP server's limits.

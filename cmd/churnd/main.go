@@ -36,6 +36,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/robfig/cron/v3"
 
+	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
@@ -109,6 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "churnd: %v\n", err)
 		return 2
 	}
+	features.SetEventLead(cfg.Limits.EventLead)
 	if err := serve(ctx, o, cfg, stdout, logger); err != nil {
 		fmt.Fprintf(stderr, "churnd: %v\n", err)
 		return 1
