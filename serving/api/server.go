@@ -105,7 +105,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = srv.handleError
-	e.Use(middleware.RequestID(), srv.observe, srv.recover, middleware.BodyLimit(opts.BodyLimit), srv.clearOnWrite)
+	e.Use(middleware.RequestID(), srv.observe, srv.recover, middleware.BodyLimit(opts.BodyLimit), checkParams, srv.clearOnWrite)
 
 	e.GET("/healthz", srv.healthz)
 	e.GET("/readyz", srv.readyz)
@@ -175,7 +175,7 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		return errorf(http.StatusServiceUnavailable, "unavailable", "the store is unreachable", nil)
+		return errorf(http.StatusServiceUnavailable, "store_unavailable", "the store is unreachable", nil)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
