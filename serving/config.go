@@ -82,6 +82,13 @@ type APIConfig struct {
 	// it at once; the TTL bounds how long another process's batch run
 	// takes to show.
 	CacheTTL time.Duration `yaml:"cache_ttl"`
+	// AuthFailuresPerMinute and AuthFailureBurst throttle failed
+	// authentications per client address (default 10 a minute, bursts of
+	// 20; a negative rate disables); TrustForwardedFor takes the address
+	// from a reverse proxy's X-Forwarded-For.
+	AuthFailuresPerMinute float64 `yaml:"auth_failures_per_minute"`
+	AuthFailureBurst      int     `yaml:"auth_failure_burst"`
+	TrustForwardedFor     bool    `yaml:"trust_forwarded_for"`
 }
 
 // DefaultConfig returns the defaults: bands at health 90 and 75, the

@@ -156,7 +156,9 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		return err
 	}
 	handler := api.New(s, scorer, eng, api.Options{RatePerSecond: cfg.API.RatePerSecond, Burst: cfg.API.Burst,
-		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL})
+		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL,
+		AuthFailuresPerMinute: cfg.API.AuthFailuresPerMinute, AuthFailureBurst: cfg.API.AuthFailureBurst,
+		TrustForwardedFor: cfg.API.TrustForwardedFor})
 	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger}); err != nil {
 		ln.Close()
 		return err
