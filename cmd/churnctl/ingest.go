@@ -93,7 +93,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("interrupted: %w", err)
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d files failed and loaded nothing; the other %d are loaded", len(failed), len(files), len(files)-len(failed))
+		return errors.New(failedFiles(len(failed), len(files)))
 	}
 	return nil
 }

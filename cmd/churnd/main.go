@@ -170,7 +170,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	if cfg.Webhook.URL != "" || len(cfg.Webhook.OwnerURLs) > 0 {
-		d := &alerts.Dispatcher{Outbox: s, Webhook: cfg.Webhook, Logger: logger}
+		d := &alerts.Dispatcher{Outbox: s, Webhook: cfg.Webhook, Logger: logger, Observe: handler.ObserveDelivery}
 		jobs.Add(1)
 		go func() { defer jobs.Done(); d.Run(jobCtx, 10*time.Second) }()
 	}

@@ -98,6 +98,23 @@ type Dispatcher struct {
 	Client  *http.Client // nil means http.DefaultClient
 	Now     func() time.Time
 	Logger  *slog.Logger // nil means slog.Default()
+	// Observe, when set, is told the result of every attempt: one of
+	// ResultDelivered, ResultRetried and ResultDead. The server counts
+	// them in churn_webhook_deliveries_total.
+	Observe func(result string)
+}
+
+// The results of a delivery attempt, as Dispatcher.Observe is told them.
+const (
+	ResultDelivered = "delivered" // the receiver accepted it
+	ResultRetried   = "retried"   // it failed and will be tried again
+	ResultDead      = "dead"      // it failed for good: permanently or out of attempts
+)
+
+func (d *Dispatcher) observe(result string) {
+	if d.Observe != nil {
+		d.Observe(result)
+	}
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -142,6 +159,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (delivered, failed int, err
 					return delivered, failed, err
 				}
 				delivered++
+				d.observe(ResultDelivered)
 				continue
 			}
 			failed++
@@ -151,6 +169,11 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (delivered, failed int, err
 				"attempt", del.Attempts, "dead", dead, "next_attempt", next, "err", sendErr)
 			if err := d.Outbox.MarkFailed(ctx, del.ID, sendErr.Error(), next, dead); err != nil {
 				return delivered, failed, err
+			}
+			if dead {
+				d.observe(ResultDead)
+			} else {
+				d.observe(ResultRetried)
 			}
 		}
 		if len(batch) < dispatchBatch {

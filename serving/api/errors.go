@@ -82,9 +82,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 		apiErr = errorf(httpErr.Code, code, msg, nil)
 	case errors.Is(err, store.ErrNoAlert), errors.Is(err, store.ErrNoAccount), errors.Is(err, store.ErrModelNotFound),
-		errors.Is(err, store.ErrUnknownKey), errors.Is(err, store.ErrNoScore):
+		errors.Is(err, store.ErrUnknownKey), errors.Is(err, store.ErrNoScore), errors.Is(err, store.ErrNoDelivery):
 		apiErr = errorf(http.StatusNotFound, "not_found", err.Error(), nil)
-	case errors.Is(err, store.ErrAlertState), errors.Is(err, store.ErrChecksum):
+	case errors.Is(err, store.ErrAlertState), errors.Is(err, store.ErrChecksum), errors.Is(err, store.ErrDeliveryState):
 		apiErr = errorf(http.StatusConflict, "conflict", err.Error(), nil)
 	case store.Unavailable(err):
 		s.log.WarnContext(ctx, "store unavailable", "request_id", requestID(c), "err", err)

@@ -21,6 +21,7 @@ import (
 // role.
 type testServer struct {
 	store *store.Store
+	srv   *Server
 	url   string
 	keys  map[string]string
 	batch *serving.Batch
@@ -59,9 +60,10 @@ func newTestServer(t *testing.T, s *store.Store, opts Options) *testServer {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	srv := httptest.NewServer(New(s, scorer, eng, opts).Handler())
-	t.Cleanup(srv.Close)
-	ts.url = srv.URL
+	ts.srv = New(s, scorer, eng, opts)
+	hs := httptest.NewServer(ts.srv.Handler())
+	t.Cleanup(hs.Close)
+	ts.url = hs.URL
 	return ts
 }
 

@@ -37,6 +37,8 @@ var outageRoutes = []struct{ method, path, body string }{
 	{"GET", "/v1/keys", ""},
 	{"POST", "/v1/keys", `{"role":"viewer","name":"x"}`},
 	{"DELETE", "/v1/keys/key_1", ""},
+	{"GET", "/v1/deliveries?status=dead", ""},
+	{"POST", "/v1/deliveries/dl_1/retry", ""},
 }
 
 // outageServer serves s with an admin key that is already cached, so the

@@ -28,6 +28,7 @@ func OpenAPI() []byte { return openAPI }
 // Store is everything the handlers read and write.
 type Store interface {
 	KeyStore
+	OutboxStore
 	serving.IngestStore
 	serving.SaaSStore
 	alerts.AlertStore
@@ -118,6 +119,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	srv := &Server{store: s, scorer: scorer, alerts: eng, opts: opts, log: opts.Logger,
 		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics(), views: newViewCache(opts.CacheTTL, 100_000),
 		throttle: newAuthThrottle(opts.AuthFailuresPerMinute, opts.AuthFailureBurst)}
+	srv.metrics.registry.MustRegister(newOutboxCollector(s))
 	if srv.log == nil {
 		srv.log = slog.Default()
 	}
@@ -154,6 +156,8 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	v1.GET("/keys", srv.listKeys, admin)
 	v1.POST("/keys", srv.createKey, admin)
 	v1.DELETE("/keys/:id", srv.revokeKey, admin)
+	v1.GET("/deliveries", srv.listDeliveries, admin)
+	v1.POST("/deliveries/:id/retry", srv.retryDelivery, admin)
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		return errorf(http.StatusNotFound, "not_found", "no such endpoint: "+c.Request().Method+" "+c.Request().URL.Path+"; see /openapi.yaml", nil)
 	})
