@@ -111,6 +111,13 @@ const (
 	ResultDead      = "dead"      // it failed for good: permanently or out of attempts
 )
 
+func (d *Dispatcher) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.Default()
+	}
+	return d.Logger
+}
+
 func (d *Dispatcher) observe(result string) {
 	if d.Observe != nil {
 		d.Observe(result)
@@ -140,10 +147,7 @@ const dispatchBatch = 100
 // many were delivered and how many failed. It returns early, with an
 // error, only when the outbox fails.
 func (d *Dispatcher) DeliverDue(ctx context.Context) (delivered, failed int, err error) {
-	log := d.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := d.logger()
 	for {
 		now := d.now()
 		// The lease outlasts an attempt, so no other dispatcher sends a
@@ -227,8 +231,12 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			slog.ErrorContext(ctx, "webhook dispatch", "err", err)
+		switch _, _, err := d.DeliverDue(ctx); {
+		case err == nil, ctx.Err() != nil:
+		case store.Unavailable(err): // an outage, not a bug: the next tick retries
+			d.logger().WarnContext(ctx, "webhook dispatch: store unavailable", "err", err)
+		default:
+			d.logger().ErrorContext(ctx, "webhook dispatch", "err", err)
 		}
 		select {
 		case <-ctx.Done():
