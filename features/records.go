@@ -2,7 +2,6 @@ package features
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -137,20 +136,6 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-func required(field, value string) error {
-	if value == "" {
-		return fieldErr(field, "is required")
-	}
-	return nil
-}
-
-func requiredTime(field string, t time.Time) error {
-	if t.IsZero() {
-		return fieldErr(field, "is required")
-	}
-	return nil
-}
-
 func oneOf(field, value string, allowed []string) error {
 	for _, a := range allowed {
 		if value == a {
@@ -169,20 +154,6 @@ func notBefore(field string, t time.Time, refField string, ref time.Time) error 
 	return nil
 }
 
-func finiteNonNegative(field string, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-		return fieldErr(field, "%v is not a finite non-negative number", v)
-	}
-	return nil
-}
-
-func nonNegative(field string, v int) error {
-	if v < 0 {
-		return fieldErr(field, "%d is negative", v)
-	}
-	return nil
-}
-
 // firstError returns the first non-nil error.
 func firstError(errs ...error) error {
 	for _, err := range errs {
@@ -193,15 +164,27 @@ func firstError(errs ...error) error {
 	return nil
 }
 
-// Validate reports the first invalid field of a, as a *FieldError.
+// Validate reports the first invalid field of a, as a *FieldError. Every
+// Validate holds the record to the limits of limits.go.
 func (a *Account) Validate() error {
 	err := firstError(
-		required("account_id", a.AccountID),
-		nonNegative("seats", a.Seats),
-		finiteNonNegative("mrr", a.MRR),
+		id("account_id", a.AccountID),
+		text("name", a.Name),
+		text("segment", a.Segment),
+		text("plan", a.Plan),
+		bounded("seats", a.Seats, 0, MaxSeats),
+		optionalID("owner", a.Owner),
+		eventTime("created_at", a.CreatedAt, false), // absent: the account starts at its earliest record
+		eventTime("trial_started_at", a.TrialStartedAt, false),
+		planTime("trial_ends_at", a.TrialEndsAt),
+		eventTime("converted_at", a.ConvertedAt, false),
+		eventTime("churned_at", a.ChurnedAt, false),
+		planTime("renewal_at", a.RenewalAt),
+		money("mrr", a.MRR),
 		notBefore("trial_ends_at", a.TrialEndsAt, "trial_started_at", a.TrialStartedAt),
 		notBefore("churned_at", a.ChurnedAt, "created_at", a.CreatedAt),
 		notBefore("converted_at", a.ConvertedAt, "created_at", a.CreatedAt),
+		attributes(a.Attributes),
 	)
 	if err == nil && !a.TrialEndsAt.IsZero() && a.TrialStartedAt.IsZero() {
 		err = fieldErr("trial_started_at", "is required when trial_ends_at is set")
@@ -211,28 +194,30 @@ func (a *Account) Validate() error {
 
 // Validate reports the first invalid field of e, as a *FieldError.
 func (e *UsageEvent) Validate() error {
-	err := firstError(
-		required("account_id", e.AccountID),
-		required("feature", e.Feature),
-		requiredTime("at", e.At),
-		finiteNonNegative("duration_s", e.DurationS),
-		nonNegative("errors", e.Errors),
+	return firstError(
+		optionalID("event_id", e.EventID),
+		id("account_id", e.AccountID),
+		optionalID("user_id", e.UserID),
+		id("feature", e.Feature),
+		eventTime("at", e.At, true),
+		bounded("count", e.Count, 1, MaxCount),
+		seconds("duration_s", e.DurationS),
+		bounded("errors", e.Errors, 0, MaxCount),
 	)
-	if err == nil && e.Count < 1 {
-		err = fieldErr("count", "%d is less than 1", e.Count)
-	}
-	return err
 }
 
 // Validate reports the first invalid field of t, as a *FieldError.
 func (t *Ticket) Validate() error {
 	err := firstError(
-		required("ticket_id", t.TicketID),
-		required("account_id", t.AccountID),
-		requiredTime("opened_at", t.OpenedAt),
+		id("ticket_id", t.TicketID),
+		id("account_id", t.AccountID),
+		eventTime("opened_at", t.OpenedAt, true),
+		eventTime("first_response_at", t.FirstResponseAt, false),
+		eventTime("resolved_at", t.ResolvedAt, false),
 		notBefore("first_response_at", t.FirstResponseAt, "opened_at", t.OpenedAt),
 		notBefore("resolved_at", t.ResolvedAt, "opened_at", t.OpenedAt),
 		oneOf("priority", t.Priority, Priorities),
+		text("category", t.Category),
 	)
 	if err == nil && t.CSAT != 0 && (t.CSAT < 1 || t.CSAT > 5) {
 		err = fieldErr("csat", "%d is not between 1 and 5", t.CSAT)
@@ -243,20 +228,22 @@ func (t *Ticket) Validate() error {
 // Validate reports the first invalid field of e, as a *FieldError.
 func (e *Escalation) Validate() error {
 	return firstError(
-		required("escalation_id", e.EscalationID),
-		required("account_id", e.AccountID),
-		requiredTime("at", e.At),
+		id("escalation_id", e.EscalationID),
+		id("account_id", e.AccountID),
+		eventTime("at", e.At, true),
 		oneOf("direction", e.Direction, Directions),
 		oneOf("severity", e.Severity, Severities),
+		text("note", e.Note),
 	)
 }
 
 // Validate reports the first invalid field of r, as a *FieldError.
 func (r *SurveyResponse) Validate() error {
 	err := firstError(
-		required("response_id", r.ResponseID),
-		required("account_id", r.AccountID),
-		requiredTime("at", r.At),
+		id("response_id", r.ResponseID),
+		id("account_id", r.AccountID),
+		optionalID("user_id", r.UserID),
+		eventTime("at", r.At, true),
 		oneOf("kind", r.Kind, SurveyKinds),
 	)
 	if err != nil {
@@ -275,11 +262,12 @@ func (r *SurveyResponse) Validate() error {
 // Validate reports the first invalid field of c, as a *FieldError.
 func (c *BillingChange) Validate() error {
 	return firstError(
-		required("change_id", c.ChangeID),
-		required("account_id", c.AccountID),
-		requiredTime("at", c.At),
-		finiteNonNegative("mrr", c.MRR),
-		nonNegative("seats", c.Seats),
+		id("change_id", c.ChangeID),
+		id("account_id", c.AccountID),
+		eventTime("at", c.At, true),
+		money("mrr", c.MRR),
+		bounded("seats", c.Seats, 0, MaxSeats),
+		text("plan", c.Plan),
 		oneOf("kind", c.Kind, BillingKinds),
 	)
 }

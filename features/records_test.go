@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,6 +51,36 @@ func TestValidate(t *testing.T) {
 
 		{"billing ok", &BillingChange{ChangeID: "b1", AccountID: "a1", At: t0, MRR: 100, Seats: 3, Kind: "expansion"}, ""},
 		{"billing bad kind", &BillingChange{ChangeID: "b1", AccountID: "a1", At: t0, Kind: "upgrade"}, "kind"},
+
+		// The limits of limits.go, at and just past each.
+		{"id of 256 bytes", &Account{AccountID: strings.Repeat("é", 128), CreatedAt: t0}, ""},
+		{"id of 257 bytes", &Account{AccountID: strings.Repeat("a", 257), CreatedAt: t0}, "account_id"},
+		{"id with a control character", &Account{AccountID: "a\x1b[31m", CreatedAt: t0}, "account_id"},
+		{"id with a NUL", &UsageEvent{AccountID: "a1", UserID: "u\x00", Feature: "f", At: t0, Count: 1}, "user_id"},
+		{"id not UTF-8", &Ticket{TicketID: "t\xff", AccountID: "a1", OpenedAt: t0, Priority: "low"}, "ticket_id"},
+		{"long escalation id", &Escalation{EscalationID: strings.Repeat("e", 10000), AccountID: "a1", At: t0, Direction: "negative", Severity: "high"}, "escalation_id"},
+		{"owner with a newline", &Account{AccountID: "a1", Owner: "rep\n1", CreatedAt: t0}, "owner"},
+		{"note of 8 KiB", &Escalation{EscalationID: "e1", AccountID: "a1", At: t0, Direction: "negative", Severity: "high", Note: strings.Repeat("x\n", 4096)}, ""},
+		{"note past 8 KiB", &Escalation{EscalationID: "e1", AccountID: "a1", At: t0, Direction: "negative", Severity: "high", Note: strings.Repeat("x", 8193)}, "note"},
+		{"note with a NUL", &Escalation{EscalationID: "e1", AccountID: "a1", At: t0, Direction: "negative", Severity: "high", Note: "a\x00b"}, "note"},
+		{"name not UTF-8", &Account{AccountID: "a1", Name: "\xc3(", CreatedAt: t0}, "name"},
+		{"mrr at 1e12", &BillingChange{ChangeID: "b1", AccountID: "a1", At: t0, MRR: 1e12, Kind: "new"}, ""},
+		{"mrr 1e308", &BillingChange{ChangeID: "b1", AccountID: "a1", At: t0, MRR: 1e308, Kind: "new"}, "mrr"},
+		{"account mrr +Inf", &Account{AccountID: "a1", CreatedAt: t0, MRR: math.Inf(1)}, "mrr"},
+		{"count at 1e9", &UsageEvent{AccountID: "a1", Feature: "f", At: t0, Count: 1e9}, ""},
+		{"count of MaxInt64", &UsageEvent{AccountID: "a1", Feature: "f", At: t0, Count: math.MaxInt64}, "count"},
+		{"errors past 1e9", &UsageEvent{AccountID: "a1", Feature: "f", At: t0, Count: 1, Errors: 1e9 + 1}, "errors"},
+		{"duration past 1e9 s", &UsageEvent{AccountID: "a1", Feature: "f", At: t0, Count: 1, DurationS: 2e9}, "duration_s"},
+		{"seats at 1e7", &Account{AccountID: "a1", CreatedAt: t0, Seats: 1e7}, ""},
+		{"seats past 1e7", &BillingChange{ChangeID: "b1", AccountID: "a1", At: t0, Seats: 1e7 + 1, Kind: "new"}, "seats"},
+		{"event in 1970", &UsageEvent{AccountID: "a1", Feature: "f", At: EarliestEvent, Count: 1}, ""},
+		{"event in 1800", &UsageEvent{AccountID: "a1", Feature: "f", At: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), Count: 1}, "at"},
+		{"event in 3000", &SurveyResponse{ResponseID: "r1", AccountID: "a1", At: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), Kind: "nps"}, "at"},
+		{"event within the lead", &UsageEvent{AccountID: "a1", Feature: "f", At: time.Now().Add(23 * time.Hour), Count: 1}, ""},
+		{"ticket resolved in 2999", &Ticket{TicketID: "t1", AccountID: "a1", OpenedAt: t0, ResolvedAt: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC), Priority: "low"}, "resolved_at"},
+		{"renewal in 2100 is a plan", &Account{AccountID: "a1", CreatedAt: t0, RenewalAt: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}, ""},
+		{"created in 2100", &Account{AccountID: "a1", CreatedAt: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}, "created_at"},
+		{"attribute with a NUL", &Account{AccountID: "a1", CreatedAt: t0, Attributes: map[string]string{"country": "d\x00e"}}, "attr_country"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,4 +142,20 @@ func ExampleParseTable() {
 	t, _ := ParseTable("usage")
 	fmt.Println(t, t.Key(), t.TimeColumn())
 	// Output: usage_events event_id at
+}
+
+func TestSetEventLead(t *testing.T) {
+	defer SetEventLead(0)
+	e := &UsageEvent{AccountID: "a1", Feature: "f", At: time.Now().Add(72 * time.Hour), Count: 1}
+	if err := e.Validate(); err == nil {
+		t.Fatal("an event 3 days ahead passed the default lead of a day")
+	}
+	SetEventLead(96 * time.Hour)
+	if err := e.Validate(); err != nil {
+		t.Fatalf("with a lead of 4 days: %v", err)
+	}
+	SetEventLead(0)
+	if got := EventLead(); got != DefaultEventLead {
+		t.Errorf("SetEventLead(0) left the lead at %v", got)
+	}
 }

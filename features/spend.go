@@ -24,9 +24,10 @@ var SpendKinds = []string{SpendMarketing, SpendSales}
 // Validate reports the first invalid field of s, as a *FieldError.
 func (s *Spend) Validate() error {
 	err := firstError(
-		requiredTime("month", s.Month),
-		finiteNonNegative("amount", s.Amount),
+		eventTime("month", s.Month, true),
+		money("amount", s.Amount),
 		oneOf("kind", s.Kind, SpendKinds),
+		text("channel", s.Channel),
 	)
 	if err == nil && (s.Month.Day() != 1 || s.Month.Hour() != 0 || s.Month.Minute() != 0 || s.Month.Second() != 0 || s.Month.Nanosecond() != 0) {
 		err = fieldErr("month", "%s is not the start of a month", s.Month.Format(time.RFC3339))

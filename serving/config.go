@@ -23,6 +23,7 @@ import (
 //	webhook: {url: https://hooks.example/..., secret: s3cret}
 //	schedule: "0 2 * * *"               # in-process batch scoring (cron, UTC); empty for none
 //	api: {rate_per_second: 50, burst: 100, body_limit: 32M, score_stale_after: 48h}
+//	limits: {event_lead: 24h}          # how far past now an event time may lie
 type Config struct {
 	Bands        Bands   `yaml:"bands"`
 	PQLThreshold float64 `yaml:"pql_threshold"`
@@ -38,10 +39,19 @@ type Config struct {
 	API      APIConfig      `yaml:"api"`
 	// GrossMargin (0 to 1) adjusts LTV and CAC payback; 0 leaves them
 	// unadjusted (docs/METRICS.md).
-	GrossMargin float64 `yaml:"gross_margin"`
+	GrossMargin float64      `yaml:"gross_margin"`
+	Limits      LimitsConfig `yaml:"limits"`
 
 	// rules holds Alerts.Rules merged over the defaults.
 	rules alerts.Rules
+}
+
+// LimitsConfig sets the configurable limits of ingested records; the fixed
+// ones are the constants of features' limits.go.
+type LimitsConfig struct {
+	// EventLead is how far past now an event time may lie; zero means
+	// features.DefaultEventLead (a day).
+	EventLead time.Duration `yaml:"event_lead"`
 }
 
 // APIConfig sets the HTTP server's limits.
@@ -61,6 +71,13 @@ type APIConfig struct {
 	// it at once; the TTL bounds how long another process's batch run
 	// takes to show.
 	CacheTTL time.Duration `yaml:"cache_ttl"`
+	// AuthFailuresPerMinute and AuthFailureBurst throttle failed
+	// authentications per client address (default 10 a minute, bursts of
+	// 20; a negative rate disables); TrustForwardedFor takes the address
+	// from a reverse proxy's X-Forwarded-For.
+	AuthFailuresPerMinute float64 `yaml:"auth_failures_per_minute"`
+	AuthFailureBurst      int     `yaml:"auth_failure_burst"`
+	TrustForwardedFor     bool    `yaml:"trust_forwarded_for"`
 }
 
 // DefaultConfig returns the defaults: bands at health 80 and 60 (see

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -122,4 +124,75 @@ func (s *Store) Deliveries(ctx context.Context, status string, limit int) ([]ale
 		return nil, fmt.Errorf("reading deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// Errors of RetryDelivery.
+var (
+	// ErrNoDelivery is returned for a delivery id the outbox does not hold.
+	ErrNoDelivery = errors.New("no such delivery")
+	// ErrDeliveryState is returned for a retry of a delivery that is not
+	// dead.
+	ErrDeliveryState = errors.New("only a dead delivery can be retried")
+)
+
+// RetryDelivery puts the dead delivery id back in the queue, due at now
+// with its attempts counted from zero, and returns it as it now is.
+func (s *Store) RetryDelivery(ctx context.Context, id string, now time.Time) (alerts.Delivery, error) {
+	res, err := s.w.ExecContext(ctx, s.w.Rebind(`UPDATE alert_outbox SET status = ?, attempts = 0, next_attempt_at = ?
+		WHERE delivery_id = ? AND status = ?`), alerts.DeliveryPending, s.dialect.timeArg(now), id, alerts.DeliveryDead)
+	if err != nil {
+		return alerts.Delivery{}, fmt.Errorf("retrying delivery %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return alerts.Delivery{}, fmt.Errorf("retrying delivery %s: %w", id, err)
+	}
+	d, err := scanDelivery(s.w.QueryRowContext(ctx, s.w.Rebind(`SELECT `+deliveryColumns+` FROM alert_outbox WHERE delivery_id = ?`), id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return alerts.Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrNoDelivery)
+	case err != nil:
+		return alerts.Delivery{}, fmt.Errorf("retrying delivery %s: %w", id, err)
+	case n == 0:
+		return d, fmt.Errorf("delivery %s is %s: %w", id, d.Status, ErrDeliveryState)
+	}
+	return d, nil
+}
+
+// OutboxStats counts the pending and dead deliveries and finds the oldest
+// pending one, through the outbox's (status, next_attempt_at) index.
+func (s *Store) OutboxStats(ctx context.Context) (alerts.OutboxStats, error) {
+	var st alerts.OutboxStats
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(`SELECT status, COUNT(*) FROM alert_outbox WHERE status IN (?, ?) GROUP BY status`),
+		alerts.DeliveryPending, alerts.DeliveryDead)
+	if err != nil {
+		return st, fmt.Errorf("counting deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			status string
+			n      int
+		)
+		if err := rows.Scan(&status, dbInt{&n}); err != nil {
+			return st, fmt.Errorf("counting deliveries: %w", err)
+		}
+		if status == alerts.DeliveryPending {
+			st.Pending = n
+		} else {
+			st.Dead = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("counting deliveries: %w", err)
+	}
+	if st.Pending == 0 {
+		return st, nil
+	}
+	err = s.r.QueryRowContext(ctx, s.r.Rebind(`SELECT created_at FROM alert_outbox WHERE status = ? ORDER BY created_at LIMIT 1`),
+		alerts.DeliveryPending).Scan(dbTime{&st.OldestPending})
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("finding the oldest pending delivery: %w", err)
+	}
+	return st, nil
 }

@@ -172,10 +172,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	case *dryRun:
 		return fmt.Errorf("%d of %d would be refused", failed, len(reports))
-	case failed == len(reports):
-		return fmt.Errorf("all %d failed and loaded nothing", failed)
 	}
-	return fmt.Errorf("%d of %d failed and loaded nothing; the other %d are loaded", failed, len(reports), len(reports)-failed)
+	return errors.New(failedFiles(failed, len(reports)))
 }
 
 // openTransform stages paths (or connects to source) and runs the

@@ -136,7 +136,7 @@ func TestIngestBadFileKeepsGoodOnes(t *testing.T) {
 			if !strings.Contains(errOut, wantErr+"\n") {
 				t.Errorf("stderr lacks %q:\n%s", wantErr, errOut)
 			}
-			if !strings.Contains(errOut, "1 of 2 failed and loaded nothing; the other 1 are loaded") {
+			if !strings.Contains(errOut, "1 of 2 files failed and loaded nothing; the other one is loaded") {
 				t.Errorf("stderr lacks the summary:\n%s", errOut)
 			}
 			if !strings.Contains(out, "REFUSED, nothing kept") {

@@ -35,6 +35,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
@@ -107,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "churnd: %v\n", err)
 		return 2
 	}
+	features.SetEventLead(cfg.Limits.EventLead)
 	if err := serve(ctx, o, cfg, stdout, logger); err != nil {
 		fmt.Fprintf(stderr, "churnd: %v\n", err)
 		return 1
@@ -156,7 +158,8 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 	}
 	handler := api.New(s, scorer, eng, api.Options{RatePerSecond: cfg.API.RatePerSecond, Burst: cfg.API.Burst,
 		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL,
-		Features: cfg.Features, Metrics: cfg.MetricsOptions()})
+		AuthFailuresPerMinute: cfg.API.AuthFailuresPerMinute, AuthFailureBurst: cfg.API.AuthFailureBurst,
+		TrustForwardedFor: cfg.API.TrustForwardedFor, Features: cfg.Features, Metrics: cfg.MetricsOptions()})
 	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger}); err != nil {
 		ln.Close()
 		return err
@@ -168,7 +171,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	if cfg.Webhook.URL != "" || len(cfg.Webhook.OwnerURLs) > 0 {
-		d := &alerts.Dispatcher{Outbox: s, Webhook: cfg.Webhook, Logger: logger}
+		d := &alerts.Dispatcher{Outbox: s, Webhook: cfg.Webhook, Logger: logger, Outage: store.Unavailable, Observe: handler.ObserveDelivery}
 		jobs.Add(1)
 		go func() { defer jobs.Done(); d.Run(jobCtx, 10*time.Second) }()
 	}

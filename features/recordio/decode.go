@@ -10,6 +10,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/openchurn/churn/features"
 )
@@ -468,9 +469,18 @@ func jsonText(raw json.RawMessage) (string, error) {
 	}
 	switch raw[0] {
 	case '"':
+		// encoding/json replaces invalid UTF-8 and lone surrogates with
+		// U+FFFD without a word; refuse them instead, as a CSV field
+		// holding them is refused.
+		if !utf8.Valid(raw) {
+			return "", errors.New("is not valid UTF-8")
+		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", err
+		}
+		if strings.Count(s, "\ufffd") > strings.Count(string(raw), "\ufffd")+countFoldEscapes(raw) {
+			return "", errors.New("holds a lone UTF-16 surrogate escape")
 		}
 		return s, nil
 	case 'n': // null
@@ -481,4 +491,10 @@ func jsonText(raw json.RawMessage) (string, error) {
 		return "", errors.New("cannot use a JSON array as a value")
 	}
 	return string(raw), nil // a number, true or false, exactly as written
+}
+
+// countFoldEscapes counts the escapes \ufffd (in any case) in raw, each of
+// which decodes to U+FFFD on purpose.
+func countFoldEscapes(raw []byte) int {
+	return strings.Count(strings.ToLower(string(raw)), `\ufffd`)
 }

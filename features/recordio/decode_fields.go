@@ -225,6 +225,9 @@ func (p *fieldParser) time(col string) time.Time {
 	if !ok {
 		p.fail(col, "a time", s)
 	}
+	if t.IsZero() && ok && p.err == nil {
+		p.err = &features.FieldError{Field: col, Reason: features.ZeroTimeReason}
+	}
 	return t
 }
 

@@ -203,6 +203,24 @@ func TestDecodeErrors(t *testing.T) {
 		{"required in ndjson", features.UsageEvents, NDJSON,
 			`{"account_id":"a","feature":"f"}`,
 			`in.ndjson:1: column "at": is required`},
+		{"zero time", features.UsageEvents, NDJSON,
+			`{"account_id":"a","feature":"f","at":"0001-01-01"}`,
+			`in.ndjson:1: column "at": 0001-01-01T00:00:00Z is the zero time, which means "not set"; leave the field empty or give a time from 1970-01-01`},
+		{"lone surrogate", features.Escalations, NDJSON,
+			`{"escalation_id":"e","account_id":"a","at":"2024-01-01","direction":"negative","severity":"low","note":"x\ud800y"}`,
+			`in.ndjson:1: column "note": holds a lone UTF-16 surrogate escape`},
+		{"invalid UTF-8 in JSON", features.Escalations, NDJSON,
+			"{\"escalation_id\":\"e\xff\",\"account_id\":\"a\"}",
+			`in.ndjson:1: column "escalation_id": is not valid UTF-8`},
+		{"NUL in a CSV note", features.Escalations, CSV,
+			"escalation_id,account_id,at,direction,severity,note\ne,a,2024-01-01,negative,low,ok\ne2,a,2024-01-01,negative,low,a\x00b\n",
+			`in.csv:3: column "note": holds a NUL byte at byte 1`},
+		{"NUL escape in a JSON note", features.Escalations, NDJSON,
+			`{"escalation_id":"e","account_id":"a","at":"2024-01-01","direction":"negative","severity":"low","note":"a\u0000"}`,
+			`in.ndjson:1: column "note": holds a NUL byte at byte 1`},
+		{"count of MaxInt64", features.UsageEvents, CSV,
+			"account_id,feature,at,count\na,f,2024-01-01,9223372036854775807\n",
+			`in.csv:2: column "count": 9223372036854775807 is not between 1 and 1000000000`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -384,5 +402,17 @@ func TestTableAndFormatOf(t *testing.T) {
 	}
 	if _, err := FormatOf("usage.xlsx"); err == nil {
 		t.Error("FormatOf(usage.xlsx): no error")
+	}
+}
+
+// TestDecodeReplacementCharacter keeps a U+FFFD the export spelled, as a
+// character or an escape: only one encoding/json made up is refused.
+func TestDecodeReplacementCharacter(t *testing.T) {
+	for _, note := range []string{"\ufffd", `\ufffd`, `\uFFFD`, "\ufffd\\uFFFD"} {
+		in := `{"escalation_id":"e","account_id":"a","at":"2024-01-01","direction":"negative","severity":"low","note":"` + note + `"}`
+		recs, err := decodeAll(t, in, features.Escalations, NDJSON, nil, false)
+		if err != nil || len(recs) != 1 || !strings.Contains(recs[0].(*features.Escalation).Note, "\ufffd") {
+			t.Errorf("note %q: %v, %v", note, recs, err)
+		}
 	}
 }

@@ -70,3 +70,12 @@ type Delivery struct {
 	CreatedAt     time.Time
 	DeliveredAt   time.Time // zero until delivered
 }
+
+// OutboxStats is the state of the delivery queue.
+type OutboxStats struct {
+	Pending int
+	Dead    int
+	// OldestPending is the creation time of the oldest pending delivery;
+	// zero when none is pending.
+	OldestPending time.Time
+}

@@ -96,6 +96,34 @@ type Dispatcher struct {
 	Client  *http.Client // nil means http.DefaultClient
 	Now     func() time.Time
 	Logger  *slog.Logger // nil discards
+	// Outage reports the outbox errors that are outages of its store
+	// rather than bugs (store.Unavailable); nil reports none.
+	Outage func(error) bool
+	// Observe, when set, is told the result of every attempt: one of
+	// ResultDelivered, ResultRetried and ResultDead. The server counts
+	// them in churn_webhook_deliveries_total.
+	Observe func(result string)
+}
+
+// The results of a delivery attempt, as Dispatcher.Observe is told them.
+const (
+	ResultDelivered = "delivered" // the receiver accepted it
+	ResultRetried   = "retried"   // it failed and will be tried again
+	ResultDead      = "dead"      // it failed for good: permanently or out of attempts
+)
+
+// logger returns d.Logger, or a logger that discards for nil.
+func (d *Dispatcher) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger
+}
+
+func (d *Dispatcher) observe(result string) {
+	if d.Observe != nil {
+		d.Observe(result)
+	}
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -137,6 +165,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (delivered, failed int, err
 					return delivered, failed, err
 				}
 				delivered++
+				d.observe(ResultDelivered)
 				continue
 			}
 			failed++
@@ -146,6 +175,11 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (delivered, failed int, err
 				"attempt", del.Attempts, "dead", dead, "next_attempt", next, "err", sendErr)
 			if err := d.Outbox.MarkFailed(ctx, del.ID, sendErr.Error(), next, dead); err != nil {
 				return delivered, failed, err
+			}
+			if dead {
+				d.observe(ResultDead)
+			} else {
+				d.observe(ResultRetried)
 			}
 		}
 		if len(batch) < dispatchBatch {
@@ -194,20 +228,16 @@ func (d *Dispatcher) send(ctx context.Context, del Delivery) (err error, permane
 	return fmt.Errorf("webhook answered %s", resp.Status), false
 }
 
-// logger returns d.Logger, or a logger that discards for nil.
-func (d *Dispatcher) logger() *slog.Logger {
-	if d.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return d.Logger
-}
-
 // Run delivers due deliveries every interval until ctx is done.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+		switch _, _, err := d.DeliverDue(ctx); {
+		case err == nil, ctx.Err() != nil:
+		case d.Outage != nil && d.Outage(err): // an outage, not a bug: the next tick retries
+			d.logger().WarnContext(ctx, "webhook dispatch: store unavailable", "err", err)
+		default:
 			d.logger().ErrorContext(ctx, "webhook dispatch", "err", err)
 		}
 		select {

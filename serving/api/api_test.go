@@ -56,6 +56,13 @@ func newClient(t *testing.T, base string) *client {
 // do sends a request and returns the status and the decoded JSON body.
 func (c *client) do(method, path, key string, body any) (int, map[string]any) {
 	c.t.Helper()
+	code, out, _ := c.doHeader(method, path, key, body)
+	return code, out
+}
+
+// doHeader is do that also returns the response's header.
+func (c *client) doHeader(method, path, key string, body any) (int, map[string]any, http.Header) {
+	c.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -92,7 +99,7 @@ func (c *client) do(method, path, key string, body any) (int, map[string]any) {
 			}
 		}
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, out, resp.Header
 }
 
 func (c *client) validate(req *http.Request, resp *http.Response, body []byte) {

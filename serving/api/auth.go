@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,20 +94,44 @@ func (k *keyring) allow(id string, limit rate.Limit, burst int) bool {
 // keyContext is where the authenticated key is kept in echo's context.
 const keyContext = "api_key"
 
+// verify checks a key presented by the client at addr: a client that
+// failed too often lately gets a *ThrottledError without its key being
+// looked at, and an empty, unknown or revoked key counts as a failure.
+func (s *Server) verify(ctx context.Context, addr, presented string) (access.Key, bool, error) {
+	now := time.Now()
+	if err := s.throttle.check(addr, now); err != nil {
+		return access.Key{}, false, err
+	}
+	if presented == "" {
+		s.throttle.fail(addr, now)
+		return access.Key{}, false, nil
+	}
+	key, ok, err := s.keys.lookup(ctx, presented)
+	if err == nil && !ok {
+		s.throttle.fail(addr, now)
+	}
+	return key, ok, err
+}
+
 // authenticate checks the bearer key, its role against the route's, and
 // the key's rate limit.
 func (s *Server) authenticate(role access.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			auth := c.Request().Header.Get(echo.HeaderAuthorization)
-			presented, ok := strings.CutPrefix(auth, "Bearer ")
-			if !ok || presented == "" {
-				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="churn"`)
-				return errorf(http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer KEY", nil)
+			presented, hasKey := strings.CutPrefix(auth, "Bearer ")
+			key, ok, err := s.verify(c.Request().Context(), c.RealIP(), presented)
+			var throttled *ThrottledError
+			if errors.As(err, &throttled) {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
+				return errorf(http.StatusTooManyRequests, "rate_limited", throttled.Error(), nil)
 			}
-			key, ok, err := s.keys.lookup(c.Request().Context(), presented)
 			if err != nil {
 				return err
+			}
+			if !hasKey || presented == "" {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="churn"`)
+				return errorf(http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer KEY", nil)
 			}
 			if !ok {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="churn", error="invalid_token"`)

@@ -84,10 +84,10 @@ func (s *Server) listAccounts(c echo.Context) error {
 
 func (s *Server) listTrials(c echo.Context) error {
 	var q score.Query
-	if p := c.QueryParam("pql"); p != "" {
-		b, err := strconv.ParseBool(p)
+	if c.QueryParam("pql") != "" {
+		b, err := queryBool(c, "pql", false)
 		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_request", "pql must be true or false", nil)
+			return err
 		}
 		q.PQL = &b
 	}
@@ -161,7 +161,10 @@ func (s *Server) cachedJSON(c echo.Context, key string, fresh bool, render func(
 }
 
 func (s *Server) getAccount(c echo.Context) error {
-	refresh := c.QueryParam("refresh") == "true"
+	refresh, err := queryBool(c, "refresh", false)
+	if err != nil {
+		return err
+	}
 	id := c.Param("id")
 	return s.cachedJSON(c, "account/"+id, refresh, func() (any, error) {
 		return s.accountView(c.Request().Context(), id, refresh)
@@ -209,7 +212,10 @@ func mayScore(task string, a *features.Account, now time.Time) bool {
 
 func (s *Server) getTrial(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("id")
-	refresh := c.QueryParam("refresh") == "true"
+	refresh, err := queryBool(c, "refresh", false)
+	if err != nil {
+		return err
+	}
 	return s.cachedJSON(c, "trial/"+id, refresh, func() (any, error) {
 		a, err := s.store.Account(ctx, id)
 		if err != nil {
@@ -374,13 +380,9 @@ func (s *Server) listFeatures(c echo.Context) error {
 }
 
 func (s *Server) saasMetrics(c echo.Context) error {
-	var end time.Time
-	if v := c.QueryParam("as_of"); v != "" {
-		t, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_request", "as_of must be a date, YYYY-MM-DD", nil)
-		}
-		end = t
+	end, err := queryDate(c, "as_of")
+	if err != nil {
+		return err
 	}
 	days := 30
 	if v := c.QueryParam("window_days"); v != "" {

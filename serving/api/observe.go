@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/openchurn/churn/serving/access"
+	"github.com/openchurn/churn/serving/alerts"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of its own
@@ -19,6 +20,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	ingested *prometheus.CounterVec
+	// deliveries counts webhook delivery attempts by result.
+	deliveries *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -34,8 +37,14 @@ func newMetrics() *metrics {
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "churn_ingested_records_total", Help: "Records stored through HTTP ingestion, by table.",
 		}, []string{"table"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "churn_webhook_deliveries_total", Help: "Webhook delivery attempts by result: delivered, retried or dead.",
+		}, []string{"result"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.ingested,
+	for _, r := range []string{alerts.ResultDelivered, alerts.ResultRetried, alerts.ResultDead} {
+		m.deliveries.WithLabelValues(r) // every result shows, at 0, from the start
+	}
+	m.registry.MustRegister(m.requests, m.duration, m.ingested, m.deliveries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

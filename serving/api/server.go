@@ -32,6 +32,7 @@ func OpenAPI() []byte { return openAPI }
 // Store is everything the handlers read and write.
 type Store interface {
 	KeyStore
+	OutboxStore
 	serving.IngestStore
 	serving.SaaSStore
 	alerts.AlertStore
@@ -66,6 +67,18 @@ type Options struct {
 	// StaleAfter, when positive, makes reads rescore on demand an account
 	// whose stored score is older than this.
 	StaleAfter time.Duration
+	// AuthFailuresPerMinute and AuthFailureBurst throttle failed
+	// authentications (no key, an unknown or revoked key) per client
+	// address: past Burst failures an address gets 429 with Retry-After
+	// until its bucket refills at the rate. Zero means the defaults (10 a
+	// minute, bursts of 20); a negative rate disables the throttle.
+	AuthFailuresPerMinute float64
+	AuthFailureBurst      int
+	// TrustForwardedFor takes the client address from X-Forwarded-For, as
+	// set by a reverse proxy in front of the server; otherwise it is the
+	// connection's peer, and such headers are ignored, so that a client
+	// cannot pick the address its failures count against.
+	TrustForwardedFor bool
 	// CacheTTL is how long a rendered account or trial view is reused;
 	// zero means 30 s, negative disables the cache. Writes through this
 	// server clear it at once, so the TTL only bounds how long a batch run
@@ -83,15 +96,16 @@ type Options struct {
 
 // Server is the REST API.
 type Server struct {
-	e       *echo.Echo
-	store   Store
-	scorer  *serving.Scorer
-	alerts  *alerts.Engine
-	opts    Options
-	log     *slog.Logger
-	keys    *keyring
-	metrics *metrics
-	views   *viewCache
+	e        *echo.Echo
+	store    Store
+	scorer   *serving.Scorer
+	alerts   *alerts.Engine
+	opts     Options
+	log      *slog.Logger
+	keys     *keyring
+	throttle *authThrottle
+	metrics  *metrics
+	views    *viewCache
 }
 
 // New returns a Server on s. scorer serves on-demand scoring and the
@@ -106,8 +120,16 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = 30 * time.Second
 	}
+	if opts.AuthFailuresPerMinute == 0 {
+		opts.AuthFailuresPerMinute = DefaultAuthFailuresPerMinute
+	}
+	if opts.AuthFailureBurst == 0 {
+		opts.AuthFailureBurst = DefaultAuthFailureBurst
+	}
 	srv := &Server{store: s, scorer: scorer, alerts: eng, opts: opts, log: opts.Logger,
-		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics(), views: newViewCache(opts.CacheTTL, 100_000)}
+		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics(), views: newViewCache(opts.CacheTTL, 100_000),
+		throttle: newAuthThrottle(opts.AuthFailuresPerMinute, opts.AuthFailureBurst)}
+	srv.metrics.registry.MustRegister(newOutboxCollector(s))
 	if srv.log == nil {
 		srv.log = slog.New(slog.DiscardHandler)
 	}
@@ -115,7 +137,11 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = srv.handleError
-	e.Use(middleware.RequestID(), srv.observe, srv.recover, middleware.BodyLimit(opts.BodyLimit), srv.clearOnWrite)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if opts.TrustForwardedFor {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Use(middleware.RequestID(), srv.observe, srv.recover, middleware.BodyLimit(opts.BodyLimit), checkParams, srv.clearOnWrite)
 
 	e.GET("/healthz", srv.healthz)
 	e.GET("/readyz", srv.readyz)
@@ -141,6 +167,8 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	v1.GET("/keys", srv.listKeys, admin)
 	v1.POST("/keys", srv.createKey, admin)
 	v1.DELETE("/keys/:id", srv.revokeKey, admin)
+	v1.GET("/deliveries", srv.listDeliveries, admin)
+	v1.POST("/deliveries/:id/retry", srv.retryDelivery, admin)
 	e.RouteNotFound("/*", func(c echo.Context) error {
 		return errorf(http.StatusNotFound, "not_found", "no such endpoint: "+c.Request().Method+" "+c.Request().URL.Path+"; see /openapi.yaml", nil)
 	})
@@ -186,7 +214,7 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		return errorf(http.StatusServiceUnavailable, "unavailable", "the store is unreachable", nil)
+		return errorf(http.StatusServiceUnavailable, "store_unavailable", "the store is unreachable", nil)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

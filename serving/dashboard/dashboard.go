@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -49,9 +50,10 @@ type Store interface {
 	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
 }
 
-// Keys verifies API keys; *api.Server does, with the API's own key cache.
+// Keys verifies API keys presented by the client at an address; *api.Server
+// does, with the API's own key cache and throttle of failed attempts.
 type Keys interface {
-	VerifyKey(ctx context.Context, key string) (access.Key, bool, error)
+	VerifyKey(ctx context.Context, addr, key string) (access.Key, bool, error)
 }
 
 // Options configure the dashboard.
@@ -179,7 +181,7 @@ func (d *Dashboard) session(role access.Role) echo.MiddlewareFunc {
 			var key access.Key
 			ok := false
 			if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-				if key, ok, err = d.keys.VerifyKey(c.Request().Context(), ck.Value); err != nil {
+				if key, ok, err = d.keys.VerifyKey(c.Request().Context(), c.RealIP(), ck.Value); err != nil {
 					return d.fail(c, err)
 				}
 			}
@@ -228,30 +230,83 @@ func safeNext(next string) string {
 	return next
 }
 
+// signinCookie holds the random nonce the sign-in form's token is made
+// from: a double-submit token, since there is no session yet to tie one to.
+const signinCookie = "churn_signin"
+
+// signinToken returns the sign-in form's anti-forgery token for nonce.
+func (d *Dashboard) signinToken(nonce string) string {
+	m := hmac.New(sha256.New, d.secret)
+	m.Write([]byte("signin\x00" + nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
 func (d *Dashboard) signinForm(c echo.Context) error {
-	return d.render(c, http.StatusOK, "signin", "Sign in", signinView{Next: safeNext(c.QueryParam("next"))})
+	return d.renderSignin(c, http.StatusOK, signinView{Next: safeNext(c.QueryParam("next"))})
+}
+
+// renderSignin renders the sign-in form with a fresh token, its nonce set
+// in a cookie only this site's forms send back.
+func (d *Dashboard) renderSignin(c echo.Context, status int, v signinView) error {
+	var nonce [16]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return d.fail(c, err)
+	}
+	n := base64.RawURLEncoding.EncodeToString(nonce[:])
+	c.SetCookie(&http.Cookie{Name: signinCookie, Value: n, Path: "/signin", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: c.IsTLS()})
+	v.CSRF = d.signinToken(n)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return d.render(c, status, "signin", "Sign in", v)
 }
 
 type signinView struct {
-	Next, Error string
+	Next, Error, CSRF string
+}
+
+// sameSite reports whether a form post came from this site: its Origin,
+// or failing that its Referer, names the host the request was sent to.
+// Browsers send at least one of them with every form post.
+func sameSite(c echo.Context) bool {
+	from := c.Request().Header.Get("Origin")
+	if from == "" || from == "null" {
+		from = c.Request().Referer()
+	}
+	u, err := url.Parse(from)
+	return err == nil && from != "" && u.Host == c.Request().Host && (u.Scheme == "http" || u.Scheme == "https")
 }
 
 func (d *Dashboard) signin(c echo.Context) error {
 	next := safeNext(c.FormValue("next"))
-	presented := strings.TrimSpace(c.FormValue("key"))
-	_, ok, err := d.keys.VerifyKey(c.Request().Context(), presented)
-	if err != nil {
-		return d.fail(c, err)
+	ck, err := c.Cookie(signinCookie)
+	if !sameSite(c) || err != nil || ck.Value == "" ||
+		!hmac.Equal([]byte(c.FormValue("csrf")), []byte(d.signinToken(ck.Value))) {
+		return d.renderSignin(c, http.StatusForbidden, signinView{Next: next,
+			Error: "The form expired or did not come from this dashboard. Sign in again."})
 	}
-	if presented == "" || !ok {
-		return d.render(c, http.StatusUnauthorized, "signin", "Sign in", signinView{Next: next, Error: "That key is unknown or revoked."})
+	presented := strings.TrimSpace(c.FormValue("key"))
+	_, ok, err := d.keys.VerifyKey(c.Request().Context(), c.RealIP(), presented)
+	var throttled *api.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
+		return d.renderSignin(c, http.StatusTooManyRequests, signinView{Next: next, Error: "Too many failed sign-ins from your address. Wait a minute and try again."})
+	case err != nil:
+		return d.fail(c, err)
+	case !ok:
+		return d.renderSignin(c, http.StatusUnauthorized, signinView{Next: next, Error: "That key is unknown or revoked."})
 	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: presented, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: c.IsTLS()})
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
+// signout ends the session; like every other post it needs the session's
+// token and this site's Origin, so that no other site can sign anyone out.
 func (d *Dashboard) signout(c echo.Context) error {
+	if !sameSite(c) || !d.validToken(c) {
+		return d.errorPage(c, http.StatusForbidden, "The form did not come from this dashboard. Reload the page and try again.")
+	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: c.IsTLS()})
 	return c.Redirect(http.StatusSeeOther, "/signin")
@@ -303,6 +358,10 @@ func (d *Dashboard) fail(c echo.Context, err error) error {
 		return d.errorPage(c, http.StatusConflict, err.Error())
 	case errors.Is(err, errBadRequest):
 		return d.errorPage(c, http.StatusBadRequest, err.Error())
+	case store.Unavailable(err):
+		d.log.WarnContext(c.Request().Context(), "store unavailable", "path", c.Request().URL.Path, "err", err)
+		c.Response().Header().Set("Retry-After", "5")
+		return d.errorPage(c, http.StatusServiceUnavailable, "The store cannot answer right now. Retry in a few seconds.")
 	}
 	d.log.ErrorContext(c.Request().Context(), "dashboard request failed", "path", c.Request().URL.Path, "err", err)
 	return d.errorPage(c, http.StatusInternalServerError, "Something went wrong reading the store; the server log has the details.")

@@ -31,11 +31,18 @@ func newClient(t *testing.T, f *fixture, key string) *client {
 	c := &client{t: t, base: f.URL, http: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if key != "" {
-		if resp, _ := c.do("POST", "/signin", url.Values{"key": {key}, "next": {"/"}}); resp.StatusCode != http.StatusSeeOther {
+		if resp, _ := c.signin(key, "/"); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("sign-in: %s", resp.Status)
 		}
 	}
 	return c
+}
+
+// signin posts the sign-in form with key, as a browser does: with the
+// form's token and this site's Origin.
+func (c *client) signin(key, next string) (*http.Response, string) {
+	c.t.Helper()
+	return c.do("POST", "/signin", url.Values{"key": {key}, "next": {next}, "csrf": {c.csrf("/signin")}})
 }
 
 func (c *client) do(method, path string, form url.Values) (*http.Response, string) {
@@ -47,6 +54,7 @@ func (c *client) do(method, path string, form url.Values) (*http.Response, strin
 	req, _ := http.NewRequest(method, c.base+path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", c.base)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -73,7 +81,7 @@ func (c *client) csrf(path string) string {
 func TestSignInCookie(t *testing.T) {
 	f := demoServer(t)
 	c := newClient(t, f, "")
-	resp, _ := c.do("POST", "/signin", url.Values{"key": {f.Keys[access.Viewer]}, "next": {"//evil.example/"}})
+	resp, _ := c.signin(f.Keys[access.Viewer], "//evil.example/")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Errorf("sign-in with an off-site next: %s to %q, want 303 to /", resp.Status, resp.Header.Get("Location"))
 	}
