@@ -1038,3 +1038,39 @@ func TestDryRun(t *testing.T) {
 		}
 	})
 }
+
+// TestCollectInvalid refuses a load with bad rows of two kinds, counting
+// them all, on both stores; nothing is stored.
+func TestCollectInvalid(t *testing.T) {
+	const in = "ticket_id,account_id,opened_at,priority\n" +
+		"t1,a,2024-01-01,medium\n" +
+		"t2,a,2024-13-01,low\n" +
+		"t3,a,2024-01-02,low\n" +
+		"t4,a,2024-01-03,meh\n" +
+		"t5,a,2024-01-04,medium\n"
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		d, err := recordio.NewDecoder(strings.NewReader(in), "tickets.csv", features.Tickets, recordio.CSV, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.SkipInvalid()
+		res, err := s.LoadWith(context.Background(), features.Tickets, d, store.LoadOptions{CollectInvalid: true})
+		if err == nil || !strings.Contains(err.Error(), `tickets.csv:2: column "priority": "medium" is not one of`) {
+			t.Errorf("error %v, want the first bad row", err)
+		}
+		want := &store.Invalid{Rows: 4, Kinds: []store.InvalidKind{
+			{Column: "priority", Reason: `"…" is not one of [low normal high urgent]`, Rows: 3, Examples: []string{
+				`tickets.csv:2: column "priority": "medium" is not one of [low normal high urgent]`,
+				`tickets.csv:5: column "priority": "meh" is not one of [low normal high urgent]`,
+				`tickets.csv:6: column "priority": "medium" is not one of [low normal high urgent]`}},
+			{Column: "opened_at", Reason: `cannot parse "…" as a time`, Rows: 1, Examples: []string{
+				`tickets.csv:3: column "opened_at": cannot parse "2024-13-01" as a time`}},
+		}}
+		if !reflect.DeepEqual(res.Invalid, want) {
+			t.Errorf("invalid %+v\nwant %+v", res.Invalid, want)
+		}
+		if h, err := s.History(context.Background(), "a"); err != nil || len(h.Tickets) != 0 {
+			t.Errorf("a refused load stored %+v, %v", h.Tickets, err)
+		}
+	})
+}

@@ -119,6 +119,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	)
 	now := time.Now().UTC()
 	if *dryRun {
+		opts.CollectInvalid = true // report every bad row, not the first
 		quality, err = s.DryRun(ctx, now, func(l store.Loader) error {
 			reports = load(ctx, l)
 			return nil
@@ -261,6 +262,11 @@ func printLoads(out io.Writer, reports []loadReport, dryRun bool) {
 func warnings(reports []loadReport, q store.Quality) []string {
 	var ws []string
 	for _, r := range reports {
+		if inv := r.Invalid; inv != nil {
+			for _, k := range inv.Kinds {
+				ws = append(ws, fmt.Sprintf("%s: %d rows refused: column %q: %s; first: %s", r.Source, k.Rows, k.Column, k.Reason, k.Examples[0]))
+			}
+		}
 		if len(r.Ignored) > 0 {
 			ws = append(ws, fmt.Sprintf("%s: columns %s are not columns of %s and were ignored (--strict refuses them)",
 				r.Source, strings.Join(r.Ignored, ", "), r.Table))
