@@ -43,7 +43,7 @@ type Store interface {
 	ResolveAlert(ctx context.Context, id string, at time.Time) (store.Alert, error)
 	Models(ctx context.Context, task string) ([]store.Model, error)
 	ActivateModel(ctx context.Context, version int64) (*store.Model, error)
-	Load(ctx context.Context, t features.Table, src store.Source) (store.LoadResult, error)
+	LoadWith(ctx context.Context, t features.Table, src store.Source, opts store.LoadOptions) (store.LoadResult, error)
 }
 
 // Options configure a Server.
