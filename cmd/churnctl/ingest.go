@@ -126,19 +126,22 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		})
 	} else {
 		reports = load(ctx, s)
+		var loaded []features.Table
 		for _, r := range reports {
 			// Negative escalations raise their alerts now, not at the next batch.
 			if r.Error != "" {
 				continue
 			}
+			loaded = append(loaded, r.Table)
 			if opened, err := serving.AfterIngest(ctx, s, &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}, r.Table); err != nil {
 				slog.ErrorContext(ctx, "ingestion alerts", "source", r.Source, "err", err)
 			} else if len(opened) > 0 {
 				slog.InfoContext(ctx, "alerts opened", "source", r.Source, "alerts", len(opened))
 			}
 		}
-		if err == nil && ctx.Err() == nil {
-			quality, err = s.Quality(ctx, now)
+		if err == nil && ctx.Err() == nil && len(loaded) > 0 {
+			// Only the tables loaded: each check reads a whole table.
+			quality, err = s.Quality(ctx, now, loaded...)
 		}
 	}
 	if err != nil {
