@@ -993,7 +993,8 @@ func TestDryRun(t *testing.T) {
 				table features.Table
 				in    string
 			}{
-				{features.Accounts, "account_id,created_at,trial_started_at\na,2024-02-01,\nb,,2024-03-01\n"},
+				{features.Accounts, "account_id,created_at,trial_started_at\na,2024-02-01,\nb,,2024-03-01\nc,2024-01-01,\nd,2024-01-01,2024-01-01\n"},
+				{features.BillingChanges, "change_id,account_id,at,kind,mrr\nn1,a,2024-02-05,new,10\nc1,a,2024-04-01,churn,0\nn2,b,2024-03-10,new,20\n"},
 				{features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\na,f,2024-03-01\nx,f,2024-03-01\nb,f,2024-07-01\n"},
 				{features.Tickets, "ticket_id,account_id,opened_at,priority\nt1,a,2024-03-01,bad\n"},
 			} {
@@ -1009,8 +1010,8 @@ func TestDryRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(results) != 2 || results[0].Inserted != 2 || results[0].StartsInferred != 1 ||
-			results[1].Inserted != 4 || results[1].Orphans != (store.Orphans{Rows: 1, Accounts: 1, First: "x"}) {
+		if len(results) != 3 || results[0].Inserted != 4 || results[0].StartsInferred != 1 ||
+			results[2].Inserted != 4 || results[2].Orphans != (store.Orphans{Rows: 1, Accounts: 1, First: "x"}) {
 			t.Errorf("dry-run loads %+v", results)
 		}
 		if refused == nil || !strings.Contains(refused.Error(), `tickets.csv:2: column "priority"`) {
@@ -1020,9 +1021,11 @@ func TestDryRun(t *testing.T) {
 			Orphans:        []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "x"}}},
 			BeforeStart:    []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "a"}}},
 			InFuture:       []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "b"}}},
-			NeverBilled:    store.Count{Count: 2, First: "a"},
-			EndlessTrials:  store.Count{Count: 1, First: "b"},
+			NeverBilled:    store.Count{Count: 2, First: "c"},
+			EndlessTrials:  store.Count{Count: 1, First: "d"},
 			StartsInferred: store.Count{Count: 1, First: "b"},
+			Churn:          store.TaskAccounts{Eligible: 2, Positives: 1},
+			Conversion:     store.TaskAccounts{Eligible: 2, Positives: 1},
 		}
 		if !reflect.DeepEqual(q, want) {
 			t.Errorf("quality\n%+v\nwant\n%+v", q, want)

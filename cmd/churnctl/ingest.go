@@ -306,5 +306,14 @@ func warnings(reports []loadReport, q store.Quality) []string {
 	if n := q.EndlessTrials; n.Count > 0 {
 		ws = append(ws, fmt.Sprintf("store: %d trials have no end, conversion or churn, first %q", n.Count, n.First))
 	}
+	for _, task := range []struct {
+		name, eligible, positives string
+		n                         store.TaskAccounts
+	}{{"churn", "ever paying", "churned", q.Churn}, {"conversion", "trials", "converted", q.Conversion}} {
+		if task.n.Eligible == 0 || task.n.Positives == 0 {
+			ws = append(ws, fmt.Sprintf("store: the %s task has %d accounts %s, %d of them %s: too few to train on",
+				task.name, task.n.Eligible, task.eligible, task.n.Positives, task.positives))
+		}
+	}
 	return ws
 }
