@@ -36,9 +36,19 @@
 // body) in one transaction: either every record is stored or none is. A
 // record whose key is already stored replaces the stored one when any
 // field differs, so re-sending a corrected row updates it and re-sending an
-// unchanged file changes nothing; a file that holds one key twice stores
-// its last row. Decoding runs on its own goroutine, concurrently with the
-// database's work.
+// unchanged file changes nothing. Decoding runs on its own goroutine,
+// concurrently with the database's work.
+//
+// Within one load a key may appear once: LoadWith refuses a repeat, naming
+// both places, unless LoadOptions.LastWins keeps the last; identical usage
+// events without an id become one row counting them all. Either way the
+// source is read a second time, storing each key once, so the counts are
+// those of the stored rows; a load without repeats reads it once, keeping
+// 24 bytes per row to find them. Rows for accounts no accounts row knows
+// are counted (refused under Strict). An account without created_at starts
+// at its earliest record of any table (see inferStarts). DryRun runs loads
+// exactly so but rolls them back, and Quality reports what looks wrong in
+// the data as a whole.
 //
 // On PostgreSQL the records are streamed with COPY in its binary format,
 // encoded here, which spares the server the parsing of text. Into a table

@@ -103,6 +103,9 @@ func LoadFile(ctx context.Context, l Loader, f ExportFile, m *recordio.Mapping, 
 	if opts.Strict {
 		d.RefuseUnknown()
 	}
+	if opts.CollectInvalid {
+		d.SkipInvalid()
+	}
 	res, err := l.LoadWith(ctx, f.Table, d, opts)
 	if err != nil {
 		return FileResult{LoadResult: res}, err

@@ -41,6 +41,9 @@ type LoadResult struct {
 	// StartsInferred counts the accounts loaded without created_at, which
 	// start at their earliest record (see inferStarts).
 	StartsInferred int64 `json:"starts_inferred,omitempty"`
+	// Invalid counts, under LoadOptions.CollectInvalid, the rows with bad
+	// values that refused the load; they are not in Read.
+	Invalid *Invalid `json:"invalid,omitempty"`
 }
 
 // Load stores every record of src into table t with the default options:
@@ -101,7 +104,7 @@ func (s *Store) loadWith(ctx context.Context, in *session, t features.Table, src
 		err = se.err
 	}
 	if err != nil {
-		return LoadResult{Table: t}, err
+		return LoadResult{Table: t, Invalid: res.Invalid}, err
 	}
 	slog.DebugContext(ctx, "loaded", "table", t, "read", res.Read, "inserted", res.Inserted,
 		"updated", res.Updated, "merged", res.Merged, "superseded", res.Superseded,
@@ -144,6 +147,10 @@ func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src
 		defer tx.Rollback() // after Commit, a no-op
 	}
 	res, err := s.dialect.load(ctx, conn, tx, t, src)
+	if err == nil && src.invalid.Rows > 0 {
+		inv := src.invalid
+		return LoadResult{Table: t, Invalid: &inv}, invalidError(inv)
+	}
 	if err != nil {
 		return failed(err)
 	}
@@ -271,4 +278,14 @@ func decode(ctx context.Context, src Source, size int, free <-chan []recordio.Re
 		full <- batch
 	}
 	return nil
+}
+
+// invalidError is the refusal of a load with invalid rows: the first, and
+// how many more.
+func invalidError(inv Invalid) error {
+	first := inv.Kinds[0].Examples[0]
+	if inv.Rows == 1 {
+		return errors.New(first)
+	}
+	return fmt.Errorf("%s (and %d more invalid rows)", first, inv.Rows-1)
 }

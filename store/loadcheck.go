@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,55 @@ type LoadOptions struct {
 	// Strict refuses a load holding rows for accounts that no accounts row
 	// knows, which are otherwise loaded and counted as orphans.
 	Strict bool
+	// CollectInvalid reads on after a row with bad values (when the
+	// source can: see recordio.Decoder.SkipInvalid), to refuse the load
+	// with every bad row counted by kind in LoadResult.Invalid rather than
+	// at the first. Dry runs use it.
+	CollectInvalid bool
+}
+
+// Invalid counts a load's rows with bad values, by kind.
+type Invalid struct {
+	Rows  int64         `json:"rows"`
+	Kinds []InvalidKind `json:"kinds"`
+}
+
+// InvalidKind is one kind of bad value: one column and one reason, the
+// values in it elided.
+type InvalidKind struct {
+	Column   string   `json:"column,omitempty"`
+	Reason   string   `json:"reason"`
+	Rows     int64    `json:"rows"`
+	Examples []string `json:"examples"` // the first few errors in full
+}
+
+// maxInvalidExamples bounds the examples of each kind.
+const maxInvalidExamples = 3
+
+// quoted matches the quoted values in a reason, which differ between rows
+// of one kind.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+func (inv *Invalid) add(err error) {
+	inv.Rows++
+	var column, reason string
+	var fe *features.FieldError
+	if errors.As(err, &fe) {
+		column, reason = fe.Field, quoted.ReplaceAllString(fe.Reason, `"…"`)
+	} else {
+		reason = err.Error()
+	}
+	for i := range inv.Kinds {
+		k := &inv.Kinds[i]
+		if k.Column == column && k.Reason == reason {
+			k.Rows++
+			if len(k.Examples) < maxInvalidExamples {
+				k.Examples = append(k.Examples, err.Error())
+			}
+			return
+		}
+	}
+	inv.Kinds = append(inv.Kinds, InvalidKind{Column: column, Reason: reason, Rows: 1, Examples: []string{err.Error()}})
 }
 
 // Rewinder is a Source that can start again from its first record. A load
@@ -98,6 +148,7 @@ type checkedSource struct {
 	accounts map[string]*accountRows
 
 	merged, superseded int64
+	invalid            Invalid // under CollectInvalid
 }
 
 func newCheckedSource(src Source, t features.Table, opts LoadOptions) *checkedSource {
@@ -137,6 +188,7 @@ func (c *checkedSource) rewind() error {
 	}
 	c.plan, c.ord, c.seen = &c.found, 0, nil
 	clear(c.accounts)
+	c.invalid = Invalid{}
 	return nil
 }
 
@@ -158,6 +210,11 @@ func (c *checkedSource) errorf(line int, err error) error {
 func (c *checkedSource) Next() (recordio.Record, error) {
 	for {
 		rec, err := c.src.Next()
+		var row interface{ RowOnly() bool }
+		if err != nil && c.opts.CollectInvalid && errors.As(err, &row) && row.RowOnly() {
+			c.invalid.add(err)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -25,12 +25,25 @@ type Quality struct {
 	// NeverBilled counts the accounts without a billing change: never
 	// paying, so never churning.
 	NeverBilled Count `json:"never_billed"`
-	// EndlessTrials counts the trials without an end, a conversion or a
-	// churn.
+	// EndlessTrials counts the trials without an end, a conversion (nor a
+	// billing change after their start) or a churn.
 	EndlessTrials Count `json:"endless_trials"`
 	// StartsInferred counts the accounts loaded without created_at, which
 	// start at their earliest record.
 	StartsInferred Count `json:"starts_inferred"`
+	// Churn and Conversion count the accounts each task can learn from,
+	// by the definitions of training/dataset, but over all time rather
+	// than a training window's observation dates.
+	Churn      TaskAccounts `json:"churn"`
+	Conversion TaskAccounts `json:"conversion"`
+}
+
+// TaskAccounts counts a task's accounts: those it observes at some time
+// (ever paying; ever in a trial) and those with a positive outcome (a
+// churn; a conversion).
+type TaskAccounts struct {
+	Eligible  int64 `json:"eligible"`
+	Positives int64 `json:"positives"`
 }
 
 // Count is a number of rows or accounts with the first account, by id, as
@@ -46,12 +59,17 @@ type TableCount struct {
 	Count
 }
 
-// Quality checks the stored data as of now.
-func (s *Store) Quality(ctx context.Context, now time.Time) (Quality, error) {
-	return quality(ctx, s.r, s.r.Rebind, s.dialect, now)
+// Quality checks the stored data as of now: the rows of tables (all event
+// tables when none is given; each check reads the whole table) and the
+// accounts.
+func (s *Store) Quality(ctx context.Context, now time.Time, tables ...features.Table) (Quality, error) {
+	return quality(ctx, s.r, s.r.Rebind, s.dialect, now, tables)
 }
 
-func quality(ctx context.Context, q sqlx.QueryerContext, rebind func(string) string, d dialect, now time.Time) (Quality, error) {
+func quality(ctx context.Context, q sqlx.QueryerContext, rebind func(string) string, d dialect, now time.Time, tables []features.Table) (Quality, error) {
+	if len(tables) == 0 {
+		tables = features.Tables[1:]
+	}
 	out := Quality{Orphans: []TableCount{}, BeforeStart: []TableCount{}, InFuture: []TableCount{}}
 	count := func(dst *Count, query string, args ...any) error {
 		var row struct {
@@ -67,7 +85,10 @@ func quality(ctx context.Context, q sqlx.QueryerContext, rebind func(string) str
 		}
 		return nil
 	}
-	for _, t := range features.Tables[1:] {
+	for _, t := range tables {
+		if t == features.Accounts {
+			continue
+		}
 		at := "e." + t.TimeColumn()
 		from := " FROM " + string(t) + " e"
 		checks := []struct {
@@ -94,13 +115,36 @@ func quality(ctx context.Context, q sqlx.QueryerContext, rebind func(string) str
 		where string
 	}{
 		{&out.NeverBilled, "NOT EXISTS (SELECT 1 FROM billing_changes b WHERE b.account_id = a.account_id)"},
-		{&out.EndlessTrials, "trial_started_at IS NOT NULL AND trial_ends_at IS NULL AND converted_at IS NULL AND churned_at IS NULL"},
+		{&out.EndlessTrials, "trial_started_at IS NOT NULL AND trial_ends_at IS NULL AND converted_at IS NULL AND churned_at IS NULL " +
+			"AND NOT EXISTS (SELECT 1 FROM billing_changes b WHERE b.account_id = a.account_id AND b.at > a.trial_started_at)"},
 		{&out.StartsInferred, "created_at_inferred"},
 	}
 	for _, c := range accounts {
 		if err := count(c.dst, "SELECT count(*) AS n, min(account_id) AS first FROM accounts a WHERE "+c.where); err != nil {
 			return out, err
 		}
+	}
+	// A churn is a billing change of kind churn or, for an account without
+	// one, churned_at; a conversion is converted_at or a billing change
+	// after the trial started.
+	tasks := []struct {
+		dst   *int64
+		where string
+	}{
+		{&out.Churn.Eligible, "EXISTS (SELECT 1 FROM billing_changes b WHERE b.account_id = a.account_id AND b.mrr > 0)"},
+		{&out.Churn.Positives, "EXISTS (SELECT 1 FROM billing_changes b WHERE b.account_id = a.account_id AND b.mrr > 0) AND " +
+			"(EXISTS (SELECT 1 FROM billing_changes b WHERE b.account_id = a.account_id AND b.kind = 'churn') OR " +
+			"(churned_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM billing_changes b WHERE b.account_id = a.account_id AND b.kind = 'churn')))"},
+		{&out.Conversion.Eligible, "trial_started_at IS NOT NULL"},
+		{&out.Conversion.Positives, "trial_started_at IS NOT NULL AND (converted_at IS NOT NULL OR " +
+			"EXISTS (SELECT 1 FROM billing_changes b WHERE b.account_id = a.account_id AND b.at > a.trial_started_at))"},
+	}
+	for _, c := range tasks {
+		var n Count
+		if err := count(&n, "SELECT count(*) AS n, min(account_id) AS first FROM accounts a WHERE "+c.where); err != nil {
+			return out, err
+		}
+		*c.dst = n.Count
 	}
 	return out, nil
 }
@@ -127,7 +171,7 @@ func (s *Store) DryRun(ctx context.Context, now time.Time, fn func(Loader) error
 	if err := fn(dryRun{s: s, in: &session{conn: conn, tx: tx}}); err != nil {
 		return Quality{}, err
 	}
-	return quality(ctx, tx, tx.Rebind, s.dialect, now)
+	return quality(ctx, tx, tx.Rebind, s.dialect, now, nil)
 }
 
 // dryRun is the Loader of DryRun.

@@ -994,7 +994,8 @@ func TestDryRun(t *testing.T) {
 				table features.Table
 				in    string
 			}{
-				{features.Accounts, "account_id,created_at,trial_started_at\na,2024-02-01,\nb,,2024-03-01\n"},
+				{features.Accounts, "account_id,created_at,trial_started_at\na,2024-02-01,\nb,,2024-03-01\nc,2024-01-01,\nd,2024-01-01,2024-01-01\n"},
+				{features.BillingChanges, "change_id,account_id,at,kind,mrr\nn1,a,2024-02-05,new,10\nc1,a,2024-04-01,churn,0\nn2,b,2024-03-10,new,20\n"},
 				{features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\na,f,2024-03-01\nx,f,2024-03-01\nb,f,2024-07-01\n"},
 				{features.Tickets, "ticket_id,account_id,opened_at,priority\nt1,a,2024-03-01,bad\n"},
 			} {
@@ -1010,8 +1011,8 @@ func TestDryRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(results) != 2 || results[0].Inserted != 2 || results[0].StartsInferred != 1 ||
-			results[1].Inserted != 4 || results[1].Orphans != (store.Orphans{Rows: 1, Accounts: 1, First: "x"}) {
+		if len(results) != 3 || results[0].Inserted != 4 || results[0].StartsInferred != 1 ||
+			results[2].Inserted != 4 || results[2].Orphans != (store.Orphans{Rows: 1, Accounts: 1, First: "x"}) {
 			t.Errorf("dry-run loads %+v", results)
 		}
 		if refused == nil || !strings.Contains(refused.Error(), `tickets.csv:2: column "priority"`) {
@@ -1021,9 +1022,11 @@ func TestDryRun(t *testing.T) {
 			Orphans:        []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "x"}}},
 			BeforeStart:    []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "a"}}},
 			InFuture:       []store.TableCount{{Table: features.UsageEvents, Count: store.Count{Count: 1, First: "b"}}},
-			NeverBilled:    store.Count{Count: 2, First: "a"},
-			EndlessTrials:  store.Count{Count: 1, First: "b"},
+			NeverBilled:    store.Count{Count: 2, First: "c"},
+			EndlessTrials:  store.Count{Count: 1, First: "d"},
 			StartsInferred: store.Count{Count: 1, First: "b"},
+			Churn:          store.TaskAccounts{Eligible: 2, Positives: 1},
+			Conversion:     store.TaskAccounts{Eligible: 2, Positives: 1},
 		}
 		if !reflect.DeepEqual(q, want) {
 			t.Errorf("quality\n%+v\nwant\n%+v", q, want)
@@ -1036,6 +1039,42 @@ func TestDryRun(t *testing.T) {
 			if tb.Rows != 0 {
 				t.Errorf("after a dry run %s holds %d rows", tb.Table, tb.Rows)
 			}
+		}
+	})
+}
+
+// TestCollectInvalid refuses a load with bad rows of two kinds, counting
+// them all, on both stores; nothing is stored.
+func TestCollectInvalid(t *testing.T) {
+	const in = "ticket_id,account_id,opened_at,priority\n" +
+		"t1,a,2024-01-01,medium\n" +
+		"t2,a,2024-13-01,low\n" +
+		"t3,a,2024-01-02,low\n" +
+		"t4,a,2024-01-03,meh\n" +
+		"t5,a,2024-01-04,medium\n"
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		d, err := recordio.NewDecoder(strings.NewReader(in), "tickets.csv", features.Tickets, recordio.CSV, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.SkipInvalid()
+		res, err := s.LoadWith(context.Background(), features.Tickets, d, store.LoadOptions{CollectInvalid: true})
+		if err == nil || !strings.Contains(err.Error(), `tickets.csv:2: column "priority": "medium" is not one of`) {
+			t.Errorf("error %v, want the first bad row", err)
+		}
+		want := &store.Invalid{Rows: 4, Kinds: []store.InvalidKind{
+			{Column: "priority", Reason: `"…" is not one of [low normal high urgent]`, Rows: 3, Examples: []string{
+				`tickets.csv:2: column "priority": "medium" is not one of [low normal high urgent]`,
+				`tickets.csv:5: column "priority": "meh" is not one of [low normal high urgent]`,
+				`tickets.csv:6: column "priority": "medium" is not one of [low normal high urgent]`}},
+			{Column: "opened_at", Reason: `cannot parse "…" as a time`, Rows: 1, Examples: []string{
+				`tickets.csv:3: column "opened_at": cannot parse "2024-13-01" as a time`}},
+		}}
+		if !reflect.DeepEqual(res.Invalid, want) {
+			t.Errorf("invalid %+v\nwant %+v", res.Invalid, want)
+		}
+		if h, err := s.History(context.Background(), "a"); err != nil || len(h.Tickets) != 0 {
+			t.Errorf("a refused load stored %+v, %v", h.Tickets, err)
 		}
 	})
 }

@@ -119,25 +119,29 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	)
 	now := time.Now().UTC()
 	if *dryRun {
+		opts.CollectInvalid = true // report every bad row, not the first
 		quality, err = s.DryRun(ctx, now, func(l store.Loader) error {
 			reports = load(ctx, l)
 			return nil
 		})
 	} else {
 		reports = load(ctx, s)
+		var loaded []features.Table
 		for _, r := range reports {
 			// Negative escalations raise their alerts now, not at the next batch.
 			if r.Error != "" {
 				continue
 			}
+			loaded = append(loaded, r.Table)
 			if opened, err := serving.AfterIngest(ctx, s, &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}, r.Table); err != nil {
 				slog.ErrorContext(ctx, "ingestion alerts", "source", r.Source, "err", err)
 			} else if len(opened) > 0 {
 				slog.InfoContext(ctx, "alerts opened", "source", r.Source, "alerts", len(opened))
 			}
 		}
-		if err == nil && ctx.Err() == nil {
-			quality, err = s.Quality(ctx, now)
+		if err == nil && ctx.Err() == nil && len(loaded) > 0 {
+			// Only the tables loaded: each check reads a whole table.
+			quality, err = s.Quality(ctx, now, loaded...)
 		}
 	}
 	if err != nil {
@@ -259,6 +263,11 @@ func printLoads(out io.Writer, reports []loadReport, dryRun bool) {
 func warnings(reports []loadReport, q store.Quality) []string {
 	var ws []string
 	for _, r := range reports {
+		if inv := r.Invalid; inv != nil {
+			for _, k := range inv.Kinds {
+				ws = append(ws, fmt.Sprintf("%s: %d rows refused: column %q: %s; first: %s", r.Source, k.Rows, k.Column, k.Reason, k.Examples[0]))
+			}
+		}
 		if len(r.Ignored) > 0 {
 			ws = append(ws, fmt.Sprintf("%s: columns %s are not columns of %s and were ignored (--strict refuses them)",
 				r.Source, strings.Join(r.Ignored, ", "), r.Table))
@@ -294,6 +303,15 @@ func warnings(reports []loadReport, q store.Quality) []string {
 	}
 	if n := q.EndlessTrials; n.Count > 0 {
 		ws = append(ws, fmt.Sprintf("store: %d trials have no end, conversion or churn, first %q", n.Count, n.First))
+	}
+	for _, task := range []struct {
+		name, eligible, positives string
+		n                         store.TaskAccounts
+	}{{"churn", "ever paying", "churned", q.Churn}, {"conversion", "trials", "converted", q.Conversion}} {
+		if task.n.Eligible == 0 || task.n.Positives == 0 {
+			ws = append(ws, fmt.Sprintf("store: the %s task has %d accounts %s, %d of them %s: too few to train on",
+				task.name, task.n.Eligible, task.eligible, task.n.Positives, task.positives))
+		}
 	}
 	return ws
 }

@@ -71,7 +71,13 @@ type Error struct {
 	File string
 	Line int
 	Err  error
+	// Row is set when the error is one row's values, after which a
+	// Decoder told to SkipInvalid goes on with the next row.
+	Row bool
 }
+
+// RowOnly reports whether e is one row's values, not the input's shape.
+func (e *Error) RowOnly() bool { return e.Row }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 
@@ -104,11 +110,12 @@ type Decoder struct {
 	started bool
 	err     error // sticky: the decoder stops at the first error
 
-	index   []int          // CSV: field position -> canonical index, or -1
-	attrs   map[int]string // CSV: field position -> attribute name
-	ignored []string       // export columns the table does not have
-	strict  bool           // columns the table does not have are an error
-	fields  fieldParser
+	index       []int          // CSV: field position -> canonical index, or -1
+	attrs       map[int]string // CSV: field position -> attribute name
+	ignored     []string       // export columns the table does not have
+	strict      bool           // columns the table does not have are an error
+	skipInvalid bool           // Next goes on after a row's bad values
+	fields      fieldParser
 }
 
 // NewDecoder returns a Decoder that reads table's records in format from r.
@@ -251,11 +258,19 @@ func (d *Decoder) Next() (Record, error) {
 		return nil, d.err
 	}
 	rec, err := d.next()
-	if err != nil {
+	var re *Error
+	if err != nil && !(d.skipInvalid && errors.As(err, &re) && re.Row) {
 		d.err = err
 	}
 	return rec, err
 }
+
+// SkipInvalid makes Next go on after a row whose values fail conversion
+// or validation: it still returns that row's error (an *Error with Row
+// set), and the next call reads the next row. Errors of the input's shape
+// (a malformed CSV record, a bad header, a line that is not a JSON object)
+// still stop it. Dry runs use it to report every bad row, not the first.
+func (d *Decoder) SkipInvalid() { d.skipInvalid = true }
 
 func (d *Decoder) next() (Record, error) {
 	var err error
@@ -268,11 +283,14 @@ func (d *Decoder) next() (Record, error) {
 		return nil, err
 	}
 	rec := d.build(&d.fields)
-	if err := d.fields.err; err != nil {
-		return nil, d.errorf(err)
+	err = d.fields.err
+	if err == nil {
+		err = rec.Validate()
 	}
-	if err := rec.Validate(); err != nil {
-		return nil, d.errorf(err)
+	if err != nil {
+		e := d.errorf(err)
+		e.Row = true
+		return nil, e
 	}
 	return rec, nil
 }

@@ -13,7 +13,11 @@
 // it, which makes decoding half again as fast.
 //
 // Columns a table does not have are ignored, so richer exports load as they
-// are; a CSV header that lacks a required column is an error at line 1.
+// are, unless RefuseUnknown makes them an error; accounts keep columns named
+// attr_NAME as free attributes. A CSV header that lacks a required column is
+// an error at line 1. NewRowsDecoder reads rows from any other source (a
+// SQL view) exactly as a CSV file's, and SkipInvalid lets a caller see
+// every bad row rather than the first.
 // Times are read as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS with a T or a space,
 // an optional fraction and an optional zone (Z, UTC, +HH, +HHMM, +HH:MM),
 // in UTC unless they carry an offset, and booleans as true/false, 1/0 or yes/no;

@@ -343,6 +343,13 @@ func TestEndToEnd(t *testing.T) {
 			!strings.Contains(rows[0].(map[string]any)["reason"].(string), "already given at line 1") {
 			t.Errorf("repeated key: %d %v", code, dup)
 		}
+		code, last := c.do("POST", "/v1/ingest/escalations?duplicates=last", ingest, twice+twice)
+		if res, _ := last["result"].(map[string]any); code != 200 || res["superseded"].(float64) != 1 || res["inserted"].(float64) != 1 {
+			t.Errorf("repeated key, last wins: %d %v", code, last)
+		}
+		if code, _ := c.do("POST", "/v1/ingest/escalations?duplicates=first", ingest, twice); code != 400 {
+			t.Errorf("duplicates=first: %d, want 400", code)
+		}
 		// A negative escalation raises its alert at ingestion; sending it
 		// again opens nothing; after resolving, the cooldown holds.
 		now := time.Now().UTC().Format(time.RFC3339)

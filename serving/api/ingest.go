@@ -14,6 +14,7 @@ import (
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/serving"
+	"github.com/openchurn/churn/store"
 )
 
 // RowError is one invalid record of an ingestion request. Row counts from
@@ -32,11 +33,20 @@ const maxRowErrors = 100
 // churnctl ingest does: the same validation, and the same idempotency
 // (a record with a stored key replaces it only when it differs). A body
 // with any invalid record stores nothing and is answered 422 with the
-// errors of every invalid row, up to 100.
+// errors of every invalid row, up to 100. A key given twice in the body is
+// refused the same way, unless ?duplicates=last keeps the last row.
 func (s *Server) ingest(c echo.Context) error {
 	t, err := features.ParseTable(c.Param("table"))
 	if err != nil {
 		return errorf(http.StatusNotFound, "not_found", err.Error(), nil)
+	}
+	var opts store.LoadOptions
+	switch d := c.QueryParam("duplicates"); d {
+	case "", "refuse":
+	case "last":
+		opts.LastWins = true
+	default:
+		return errorf(http.StatusBadRequest, "bad_request", fmt.Sprintf("duplicates=%q: want refuse (the default) or last", d), nil)
 	}
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
@@ -62,7 +72,7 @@ func (s *Server) ingest(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	res, err := s.store.Load(ctx, t, d)
+	res, err := s.store.LoadWith(ctx, t, d, opts)
 	var rerr *recordio.Error
 	if errors.As(err, &rerr) {
 		// Valid rows that clash within the body, such as a repeated key.

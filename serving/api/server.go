@@ -48,7 +48,7 @@ type Store interface {
 	ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
 	Models(ctx context.Context, task string) ([]trainer.RegisteredModel, error)
 	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
-	Load(ctx context.Context, t features.Table, src store.Source) (store.LoadResult, error)
+	LoadWith(ctx context.Context, t features.Table, src store.Source, opts store.LoadOptions) (store.LoadResult, error)
 }
 
 // Options configure a Server.

@@ -40,5 +40,8 @@ func (w *Workspace) loadView(ctx context.Context, s store.Loader, t features.Tab
 		return store.LoadResult{}, err
 	}
 	defer src.Close()
+	if opts.CollectInvalid {
+		src.SkipInvalid()
+	}
 	return s.LoadWith(ctx, t, src, opts)
 }

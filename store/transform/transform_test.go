@@ -362,3 +362,52 @@ func objects(t *testing.T, db *sql.DB) []string {
 	}
 	return out
 }
+
+// TestStage stages a CSV and an NDJSON file: names, TEXT values, NULL for
+// empty fields, _line, and NDJSON keys that first appear late.
+func TestStage(t *testing.T) {
+	ctx := context.Background()
+	dir := writeExport(t, map[string]string{
+		"Billing Export (2).csv": "id,Amount,note\n1,10,\n2,,\"two\nlines\"\n3,30,x\n",
+		"events.ndjson":          `{"id":1,"kind":"a"}` + "\n\n" + `{"id":2,"extra":true,"kind":null}` + "\n",
+	})
+	w, err := transform.Stage(ctx, []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, tt := range []struct {
+		query string
+		want  []string
+	}{
+		{`SELECT _line || ':' || id || ':' || coalesce("Amount", 'NULL') || ':' || coalesce(note, 'NULL') FROM billing_export__2_ ORDER BY _line`,
+			[]string{"2:1:10:NULL", "3:2:NULL:two\nlines", "5:3:30:x"}},
+		{`SELECT _line || ':' || id || ':' || coalesce(kind, 'NULL') || ':' || coalesce(extra, 'NULL') || ':' || typeof(id) FROM events ORDER BY _line`,
+			[]string{"1:1:a:NULL:text", "3:2:NULL:true:text"}},
+	} {
+		rows, err := w.Query(ctx, tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, s)
+		}
+		rows.Close()
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s\n= %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	// Two files that map to one table are refused.
+	twice := writeExport(t, map[string]string{"usage.csv": "a\n1\n", "Usage.ndjson": `{"a":1}`})
+	if w, err := transform.Stage(ctx, []string{twice}); err == nil || !strings.Contains(err.Error(), "are both staged as table usage") {
+		if w != nil {
+			w.Close()
+		}
+		t.Errorf("Stage of usage.csv and Usage.ndjson: %v", err)
+	}
+}

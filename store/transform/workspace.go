@@ -161,7 +161,13 @@ type Error struct {
 	Line int    // _line, or the row number when Row
 	Row  bool   // Line counts the view's rows: it has no _line
 	Err  error
+	// rowOnly is set when the error is one row's values; see RowOnly.
+	rowOnly bool
 }
+
+// RowOnly reports whether e is one row's values, after which a Source
+// told to SkipInvalid reads on.
+func (e *Error) RowOnly() bool { return e.rowOnly }
 
 func (e *Error) Error() string {
 	switch {
@@ -188,6 +194,8 @@ type Source struct {
 	rows  *viewRows
 	dec   *recordio.Decoder
 	file  string
+
+	skipInvalid bool
 }
 
 // Source returns the Source of view t. The Workspace must stay open while
@@ -220,6 +228,9 @@ func (s *Source) open() error {
 		return err
 	}
 	d.RefuseUnknown() // a typo in a view must not vanish
+	if s.skipInvalid {
+		d.SkipInvalid()
+	}
 	s.rows, s.dec = vr, d
 	return nil
 }
@@ -232,9 +243,16 @@ func (s *Source) Next() (recordio.Record, error) {
 	rec, err := s.dec.Next()
 	var re *recordio.Error
 	if errors.As(err, &re) {
-		return nil, s.Errorf(re.Line, re.Err)
+		return nil, &Error{View: s.table, File: s.file, Line: re.Line, Row: s.rows.lineAt < 0, Err: re.Err, rowOnly: re.Row}
 	}
 	return rec, err
+}
+
+// SkipInvalid makes Next read on after a row with bad values, as
+// recordio.Decoder.SkipInvalid does.
+func (s *Source) SkipInvalid() {
+	s.skipInvalid = true
+	s.dec.SkipInvalid()
 }
 
 // Rewind queries the view again.
