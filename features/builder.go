@@ -479,17 +479,19 @@ func termMonths(plan string) int {
 	return 1
 }
 
-// nextRenewal returns the first anniversary anchor + k·months (k ≥ 0) at
-// or after t. It reads nothing but the subscription's start, which is
-// known at t, unlike the accounts table's renewal_at.
+// nextRenewal returns the first anniversary AddMonths(anchor, k·months)
+// (k ≥ 0) at or after t: billing dates clamp to the month's end, so an
+// anchor of January 31 renews on February 29 (in a leap year) and March
+// 31. It reads nothing but the subscription's start, which is known at t,
+// unlike the accounts table's renewal_at.
 func nextRenewal(anchor time.Time, months int, t time.Time) time.Time {
 	ya, ma, _ := anchor.Date()
 	yt, mt, _ := t.Date()
 	k := max(0, ((yt-ya)*12+int(mt-ma))/months*months)
-	r := anchor.AddDate(0, k, 0)
+	r := AddMonths(anchor, k)
 	for r.Before(t) {
 		k += months
-		r = anchor.AddDate(0, k, 0)
+		r = AddMonths(anchor, k)
 	}
 	return r
 }

@@ -74,7 +74,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		act, err := store.ParseActivation(*activation)
 		if err != nil {
-			return usageError{err}
+			return usagef("--activate: %v", err)
 		}
 		return trainFromStore(ctx, tf, *algo, act, *out, *asJSON, stdout)
 	}
@@ -250,7 +250,7 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 	var truth *trainer.Truth
 	if tf.truth != "" {
 		if truth, err = trainer.ReadTruth(ctx, tf.truth); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--truth: %w", err)
 		}
 	}
 	ts := &taskSetup{name: tf.task, features: features.Config{CatalogueSize: tf.catalogueSize, TrialDays: tf.trialDays}}
@@ -258,6 +258,9 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 		if k = strings.TrimSpace(k); k != "" {
 			ts.features.KeyFeatures = append(ts.features.KeyFeatures, k)
 		}
+	}
+	if _, err := ts.features.Catalog(); err != nil {
+		return nil, usagef("--catalogue-size %d, --key-features %q, --trial-days %d: %v", tf.catalogueSize, tf.keyFeatures, tf.trialDays, err)
 	}
 	ts.about = map[string]string{"data_end": end.Format(time.DateOnly), "grace": tf.grace}
 	// Observations start once usage is recorded: billing history often
@@ -295,14 +298,14 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 		}
 		sched, err := dataset.Schedule(from, to, every)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, usagef("--every %q: %v", tf.every, err)
 		}
 		c := &dataset.Churn{Schedule: sched, Lead: lead, Horizon: horizon, Grace: grace, DataEnd: end}
 		if err := c.Validate(); err != nil {
-			return nil, usageError{err}
+			return nil, usagef("--lead %q, --horizon %q, --grace %q, --data-end: %v", tf.lead, tf.horizon, tf.grace, err)
 		}
 		ts.task, ts.labels = c, trainer.ChurnLabels(c, truth)
-		ts.back = func(t time.Time) time.Time { return t.AddDate(0, -every.Months, -every.Days) }
+		ts.back = func(t time.Time) time.Time { return dataset.Span{Months: -every.Months, Days: -every.Days}.After(t) }
 		for k, v := range map[string]string{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "every": tf.every, "lead": tf.lead, "horizon": tf.horizon} {
 			ts.about[k] = v
 		}
@@ -318,10 +321,10 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 		}
 		c := &dataset.Conversion{TrialDay: tf.trialDay, TrialDays: tf.trialDays, Grace: grace, From: from, To: to, DataEnd: end}
 		if err := c.Validate(); err != nil {
-			return nil, usageError{err}
+			return nil, usagef("--trial-day %d, --trial-days %d, --grace %q, --data-end: %v", tf.trialDay, tf.trialDays, tf.grace, err)
 		}
 		ts.task, ts.labels = c, trainer.ConversionLabels(c, truth)
-		ts.back = func(t time.Time) time.Time { return t.AddDate(0, -1, 0) }
+		ts.back = func(t time.Time) time.Time { return features.AddMonths(t, -1) }
 		ts.about["trial_day"] = fmt.Sprint(tf.trialDay)
 	default:
 		return nil, usagef("--task %q: want churn or conversion", tf.task)

@@ -51,8 +51,15 @@ func ParseSpan(s string) (Span, error) {
 	return Span{}, fmt.Errorf("span %q: unit must be d (days), w (weeks) or m (months)", s)
 }
 
-// After returns t plus the span.
-func (s Span) After(t time.Time) time.Time { return t.AddDate(0, s.Months, s.Days) }
+// After returns t plus the span: the months by features.AddMonths, which
+// clamps to the month's end as billing does, then the days.
+func (s Span) After(t time.Time) time.Time { return s.times(t, 1) }
+
+// times returns t plus k spans, the months counted from t so that a
+// short month does not shift the steps after it.
+func (s Span) times(t time.Time, k int) time.Time {
+	return features.AddMonths(t, k*s.Months).AddDate(0, 0, k*s.Days)
+}
 
 // IsZero reports whether the span is empty.
 func (s Span) IsZero() bool { return s.Months == 0 && s.Days == 0 }
@@ -67,14 +74,17 @@ func (s Span) String() string {
 	return strconv.Itoa(s.Months) + "m" + strconv.Itoa(s.Days) + "d"
 }
 
-// Schedule returns the times from, from+every, … up to and including to.
+// Schedule returns the times from, from+every, from+2·every, … up to and
+// including to. Each is counted from from, with months clamped to the
+// month's end: monthly from January 31 gives February 29 (or 28), March
+// 31, April 30.
 func Schedule(from, to time.Time, every Span) ([]time.Time, error) {
 	if every.IsZero() || every.Months < 0 || every.Days < 0 {
 		return nil, fmt.Errorf("schedule: step %s is not positive", every)
 	}
 	var ts []time.Time
 	for i := 0; ; i++ {
-		t := from.AddDate(0, i*every.Months, i*every.Days)
+		t := every.times(from, i)
 		if t.After(to) {
 			return ts, nil
 		}
@@ -115,7 +125,12 @@ func (c *Churn) AsOf(_ *features.History, dst []time.Time) []time.Time {
 }
 
 // Label keeps accounts paying at v.AsOf that do not churn within the lead
-// time, and labels them 1 if they churn in the horizon after it.
+// time [T, T+lead), and labels them 1 if they churn in the label window
+// [T+lead, T+lead+horizon) after it. Both intervals are closed at their
+// start and open at their end, so that a churn at T+lead (the renewal a
+// lead ahead) is in the label window, and windows of consecutive
+// observations one horizon apart tile time: each churn is the positive of
+// exactly one row.
 func (c *Churn) Label(h *features.History, v *features.Vector) (float64, bool) {
 	if !v.Paying() {
 		return 0, false
@@ -124,8 +139,8 @@ func (c *Churn) Label(h *features.History, v *features.Vector) (float64, bool) {
 	label := 0.0
 	for ct := range churns(h, c.Grace) {
 		switch {
-		case ct.Before(v.AsOf) || ct.After(end):
-		case !ct.After(lead): // from T on: a churn at T itself was not known at T
+		case ct.Before(v.AsOf) || !ct.Before(end):
+		case ct.Before(lead): // from T on: a churn at T itself was not known at T
 			return 0, false
 		default:
 			label = 1

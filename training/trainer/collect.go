@@ -68,12 +68,10 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 // of its end (monthly observations on the 1st, lead 0, horizon 30d), and
 // is NaN otherwise, so that a misaligned window reports no oracle rather
 // than a wrong one. Even then the two differ for accounts billed at the
-// turn of a month, a few percent: a churn at T itself drops the row (it
-// falls in [T, T+lead]); a 30-day window from the 1st of a month of 30
-// days or fewer reaches the next month's first billing days (its 1st, or
-// up to its 3rd after February), whose decision the label then holds
-// while the truth holds this month's; and one from the 1st of a 31-day
-// month holds no decision of an account billed on the 1st.
+// turn of a month, a few percent: the label window [T, T+30d) from the
+// 1st of a 31-day month misses its 31st, and from the 1st of February it
+// reaches March's first billing days, whose decision the label then holds
+// while the truth holds February's.
 func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
 	l := Labels{Known: func(_ string, asOf time.Time) time.Time {
 		return asOf.Add(task.Lead + task.Horizon + task.Grace)

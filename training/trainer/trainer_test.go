@@ -139,6 +139,13 @@ func TestBacktest(t *testing.T) {
 	if len(b.Folds) != 2 || b.Folds[0].TrainRows >= b.Folds[1].TrainRows {
 		t.Fatalf("folds %+v: the later fold should train on more", b.Folds)
 	}
+	// Folds are named by the as-of dates they test, the 1st of September
+	// and of October, not by their windows' bounds.
+	for k, want := range []string{"2024-09-01", "2024-10-01"} {
+		if got := b.Folds[k].Tested(); got != want {
+			t.Errorf("fold %d tests %s, want %s", k+1, got, want)
+		}
+	}
 	if m := (b.Folds[0].Test.AUC + b.Folds[1].Test.AUC) / 2; math.Abs(m-b.Mean.AUC) > 1e-12 || b.MeanOracleAUC == nil {
 		t.Errorf("mean %+v, oracle %v", b.Mean, b.MeanOracleAUC)
 	}
