@@ -36,6 +36,8 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch {
 	case tf.task == "":
 		return usagef("--task is required")
+	case tf.testFrom != "":
+		return usagef("--test-from applies to train; backtest tests the last --folds steps")
 	case *folds < 1:
 		return usagef("--folds %d: want at least 1", *folds)
 	case fs.NArg() > 0:

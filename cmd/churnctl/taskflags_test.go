@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,10 +41,16 @@ func TestTaskFlagErrors(t *testing.T) {
 		{[]string{"--task", "conversion", "--trial-day", "-1"}, "--trial-day"},
 		{[]string{"--task", "renewals"}, "--task"},
 		{[]string{"--task", "churn", "--algo", "forest"}, "--algo"},
+		{[]string{"--task", "churn", "--test-from", "2024-13-01"}, "--test-from"},
+		{[]string{"--task", "churn", "--test-from", "2024-06-01", "--folds", "2"}, "--test-from applies to train"},
 	} {
-		code, _, stderr := churnctl(t, append([]string{"train", "--db", db}, tc.args...)...)
+		cmd := "train"
+		if slices.Contains(tc.args, "--folds") {
+			cmd = "backtest"
+		}
+		code, _, stderr := churnctl(t, append([]string{cmd, "--db", db}, tc.args...)...)
 		if code != 2 || !strings.Contains(stderr, tc.flag) {
-			t.Errorf("train %v: exit %d, stderr %q; want exit 2 naming %s", tc.args, code, stderr, tc.flag)
+			t.Errorf("%s %v: exit %d, stderr %q; want exit 2 naming %s", cmd, tc.args, code, stderr, tc.flag)
 		}
 	}
 }

@@ -174,7 +174,7 @@ type taskFlags struct {
 	db                                          *string
 	task, from, to, every, lead, horizon, grace string
 	trialDay, trialDays, catalogueSize          int
-	keyFeatures, truth, dataEnd                 string
+	keyFeatures, truth, dataEnd, testFrom       string
 }
 
 func addTaskFlags(fs *flag.FlagSet) *taskFlags {
@@ -192,6 +192,7 @@ func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	fs.IntVar(&tf.catalogueSize, "catalogue-size", 0, "number of product features, the denominator of adoption")
 	fs.StringVar(&tf.truth, "truth", "", "folder of a simulation's truth_*.csv: report the oracle AUC")
 	fs.StringVar(&tf.dataEnd, "data-end", "", "when the data stops, YYYY-MM-DD (default: the day after the latest event)")
+	fs.StringVar(&tf.testFrom, "test-from", "", "train: test on the rows observed from this date, YYYY-MM-DD, and train and validate on those whose labels were known by it (default: the latest 20% of rows)")
 	return tf
 }
 
@@ -228,6 +229,8 @@ type taskSetup struct {
 	back func(time.Time) time.Time
 	// window describes the task for the registry.
 	about map[string]string
+	// testFrom is where train's test period starts; zero for the default.
+	testFrom time.Time
 }
 
 // setup builds the task named by the flags over the data in s.
@@ -254,6 +257,9 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 		}
 	}
 	ts := &taskSetup{name: tf.task, features: features.Config{CatalogueSize: tf.catalogueSize, TrialDays: tf.trialDays}}
+	if ts.testFrom, err = parseDate("test-from", tf.testFrom, time.Time{}); err != nil {
+		return nil, err
+	}
 	for _, k := range strings.Split(tf.keyFeatures, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			ts.features.KeyFeatures = append(ts.features.KeyFeatures, k)
@@ -398,8 +404,12 @@ func trainFromStore(ctx context.Context, tf *taskFlags, algo string, act store.A
 	defer s.Close()
 	opt := trainer.DefaultOptions()
 	opt.Fit.Algorithm, opt.Logger = algo, slog.Default()
+	opt.TestFrom = ts.testFrom
 	r, err := trainer.Train(ctx, e, opt)
 	if err != nil {
+		if tf.testFrom != "" && errors.Is(err, trainer.ErrEmptySlice) {
+			return usagef("--test-from %s: %v", tf.testFrom, err)
+		}
 		return fmt.Errorf("training %s: %w", ts.name, err)
 	}
 	a := r.Artifact

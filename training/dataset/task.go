@@ -152,37 +152,71 @@ func (c *Churn) Label(h *features.History, v *features.Vector) (float64, bool) {
 // Labelled returns true.
 func (c *Churn) Labelled() bool { return true }
 
-// churns yields the times h churned: its billing changes of kind churn
-// that no new subscription or reactivation follows within grace, or, when
-// h has no billing churn at all, the accounts table's churned_at.
+// Known returns when the label of h's row observed as of asOf became
+// known: the end of its label window, T+lead+horizon, unless a churn in
+// [T, T+lead+horizon) was undone by a return within grace that came
+// later, in which case the label (0, or 1 from a later churn) was settled
+// only by that return, at its time. Grace widens the window only where
+// the data holds such a return: a churn not undone is known at once to
+// stand as far as the data goes, so a trainer cut between the window's
+// end and the end of its grace labels it as the data will.
+func (c *Churn) Known(h *features.History, asOf time.Time) time.Time {
+	end := asOf.Add(c.Lead + c.Horizon)
+	known := end
+	for ct := range churnEvents(h) {
+		if ct.Before(asOf) || !ct.Before(end) {
+			continue
+		}
+		if r, ok := returned(h, ct, c.Grace); ok && r.After(known) {
+			known = r
+		}
+	}
+	return known
+}
+
+// churns yields the times h churned: its churn events (churnEvents) that
+// no new subscription or reactivation follows within grace.
 func churns(h *features.History, grace time.Duration) func(yield func(time.Time) bool) {
 	return func(yield func(time.Time) bool) {
-		billed := false
-		for i := range h.Billing {
-			c := &h.Billing[i]
-			if c.Kind != features.BillingChurn {
-				continue
-			}
-			billed = true
-			if !returned(h, c.At, grace) && !yield(c.At) {
+		for t := range churnEvents(h) {
+			if _, ok := returned(h, t, grace); !ok && !yield(t) {
 				return
 			}
 		}
-		if a := h.Account; !billed && a != nil && !a.ChurnedAt.IsZero() && !returned(h, a.ChurnedAt, grace) {
+	}
+}
+
+// churnEvents yields the times of h's billing changes of kind churn or,
+// when h has no billing churn at all, the accounts table's churned_at.
+func churnEvents(h *features.History) func(yield func(time.Time) bool) {
+	return func(yield func(time.Time) bool) {
+		billed := false
+		for i := range h.Billing {
+			if c := &h.Billing[i]; c.Kind == features.BillingChurn {
+				billed = true
+				if !yield(c.At) {
+					return
+				}
+			}
+		}
+		if a := h.Account; !billed && a != nil && !a.ChurnedAt.IsZero() {
 			yield(a.ChurnedAt)
 		}
 	}
 }
 
-// returned reports whether h subscribed again in (t, t+grace].
-func returned(h *features.History, t time.Time, grace time.Duration) bool {
+// returned returns the first time h subscribed again in (t, t+grace], if
+// it did.
+func returned(h *features.History, t time.Time, grace time.Duration) (time.Time, bool) {
+	var first time.Time
 	for i := range h.Billing {
 		c := &h.Billing[i]
-		if (c.Kind == features.BillingReactivation || c.Kind == features.BillingNew) && c.At.After(t) && !c.At.After(t.Add(grace)) {
-			return true
+		if (c.Kind == features.BillingReactivation || c.Kind == features.BillingNew) && c.At.After(t) && !c.At.After(t.Add(grace)) &&
+			(first.IsZero() || c.At.Before(first)) {
+			first = c.At
 		}
 	}
-	return false
+	return first, !first.IsZero()
 }
 
 // Conversion is the conversion task; see the package documentation.

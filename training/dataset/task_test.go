@@ -200,3 +200,37 @@ func TestChurnLeadZero(t *testing.T) {
 		}
 	}
 }
+
+// TestChurnKnown checks when a churn label becomes known: at the end of
+// the label window, and later only where a return within grace settled
+// it after that.
+func TestChurnKnown(t *testing.T) {
+	lead, horizon, grace := 7*day, 30*day, 30*day
+	task := &dataset.Churn{Lead: lead, Horizon: horizon, Grace: grace, DataEnd: t0.Add(365 * day)}
+	end := t0.Add(lead + horizon)
+	tests := []struct {
+		name string
+		h    *features.History
+		want time.Time
+	}{
+		{"no churn", customer(), end},
+		{"a churn that stands is known at the window's end", customer(change("churn", t0.Add(20*day))), end},
+		{"a churn undone before the window's end", customer(change("churn", t0.Add(10*day)), change("reactivation", t0.Add(20*day))), end},
+		{"a churn undone after the window's end", customer(change("churn", t0.Add(30*day)), change("reactivation", t0.Add(50*day))), t0.Add(50 * day)},
+		{"a churn in the lead undone by a return within the window", customer(change("churn", t0.Add(3*day)), change("new", t0.Add(3*day+grace))), end},
+		{"a churn at the window's end belongs to the next row", customer(change("churn", end), change("reactivation", end.Add(day))), end},
+		{"a return after grace settles nothing", customer(change("churn", t0.Add(30*day)), change("reactivation", t0.Add(30*day+grace+time.Second))), end},
+		{"a churn before the row", customer(change("churn", t0.Add(-5*day)), change("reactivation", t0.Add(-day))), end},
+	}
+	for _, tt := range tests {
+		if got := task.Known(tt.h, t0); !got.Equal(tt.want) {
+			t.Errorf("%s: known at T+%s, want T+%s", tt.name, got.Sub(t0), tt.want.Sub(t0))
+		}
+	}
+	h := customer()
+	h.Account.ChurnedAt = t0.Add(30 * day)
+	h.Billing = append(h.Billing, change("reactivation", t0.Add(45*day)))
+	if got := task.Known(h, t0); !got.Equal(t0.Add(45 * day)) {
+		t.Errorf("churned_at undone by a reactivation: known at T+%s, want T+45 days", got.Sub(t0))
+	}
+}

@@ -16,9 +16,9 @@ import (
 // labels rows but does not say when the label window ends, so the caller,
 // who configured the task, supplies it.
 type Labels struct {
-	// Known returns when the label of a row observed as of asOf became
+	// Known returns when the label of h's row observed as of asOf became
 	// known; it must not be before asOf.
-	Known func(account string, asOf time.Time) time.Time
+	Known func(h *features.History, asOf time.Time) time.Time
 	// Truth, when not nil, returns a row's true probability, or NaN.
 	Truth func(account string, asOf time.Time) float64
 }
@@ -43,7 +43,7 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 			e.Data.Labels = append(e.Data.Labels, b.Labels[k])
 			e.Accounts = append(e.Accounts, v.AccountID)
 			e.AsOf = append(e.AsOf, v.AsOf)
-			e.Known = append(e.Known, l.Known(v.AccountID, v.AsOf))
+			e.Known = append(e.Known, l.Known(b.History, v.AsOf))
 			if l.Truth != nil {
 				e.Truth = append(e.Truth, l.Truth(v.AccountID, v.AsOf))
 			}
@@ -59,10 +59,11 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 	return e, stats, nil
 }
 
-// ChurnLabels returns the Labels of a churn task: a label is known at
-// as-of + lead + horizon + grace, when a churn in the window can no longer
-// be undone. With truth, a row's true probability is the truth's for a
-// calendar month, which is only the probability of the row's label when
+// ChurnLabels returns the Labels of a churn task: a label is known when
+// dataset.Churn.Known says, at the end of its window unless a return
+// within grace settled it later. With truth, a row's true probability is
+// the truth's for a calendar month, which is only the probability of the
+// row's label when
 // the label window is that month: the truth is used when the window
 // starts within alignSlack of a month's start and ends within alignSlack
 // of its end (monthly observations on the 1st, lead 0, horizon 30d), and
@@ -73,9 +74,7 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 // reaches March's first billing days, whose decision the label then holds
 // while the truth holds February's.
 func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
-	l := Labels{Known: func(_ string, asOf time.Time) time.Time {
-		return asOf.Add(task.Lead + task.Horizon + task.Grace)
-	}}
+	l := Labels{Known: task.Known}
 	if truth != nil {
 		l.Truth = func(account string, asOf time.Time) float64 {
 			start := asOf.Add(task.Lead)
@@ -109,7 +108,7 @@ func ConversionLabels(task *dataset.Conversion, truth *Truth) Labels {
 	if days == 0 {
 		days = features.DefaultTrialDays
 	}
-	l := Labels{Known: func(_ string, asOf time.Time) time.Time {
+	l := Labels{Known: func(_ *features.History, asOf time.Time) time.Time {
 		return asOf.AddDate(0, 0, max(days-task.TrialDay, 0)).Add(task.Grace)
 	}}
 	if truth != nil {
