@@ -286,7 +286,7 @@ func (b *Builder) moveTo(h *History, t time.Time) error {
 		if c.first == never {
 			c.first = bc.At.UnixNano()
 		}
-		if bc.Kind == BillingNew || bc.Kind == BillingReactivation || c.anchor == never {
+		if startsSubscription(bc, c.anchor != never) {
 			c.anchor = bc.At.UnixNano()
 		}
 	}
@@ -419,7 +419,7 @@ func (b *Builder) commercialFeatures(x []float64) {
 	if bc.Kind != BillingChurn {
 		term := int64(termMonths(bc.Plan))
 		if c.anchor != c.renewalAnchor || term != c.renewalTerm || c.tn > c.renewal {
-			c.renewal = nextRenewal(time.Unix(0, c.anchor).UTC(), int(term), c.t).UnixNano()
+			c.renewal = NextRenewal(time.Unix(0, c.anchor).UTC(), int(term), c.t).UnixNano()
 			c.renewalAnchor, c.renewalTerm = c.anchor, term
 		}
 		x[fDaysToRenewal] = float64(c.renewal-c.tn) / float64(dayNs)
@@ -469,6 +469,13 @@ func mrrOf(c *BillingChange) float64 {
 	return c.MRR
 }
 
+// startsSubscription reports whether billing change c starts a
+// subscription, from which renewals are counted: a new subscription or a
+// reactivation, or any change when none has started one yet.
+func startsSubscription(c *BillingChange, anchored bool) bool {
+	return c.Kind == BillingNew || c.Kind == BillingReactivation || !anchored
+}
+
 // termMonths returns the billing term of a plan: 12 months for plans
 // named annual or yearly, one month for the others.
 func termMonths(plan string) int {
@@ -479,12 +486,13 @@ func termMonths(plan string) int {
 	return 1
 }
 
-// nextRenewal returns the first anniversary AddMonths(anchor, k·months)
-// (k ≥ 0) at or after t: billing dates clamp to the month's end, so an
-// anchor of January 31 renews on February 29 (in a leap year) and March
-// 31. It reads nothing but the subscription's start, which is known at t,
-// unlike the accounts table's renewal_at.
-func nextRenewal(anchor time.Time, months int, t time.Time) time.Time {
+// NextRenewal returns the first renewal of a subscription anchored at
+// anchor and billed every months months at or after t: AddMonths(anchor,
+// k·months) for the least k ≥ 0. Billing dates clamp to the month's end,
+// so an anchor of January 31 renews on February 29 (in a leap year) and
+// March 31. It reads nothing but the subscription's start, which is known
+// at t, unlike the accounts table's renewal_at.
+func NextRenewal(anchor time.Time, months int, t time.Time) time.Time {
 	ya, ma, _ := anchor.Date()
 	yt, mt, _ := t.Date()
 	k := max(0, ((yt-ya)*12+int(mt-ma))/months*months)

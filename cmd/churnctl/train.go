@@ -182,9 +182,9 @@ func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	fs.StringVar(&tf.task, "task", "", "train from the store: churn or conversion")
 	fs.StringVar(&tf.from, "from", "", "first observation date, YYYY-MM-DD (default: churn, the month after the first usage event's; conversion, trial-day days after it)")
 	fs.StringVar(&tf.to, "to", "", "last observation date (default: the data's end)")
-	fs.StringVar(&tf.every, "every", "1m", "churn: observation step: Nd, Nw or Nm")
+	fs.StringVar(&tf.every, "every", "1m", "churn: observation step, Nd, Nw or Nm; or renewal: a lead before each paying account's renewals")
 	fs.StringVar(&tf.lead, "lead", "7d", "churn: lead time before the label window")
-	fs.StringVar(&tf.horizon, "horizon", "30d", "churn: label window length")
+	fs.StringVar(&tf.horizon, "horizon", "", "churn: label window length (default 30d; with --every renewal, up to the next renewal)")
 	fs.StringVar(&tf.grace, "grace", "14d", "days within which a return undoes a churn, or a conversion after the trial still counts")
 	fs.IntVar(&tf.trialDay, "trial-day", 7, "conversion: the trial day each trial is observed on")
 	fs.IntVar(&tf.trialDays, "trial-days", 0, "conversion: planned trial length in days (default: the feature catalog's)")
@@ -290,29 +290,41 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 		if err != nil {
 			return nil, err
 		}
-		every, err := dataset.ParseSpan(tf.every)
-		if err != nil {
-			return nil, usagef("--every: %v", err)
+		renewals := tf.every == "renewal"
+		every := dataset.Span{Months: 1} // the backtest step of renewal observations
+		if !renewals {
+			if every, err = dataset.ParseSpan(tf.every); err != nil {
+				return nil, usagef("--every: %v", err)
+			}
 		}
 		lead, err := days("lead", tf.lead)
 		if err != nil {
 			return nil, err
 		}
-		horizon, err := days("horizon", tf.horizon)
-		if err != nil {
-			return nil, err
+		horizonFlag := tf.horizon
+		if horizonFlag == "" && !renewals {
+			horizonFlag = "30d"
 		}
-		sched, err := dataset.Schedule(from, to, every)
-		if err != nil {
-			return nil, usagef("--every %q: %v", tf.every, err)
+		var horizon time.Duration
+		if horizonFlag != "" {
+			if horizon, err = days("horizon", horizonFlag); err != nil {
+				return nil, err
+			}
 		}
-		c := &dataset.Churn{Schedule: sched, Lead: lead, Horizon: horizon, Grace: grace, DataEnd: end}
+		c := &dataset.Churn{Renewals: renewals, From: from, To: to, Lead: lead, Horizon: horizon, Grace: grace, DataEnd: end}
+		if !renewals {
+			if c.Schedule, err = dataset.Schedule(from, to, every); err != nil {
+				return nil, usagef("--every %q: %v", tf.every, err)
+			}
+		} else if horizonFlag == "" {
+			horizonFlag = "renewal"
+		}
 		if err := c.Validate(); err != nil {
 			return nil, usagef("--lead %q, --horizon %q, --grace %q, --data-end: %v", tf.lead, tf.horizon, tf.grace, err)
 		}
 		ts.task, ts.labels = c, trainer.ChurnLabels(c, truth)
 		ts.back = func(t time.Time) time.Time { return dataset.Span{Months: -every.Months, Days: -every.Days}.After(t) }
-		for k, v := range map[string]string{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "every": tf.every, "lead": tf.lead, "horizon": tf.horizon} {
+		for k, v := range map[string]string{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "every": tf.every, "lead": tf.lead, "horizon": horizonFlag} {
 			ts.about[k] = v
 		}
 	case "conversion":

@@ -94,8 +94,15 @@ func Schedule(from, to time.Time, every Span) ([]time.Time, error) {
 
 // Churn is the churn task; see the package documentation.
 type Churn struct {
-	// Schedule lists the observation times in ascending order.
-	Schedule             []time.Time
+	// Schedule lists the observation times in ascending order. It is
+	// ignored when Renewals is set.
+	Schedule []time.Time
+	// Renewals observes each paying account Lead before each of its
+	// renewals (features.PaidTerms) in [From, To] instead of on Schedule;
+	// a zero To means no bound. A zero Horizon then means up to the next
+	// renewal: a month for monthly plans, a year for annual ones.
+	Renewals             bool
+	From, To             time.Time
 	Lead, Horizon, Grace time.Duration
 	// DataEnd is when the data stops: nothing after it is known.
 	DataEnd time.Time
@@ -103,8 +110,9 @@ type Churn struct {
 
 // Validate reports a task that cannot label anything.
 func (c *Churn) Validate() error {
-	if c.Lead < 0 || c.Horizon <= 0 || c.Grace < 0 {
-		return fmt.Errorf("churn: lead %s and grace %s must not be negative and horizon %s must be positive", c.Lead, c.Grace, c.Horizon)
+	if c.Lead < 0 || c.Horizon < 0 || c.Horizon == 0 && !c.Renewals || c.Grace < 0 {
+		return fmt.Errorf("churn: lead %s and grace %s must not be negative and horizon %s must be positive (or zero, up to the next renewal, for renewal observations)",
+			c.Lead, c.Grace, c.Horizon)
 	}
 	if c.DataEnd.IsZero() {
 		return errors.New("churn: the data's end is not set")
@@ -112,16 +120,61 @@ func (c *Churn) Validate() error {
 	return nil
 }
 
-// AsOf returns the scheduled times whose label window, grace included,
-// ends by DataEnd.
-func (c *Churn) AsOf(_ *features.History, dst []time.Time) []time.Time {
+// AsOf returns the scheduled times, or with Renewals the times a lead
+// before h's renewals, whose label window, grace included, ends by
+// DataEnd.
+func (c *Churn) AsOf(h *features.History, dst []time.Time) []time.Time {
 	dst = dst[:0]
-	for _, t := range c.Schedule {
-		if !t.Add(c.Lead + c.Horizon + c.Grace).After(c.DataEnd) {
+	if !c.Renewals {
+		for _, t := range c.Schedule {
+			if !t.Add(c.Lead + c.Horizon + c.Grace).After(c.DataEnd) {
+				dst = append(dst, t)
+			}
+		}
+		return dst
+	}
+	features.PaidTerms(h.Billing, func(term features.Term) bool {
+		for k := 1; ; k++ {
+			r := features.AddMonths(term.Anchor, k*term.Months)
+			t := r.Add(-c.Lead)
+			switch {
+			case !t.After(term.From) || !c.From.IsZero() && t.Before(c.From):
+				continue
+			case !term.To.IsZero() && t.After(term.To) || !c.To.IsZero() && t.After(c.To):
+				return true
+			case c.end(r, term).Add(c.Grace).After(c.DataEnd):
+				return false
+			}
 			dst = append(dst, t)
 		}
-	}
+	})
 	return dst
+}
+
+// window returns the label window [start, end) of h's row as of asOf.
+func (c *Churn) window(h *features.History, asOf time.Time) (start, end time.Time) {
+	start = asOf.Add(c.Lead)
+	if !c.Renewals || c.Horizon > 0 {
+		return start, start.Add(c.Horizon)
+	}
+	end = start.Add(c.Horizon)
+	features.PaidTerms(h.Billing, func(term features.Term) bool {
+		if asOf.After(term.From) && (term.To.IsZero() || !asOf.After(term.To)) {
+			end = c.end(start, term)
+			return false
+		}
+		return true
+	})
+	return start, end
+}
+
+// end returns the end of the label window that starts at renewal r of
+// term: r plus the horizon, or the next renewal when the horizon is zero.
+func (c *Churn) end(r time.Time, term features.Term) time.Time {
+	if c.Horizon > 0 {
+		return r.Add(c.Horizon)
+	}
+	return features.NextRenewal(term.Anchor, term.Months, r.Add(time.Nanosecond))
 }
 
 // Label keeps accounts paying at v.AsOf that do not churn within the lead
@@ -135,7 +188,7 @@ func (c *Churn) Label(h *features.History, v *features.Vector) (float64, bool) {
 	if !v.Paying() {
 		return 0, false
 	}
-	lead, end := v.AsOf.Add(c.Lead), v.AsOf.Add(c.Lead+c.Horizon)
+	lead, end := c.window(h, v.AsOf)
 	label := 0.0
 	for ct := range churns(h, c.Grace) {
 		switch {
@@ -161,7 +214,7 @@ func (c *Churn) Labelled() bool { return true }
 // stand as far as the data goes, so a trainer cut between the window's
 // end and the end of its grace labels it as the data will.
 func (c *Churn) Known(h *features.History, asOf time.Time) time.Time {
-	end := asOf.Add(c.Lead + c.Horizon)
+	_, end := c.window(h, asOf)
 	known := end
 	for ct := range churnEvents(h) {
 		if ct.Before(asOf) || !ct.Before(end) {

@@ -72,7 +72,10 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 // turn of a month, a few percent: the label window [T, T+30d) from the
 // 1st of a 31-day month misses its 31st, and from the 1st of February it
 // reaches March's first billing days, whose decision the label then holds
-// while the truth holds February's.
+// while the truth holds February's. Renewal observations with a window up
+// to the next renewal use the truth of the month the window starts in,
+// the renewal's: the simulator decides churn on billing dates, so that
+// window holds exactly that month's decision.
 func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
 	l := Labels{Known: task.Known}
 	if truth != nil {
@@ -80,7 +83,10 @@ func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
 			start := asOf.Add(task.Lead)
 			month := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
 			gap := start.Add(task.Horizon).Sub(month.AddDate(0, 1, 0))
-			if start.Sub(month) > alignSlack || gap > alignSlack || gap < -alignSlack {
+			// A window from one renewal to the next holds one decision,
+			// the renewal's, in the month it starts.
+			upToNext := task.Renewals && task.Horizon == 0
+			if !upToNext && (start.Sub(month) > alignSlack || gap > alignSlack || gap < -alignSlack) {
 				return math.NaN()
 			}
 			if p, ok := truth.Churn(account, month); ok {
