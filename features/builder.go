@@ -139,7 +139,9 @@ type Builder struct {
 	opened, responded, resolved, ratings, negative, positive, nps, contractions, breaches series
 	billing                                                                               []BillingChange
 
-	cur cursor // the sweep in progress
+	cur    cursor // the sweep in progress
+	events events // the per-event families
+	width  int    // values per vector
 }
 
 // NewBuilder returns a Builder for the features of cfg.Catalog.
@@ -157,7 +159,9 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		targets:    make(map[string]int64, len(cfg.ResponseTargets)),
 		numKeys:    len(cfg.KeyFeatures),
 		adoptionBy: math.NaN(),
+		events:     newEvents(cfg),
 	}
+	b.width = numFeatures + b.events.families*b.events.measures
 	for _, k := range cfg.KeyFeatures {
 		b.keys[k] = true
 	}
@@ -213,7 +217,7 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		if err := b.moveTo(h, t); err != nil {
 			return dst[:0], err
 		}
-		dst = grow(dst)
+		dst = grow(dst, b.width)
 		v := &dst[len(dst)-1]
 		v.AccountID, v.AsOf, v.Version = h.AccountID, t, CatalogVersion
 		x := v.Values
@@ -224,6 +228,7 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		b.supportFeatures(x)
 		b.sentimentFeatures(x)
 		b.commercialFeatures(x)
+		b.eventFeatures(x)
 		b.trialFeatures(h.Account, x)
 		if a := h.Account; a != nil {
 			if code, ok := b.segments[a.Segment]; ok {
@@ -256,6 +261,7 @@ type cursor struct {
 	recent    usageTotals    // the last 30 days' usage
 	userDays  recentUserDays // active user-days of the usage windows
 	tickets90 int            // tickets opened in the last 90 days
+	seats     float64        // paid seats after the latest billing change; 0 when unknown
 }
 
 // start returns the start of the window of the given days before the
@@ -396,6 +402,7 @@ func (b *Builder) commercialFeatures(x []float64) {
 	c := &b.cur
 	nc, _ := b.contractions.window(c.contractions)
 	x[fContractions] = float64(nc)
+	c.seats = 0
 	if c.billing == 0 {
 		return
 	}
@@ -407,7 +414,8 @@ func (b *Builder) commercialFeatures(x []float64) {
 		x[fPlan] = code
 	}
 	x[fSeats] = float64(bc.Seats)
-	if seats := float64(bc.Seats); seats > 0 {
+	c.seats = float64(bc.Seats)
+	if seats := c.seats; seats > 0 {
 		x[fSeatUtilisation] = float64(c.recent.users) / seats
 		x[fDAUPerSeat14] = float64(c.userDays.d14) / recentWindow / seats
 		x[fDAUPerSeat60] = float64(c.userDays.d60) / trendWindow / seats
@@ -444,19 +452,19 @@ func (b *Builder) trialFeatures(a *Account, x []float64) {
 	x[fTrialActiveDays] = float64(b.trialDays)
 }
 
-// grow extends dst by one vector, reusing the element's Values when the
-// capacity allows.
-func grow(dst []Vector) []Vector {
+// grow extends dst by one vector of width values, reusing the element's
+// Values when the capacity allows.
+func grow(dst []Vector, width int) []Vector {
 	if len(dst) < cap(dst) {
 		dst = dst[:len(dst)+1]
 	} else {
 		dst = append(dst, Vector{})
 	}
 	v := &dst[len(dst)-1]
-	if cap(v.Values) < numFeatures {
-		v.Values = make([]float64, numFeatures)
+	if cap(v.Values) < width {
+		v.Values = make([]float64, width)
 	}
-	v.Values = v.Values[:numFeatures]
+	v.Values = v.Values[:width]
 	return dst
 }
 
@@ -531,6 +539,7 @@ func (b *Builder) load(h *History) {
 	b.ring = [ringDays]dayBucket{}
 	b.day, b.lastUse = never, never
 	b.featEver, b.keyEver, b.trialDays = 0, 0, 0
+	b.events.reset()
 	b.trialStart = never
 	if a := h.Account; a != nil && !a.TrialStartedAt.IsZero() {
 		b.trialStart = floorDiv(a.TrialStartedAt.UnixNano(), dayNs)
@@ -609,10 +618,15 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 		}
 	}
 	b.lastUse = at
+	u := int32(-1)
 	if e.UserID != "" {
-		u, isNew := b.users.get(e.UserID)
+		var isNew bool
+		u, isNew = b.users.get(e.UserID)
 		if isNew {
 			b.userLast = append(b.userLast, never)
+			if b.events.families > 0 {
+				b.events.addUser()
+			}
 		}
 		if p := b.userLast[u]; p != d {
 			bucket.users++
@@ -627,6 +641,12 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 	if isNew {
 		b.featKey = append(b.featKey, b.keys[e.Feature])
 		b.featLast = append(b.featLast, never)
+		if b.events.families > 0 {
+			b.events.number(e.Feature)
+		}
+	}
+	if b.events.families > 0 {
+		b.events.use(e, f, u, d, at)
 	}
 	p := b.featLast[f]
 	if p == d {
@@ -659,10 +679,12 @@ func (b *Builder) advance(d int64) {
 	switch {
 	case b.day == never || d-b.day >= ringDays:
 		b.ring = [ringDays]dayBucket{}
+		clear(b.events.lastUser)
 	case d > b.day:
 		for x := b.day + 1; x <= d; x++ {
 			b.ring[x&ringMask] = dayBucket{}
 		}
+		b.events.clearDays(b.day+1, d)
 	default:
 		return
 	}

@@ -42,6 +42,7 @@ func TestTaskFlagErrors(t *testing.T) {
 		{[]string{"--task", "renewals"}, "--task"},
 		{[]string{"--task", "churn", "--algo", "forest"}, "--algo"},
 		{[]string{"--task", "churn", "--test-from", "2024-13-01"}, "--test-from"},
+		{[]string{"--task", "churn", "--event-features", "-2"}, "--event-features"},
 		{[]string{"--task", "churn", "--test-from", "2024-06-01", "--folds", "2"}, "--test-from applies to train"},
 	} {
 		cmd := "train"

@@ -174,6 +174,7 @@ type taskFlags struct {
 	db                                          *string
 	task, from, to, every, lead, horizon, grace string
 	trialDay, trialDays, catalogueSize          int
+	eventFeatures                               int
 	keyFeatures, truth, dataEnd, testFrom       string
 }
 
@@ -190,6 +191,7 @@ func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	fs.IntVar(&tf.trialDays, "trial-days", 0, "conversion: planned trial length in days (default: the feature catalog's)")
 	fs.StringVar(&tf.keyFeatures, "key-features", "", "comma-separated product features whose adoption predicts success")
 	fs.IntVar(&tf.catalogueSize, "catalogue-size", 0, "number of product features, the denominator of adoption")
+	fs.IntVar(&tf.eventFeatures, "event-features", dataset.DefaultEventFeatures, "per-event features for the K product features of most volume before the test period (0: none)")
 	fs.StringVar(&tf.truth, "truth", "", "folder of a simulation's truth_*.csv: report the oracle AUC")
 	fs.StringVar(&tf.dataEnd, "data-end", "", "when the data stops, YYYY-MM-DD (default: the day after the latest event)")
 	fs.StringVar(&tf.testFrom, "test-from", "", "train: test on the rows observed from this date, YYYY-MM-DD, and train and validate on those whose labels were known by it (default: the latest 20% of rows)")
@@ -231,6 +233,8 @@ type taskSetup struct {
 	about map[string]string
 	// testFrom is where train's test period starts; zero for the default.
 	testFrom time.Time
+	// eventFeatures is the size of the per-event vocabulary to choose.
+	eventFeatures int
 }
 
 // setup builds the task named by the flags over the data in s.
@@ -265,6 +269,10 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 			ts.features.KeyFeatures = append(ts.features.KeyFeatures, k)
 		}
 	}
+	if tf.eventFeatures < 0 {
+		return nil, usagef("--event-features %d: want a count, 0 for none", tf.eventFeatures)
+	}
+	ts.eventFeatures = tf.eventFeatures
 	if _, err := ts.features.Catalog(); err != nil {
 		return nil, usagef("--catalogue-size %d, --key-features %q, --trial-days %d: %v", tf.catalogueSize, tf.keyFeatures, tf.trialDays, err)
 	}
@@ -356,6 +364,11 @@ func (ts *taskSetup) collect(ctx context.Context, s *store.Store) (*trainer.Exam
 	src := dataset.SourceFunc(func(ctx context.Context, fn func(h *features.History) error) error {
 		return s.Histories(ctx, store.Shard{}, fn)
 	})
+	vocab, err := dataset.EventVocabulary(ctx, src, ts.eventFeatures, ts.testFrom)
+	if err != nil {
+		return nil, err
+	}
+	ts.features.EventFeatures, ts.features.EventDuration, ts.features.EventErrors = vocab.EventFeatures, vocab.EventDuration, vocab.EventErrors
 	e, stats, err := trainer.Collect(ctx, src, ts.task, dataset.Options{Features: ts.features}, ts.labels)
 	if err != nil {
 		return nil, err

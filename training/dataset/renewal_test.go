@@ -1,6 +1,7 @@
 package dataset_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -100,5 +101,38 @@ func TestRenewalObservations(t *testing.T) {
 	}
 	if err := (&dataset.Churn{Lead: 5 * day, DataEnd: on(2024, 7, 1)}).Validate(); err == nil {
 		t.Error("a calendar schedule without a horizon validated")
+	}
+}
+
+func TestEventVocabulary(t *testing.T) {
+	use := func(feature string, at time.Time, count int, seconds float64, errs int) features.UsageEvent {
+		return features.UsageEvent{AccountID: "a", UserID: "u", Feature: feature, At: at, Count: count, DurationS: seconds, Errors: errs}
+	}
+	src := dataset.Memory{
+		{AccountID: "a", Usage: []features.UsageEvent{use("chat", on(2024, 1, 1), 5, 0, 0), use("reports", on(2024, 1, 2), 2, 0, 0)}},
+		{AccountID: "b", Usage: []features.UsageEvent{use("reports", on(2024, 1, 3), 3, 0, 0), use("api", on(2024, 1, 4), 5, 0, 0),
+			use("export", on(2024, 2, 1), 99, 30, 1)}},
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		k      int
+		before time.Time
+		want   []string
+		dur    bool
+	}{
+		// 5 each for api, chat and reports, ties by name; export's volume
+		// is after the cut.
+		{2, on(2024, 2, 1), []string{"api", "chat"}, false},
+		{10, on(2024, 2, 1), []string{"api", "chat", "reports"}, false},
+		{1, time.Time{}, []string{"export"}, true},
+		{0, time.Time{}, nil, false},
+	} {
+		cfg, err := dataset.EventVocabulary(ctx, src, tc.k, tc.before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(cfg.EventFeatures, tc.want) || cfg.EventDuration != tc.dur || cfg.EventErrors != tc.dur {
+			t.Errorf("k %d before %s: %+v, want %v with durations and errors %v", tc.k, tc.before, cfg, tc.want, tc.dur)
+		}
 	}
 }
