@@ -139,9 +139,10 @@ type Builder struct {
 	opened, responded, resolved, ratings, negative, positive, nps, contractions, breaches series
 	billing                                                                               []BillingChange
 
-	cur    cursor // the sweep in progress
-	events events // the per-event families
-	width  int    // values per vector
+	cur        cursor         // the sweep in progress
+	events     events         // the per-event families
+	attributes attributeCodes // the configured account attributes
+	width      int            // values per vector
 }
 
 // NewBuilder returns a Builder for the features of cfg.Catalog.
@@ -160,8 +161,9 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		numKeys:    len(cfg.KeyFeatures),
 		adoptionBy: math.NaN(),
 		events:     newEvents(cfg),
+		attributes: newAttributeCodes(cfg),
 	}
-	b.width = numFeatures + b.events.families*b.events.measures
+	b.width = numFeatures + b.events.families*b.events.measures + len(cfg.Attributes)
 	for _, k := range cfg.KeyFeatures {
 		b.keys[k] = true
 	}
@@ -235,6 +237,7 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 				x[fSegment] = code
 			}
 		}
+		copy(x[b.width-len(b.attributes.values):], b.attributes.values)
 	}
 	return dst, nil
 }
@@ -540,6 +543,7 @@ func (b *Builder) load(h *History) {
 	b.day, b.lastUse = never, never
 	b.featEver, b.keyEver, b.trialDays = 0, 0, 0
 	b.events.reset()
+	b.attributes.load(h.Account)
 	b.trialStart = never
 	if a := h.Account; a != nil && !a.TrialStartedAt.IsZero() {
 		b.trialStart = floorDiv(a.TrialStartedAt.UnixNano(), dayNs)

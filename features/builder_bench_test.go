@@ -48,12 +48,10 @@ func BenchmarkBuild(b *testing.B) {
 		events += h.Events()
 	}
 	cfg0 := features.Config{CatalogueSize: len(simulate.Features), KeyFeatures: []string{"reports", "integrations", "workflows", "automations"}}
-	vocab, err := dataset.EventVocabulary(context.Background(), hs, dataset.DefaultEventFeatures, time.Time{})
+	withEvents, err := dataset.Vocabulary(context.Background(), hs, cfg0, dataset.VocabularyOptions{EventFeatures: dataset.DefaultEventFeatures})
 	if err != nil {
 		b.Fatal(err)
 	}
-	withEvents := cfg0
-	withEvents.EventFeatures, withEvents.EventDuration, withEvents.EventErrors = vocab.EventFeatures, vocab.EventDuration, vocab.EventErrors
 	for _, bc := range []struct {
 		name string
 		cfg  features.Config

@@ -320,6 +320,16 @@ type Config struct {
 	// hit to every per-event family, for data that records them.
 	EventDuration bool `json:"event_duration,omitempty" yaml:"event_duration"`
 	EventErrors   bool `json:"event_errors,omitempty" yaml:"event_errors"`
+	// Attributes lists the account attributes (Account.Attributes keys)
+	// that become categorical features named attr_NAME, in this order,
+	// after the per-event features. They are context, in the firmographic
+	// group, and, like the segment, a snapshot of the accounts row.
+	Attributes []string `json:"attributes,omitempty" yaml:"attributes"`
+	// AttributeCategories is each attribute's vocabulary, fixed at
+	// training (training/dataset keeps the values common enough to
+	// learn from); other values pool into OtherCategory, and a missing
+	// value is NaN.
+	AttributeCategories map[string][]string `json:"attribute_categories,omitempty" yaml:"attribute_categories"`
 }
 
 // withDefaults returns c with its zero fields defaulted, or an error
@@ -353,7 +363,10 @@ func (c Config) withDefaults() (Config, error) {
 			return c, err
 		}
 	}
-	return c, c.checkEvents()
+	if err := c.checkEvents(); err != nil {
+		return c, err
+	}
+	return c, c.checkAttributes()
 }
 
 // checkDictionary refuses empty and repeated values, which would make
@@ -378,7 +391,7 @@ func (c Config) Catalog() ([]Feature, error) {
 	fs := catalog // a copy: callers may not change the package's table
 	fs[fPlan].Categories = slices.Clone(c.Plans)
 	fs[fSegment].Categories = slices.Clone(c.Segments)
-	return append(fs[:], c.eventCatalog()...), nil
+	return slices.Concat(fs[:], c.eventCatalog(), c.attributeCatalog()), nil
 }
 
 // Schema returns the models.Schema of the vectors built under c, so that

@@ -43,6 +43,7 @@ func TestTaskFlagErrors(t *testing.T) {
 		{[]string{"--task", "churn", "--algo", "forest"}, "--algo"},
 		{[]string{"--task", "churn", "--test-from", "2024-13-01"}, "--test-from"},
 		{[]string{"--task", "churn", "--event-features", "-2"}, "--event-features"},
+		{[]string{"--task", "churn", "--attributes", "country,country"}, "--attributes"},
 		{[]string{"--task", "churn", "--test-from", "2024-06-01", "--folds", "2"}, "--test-from applies to train"},
 	} {
 		cmd := "train"

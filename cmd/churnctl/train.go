@@ -176,6 +176,7 @@ type taskFlags struct {
 	trialDay, trialDays, catalogueSize          int
 	eventFeatures                               int
 	keyFeatures, truth, dataEnd, testFrom       string
+	attributes                                  string
 }
 
 func addTaskFlags(fs *flag.FlagSet) *taskFlags {
@@ -191,6 +192,7 @@ func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	fs.IntVar(&tf.trialDays, "trial-days", 0, "conversion: planned trial length in days (default: the feature catalog's)")
 	fs.StringVar(&tf.keyFeatures, "key-features", "", "comma-separated product features whose adoption predicts success")
 	fs.IntVar(&tf.catalogueSize, "catalogue-size", 0, "number of product features, the denominator of adoption")
+	fs.StringVar(&tf.attributes, "attributes", "", "comma-separated account attributes (attr_NAME columns) to use as firmographic features")
 	fs.IntVar(&tf.eventFeatures, "event-features", dataset.DefaultEventFeatures, "per-event features for the K product features of most volume before the test period (0: none)")
 	fs.StringVar(&tf.truth, "truth", "", "folder of a simulation's truth_*.csv: report the oracle AUC")
 	fs.StringVar(&tf.dataEnd, "data-end", "", "when the data stops, YYYY-MM-DD (default: the day after the latest event)")
@@ -269,12 +271,17 @@ func (tf *taskFlags) setup(ctx context.Context, s *store.Store) (*taskSetup, err
 			ts.features.KeyFeatures = append(ts.features.KeyFeatures, k)
 		}
 	}
+	for _, a := range strings.Split(tf.attributes, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			ts.features.Attributes = append(ts.features.Attributes, a)
+		}
+	}
 	if tf.eventFeatures < 0 {
 		return nil, usagef("--event-features %d: want a count, 0 for none", tf.eventFeatures)
 	}
 	ts.eventFeatures = tf.eventFeatures
 	if _, err := ts.features.Catalog(); err != nil {
-		return nil, usagef("--catalogue-size %d, --key-features %q, --trial-days %d: %v", tf.catalogueSize, tf.keyFeatures, tf.trialDays, err)
+		return nil, usagef("--catalogue-size %d, --key-features %q, --trial-days %d, --attributes %q: %v", tf.catalogueSize, tf.keyFeatures, tf.trialDays, tf.attributes, err)
 	}
 	ts.about = map[string]string{"data_end": end.Format(time.DateOnly), "grace": tf.grace}
 	// Observations start once usage is recorded: billing history often
@@ -364,11 +371,10 @@ func (ts *taskSetup) collect(ctx context.Context, s *store.Store) (*trainer.Exam
 	src := dataset.SourceFunc(func(ctx context.Context, fn func(h *features.History) error) error {
 		return s.Histories(ctx, store.Shard{}, fn)
 	})
-	vocab, err := dataset.EventVocabulary(ctx, src, ts.eventFeatures, ts.testFrom)
-	if err != nil {
+	var err error
+	if ts.features, err = dataset.Vocabulary(ctx, src, ts.features, dataset.VocabularyOptions{EventFeatures: ts.eventFeatures, Before: ts.testFrom}); err != nil {
 		return nil, err
 	}
-	ts.features.EventFeatures, ts.features.EventDuration, ts.features.EventErrors = vocab.EventFeatures, vocab.EventDuration, vocab.EventErrors
 	e, stats, err := trainer.Collect(ctx, src, ts.task, dataset.Options{Features: ts.features}, ts.labels)
 	if err != nil {
 		return nil, err

@@ -104,7 +104,7 @@ func TestRenewalObservations(t *testing.T) {
 	}
 }
 
-func TestEventVocabulary(t *testing.T) {
+func TestVocabulary(t *testing.T) {
 	use := func(feature string, at time.Time, count int, seconds float64, errs int) features.UsageEvent {
 		return features.UsageEvent{AccountID: "a", UserID: "u", Feature: feature, At: at, Count: count, DurationS: seconds, Errors: errs}
 	}
@@ -127,12 +127,41 @@ func TestEventVocabulary(t *testing.T) {
 		{1, time.Time{}, []string{"export"}, true},
 		{0, time.Time{}, nil, false},
 	} {
-		cfg, err := dataset.EventVocabulary(ctx, src, tc.k, tc.before)
+		cfg, err := dataset.Vocabulary(ctx, src, features.Config{}, dataset.VocabularyOptions{EventFeatures: tc.k, Before: tc.before})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(cfg.EventFeatures, tc.want) || cfg.EventDuration != tc.dur || cfg.EventErrors != tc.dur {
 			t.Errorf("k %d before %s: %+v, want %v with durations and errors %v", tc.k, tc.before, cfg, tc.want, tc.dur)
 		}
+	}
+	// A configured vocabulary is kept.
+	cfg, err := dataset.Vocabulary(ctx, src, features.Config{EventFeatures: []string{"chat"}}, dataset.VocabularyOptions{EventFeatures: 5})
+	if err != nil || !slices.Equal(cfg.EventFeatures, []string{"chat"}) {
+		t.Errorf("configured vocabulary: %v, %v; want [chat]", cfg.EventFeatures, err)
+	}
+
+	// Attributes: values of at least MinAttributeAccounts accounts.
+	var accounts dataset.Memory
+	for i := range 40 {
+		country := map[int]string{0: "US", 1: "US", 2: "IN", 3: "DE"}[i%4]
+		if i >= 36 {
+			country = fmt.Sprintf("rare%d", i) // one account each
+		}
+		a := &features.Account{AccountID: fmt.Sprint(i), Attributes: map[string]string{"country": country}}
+		if i == 39 {
+			a.Attributes = nil
+		}
+		accounts = append(accounts, &features.History{AccountID: a.AccountID, Account: a})
+	}
+	cfg, err = dataset.Vocabulary(ctx, accounts, features.Config{Attributes: []string{"country", "channel"},
+		AttributeCategories: map[string][]string{"channel": {"web"}}}, dataset.VocabularyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// US 18, IN 9 and DE 9 accounts: only US reaches 10; channel's
+	// configured vocabulary stays.
+	if got := cfg.AttributeCategories; !slices.Equal(got["country"], []string{"US"}) || !slices.Equal(got["channel"], []string{"web"}) {
+		t.Errorf("categories %v, want country [US] and channel [web]", got)
 	}
 }
