@@ -1,6 +1,7 @@
 package features_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,4 +87,18 @@ func TestDaysToRenewalClampsToMonthEnd(t *testing.T) {
 			t.Errorf("one sweep, as of %s: days_to_renewal %v, want %v", v.AsOf.Format(time.DateOnly), got, tests[k].want)
 		}
 	}
+}
+
+// AddMonths bills as billing systems do: a subscription started on
+// January 31 renews on the last day of shorter months.
+func ExampleAddMonths() {
+	start := time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC)
+	for k := range 4 {
+		fmt.Println(features.AddMonths(start, k).Format(time.DateOnly))
+	}
+	// Output:
+	// 2024-01-31
+	// 2024-02-29
+	// 2024-03-31
+	// 2024-04-30
 }
