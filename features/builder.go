@@ -138,6 +138,11 @@ type Builder struct {
 
 	opened, responded, resolved, ratings, negative, positive, nps, contractions, breaches series
 	billing                                                                               []BillingChange
+
+	cur        cursor         // the sweep in progress
+	events     events         // the per-event families
+	attributes attributeCodes // the configured account attributes
+	width      int            // values per vector
 }
 
 // NewBuilder returns a Builder for the features of cfg.Catalog.
@@ -155,7 +160,10 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		targets:    make(map[string]int64, len(cfg.ResponseTargets)),
 		numKeys:    len(cfg.KeyFeatures),
 		adoptionBy: math.NaN(),
+		events:     newEvents(cfg),
+		attributes: newAttributeCodes(cfg),
 	}
+	b.width = numFeatures + b.events.families*b.events.measures + len(cfg.Attributes)
 	for _, k := range cfg.KeyFeatures {
 		b.keys[k] = true
 	}
@@ -201,209 +209,265 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		}
 	}
 	b.load(h)
-	var (
-		ui, bi, bThen                                 int // next usage event, next billing change, billing before T-90d
-		opened30, opened90, opened180, responded90    int // window bounds of the series
-		resolved90, ratings90, negative90, positive90 int
-		contractions, breaches90, nps90               int
-		first, anchor                                 int64 = never, never
-		prevAt                                        int64 = never
-		// The next renewal changes only when T passes it or the
-		// subscription restarts, and computing it takes calendar work.
-		renewal, renewalAnchor, renewalTerm int64 = never, never, 0
-	)
+	c := &b.cur
+	*c = cursor{first: never, anchor: never, prevAt: never, renewal: never, renewalAnchor: never}
+	c.created = math.MaxInt64
+	if a := h.Account; a != nil {
+		c.created = a.CreatedAt.UnixNano()
+	}
 	for _, t := range asOf {
-		tn := t.UnixNano()
-		for ; ui < len(h.Usage); ui++ {
-			e := &h.Usage[ui]
-			at := e.At.UnixNano()
-			if at >= tn {
-				break
-			}
-			if at < prevAt {
-				return dst[:0], fmt.Errorf("account %s: usage event %s at %s: %w", h.AccountID, e.EventID, e.At.Format(time.RFC3339), ErrUnordered)
-			}
-			prevAt = at
-			b.use(e, at)
+		if err := b.moveTo(h, t); err != nil {
+			return dst[:0], err
 		}
-		for ; bi < len(b.billing) && b.billing[bi].At.UnixNano() < tn; bi++ {
-			c := &b.billing[bi]
-			if first == never {
-				first = c.At.UnixNano()
-			}
-			if c.Kind == BillingNew || c.Kind == BillingReactivation || anchor == never {
-				anchor = c.At.UnixNano()
-			}
-		}
-
-		// Window starts are midnights, so that a window holds whole days of
-		// usage buckets: the N-day window as of T starts N days before the
-		// first midnight at or after T.
-		endDay := ceilDiv(tn, dayNs)
-		start := func(days int64) int64 { return (endDay - days) * dayNs }
-		for _, s := range b.allSeries() {
-			s.skip(&s.hi, tn)
-		}
-		b.opened.skip(&opened30, start(shortWindow))
-		b.opened.skip(&opened90, start(longWindow))
-		b.opened.skip(&opened180, start(halfYearWindow))
-		b.responded.skip(&responded90, start(longWindow))
-		b.breaches.skip(&breaches90, start(longWindow))
-		b.resolved.skip(&resolved90, start(longWindow))
-		b.ratings.skip(&ratings90, start(longWindow))
-		b.negative.skip(&negative90, start(longWindow))
-		b.positive.skip(&positive90, start(longWindow))
-		b.nps.skip(&nps90, start(longWindow))
-		b.contractions.skip(&contractions, start(halfYearWindow))
-		for bThen < len(b.billing) && b.billing[bThen].At.UnixNano() < start(longWindow) {
-			bThen++
-		}
-
-		dst = grow(dst)
+		dst = grow(dst, b.width)
 		v := &dst[len(dst)-1]
 		v.AccountID, v.AsOf, v.Version = h.AccountID, t, CatalogVersion
 		x := v.Values
 		for i := range x {
 			x[i] = math.NaN()
 		}
-
-		// Usage.
-		b.advance(endDay - 1)
-		cur := b.usageWindow(endDay, shortWindow)
-		ud := b.userDays(endDay)
-		x[fFeaturesUsed] = float64(cur.features)
-		x[fAdoption] = float64(b.featEver) / b.adoptionBy
-		x[fActiveDays] = float64(cur.days)
-		x[fActiveUsers] = float64(cur.users)
-		if cur.users > 0 {
-			x[fDAUMAU] = float64(ud.d30) / shortWindow / float64(cur.users)
-		}
-		if b.lastUse != never {
-			x[fDaysSinceUse] = float64(tn-b.lastUse) / float64(dayNs)
-		}
-		// Trends compare windows the account existed for in full; a young
-		// account's empty past would read as growth.
-		created := int64(math.MaxInt64)
-		if a := h.Account; a != nil {
-			created = a.CreatedAt.UnixNano()
-		}
-		if created <= start(trendWindow) {
-			x[fUsageTrend] = math.Log(float64(ud.d30+1) / float64(ud.d60-ud.d30+1))
-			x[fUsageTrend14] = math.Log((float64(ud.d14)/recentWindow + dauPrior) / (float64(ud.d60)/trendWindow + dauPrior))
-		}
-		if created <= start(weekWindow+monthWindow) {
-			x[fUsageDrop7] = math.Log(float64(ud.d7+1) / (float64(ud.d35-ud.d7)/(monthWindow/weekWindow) + 1))
-		}
-		if b.numKeys > 0 {
-			x[fKeyFeatures] = float64(cur.keys)
-		}
-
-		// Support.
-		n30, _ := b.opened.window(opened30)
-		n90, urgent := b.opened.window(opened90)
-		n180, _ := b.opened.window(opened180)
-		x[fTickets30] = float64(n30)
-		x[fTickets90] = float64(n90)
-		x[fOpenTickets] = float64(b.opened.hi - b.resolved.hi)
-		x[fFirstResponse] = b.responded.mean(responded90)
-		x[fResolution] = b.resolved.mean(resolved90)
-		x[fCSAT] = b.ratings.mean(ratings90)
-		if n90 > 0 {
-			x[fUrgentShare] = urgent / float64(n90)
-		}
-		if created <= start(halfYearWindow) {
-			x[fTicketSpike] = math.Log(float64(n30+1) / (float64(n180)*shortWindow/halfYearWindow + 1))
-		}
-		nb, _ := b.breaches.window(breaches90)
-		x[fSLABreaches] = float64(nb)
-		neg, _ := b.negative.window(negative90)
-		pos, _ := b.positive.window(positive90)
-		x[fNegEscalations] = float64(neg)
-		x[fPosEscalations] = float64(pos)
-		if p, ok := b.negative.last(1); ok {
-			x[fDaysSinceNeg] = float64(tn-p.at) / float64(dayNs)
-		}
-
-		// Sentiment.
-		if p, ok := b.nps.last(1); ok {
-			x[fNPS] = p.v
-			x[fDetractor] = 0
-			if p.v <= 6 {
-				x[fDetractor] = 1
-			}
-			if q, ok := b.nps.last(2); ok {
-				x[fNPSChange] = p.v - q.v
-			}
-		}
-		x[fNPSMean] = b.nps.mean(nps90)
-
-		// Commercial: the state after the latest billing change before T.
-		nc, _ := b.contractions.window(contractions)
-		x[fContractions] = float64(nc)
-		if bi > 0 {
-			c := &b.billing[bi-1]
-			mrr := mrrOf(c)
-			x[fMRR] = mrr
-			x[fTenure] = float64(tn-first) / float64(dayNs)
-			if code, ok := b.plans[c.Plan]; ok {
-				x[fPlan] = code
-			}
-			x[fSeats] = float64(c.Seats)
-			if c.Seats > 0 {
-				x[fSeatUtilisation] = float64(cur.users) / float64(c.Seats)
-				x[fDAUPerSeat14] = float64(ud.d14) / recentWindow / float64(c.Seats)
-				x[fDAUPerSeat60] = float64(ud.d60) / trendWindow / float64(c.Seats)
-				x[fTicketsPerSeat] = float64(n90) / float64(c.Seats)
-			}
-			if bThen > 0 {
-				x[fMRRChange] = math.Log((mrr + 1) / (mrrOf(&b.billing[bThen-1]) + 1))
-			}
-			if c.Kind != BillingChurn {
-				term := int64(termMonths(c.Plan))
-				if anchor != renewalAnchor || term != renewalTerm || tn > renewal {
-					renewal = nextRenewal(time.Unix(0, anchor).UTC(), int(term), t).UnixNano()
-					renewalAnchor, renewalTerm = anchor, term
-				}
-				x[fDaysToRenewal] = float64(renewal-tn) / float64(dayNs)
-			}
-		}
-
-		// Trial: from its start until the account converts.
-		if a := h.Account; a != nil && b.trialStart != never && a.TrialStartedAt.UnixNano() < tn &&
-			bi == 0 && (a.ConvertedAt.IsZero() || a.ConvertedAt.UnixNano() >= tn) {
-			elapsed := tn - a.TrialStartedAt.UnixNano()
-			x[fTrialDay] = float64(elapsed) / float64(dayNs)
-			x[fTrialDaysLeft] = float64(max(0, b.trialNs-elapsed)) / float64(dayNs)
-			x[fTrialUsers] = float64(b.users.len())
-			if b.numKeys > 0 {
-				x[fTrialKeyFeatures] = float64(b.keyEver)
-			}
-			x[fTrialActiveDays] = float64(b.trialDays)
-		}
-
-		// Firmographic.
+		b.usageFeatures(x)
+		b.supportFeatures(x)
+		b.sentimentFeatures(x)
+		b.commercialFeatures(x)
+		b.eventFeatures(x)
+		b.trialFeatures(h.Account, x)
 		if a := h.Account; a != nil {
 			if code, ok := b.segments[a.Segment]; ok {
 				x[fSegment] = code
 			}
 		}
+		copy(x[b.width-len(b.attributes.values):], b.attributes.values)
 	}
 	return dst, nil
 }
 
-// grow extends dst by one vector, reusing the element's Values when the
-// capacity allows.
-func grow(dst []Vector) []Vector {
+// cursor is where a sweep of one account stands: the next record of each
+// table, the window bounds of the series, and what the groups' steps
+// share about the current as-of time. Bounds only move forward.
+type cursor struct {
+	t          time.Time
+	tn, endDay int64 // the as-of time in Unix nanoseconds, and the first day at or after it
+	created    int64 // the account's creation, or MaxInt64 without an accounts row
+
+	usage, billing, billingThen                   int // next usage event, next billing change, billing before T-90d
+	opened30, opened90, opened180, responded90    int // window bounds of the series
+	resolved90, ratings90, negative90, positive90 int
+	contractions, breaches90, nps90               int
+	first, anchor                                 int64 // first billing change, and the current subscription's start
+	prevAt                                        int64 // the latest usage event read
+	// The next renewal changes only when T passes it or the subscription
+	// restarts, and computing it takes calendar work.
+	renewal, renewalAnchor, renewalTerm int64
+
+	// Values of the current as-of time that more than one group reads.
+	recent    usageTotals    // the last 30 days' usage
+	userDays  recentUserDays // active user-days of the usage windows
+	tickets90 int            // tickets opened in the last 90 days
+	seats     float64        // paid seats after the latest billing change; 0 when unknown
+}
+
+// start returns the start of the window of the given days before the
+// cursor's as-of time. Window starts are midnights, so that a window
+// holds whole days of usage buckets: the N-day window as of T starts N
+// days before the first midnight at or after T.
+func (c *cursor) start(days int64) int64 { return (c.endDay - days) * dayNs }
+
+// moveTo reads h's usage and billing records before t and moves every
+// window bound to t.
+func (b *Builder) moveTo(h *History, t time.Time) error {
+	c := &b.cur
+	c.t, c.tn = t, t.UnixNano()
+	for ; c.usage < len(h.Usage); c.usage++ {
+		e := &h.Usage[c.usage]
+		at := e.At.UnixNano()
+		if at >= c.tn {
+			break
+		}
+		if at < c.prevAt {
+			return fmt.Errorf("account %s: usage event %s at %s: %w", h.AccountID, e.EventID, e.At.Format(time.RFC3339), ErrUnordered)
+		}
+		c.prevAt = at
+		b.use(e, at)
+	}
+	for ; c.billing < len(b.billing) && b.billing[c.billing].At.UnixNano() < c.tn; c.billing++ {
+		bc := &b.billing[c.billing]
+		if c.first == never {
+			c.first = bc.At.UnixNano()
+		}
+		if startsSubscription(bc, c.anchor != never) {
+			c.anchor = bc.At.UnixNano()
+		}
+	}
+	c.endDay = ceilDiv(c.tn, dayNs)
+	for _, s := range b.allSeries() {
+		s.skip(&s.hi, c.tn)
+	}
+	long := c.start(longWindow)
+	b.opened.skip(&c.opened30, c.start(shortWindow))
+	b.opened.skip(&c.opened90, long)
+	b.opened.skip(&c.opened180, c.start(halfYearWindow))
+	b.responded.skip(&c.responded90, long)
+	b.breaches.skip(&c.breaches90, long)
+	b.resolved.skip(&c.resolved90, long)
+	b.ratings.skip(&c.ratings90, long)
+	b.negative.skip(&c.negative90, long)
+	b.positive.skip(&c.positive90, long)
+	b.nps.skip(&c.nps90, long)
+	b.contractions.skip(&c.contractions, c.start(halfYearWindow))
+	for c.billingThen < len(b.billing) && b.billing[c.billingThen].At.UnixNano() < long {
+		c.billingThen++
+	}
+	return nil
+}
+
+// usageFeatures sets the usage group and the usage totals the commercial
+// group's per-seat rates read.
+func (b *Builder) usageFeatures(x []float64) {
+	c := &b.cur
+	b.advance(c.endDay - 1)
+	cur := b.usageWindow(c.endDay, shortWindow)
+	ud := b.userDays(c.endDay)
+	c.recent, c.userDays = cur, ud
+	x[fFeaturesUsed] = float64(cur.features)
+	x[fAdoption] = float64(b.featEver) / b.adoptionBy
+	x[fActiveDays] = float64(cur.days)
+	x[fActiveUsers] = float64(cur.users)
+	if cur.users > 0 {
+		x[fDAUMAU] = float64(ud.d30) / shortWindow / float64(cur.users)
+	}
+	if b.lastUse != never {
+		x[fDaysSinceUse] = float64(c.tn-b.lastUse) / float64(dayNs)
+	}
+	// Trends compare windows the account existed for in full; a young
+	// account's empty past would read as growth.
+	if c.created <= c.start(trendWindow) {
+		x[fUsageTrend] = math.Log(float64(ud.d30+1) / float64(ud.d60-ud.d30+1))
+		x[fUsageTrend14] = math.Log((float64(ud.d14)/recentWindow + dauPrior) / (float64(ud.d60)/trendWindow + dauPrior))
+	}
+	if c.created <= c.start(weekWindow+monthWindow) {
+		x[fUsageDrop7] = math.Log(float64(ud.d7+1) / (float64(ud.d35-ud.d7)/(monthWindow/weekWindow) + 1))
+	}
+	if b.numKeys > 0 {
+		x[fKeyFeatures] = float64(cur.keys)
+	}
+}
+
+// supportFeatures sets the support group, escalations included.
+func (b *Builder) supportFeatures(x []float64) {
+	c := &b.cur
+	n30, _ := b.opened.window(c.opened30)
+	n90, urgent := b.opened.window(c.opened90)
+	n180, _ := b.opened.window(c.opened180)
+	c.tickets90 = n90
+	x[fTickets30] = float64(n30)
+	x[fTickets90] = float64(n90)
+	x[fOpenTickets] = float64(b.opened.hi - b.resolved.hi)
+	x[fFirstResponse] = b.responded.mean(c.responded90)
+	x[fResolution] = b.resolved.mean(c.resolved90)
+	x[fCSAT] = b.ratings.mean(c.ratings90)
+	if n90 > 0 {
+		x[fUrgentShare] = urgent / float64(n90)
+	}
+	if c.created <= c.start(halfYearWindow) {
+		x[fTicketSpike] = math.Log(float64(n30+1) / (float64(n180)*shortWindow/halfYearWindow + 1))
+	}
+	nb, _ := b.breaches.window(c.breaches90)
+	x[fSLABreaches] = float64(nb)
+	neg, _ := b.negative.window(c.negative90)
+	pos, _ := b.positive.window(c.positive90)
+	x[fNegEscalations] = float64(neg)
+	x[fPosEscalations] = float64(pos)
+	if p, ok := b.negative.last(1); ok {
+		x[fDaysSinceNeg] = float64(c.tn-p.at) / float64(dayNs)
+	}
+}
+
+// sentimentFeatures sets the NPS features.
+func (b *Builder) sentimentFeatures(x []float64) {
+	if p, ok := b.nps.last(1); ok {
+		x[fNPS] = p.v
+		x[fDetractor] = 0
+		if p.v <= 6 {
+			x[fDetractor] = 1
+		}
+		if q, ok := b.nps.last(2); ok {
+			x[fNPSChange] = p.v - q.v
+		}
+	}
+	x[fNPSMean] = b.nps.mean(b.cur.nps90)
+}
+
+// commercialFeatures sets the commercial group and the per-seat rates of
+// usage and support: the state after the latest billing change before T.
+// It runs after usageFeatures and supportFeatures, whose totals it reads.
+func (b *Builder) commercialFeatures(x []float64) {
+	c := &b.cur
+	nc, _ := b.contractions.window(c.contractions)
+	x[fContractions] = float64(nc)
+	c.seats = 0
+	if c.billing == 0 {
+		return
+	}
+	bc := &b.billing[c.billing-1]
+	mrr := mrrOf(bc)
+	x[fMRR] = mrr
+	x[fTenure] = float64(c.tn-c.first) / float64(dayNs)
+	if code, ok := b.plans[bc.Plan]; ok {
+		x[fPlan] = code
+	}
+	x[fSeats] = float64(bc.Seats)
+	c.seats = float64(bc.Seats)
+	if seats := c.seats; seats > 0 {
+		x[fSeatUtilisation] = float64(c.recent.users) / seats
+		x[fDAUPerSeat14] = float64(c.userDays.d14) / recentWindow / seats
+		x[fDAUPerSeat60] = float64(c.userDays.d60) / trendWindow / seats
+		x[fTicketsPerSeat] = float64(c.tickets90) / seats
+	}
+	if c.billingThen > 0 {
+		x[fMRRChange] = math.Log((mrr + 1) / (mrrOf(&b.billing[c.billingThen-1]) + 1))
+	}
+	if bc.Kind != BillingChurn {
+		term := int64(termMonths(bc.Plan))
+		if c.anchor != c.renewalAnchor || term != c.renewalTerm || c.tn > c.renewal {
+			c.renewal = NextRenewal(time.Unix(0, c.anchor).UTC(), int(term), c.t).UnixNano()
+			c.renewalAnchor, c.renewalTerm = c.anchor, term
+		}
+		x[fDaysToRenewal] = float64(c.renewal-c.tn) / float64(dayNs)
+	}
+}
+
+// trialFeatures sets the trial group, from the trial's start until the
+// account converts or its first billing change.
+func (b *Builder) trialFeatures(a *Account, x []float64) {
+	c := &b.cur
+	if a == nil || b.trialStart == never || a.TrialStartedAt.UnixNano() >= c.tn || c.billing > 0 ||
+		!a.ConvertedAt.IsZero() && a.ConvertedAt.UnixNano() < c.tn {
+		return
+	}
+	elapsed := c.tn - a.TrialStartedAt.UnixNano()
+	x[fTrialDay] = float64(elapsed) / float64(dayNs)
+	x[fTrialDaysLeft] = float64(max(0, b.trialNs-elapsed)) / float64(dayNs)
+	x[fTrialUsers] = float64(b.users.len())
+	if b.numKeys > 0 {
+		x[fTrialKeyFeatures] = float64(b.keyEver)
+	}
+	x[fTrialActiveDays] = float64(b.trialDays)
+}
+
+// grow extends dst by one vector of width values, reusing the element's
+// Values when the capacity allows.
+func grow(dst []Vector, width int) []Vector {
 	if len(dst) < cap(dst) {
 		dst = dst[:len(dst)+1]
 	} else {
 		dst = append(dst, Vector{})
 	}
 	v := &dst[len(dst)-1]
-	if cap(v.Values) < numFeatures {
-		v.Values = make([]float64, numFeatures)
+	if cap(v.Values) < width {
+		v.Values = make([]float64, width)
 	}
-	v.Values = v.Values[:numFeatures]
+	v.Values = v.Values[:width]
 	return dst
 }
 
@@ -416,6 +480,13 @@ func mrrOf(c *BillingChange) float64 {
 	return c.MRR
 }
 
+// startsSubscription reports whether billing change c starts a
+// subscription, from which renewals are counted: a new subscription or a
+// reactivation, or any change when none has started one yet.
+func startsSubscription(c *BillingChange, anchored bool) bool {
+	return c.Kind == BillingNew || c.Kind == BillingReactivation || !anchored
+}
+
 // termMonths returns the billing term of a plan: 12 months for plans
 // named annual or yearly, one month for the others.
 func termMonths(plan string) int {
@@ -426,17 +497,20 @@ func termMonths(plan string) int {
 	return 1
 }
 
-// nextRenewal returns the first anniversary anchor + k·months (k ≥ 0) at
-// or after t. It reads nothing but the subscription's start, which is
-// known at t, unlike the accounts table's renewal_at.
-func nextRenewal(anchor time.Time, months int, t time.Time) time.Time {
+// NextRenewal returns the first renewal of a subscription anchored at
+// anchor and billed every months months at or after t: AddMonths(anchor,
+// k·months) for the least k ≥ 0. Billing dates clamp to the month's end,
+// so an anchor of January 31 renews on February 29 (in a leap year) and
+// March 31. It reads nothing but the subscription's start, which is known
+// at t, unlike the accounts table's renewal_at.
+func NextRenewal(anchor time.Time, months int, t time.Time) time.Time {
 	ya, ma, _ := anchor.Date()
 	yt, mt, _ := t.Date()
 	k := max(0, ((yt-ya)*12+int(mt-ma))/months*months)
-	r := anchor.AddDate(0, k, 0)
+	r := AddMonths(anchor, k)
 	for r.Before(t) {
 		k += months
-		r = anchor.AddDate(0, k, 0)
+		r = AddMonths(anchor, k)
 	}
 	return r
 }
@@ -468,6 +542,8 @@ func (b *Builder) load(h *History) {
 	b.ring = [ringDays]dayBucket{}
 	b.day, b.lastUse = never, never
 	b.featEver, b.keyEver, b.trialDays = 0, 0, 0
+	b.events.reset()
+	b.attributes.load(h.Account)
 	b.trialStart = never
 	if a := h.Account; a != nil && !a.TrialStartedAt.IsZero() {
 		b.trialStart = floorDiv(a.TrialStartedAt.UnixNano(), dayNs)
@@ -546,10 +622,15 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 		}
 	}
 	b.lastUse = at
+	u := int32(-1)
 	if e.UserID != "" {
-		u, isNew := b.users.get(e.UserID)
+		var isNew bool
+		u, isNew = b.users.get(e.UserID)
 		if isNew {
 			b.userLast = append(b.userLast, never)
+			if b.events.families > 0 {
+				b.events.addUser()
+			}
 		}
 		if p := b.userLast[u]; p != d {
 			bucket.users++
@@ -564,6 +645,12 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 	if isNew {
 		b.featKey = append(b.featKey, b.keys[e.Feature])
 		b.featLast = append(b.featLast, never)
+		if b.events.families > 0 {
+			b.events.number(e.Feature)
+		}
+	}
+	if b.events.families > 0 {
+		b.events.use(e, f, u, d, at)
 	}
 	p := b.featLast[f]
 	if p == d {
@@ -596,10 +683,12 @@ func (b *Builder) advance(d int64) {
 	switch {
 	case b.day == never || d-b.day >= ringDays:
 		b.ring = [ringDays]dayBucket{}
+		clear(b.events.lastUser)
 	case d > b.day:
 		for x := b.day + 1; x <= d; x++ {
 			b.ring[x&ringMask] = dayBucket{}
 		}
+		b.events.clearDays(b.day+1, d)
 	default:
 		return
 	}

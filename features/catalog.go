@@ -307,6 +307,29 @@ type Config struct {
 	// counts late answers; nil means DefaultResponseTargets. A ticket
 	// whose priority has no target never counts as a breach.
 	ResponseTargets map[string]time.Duration `json:"response_targets,omitempty" yaml:"response_targets"`
+	// EventFeatures is the vocabulary of the per-event features: product
+	// features (usage_events.feature values) that each get a family of
+	// values (events, users, share, trend, recency and rate per seat in
+	// the last 30 days), in this order, after the fixed catalog; the
+	// others pool into the family OtherEvents. It is fixed at training,
+	// usually to the features of most volume (see training/dataset), and
+	// kept with the model, so that scoring builds the same columns. Nil
+	// means no per-event features.
+	EventFeatures []string `json:"event_features,omitempty" yaml:"event_features"`
+	// EventDuration and EventErrors add the minutes spent and the errors
+	// hit to every per-event family, for data that records them.
+	EventDuration bool `json:"event_duration,omitempty" yaml:"event_duration"`
+	EventErrors   bool `json:"event_errors,omitempty" yaml:"event_errors"`
+	// Attributes lists the account attributes (Account.Attributes keys)
+	// that become categorical features named attr_NAME, in this order,
+	// after the per-event features. They are context, in the firmographic
+	// group, and, like the segment, a snapshot of the accounts row.
+	Attributes []string `json:"attributes,omitempty" yaml:"attributes"`
+	// AttributeCategories is each attribute's vocabulary, fixed at
+	// training (training/dataset keeps the values common enough to
+	// learn from); other values pool into OtherCategory, and a missing
+	// value is NaN.
+	AttributeCategories map[string][]string `json:"attribute_categories,omitempty" yaml:"attribute_categories"`
 }
 
 // withDefaults returns c with its zero fields defaulted, or an error
@@ -335,12 +358,15 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("features: response target %s of priority %q is not positive", d, p)
 		}
 	}
-	for _, dict := range [][]string{c.Plans, c.Segments, c.KeyFeatures} {
+	for _, dict := range [][]string{c.Plans, c.Segments, c.KeyFeatures, c.EventFeatures} {
 		if err := checkDictionary(dict); err != nil {
 			return c, err
 		}
 	}
-	return c, nil
+	if err := c.checkEvents(); err != nil {
+		return c, err
+	}
+	return c, c.checkAttributes()
 }
 
 // checkDictionary refuses empty and repeated values, which would make
@@ -365,7 +391,7 @@ func (c Config) Catalog() ([]Feature, error) {
 	fs := catalog // a copy: callers may not change the package's table
 	fs[fPlan].Categories = slices.Clone(c.Plans)
 	fs[fSegment].Categories = slices.Clone(c.Segments)
-	return fs[:], nil
+	return slices.Concat(fs[:], c.eventCatalog(), c.attributeCatalog()), nil
 }
 
 // Schema returns the models.Schema of the vectors built under c, so that
@@ -382,7 +408,9 @@ func (c Config) Schema() (models.Schema, error) {
 	return s, nil
 }
 
-// FeatureNames returns the names of the features in Vector order.
+// FeatureNames returns the names of the fixed catalog's features in Vector
+// order: those of every configuration. Config.Catalog lists the
+// configured ones that follow.
 func FeatureNames() []string {
 	names := make([]string, numFeatures)
 	for i, f := range catalog {
@@ -391,8 +419,16 @@ func FeatureNames() []string {
 	return names
 }
 
-// FeatureIndex returns the position of the named feature in a Vector, or
-// -1.
+// IndexOf returns the position of the named feature in a catalog that
+// Config.Catalog returned, or -1: the position in the vectors built under
+// that Config, configured features included.
+func IndexOf(catalog []Feature, name string) int {
+	return slices.IndexFunc(catalog, func(f Feature) bool { return f.Name == name })
+}
+
+// FeatureIndex returns the position of the named feature of the fixed
+// catalog in a Vector, or -1 (also for configured features: see
+// Config.Catalog).
 func FeatureIndex(name string) int {
 	for i, f := range catalog {
 		if f.Name == name {

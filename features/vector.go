@@ -31,11 +31,11 @@ func (v *Vector) Value(name string) float64 {
 // latest billing change before AsOf leaves it with a positive MRR. A churn
 // sets MRR to zero; an account without billing data is never paying.
 func (v *Vector) Paying() bool {
-	return len(v.Values) == numFeatures && v.Values[fMRR] > 0
+	return len(v.Values) >= numFeatures && v.Values[fMRR] > 0
 }
 
 // InTrial reports whether the account was in a running trial at AsOf:
 // started, not converted, and with days left.
 func (v *Vector) InTrial() bool {
-	return len(v.Values) == numFeatures && v.Values[fTrialDaysLeft] > 0
+	return len(v.Values) >= numFeatures && v.Values[fTrialDaysLeft] > 0
 }

@@ -90,6 +90,7 @@ var decoders = map[string]func(model, params json.RawMessage) (Model, any, error
 	AlgorithmLogReg:  decodeAs[LogReg, *LogReg, LogRegParams],
 	AlgorithmGBDT:    decodeAs[GBDT, *GBDT, GBDTParams],
 	AlgorithmGBDTBag: decodeAs[Bag[*GBDT], *Bag[*GBDT], GBDTParams],
+	AlgorithmBlend:   decodeAs[Blend, *Blend, BlendParams],
 }
 
 func decodeAs[T any, PT interface {

@@ -181,7 +181,7 @@ func (s *Scorer) load(ctx context.Context, task string) (*Model, error) {
 	m := &Model{Task: task, Version: sm.Version, Artifact: a, Record: rec, Features: rec.Features, catalog: catalog,
 		Horizon: rec.Outcome(), HorizonDays: rec.HorizonDays()}
 	for _, f := range a.Schema() {
-		j := features.FeatureIndex(f.Name)
+		j := features.IndexOf(catalog, f.Name)
 		if j < 0 {
 			return nil, fmt.Errorf("model %d wants feature %q, which the catalog (version %s) does not have", sm.Version, f.Name, features.CatalogVersion)
 		}
@@ -468,7 +468,7 @@ func (s *Scorer) ScoreValues(ctx context.Context, task, id string, values map[st
 		v.Values[i] = math.NaN()
 	}
 	for name, x := range values {
-		j := features.FeatureIndex(name)
+		j := features.IndexOf(m.catalog, name)
 		if j < 0 {
 			return score.Score{}, fmt.Errorf("%w: %q", ErrUnknownFeature, name)
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -86,8 +87,8 @@ func quality(ctx context.Context, q sqlx.QueryerContext, rebind func(string) str
 		return nil
 	}
 	for _, t := range tables {
-		if t == features.Accounts {
-			continue
+		if t == features.Accounts || !slices.Contains(features.Tables, t) {
+			continue // spend belongs to no account
 		}
 		at := "e." + t.TimeColumn()
 		from := " FROM " + string(t) + " e"

@@ -27,7 +27,8 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "Usage: churnctl backtest --db DSN --task churn|conversion --folds K [flags]\n\n"+
 			"For each of K cut dates, one observation step apart (a month for conversion) and\n"+
 			"ending at the last observation, trains on the rows whose labels were known\n"+
-			"before the cut and tests on the rows observed in the following step.\n\nFlags:")
+			"before the cut and tests on the rows observed in the following step. Each\n"+
+			"fold is printed by the as-of dates of the rows it tests.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -36,6 +37,8 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch {
 	case tf.task == "":
 		return usagef("--task is required")
+	case tf.testFrom != "":
+		return usagef("--test-from applies to train; backtest tests the last --folds steps")
 	case *folds < 1:
 		return usagef("--folds %d: want at least 1", *folds)
 	case fs.NArg() > 0:
@@ -82,14 +85,14 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return json.NewEncoder(stdout).Encode(b)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "fold\tcut\ttrain\tvalid\ttest\tpurged\talgorithm\tAUC\tPR AUC\tlog loss\tBrier\tECE\tlift@10%\trecall@20%\toracle AUC\t")
+	fmt.Fprintln(tw, "fold\ttests\ttrain\tvalid\ttest\tpurged\talgorithm\tAUC\tPR AUC\tlog loss\tBrier\tECE\tlift@10%\trecall@20%\toracle AUC\t")
 	for k, f := range b.Folds {
 		oracle := "-"
 		if f.Oracle != nil {
 			oracle = auc(f.Oracle.AUC)
 		}
 		t := f.Test
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.3f\t%s\t\n", k+1, f.Window.Cut.Format(time.DateOnly),
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.2f\t%.3f\t%s\t\n", k+1, f.Tested(),
 			f.TrainRows, f.ValidRows, f.TestRows, f.Purged, f.Algorithm, t.AUC, t.PRAUC, t.LogLoss, t.Brier, t.ECE, t.Lift, t.Recall, oracle)
 	}
 	m, oracle := b.Mean, "-"

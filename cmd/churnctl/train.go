@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,7 +72,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		spec, err := tf.spec(ctx)
 		if err != nil {
-			return err
+			return usagef("--activate: %v", err)
 		}
 		if spec.Activation, err = trainer.ParseActivation(*activation); err != nil {
 			return usagef("--activate: %v", err)
@@ -175,7 +176,9 @@ type taskFlags struct {
 	db                                          *string
 	task, from, to, every, lead, horizon, grace string
 	trialDay, trialDays, catalogueSize          int
-	keyFeatures, truth, dataEnd                 string
+	eventFeatures                               int
+	keyFeatures, truth, dataEnd, testFrom       string
+	attributes                                  string
 	guard                                       trainer.Guard
 }
 
@@ -185,18 +188,21 @@ func addTaskFlags(fs *flag.FlagSet) *taskFlags {
 	fs.StringVar(&tf.task, "task", "", "train from the store: churn or conversion")
 	fs.StringVar(&tf.from, "from", "", "first observation date, YYYY-MM-DD (default: churn, the month after the first usage event's; conversion, trial-day days after it)")
 	fs.StringVar(&tf.to, "to", "", "last observation date (default: the data's end)")
-	fs.StringVar(&tf.every, "every", def.Every.String(), "churn: observation step: Nd, Nw or Nm")
+	fs.StringVar(&tf.every, "every", def.Every.String(), "churn: observation step, Nd, Nw or Nm; or renewal: a lead before each paying account's renewals")
 	fs.StringVar(&tf.lead, "lead", dataset.FormatDuration(def.Lead), "churn: lead time before the label window: Nd, Nw or a Go duration")
-	fs.StringVar(&tf.horizon, "horizon", dataset.FormatDuration(def.Horizon), "churn: label window length: Nd, Nw or a Go duration")
+	fs.StringVar(&tf.horizon, "horizon", "", "churn: label window length, Nd, Nw or a Go duration (default "+dataset.FormatDuration(def.Horizon)+"; with --every renewal, up to the next renewal)")
 	fs.StringVar(&tf.grace, "grace", dataset.FormatDuration(def.Grace), "time within which a return undoes a churn, or a conversion after the trial still counts")
 	fs.IntVar(&tf.trialDay, "trial-day", def.TrialDay, "conversion: the trial day each trial is observed on")
 	fs.IntVar(&tf.trialDays, "trial-days", 0, "conversion: planned trial length in days (default: the feature catalog's)")
 	fs.StringVar(&tf.keyFeatures, "key-features", "", "comma-separated product features whose adoption predicts success")
 	fs.IntVar(&tf.catalogueSize, "catalogue-size", 0, "number of product features, the denominator of adoption")
+	fs.StringVar(&tf.attributes, "attributes", "", "comma-separated account attributes (attr_NAME columns) to use as firmographic features")
+	fs.IntVar(&tf.eventFeatures, "event-features", dataset.DefaultEventFeatures, "per-event features for the K product features of most volume before the test period (0: none)")
 	fs.StringVar(&tf.truth, "truth", "", "folder of a simulation's truth_*.csv: report the oracle AUC")
 	fs.StringVar(&tf.dataEnd, "data-end", "", "when the data stops, YYYY-MM-DD (default: the day after the latest event)")
 	fs.IntVar(&tf.guard.MinPositives, "min-test-positives", def.Guard.MinPositives, "--activate auto: positives the test set must hold")
 	fs.IntVar(&tf.guard.MinNegatives, "min-test-negatives", def.Guard.MinNegatives, "--activate auto: negatives the test set must hold")
+	fs.StringVar(&tf.testFrom, "test-from", "", "train: test on the rows observed from this date, YYYY-MM-DD, and train and validate on those whose labels were known by it (default: the latest 20% of rows)")
 	return tf
 }
 
@@ -221,24 +227,32 @@ func parseDate(name, v string) (time.Time, error) {
 	return t, nil
 }
 
-// spec parses the flags into a trainer.Spec, before anything is opened.
+// spec parses the flags into a trainer.Spec, before anything is opened,
+// and refuses values no store could make sense of, naming the flag.
 func (tf *taskFlags) spec(ctx context.Context) (trainer.Spec, error) {
 	if tf.task != trainer.TaskChurn && tf.task != trainer.TaskConversion {
 		return trainer.Spec{}, usagef("--task %q: want churn or conversion", tf.task)
 	}
 	spec := trainer.DefaultSpec(tf.task)
-	spec.TrialDay, spec.Guard = tf.trialDay, tf.guard
-	spec.Features = features.Config{CatalogueSize: tf.catalogueSize, TrialDays: tf.trialDays}
-	for _, k := range strings.Split(tf.keyFeatures, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			spec.Features.KeyFeatures = append(spec.Features.KeyFeatures, k)
-		}
+	spec.TrialDay, spec.Guard, spec.EventFeatures = tf.trialDay, tf.guard, tf.eventFeatures
+	spec.Features = features.Config{CatalogueSize: tf.catalogueSize, TrialDays: tf.trialDays,
+		KeyFeatures: list(tf.keyFeatures), Attributes: list(tf.attributes)}
+	switch {
+	case tf.trialDay < 0:
+		return trainer.Spec{}, usagef("--trial-day %d: want a day of the trial, 0 or more", tf.trialDay)
+	case tf.eventFeatures < 0:
+		return trainer.Spec{}, usagef("--event-features %d: want a count, 0 for none", tf.eventFeatures)
+	}
+	if _, err := spec.Features.Catalog(); err != nil {
+		return trainer.Spec{}, usagef("--catalogue-size %d, --key-features %q, --trial-days %d, --attributes %q: %v",
+			tf.catalogueSize, tf.keyFeatures, tf.trialDays, tf.attributes, err)
 	}
 	var err error
 	for _, d := range []struct {
 		name, v string
 		dst     *time.Time
-	}{{"from", tf.from, &spec.From}, {"to", tf.to, &spec.To}, {"data-end", tf.dataEnd, &spec.DataEnd}} {
+	}{{"from", tf.from, &spec.From}, {"to", tf.to, &spec.To}, {"data-end", tf.dataEnd, &spec.DataEnd},
+		{"test-from", tf.testFrom, &spec.Options.TestFrom}} {
 		if *d.dst, err = parseDate(d.name, d.v); err != nil {
 			return trainer.Spec{}, err
 		}
@@ -246,20 +260,44 @@ func (tf *taskFlags) spec(ctx context.Context) (trainer.Spec, error) {
 	for _, d := range []struct {
 		name, v string
 		dst     *time.Duration
-	}{{"lead", tf.lead, &spec.Lead}, {"horizon", tf.horizon, &spec.Horizon}, {"grace", tf.grace, &spec.Grace}} {
+	}{{"lead", tf.lead, &spec.Lead}, {"grace", tf.grace, &spec.Grace}} {
 		if *d.dst, err = duration(d.name, d.v); err != nil {
 			return trainer.Spec{}, err
 		}
 	}
-	if spec.Every, err = dataset.ParseSpan(tf.every); err != nil {
-		return trainer.Spec{}, usagef("--every: %v", err)
+	if spec.Renewals = tf.every == "renewal"; !spec.Renewals {
+		if spec.Every, err = dataset.ParseSpan(tf.every); err != nil || spec.Every.IsZero() {
+			return trainer.Spec{}, usagef("--every %q: want a positive step (Nd, Nw or Nm) or renewal", tf.every)
+		}
+	}
+	switch {
+	case tf.horizon != "":
+		if spec.Horizon, err = duration("horizon", tf.horizon); err != nil {
+			return trainer.Spec{}, err
+		}
+		if spec.Horizon == 0 {
+			return trainer.Spec{}, usagef("--horizon %q: want a positive length", tf.horizon)
+		}
+	case spec.Renewals:
+		spec.Horizon = 0 // up to the next renewal
 	}
 	if tf.truth != "" {
 		if spec.Truth, err = trainer.ReadTruth(ctx, tf.truth); err != nil {
-			return trainer.Spec{}, err
+			return trainer.Spec{}, fmt.Errorf("--truth: %w", err)
 		}
 	}
 	return spec, nil
+}
+
+// list splits a comma-separated flag value, dropping empty items.
+func list(v string) []string {
+	var out []string
+	for _, x := range strings.Split(v, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // planFromStore opens the store tf names and plans spec against its data.
@@ -311,6 +349,9 @@ func trainFromStore(ctx context.Context, tf *taskFlags, spec trainer.Spec, out s
 	defer s.Close()
 	t, err := trainer.TrainAndRegister(ctx, s, s.Source(store.Shard{}), spec)
 	if err != nil {
+		if !spec.Options.TestFrom.IsZero() && errors.Is(err, trainer.ErrEmptySlice) {
+			return usagef("--test-from %s: %v", tf.testFrom, err)
+		}
 		return err
 	}
 	m, r := t.Model, t.Result

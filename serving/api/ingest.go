@@ -89,7 +89,9 @@ func (s *Server) ingest(c echo.Context) error {
 	}
 	s.metrics.ingested.WithLabelValues(string(t)).Add(float64(res.Read))
 	out := map[string]any{"result": loadView{Table: string(res.Table), Read: res.Read, Inserted: res.Inserted,
-		Updated: res.Updated, Unchanged: res.Unchanged}, "alerts_opened": 0}
+		Updated: res.Updated, Unchanged: res.Unchanged, Merged: res.Merged, Superseded: res.Superseded,
+		Orphans:        orphansView{Rows: res.Orphans.Rows, Accounts: res.Orphans.Accounts, First: res.Orphans.First},
+		StartsInferred: res.StartsInferred}, "alerts_opened": 0}
 	if s.alerts != nil {
 		opened, err := serving.AfterIngest(ctx, s.store, s.alerts, t)
 		if err != nil {

@@ -243,11 +243,22 @@ type createdKeyView struct {
 }
 
 // loadView counts what an ingestion stored: Read = Inserted + Updated +
-// Unchanged.
+// Unchanged + Merged + Superseded.
 type loadView struct {
-	Table     string `json:"table"`
-	Read      int64  `json:"read"`
-	Inserted  int64  `json:"inserted"`
-	Updated   int64  `json:"updated"`
-	Unchanged int64  `json:"unchanged"`
+	Table          string      `json:"table"`
+	Read           int64       `json:"read"`
+	Inserted       int64       `json:"inserted"`
+	Updated        int64       `json:"updated"`
+	Unchanged      int64       `json:"unchanged"`
+	Merged         int64       `json:"merged,omitempty"`
+	Superseded     int64       `json:"superseded,omitempty"`
+	Orphans        orphansView `json:"orphans"`
+	StartsInferred int64       `json:"starts_inferred,omitempty"`
+}
+
+// orphansView counts the rows loaded for accounts no accounts row knows.
+type orphansView struct {
+	Rows     int64  `json:"rows"`
+	Accounts int64  `json:"accounts"`
+	First    string `json:"first,omitempty"`
 }

@@ -20,7 +20,11 @@
 //
 // Churn observes every account on a schedule (monthly by default) and
 // keeps the rows of accounts paying at the as-of time T. The label is 1
-// when the account churns in (T+lead, T+lead+horizon]. A churn is a
+// when the account churns in the label window [T+lead, T+lead+horizon):
+// closed at its start, so that a churn at exactly T+lead (the renewal a
+// lead ahead) counts, and open at its end, so that the windows of
+// observations one horizon apart tile time and no churn is the positive
+// of two rows. A churn is a
 // billing change of kind churn (or, for accounts without billing churn
 // records, the accounts table's churned_at) not followed by a new
 // subscription or reactivation within the grace period; a customer who
@@ -28,7 +32,7 @@
 // when the data ends before T+lead+horizon+grace, since a churn near the
 // window's end could still be undone; dropping by that date alone, rather
 // than by outcome, keeps late positives and negatives alike. A row whose
-// account churns within the lead time [T, T+lead] is dropped too: it is
+// account churns within the lead time [T, T+lead) is dropped too: it is
 // too late to act on, and labelling it 0 would teach a model that the
 // accounts about to leave are safe.
 //

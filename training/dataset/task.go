@@ -51,8 +51,15 @@ func ParseSpan(s string) (Span, error) {
 	return Span{}, fmt.Errorf("span %q: unit must be d (days), w (weeks) or m (months)", s)
 }
 
-// After returns t plus the span.
-func (s Span) After(t time.Time) time.Time { return t.AddDate(0, s.Months, s.Days) }
+// After returns t plus the span: the months by features.AddMonths, which
+// clamps to the month's end as billing does, then the days.
+func (s Span) After(t time.Time) time.Time { return s.times(t, 1) }
+
+// times returns t plus k spans, the months counted from t so that a
+// short month does not shift the steps after it.
+func (s Span) times(t time.Time, k int) time.Time {
+	return features.AddMonths(t, k*s.Months).AddDate(0, 0, k*s.Days)
+}
 
 // IsZero reports whether the span is empty.
 func (s Span) IsZero() bool { return s.Months == 0 && s.Days == 0 }
@@ -67,14 +74,17 @@ func (s Span) String() string {
 	return strconv.Itoa(s.Months) + "m" + strconv.Itoa(s.Days) + "d"
 }
 
-// Schedule returns the times from, from+every, … up to and including to.
+// Schedule returns the times from, from+every, from+2·every, … up to and
+// including to. Each is counted from from, with months clamped to the
+// month's end: monthly from January 31 gives February 29 (or 28), March
+// 31, April 30.
 func Schedule(from, to time.Time, every Span) ([]time.Time, error) {
 	if every.IsZero() || every.Months < 0 || every.Days < 0 {
 		return nil, fmt.Errorf("schedule: step %s is not positive", every)
 	}
 	var ts []time.Time
 	for i := 0; ; i++ {
-		t := from.AddDate(0, i*every.Months, i*every.Days)
+		t := every.times(from, i)
 		if t.After(to) {
 			return ts, nil
 		}
@@ -84,8 +94,15 @@ func Schedule(from, to time.Time, every Span) ([]time.Time, error) {
 
 // Churn is the churn task; see the package documentation.
 type Churn struct {
-	// Schedule lists the observation times in ascending order.
-	Schedule             []time.Time
+	// Schedule lists the observation times in ascending order. It is
+	// ignored when Renewals is set.
+	Schedule []time.Time
+	// Renewals observes each paying account Lead before each of its
+	// renewals (features.PaidTerms) in [From, To] instead of on Schedule;
+	// a zero To means no bound. A zero Horizon then means up to the next
+	// renewal: a month for monthly plans, a year for annual ones.
+	Renewals             bool
+	From, To             time.Time
 	Lead, Horizon, Grace time.Duration
 	// DataEnd is when the data stops: nothing after it is known.
 	DataEnd time.Time
@@ -93,8 +110,9 @@ type Churn struct {
 
 // Validate reports a task that cannot label anything.
 func (c *Churn) Validate() error {
-	if c.Lead < 0 || c.Horizon <= 0 || c.Grace < 0 {
-		return fmt.Errorf("churn: lead %s and grace %s must not be negative and horizon %s must be positive", c.Lead, c.Grace, c.Horizon)
+	if c.Lead < 0 || c.Horizon < 0 || c.Horizon == 0 && !c.Renewals || c.Grace < 0 {
+		return fmt.Errorf("churn: lead %s and grace %s must not be negative and horizon %s must be positive (or zero, up to the next renewal, for renewal observations)",
+			c.Lead, c.Grace, c.Horizon)
 	}
 	if c.DataEnd.IsZero() {
 		return errors.New("churn: the data's end is not set")
@@ -102,30 +120,80 @@ func (c *Churn) Validate() error {
 	return nil
 }
 
-// AsOf returns the scheduled times whose label window, grace included,
-// ends by DataEnd.
-func (c *Churn) AsOf(_ *features.History, dst []time.Time) []time.Time {
+// AsOf returns the scheduled times, or with Renewals the times a lead
+// before h's renewals, whose label window, grace included, ends by
+// DataEnd.
+func (c *Churn) AsOf(h *features.History, dst []time.Time) []time.Time {
 	dst = dst[:0]
-	for _, t := range c.Schedule {
-		if !t.Add(c.Lead + c.Horizon + c.Grace).After(c.DataEnd) {
+	if !c.Renewals {
+		for _, t := range c.Schedule {
+			if !t.Add(c.Lead + c.Horizon + c.Grace).After(c.DataEnd) {
+				dst = append(dst, t)
+			}
+		}
+		return dst
+	}
+	features.PaidTerms(h.Billing, func(term features.Term) bool {
+		for k := 1; ; k++ {
+			r := features.AddMonths(term.Anchor, k*term.Months)
+			t := r.Add(-c.Lead)
+			switch {
+			case !t.After(term.From) || !c.From.IsZero() && t.Before(c.From):
+				continue
+			case !term.To.IsZero() && t.After(term.To) || !c.To.IsZero() && t.After(c.To):
+				return true
+			case c.end(r, term).Add(c.Grace).After(c.DataEnd):
+				return false
+			}
 			dst = append(dst, t)
 		}
-	}
+	})
 	return dst
 }
 
+// window returns the label window [start, end) of h's row as of asOf.
+func (c *Churn) window(h *features.History, asOf time.Time) (start, end time.Time) {
+	start = asOf.Add(c.Lead)
+	if !c.Renewals || c.Horizon > 0 {
+		return start, start.Add(c.Horizon)
+	}
+	end = start.Add(c.Horizon)
+	features.PaidTerms(h.Billing, func(term features.Term) bool {
+		if asOf.After(term.From) && (term.To.IsZero() || !asOf.After(term.To)) {
+			end = c.end(start, term)
+			return false
+		}
+		return true
+	})
+	return start, end
+}
+
+// end returns the end of the label window that starts at renewal r of
+// term: r plus the horizon, or the next renewal when the horizon is zero.
+func (c *Churn) end(r time.Time, term features.Term) time.Time {
+	if c.Horizon > 0 {
+		return r.Add(c.Horizon)
+	}
+	return features.NextRenewal(term.Anchor, term.Months, r.Add(time.Nanosecond))
+}
+
 // Label keeps accounts paying at v.AsOf that do not churn within the lead
-// time, and labels them 1 if they churn in the horizon after it.
+// time [T, T+lead), and labels them 1 if they churn in the label window
+// [T+lead, T+lead+horizon) after it. Both intervals are closed at their
+// start and open at their end, so that a churn at T+lead (the renewal a
+// lead ahead) is in the label window, and windows of consecutive
+// observations one horizon apart tile time: each churn is the positive of
+// exactly one row.
 func (c *Churn) Label(h *features.History, v *features.Vector) (float64, bool) {
 	if !v.Paying() {
 		return 0, false
 	}
-	lead, end := v.AsOf.Add(c.Lead), v.AsOf.Add(c.Lead+c.Horizon)
+	lead, end := c.window(h, v.AsOf)
 	label := 0.0
 	for ct := range churns(h, c.Grace) {
 		switch {
-		case ct.Before(v.AsOf) || ct.After(end):
-		case !ct.After(lead): // from T on: a churn at T itself was not known at T
+		case ct.Before(v.AsOf) || !ct.Before(end):
+		case ct.Before(lead): // from T on: a churn at T itself was not known at T
 			return 0, false
 		default:
 			label = 1
@@ -137,37 +205,71 @@ func (c *Churn) Label(h *features.History, v *features.Vector) (float64, bool) {
 // Labelled returns true.
 func (c *Churn) Labelled() bool { return true }
 
-// churns yields the times h churned: its billing changes of kind churn
-// that no new subscription or reactivation follows within grace, or, when
-// h has no billing churn at all, the accounts table's churned_at.
+// Known returns when the label of h's row observed as of asOf became
+// known: the end of its label window, T+lead+horizon, unless a churn in
+// [T, T+lead+horizon) was undone by a return within grace that came
+// later, in which case the label (0, or 1 from a later churn) was settled
+// only by that return, at its time. Grace widens the window only where
+// the data holds such a return: a churn not undone is known at once to
+// stand as far as the data goes, so a trainer cut between the window's
+// end and the end of its grace labels it as the data will.
+func (c *Churn) Known(h *features.History, asOf time.Time) time.Time {
+	_, end := c.window(h, asOf)
+	known := end
+	for ct := range churnEvents(h) {
+		if ct.Before(asOf) || !ct.Before(end) {
+			continue
+		}
+		if r, ok := returned(h, ct, c.Grace); ok && r.After(known) {
+			known = r
+		}
+	}
+	return known
+}
+
+// churns yields the times h churned: its churn events (churnEvents) that
+// no new subscription or reactivation follows within grace.
 func churns(h *features.History, grace time.Duration) func(yield func(time.Time) bool) {
 	return func(yield func(time.Time) bool) {
-		billed := false
-		for i := range h.Billing {
-			c := &h.Billing[i]
-			if c.Kind != features.BillingChurn {
-				continue
-			}
-			billed = true
-			if !returned(h, c.At, grace) && !yield(c.At) {
+		for t := range churnEvents(h) {
+			if _, ok := returned(h, t, grace); !ok && !yield(t) {
 				return
 			}
 		}
-		if a := h.Account; !billed && a != nil && !a.ChurnedAt.IsZero() && !returned(h, a.ChurnedAt, grace) {
+	}
+}
+
+// churnEvents yields the times of h's billing changes of kind churn or,
+// when h has no billing churn at all, the accounts table's churned_at.
+func churnEvents(h *features.History) func(yield func(time.Time) bool) {
+	return func(yield func(time.Time) bool) {
+		billed := false
+		for i := range h.Billing {
+			if c := &h.Billing[i]; c.Kind == features.BillingChurn {
+				billed = true
+				if !yield(c.At) {
+					return
+				}
+			}
+		}
+		if a := h.Account; !billed && a != nil && !a.ChurnedAt.IsZero() {
 			yield(a.ChurnedAt)
 		}
 	}
 }
 
-// returned reports whether h subscribed again in (t, t+grace].
-func returned(h *features.History, t time.Time, grace time.Duration) bool {
+// returned returns the first time h subscribed again in (t, t+grace], if
+// it did.
+func returned(h *features.History, t time.Time, grace time.Duration) (time.Time, bool) {
+	var first time.Time
 	for i := range h.Billing {
 		c := &h.Billing[i]
-		if (c.Kind == features.BillingReactivation || c.Kind == features.BillingNew) && c.At.After(t) && !c.At.After(t.Add(grace)) {
-			return true
+		if (c.Kind == features.BillingReactivation || c.Kind == features.BillingNew) && c.At.After(t) && !c.At.After(t.Add(grace)) &&
+			(first.IsZero() || c.At.Before(first)) {
+			first = c.At
 		}
 	}
-	return false
+	return first, !first.IsZero()
 }
 
 // Conversion is the conversion task; see the package documentation.

@@ -64,10 +64,13 @@ func TestChurnLabels(t *testing.T) {
 		label   float64
 	}{
 		{"stays", customer(), enough, true, 0},
+		// The lead is [T, T+lead), the label window [T+lead, T+lead+horizon).
+		{"churn just before as_of+lead is within the lead: dropped", customer(change("churn", t0.Add(lead-time.Second))), enough, false, 0},
+		{"churn exactly at as_of+lead starts the label window", customer(change("churn", t0.Add(lead))), enough, true, 1},
 		{"churn just after the lead", customer(change("churn", t0.Add(lead+time.Second))), enough, true, 1},
-		{"churn exactly at as_of+lead is within the lead: dropped", customer(change("churn", t0.Add(lead))), enough, false, 0},
 		{"churn inside the lead: dropped", customer(change("churn", t0.Add(2*day))), enough, false, 0},
-		{"churn exactly at as_of+lead+horizon is included", customer(change("churn", t0.Add(lead+horizon))), enough, true, 1},
+		{"churn just before as_of+lead+horizon is included", customer(change("churn", t0.Add(lead+horizon-time.Second))), enough, true, 1},
+		{"churn exactly at as_of+lead+horizon belongs to the next window", customer(change("churn", t0.Add(lead+horizon))), enough, true, 0},
 		{"churn just after the horizon", customer(change("churn", t0.Add(lead+horizon+time.Second))), enough, true, 0},
 		{"churned and returned within grace", customer(change("churn", t0.Add(10*day)), change("reactivation", t0.Add(10*day+grace))), enough, true, 0},
 		{"churned and returned after grace", customer(change("churn", t0.Add(10*day)), change("reactivation", t0.Add(10*day+grace+time.Second))), enough, true, 1},
@@ -172,11 +175,62 @@ func TestParseSpanSchedule(t *testing.T) {
 	}
 	// Steps count from the start, not from the previous step, so a
 	// short month does not shift the steps after it.
-	want := []time.Time{from, from.AddDate(0, 1, 0), from.AddDate(0, 2, 0)}
+	// Months clamp to their end, as billing does.
+	want := []time.Time{from, time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 4, 30, 0, 0, 0, 0, time.UTC)}
 	if !slices.Equal(got, want) {
 		t.Errorf("Schedule = %v, want %v", got, want)
 	}
 	if _, err := dataset.Schedule(from, from, dataset.Span{}); err == nil {
 		t.Error("Schedule with an empty step succeeded")
+	}
+}
+
+// TestChurnLeadZero checks the edges of the label window without a lead:
+// a churn at T itself is the first instant of the window.
+func TestChurnLeadZero(t *testing.T) {
+	horizon := 30 * day
+	task := &dataset.Churn{Schedule: []time.Time{t0}, Horizon: horizon, DataEnd: t0.Add(horizon)}
+	for _, tt := range []struct {
+		at    time.Time
+		label float64
+	}{{t0, 1}, {t0.Add(horizon - time.Nanosecond), 1}, {t0.Add(horizon), 0}} {
+		if label, keep := labelOf(t, task, customer(change("churn", tt.at))); !keep || label != tt.label {
+			t.Errorf("churn at T+%s: label %v, keep %v; want %v, true", tt.at.Sub(t0), label, keep, tt.label)
+		}
+	}
+}
+
+// TestChurnKnown checks when a churn label becomes known: at the end of
+// the label window, and later only where a return within grace settled
+// it after that.
+func TestChurnKnown(t *testing.T) {
+	lead, horizon, grace := 7*day, 30*day, 30*day
+	task := &dataset.Churn{Lead: lead, Horizon: horizon, Grace: grace, DataEnd: t0.Add(365 * day)}
+	end := t0.Add(lead + horizon)
+	tests := []struct {
+		name string
+		h    *features.History
+		want time.Time
+	}{
+		{"no churn", customer(), end},
+		{"a churn that stands is known at the window's end", customer(change("churn", t0.Add(20*day))), end},
+		{"a churn undone before the window's end", customer(change("churn", t0.Add(10*day)), change("reactivation", t0.Add(20*day))), end},
+		{"a churn undone after the window's end", customer(change("churn", t0.Add(30*day)), change("reactivation", t0.Add(50*day))), t0.Add(50 * day)},
+		{"a churn in the lead undone by a return within the window", customer(change("churn", t0.Add(3*day)), change("new", t0.Add(3*day+grace))), end},
+		{"a churn at the window's end belongs to the next row", customer(change("churn", end), change("reactivation", end.Add(day))), end},
+		{"a return after grace settles nothing", customer(change("churn", t0.Add(30*day)), change("reactivation", t0.Add(30*day+grace+time.Second))), end},
+		{"a churn before the row", customer(change("churn", t0.Add(-5*day)), change("reactivation", t0.Add(-day))), end},
+	}
+	for _, tt := range tests {
+		if got := task.Known(tt.h, t0); !got.Equal(tt.want) {
+			t.Errorf("%s: known at T+%s, want T+%s", tt.name, got.Sub(t0), tt.want.Sub(t0))
+		}
+	}
+	h := customer()
+	h.Account.ChurnedAt = t0.Add(30 * day)
+	h.Billing = append(h.Billing, change("reactivation", t0.Add(45*day)))
+	if got := task.Known(h, t0); !got.Equal(t0.Add(45 * day)) {
+		t.Errorf("churned_at undone by a reactivation: known at T+%s, want T+45 days", got.Sub(t0))
 	}
 }

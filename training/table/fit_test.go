@@ -52,7 +52,7 @@ func TestFit(t *testing.T) {
 		want      string
 		minAUC    float64
 	}{
-		{table.Auto, models.AlgorithmGBDTBag, 0.72}, // the Bayes rate allows about 0.74
+		{table.Auto, models.AlgorithmBlend, 0.72}, // the Bayes rate allows about 0.74
 		{models.AlgorithmGBDT, models.AlgorithmGBDTBag, 0.72},
 		{models.AlgorithmLogReg, models.AlgorithmLogReg, 0.6},
 	} {
@@ -67,8 +67,8 @@ func TestFit(t *testing.T) {
 			if a.Algorithm != tc.want || res.Chosen.Algorithm != tc.want {
 				t.Errorf("algorithm = %s, want %s", a.Algorithm, tc.want)
 			}
-			if tc.algorithm == table.Auto && len(res.Candidates) != 2 {
-				t.Errorf("auto evaluated %d candidates, want 2", len(res.Candidates))
+			if tc.algorithm == table.Auto {
+				checkAuto(t, res)
 			}
 			if a.Metadata.Metrics["log_loss"] != res.Chosen.Validation.LogLoss {
 				t.Errorf("metadata metrics %v differ from validation %+v", a.Metadata.Metrics, res.Chosen.Validation)
@@ -148,8 +148,12 @@ func TestFitHoldout(t *testing.T) {
 	if a.Metadata.Rows != len(train) {
 		t.Errorf("artifact trained on %d rows, want %d", a.Metadata.Rows, len(train))
 	}
-	if len(res.Candidates) != 2 || res.Chosen.Algorithm != models.AlgorithmGBDT {
-		t.Errorf("candidates %+v, chosen %s; want trees to beat the linear model on an interaction", res.Candidates, res.Chosen.Algorithm)
+	checkAuto(t, res)
+	// Trees beat the linear model on an interaction, and the blend leans
+	// on them.
+	trees, linear, blend := res.Candidates[0], res.Candidates[1], res.Candidates[2]
+	if trees.Validation.LogLoss >= linear.Validation.LogLoss || blend.TreeWeight < 0.5 {
+		t.Errorf("trees %+v, linear %+v, blend %+v; want trees better than the linear model, and weighing at least half", trees, linear, blend)
 	}
 	td := d.Subset(test)
 	p, err := a.PredictDataset(td, nil)
@@ -172,4 +176,38 @@ func seq(from, to int) []int {
 		s = append(s, i)
 	}
 	return s
+}
+
+// checkAuto checks that auto evaluated the trees, the regression and
+// their blend, in that order, and kept the one of lowest validation log
+// loss; that a blend's weight is strictly between 0 and 1; and that the
+// artifact's explanations stay exact.
+func checkAuto(t *testing.T, res *table.Result) {
+	t.Helper()
+	var algos []string
+	best := res.Candidates[0]
+	for _, c := range res.Candidates {
+		algos = append(algos, c.Algorithm)
+		if c.Validation.LogLoss < best.Validation.LogLoss {
+			best = c
+		}
+	}
+	if len(algos) != 3 || algos[1] != models.AlgorithmLogReg || algos[2] != models.AlgorithmBlend {
+		t.Fatalf("auto evaluated %v, want trees, logreg and blend", algos)
+	}
+	if res.Chosen.Algorithm != best.Algorithm || res.Artifact.Algorithm != best.Algorithm {
+		t.Errorf("chose %s, but %s has the lowest validation log loss", res.Chosen.Algorithm, best.Algorithm)
+	}
+	if w := res.Candidates[2].TreeWeight; w <= 0 || w >= 1 {
+		t.Errorf("blend weight %v, want in (0, 1)", w)
+	}
+	m := res.Artifact.Model
+	row := make([]float64, len(m.Schema()))
+	sum := m.ExpectedValue()
+	for _, c := range m.Contributions(row, nil) {
+		sum += c
+	}
+	if r := m.Raw(row); math.Abs(r-sum) > 1e-9 {
+		t.Errorf("raw %v, expected value + contributions %v", r, sum)
+	}
 }

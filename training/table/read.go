@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -95,8 +96,9 @@ type Spec struct {
 	// Label names the label column; it is required.
 	Label string
 	// Positive is the label value meaning 1; every other non-blank value
-	// means 0. When empty, labels must be one of 1/true/yes/y/t (1) or
-	// 0/false/no/n/f (0), in any case.
+	// means 0. Numbers match by value, so "1" names 1.0 too. When empty,
+	// labels must be the numbers 0 and 1 in any spelling (0, 1.0, 1e0) or
+	// one of true/yes/y/t (1) and false/no/n/f (0), in any case.
 	Positive string
 	// ID names an optional identifier column, which is not a feature.
 	ID string
@@ -105,27 +107,49 @@ type Spec struct {
 }
 
 var (
-	truthy = []string{"1", "true", "yes", "y", "t"}
-	falsy  = []string{"0", "false", "no", "n", "f"}
+	truthy = []string{"true", "yes", "y", "t"}
+	falsy  = []string{"false", "no", "n", "f"}
 )
+
+// errUnrecognisedLabel is label's error for a value that is no boolean.
+var errUnrecognisedLabel = errors.New("not a recognised boolean")
 
 // label parses one label cell under the spec.
 func (s Spec) label(v string) (float64, error) {
 	v = strings.TrimSpace(v)
+	num, numErr := strconv.ParseFloat(v, 64)
 	switch {
 	case v == "":
 		return 0, errors.New("label is blank")
 	case s.Positive != "":
-		if v == s.Positive {
+		if pos, err := strconv.ParseFloat(strings.TrimSpace(s.Positive), 64); v == s.Positive || err == nil && numErr == nil && num == pos {
 			return 1, nil
 		}
 		return 0, nil
+	case numErr == nil && (num == 0 || num == 1):
+		return num, nil
 	case slices.Contains(truthy, strings.ToLower(v)):
 		return 1, nil
 	case slices.Contains(falsy, strings.ToLower(v)):
 		return 0, nil
 	}
-	return 0, fmt.Errorf("label %q is not a recognised boolean; name the positive value with --positive", v)
+	return 0, fmt.Errorf("label %q is %w", v, errUnrecognisedLabel)
+}
+
+// distinct lists the distinct non-blank values of column j, quoted and
+// sorted, at most ten of them and then how many more, for error messages.
+func (t *Table) distinct(j int) string {
+	seen := map[string]bool{}
+	for _, rec := range t.Records {
+		if v := strings.TrimSpace(rec[j]); v != "" {
+			seen[strconv.Quote(v)] = true
+		}
+	}
+	vs := slices.Sorted(maps.Keys(seen))
+	if len(vs) > 10 {
+		return strings.Join(vs[:10], ", ") + fmt.Sprintf(" and %d more", len(vs)-10)
+	}
+	return strings.Join(vs, ", ")
 }
 
 // Dataset builds a labelled dataset from the table, inferring each
@@ -167,6 +191,18 @@ func (t *Table) Dataset(ctx context.Context, s Spec) (*models.Dataset, []string,
 	if d.Labels, err = t.Labels(s); err != nil {
 		return nil, nil, err
 	}
+	pos := 0
+	for _, y := range d.Labels {
+		pos += int(y)
+	}
+	if pos == 0 || pos == len(d.Labels) {
+		hint := "name the positive value with --positive"
+		if s.Positive != "" {
+			hint = fmt.Sprintf("--positive %q matches %d of %d rows", s.Positive, pos, len(d.Labels))
+		}
+		return nil, nil, fmt.Errorf("%s: column %q: every label is %d, and a model needs both outcomes; the column holds %s; %s",
+			t.Name, s.Label, min(pos, 1), t.distinct(labelCol), hint)
+	}
 	return d, ids, nil
 }
 
@@ -180,6 +216,9 @@ func (t *Table) Labels(s Spec) ([]float64, error) {
 	for i, rec := range t.Records {
 		var err error
 		if y[i], err = s.label(rec[j]); err != nil {
+			if errors.Is(err, errUnrecognisedLabel) {
+				return nil, t.cellError(i, j, "%v; the column holds %s; name the positive value with --positive", err, t.distinct(j))
+			}
 			return nil, t.cellError(i, j, "%v", err)
 		}
 	}

@@ -2,6 +2,7 @@ package table_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -105,9 +106,17 @@ func TestBadInputErrorsNameFileLineAndColumn(t *testing.T) {
 			return err
 		}, `line 3: column "churned": label is blank`},
 		{"unrecognised label", func() error {
-			_, _, err := read(t, "seats,churned\n1,maybe\n").Dataset(context.Background(), table.Spec{Label: "churned"})
+			_, _, err := read(t, "seats,churned\n1,maybe\n2,yes\n3,no\n").Dataset(context.Background(), table.Spec{Label: "churned"})
 			return err
-		}, `label "maybe" is not a recognised boolean`},
+		}, `line 2: column "churned": label "maybe" is not a recognised boolean; the column holds "maybe", "no", "yes"; name the positive value with --positive`},
+		{"wrong positive value", func() error {
+			_, _, err := read(t, "seats,churned\n1,Yes\n2,No\n3,No\n").Dataset(context.Background(), table.Spec{Label: "churned", Positive: "yes"})
+			return err
+		}, `accounts.csv: column "churned": every label is 0, and a model needs both outcomes; the column holds "No", "Yes"; --positive "yes" matches 0 of 3 rows`},
+		{"one outcome only", func() error {
+			_, _, err := read(t, "seats,churned\n1,0.0\n2,0\n").Dataset(context.Background(), table.Spec{Label: "churned"})
+			return err
+		}, `column "churned": every label is 0, and a model needs both outcomes; the column holds "0", "0.0"; name the positive value with --positive`},
 		{"no label column", func() error {
 			_, _, err := read(t, "seats\n1\n").Dataset(context.Background(), table.Spec{Label: "churned"})
 			return err
@@ -141,5 +150,39 @@ func TestPositiveValue(t *testing.T) {
 	}
 	if want := []float64{1, 0, 1}; !reflect.DeepEqual(y, want) {
 		t.Errorf("labels = %v, want %v", y, want)
+	}
+}
+
+// TestLabelSpellings checks the spellings of booleans analysts' exports
+// use: pandas writes 0.0/1.0 and True/False, surveys yes/no.
+func TestLabelSpellings(t *testing.T) {
+	for _, tc := range []struct {
+		cells    string
+		positive string
+		want     []float64
+	}{
+		{"0.0 1.0 1.0 0.0", "", []float64{0, 1, 1, 0}},
+		{"0 1 1e0 0.00", "", []float64{0, 1, 1, 0}},
+		{"True False TRUE false", "", []float64{1, 0, 1, 0}},
+		{"yes no Y n", "", []float64{1, 0, 1, 0}},
+		{"t f T F", "", []float64{1, 0, 1, 0}},
+		{"1.0 0.0 1 2", "1", []float64{1, 0, 1, 0}}, // numbers match --positive by value
+		{"won lost won won", "won", []float64{1, 0, 1, 1}},
+	} {
+		csv := "x,y\n"
+		for i, c := range strings.Fields(tc.cells) {
+			csv += fmt.Sprintf("%d,%s\n", i, c)
+		}
+		y, err := read(t, csv).Labels(table.Spec{Label: "y", Positive: tc.positive})
+		if err != nil {
+			t.Errorf("%s (positive %q): %v", tc.cells, tc.positive, err)
+			continue
+		}
+		if !reflect.DeepEqual(y, tc.want) {
+			t.Errorf("%s (positive %q): labels %v, want %v", tc.cells, tc.positive, y, tc.want)
+		}
+	}
+	if _, err := read(t, "x,y\n1,2\n").Labels(table.Spec{Label: "y"}); err == nil || !strings.Contains(err.Error(), `label "2" is not a recognised boolean`) {
+		t.Errorf("label 2: err = %v, want not a recognised boolean", err)
 	}
 }

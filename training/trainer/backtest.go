@@ -12,6 +12,11 @@ import (
 type Fold struct {
 	Evaluation
 	Algorithm string `json:"algorithm"`
+	// TestFrom and TestTo are the first and last as-of times of the rows
+	// the fold tests: the dates it is about, which a window's bounds only
+	// enclose.
+	TestFrom time.Time `json:"test_from"`
+	TestTo   time.Time `json:"test_to"`
 }
 
 // BacktestResult holds every fold and the mean of their test metrics.
@@ -40,12 +45,21 @@ func Backtest(ctx context.Context, e *Examples, windows []Window, opt Options) (
 		if err != nil {
 			return nil, fmt.Errorf("backtest fold %d: %w", k+1, err)
 		}
-		b.Folds = append(b.Folds, Fold{Evaluation: ev.Evaluation, Algorithm: res.Chosen.Algorithm})
+		f := Fold{Evaluation: ev.Evaluation, Algorithm: res.Chosen.Algorithm}
+		for k, i := range ev.test {
+			if t := e.AsOf[i]; k == 0 || t.Before(f.TestFrom) {
+				f.TestFrom = t
+			}
+			if t := e.AsOf[i]; t.After(f.TestTo) {
+				f.TestTo = t
+			}
+		}
+		b.Folds = append(b.Folds, f)
 		tests = append(tests, ev.Test.Summary)
 		if ev.Oracle != nil {
 			oracleSum += ev.Oracle.AUC / float64(len(windows))
 		}
-		opt.logger().Info("backtest fold", "fold", k+1, "window", w.String(), "algorithm", res.Chosen.Algorithm,
+		opt.logger().Info("backtest fold", "fold", k+1, "tests", f.Tested(), "algorithm", res.Chosen.Algorithm,
 			"test_rows", ev.TestRows, "auc", ev.Test.AUC, "ece", ev.Test.ECE)
 	}
 	b.Mean = metrics.Mean(tests)
@@ -54,4 +68,14 @@ func Backtest(ctx context.Context, e *Examples, windows []Window, opt Options) (
 	}
 	b.FitSeconds = time.Since(start).Seconds()
 	return b, nil
+}
+
+// Tested formats the dates the fold tests: one date, or the first and
+// last joined by an ellipsis.
+func (f *Fold) Tested() string {
+	from, to := f.TestFrom.Format(time.DateOnly), f.TestTo.Format(time.DateOnly)
+	if from == to {
+		return from
+	}
+	return from + " … " + to
 }

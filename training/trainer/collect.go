@@ -16,9 +16,9 @@ import (
 // labels rows but does not say when the label window ends, so the caller,
 // who configured the task, supplies it.
 type Labels struct {
-	// Known returns when the label of a row observed as of asOf became
+	// Known returns when the label of h's row observed as of asOf became
 	// known; it must not be before asOf.
-	Known func(account string, asOf time.Time) time.Time
+	Known func(h *features.History, asOf time.Time) time.Time
 	// Truth, when not nil, returns a row's true probability, or NaN.
 	Truth func(account string, asOf time.Time) float64
 }
@@ -43,7 +43,7 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 			e.Data.Labels = append(e.Data.Labels, b.Labels[k])
 			e.Accounts = append(e.Accounts, v.AccountID)
 			e.AsOf = append(e.AsOf, v.AsOf)
-			e.Known = append(e.Known, l.Known(v.AccountID, v.AsOf))
+			e.Known = append(e.Known, l.Known(b.History, v.AsOf))
 			if l.Truth != nil {
 				e.Truth = append(e.Truth, l.Truth(v.AccountID, v.AsOf))
 			}
@@ -59,31 +59,34 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 	return e, stats, nil
 }
 
-// ChurnLabels returns the Labels of a churn task: a label is known at
-// as-of + lead + horizon + grace, when a churn in the window can no longer
-// be undone. With truth, a row's true probability is the truth's for a
-// calendar month, which is only the probability of the row's label when
+// ChurnLabels returns the Labels of a churn task: a label is known when
+// dataset.Churn.Known says, at the end of its window unless a return
+// within grace settled it later. With truth, a row's true probability is
+// the truth's for a calendar month, which is only the probability of the
+// row's label when
 // the label window is that month: the truth is used when the window
 // starts within alignSlack of a month's start and ends within alignSlack
 // of its end (monthly observations on the 1st, lead 0, horizon 30d), and
 // is NaN otherwise, so that a misaligned window reports no oracle rather
 // than a wrong one. Even then the two differ for accounts billed at the
-// turn of a month, a few percent: a churn at T itself drops the row (it
-// falls in [T, T+lead]); a 30-day window from the 1st of a month of 30
-// days or fewer reaches the next month's first billing days (its 1st, or
-// up to its 3rd after February), whose decision the label then holds
-// while the truth holds this month's; and one from the 1st of a 31-day
-// month holds no decision of an account billed on the 1st.
+// turn of a month, a few percent: the label window [T, T+30d) from the
+// 1st of a 31-day month misses its 31st, and from the 1st of February it
+// reaches March's first billing days, whose decision the label then holds
+// while the truth holds February's. Renewal observations with a window up
+// to the next renewal use the truth of the month the window starts in,
+// the renewal's: the simulator decides churn on billing dates, so that
+// window holds exactly that month's decision.
 func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
-	l := Labels{Known: func(_ string, asOf time.Time) time.Time {
-		return asOf.Add(task.Lead + task.Horizon + task.Grace)
-	}}
+	l := Labels{Known: task.Known}
 	if truth != nil {
 		l.Truth = func(account string, asOf time.Time) float64 {
 			start := asOf.Add(task.Lead)
 			month := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
 			gap := start.Add(task.Horizon).Sub(month.AddDate(0, 1, 0))
-			if start.Sub(month) > alignSlack || gap > alignSlack || gap < -alignSlack {
+			// A window from one renewal to the next holds one decision,
+			// the renewal's, in the month it starts.
+			upToNext := task.Renewals && task.Horizon == 0
+			if !upToNext && (start.Sub(month) > alignSlack || gap > alignSlack || gap < -alignSlack) {
 				return math.NaN()
 			}
 			if p, ok := truth.Churn(account, month); ok {
@@ -111,7 +114,7 @@ func ConversionLabels(task *dataset.Conversion, truth *Truth) Labels {
 	if days == 0 {
 		days = features.DefaultTrialDays
 	}
-	l := Labels{Known: func(_ string, asOf time.Time) time.Time {
+	l := Labels{Known: func(_ *features.History, asOf time.Time) time.Time {
 		return asOf.AddDate(0, 0, max(days-task.TrialDay, 0)).Add(task.Grace)
 	}}
 	if truth != nil {

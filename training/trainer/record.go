@@ -36,8 +36,12 @@ type Record struct {
 	From  time.Time    `json:"from,omitzero"`
 	To    time.Time    `json:"to,omitzero"`
 	Every dataset.Span `json:"every,omitzero"`
+	// Renewals says a churn model observed each paying account Lead
+	// before each of its renewals rather than on a calendar.
+	Renewals bool `json:"renewals,omitempty"`
 	// Lead and Horizon define a churn model's label window: a churn in
-	// (as-of + Lead, as-of + Lead + Horizon] is a positive.
+	// [as-of + Lead, as-of + Lead + Horizon) is a positive. A zero Horizon
+	// of a renewal model means up to the next renewal.
 	Lead    dataset.Duration `json:"lead,omitempty"`
 	Horizon dataset.Duration `json:"horizon,omitempty"`
 	// Grace is how long a return undoes a churn, or how long after the
@@ -63,13 +67,27 @@ type Record struct {
 	PQLShare     float64 `json:"pql_share,omitempty"`
 }
 
-// HorizonDays is the length of a churn model's label window in days.
-func (r *Record) HorizonDays() float64 { return r.Horizon.Days() }
+// renewalTermDays is the label window a renewal model without a horizon
+// is annualised over: a month, the term of most subscriptions.
+const renewalTermDays = 30
+
+// HorizonDays is the length of a churn model's label window in days; for
+// a renewal model without a horizon, which asks about the next renewal,
+// a month.
+func (r *Record) HorizonDays() float64 {
+	if r.Horizon == 0 && r.Renewals {
+		return renewalTermDays
+	}
+	return r.Horizon.Days()
+}
 
 // Outcome states the event a model's probability is about.
 func (r *Record) Outcome() string {
-	if r.Task == TaskConversion {
+	switch {
+	case r.Task == TaskConversion:
 		return "converts to paid by the end of the trial plus grace"
+	case r.Renewals && r.Horizon == 0:
+		return fmt.Sprintf("churns at its next renewal, observed %s before it", spell(time.Duration(r.Lead)))
 	}
 	return fmt.Sprintf("churns within the %s that follow a lead of %s after the as-of date",
 		spell(time.Duration(r.Horizon)), spell(time.Duration(r.Lead)))
@@ -90,7 +108,7 @@ func spell(d time.Duration) string {
 func (r *Record) validate() error {
 	switch r.Task {
 	case TaskChurn:
-		if r.Horizon <= 0 {
+		if r.Horizon < 0 || r.Horizon == 0 && !r.Renewals {
 			return fmt.Errorf("churn record: horizon %s is not positive", dataset.FormatDuration(time.Duration(r.Horizon)))
 		}
 		if r.Lead < 0 {

@@ -44,15 +44,22 @@ type Spec struct {
 	// From and To bound the observation dates; DataEnd is when the data
 	// stops (nothing after it is known).
 	From, To, DataEnd time.Time
-	// Every is the step of churn observations.
-	Every dataset.Span
-	// Lead, Horizon and Grace define churn labels (see dataset.Churn);
-	// Grace also extends a trial for conversion labels.
+	// Every is the step of churn observations; Renewals observes each
+	// paying account Lead before each of its renewals instead.
+	Every    dataset.Span
+	Renewals bool
+	// Lead, Horizon and Grace define churn labels (see dataset.Churn); a
+	// zero Horizon with Renewals means up to the next renewal. Grace also
+	// extends a trial for conversion labels.
 	Lead, Horizon, Grace time.Duration
 	// TrialDay is the trial day conversion observes each trial on.
 	TrialDay int
-	// Features configures the feature builder.
-	Features features.Config
+	// Features configures the feature builder. Its vocabularies left
+	// unset (per-event features, attribute categories) are fixed from the
+	// training data before the test period: EventFeatures product features
+	// of most volume get per-event features.
+	Features      features.Config
+	EventFeatures int
 	// Truth, when set, adds the simulator's oracle to the evaluation.
 	Truth *Truth
 	// Options configures the learners and the evaluation.
@@ -90,12 +97,13 @@ func (g Guard) Check(test metrics.Estimate) string {
 
 // DefaultSpec returns the defaults for task: monthly churn observations
 // with a lead of 7 days, a horizon of 30 days and a grace of 14 days;
-// conversion observed on trial day 7 with the same grace; DefaultOptions;
+// conversion observed on trial day 7 with the same grace;
+// dataset.DefaultEventFeatures per-event features; DefaultOptions;
 // ActivateAuto with DefaultGuard.
 func DefaultSpec(task string) Spec {
 	const day = 24 * time.Hour
 	return Spec{Task: task, Every: dataset.Span{Months: 1}, Lead: 7 * day, Horizon: 30 * day, Grace: 14 * day,
-		TrialDay: 7, Options: DefaultOptions(), Activation: ActivateAuto, Guard: DefaultGuard()}
+		TrialDay: 7, EventFeatures: dataset.DefaultEventFeatures, Options: DefaultOptions(), Activation: ActivateAuto, Guard: DefaultGuard()}
 }
 
 // Trained is the outcome of TrainAndRegister.
@@ -122,6 +130,9 @@ type Plan struct {
 	// Back steps a time back by one backtest window: the observation step
 	// for churn, a month for conversion.
 	Back func(time.Time) time.Time
+
+	eventFeatures int
+	testFrom      time.Time
 }
 
 // Plan resolves spec against the data's extent. Zero dates default from
@@ -156,18 +167,23 @@ func (spec Spec) Plan(ext Extent) (*Plan, error) {
 		if spec.To.IsZero() {
 			spec.To = spec.DataEnd
 		}
-		sched, err := dataset.Schedule(spec.From, spec.To, spec.Every)
-		if err != nil {
+		c := &dataset.Churn{Renewals: spec.Renewals, From: spec.From, To: spec.To, Lead: spec.Lead, Horizon: spec.Horizon,
+			Grace: spec.Grace, DataEnd: spec.DataEnd}
+		every := spec.Every
+		if spec.Renewals {
+			every = dataset.Span{Months: 1} // the backtest step of renewal observations
+		} else if c.Schedule, err = dataset.Schedule(spec.From, spec.To, spec.Every); err != nil {
 			return nil, err
 		}
-		c := &dataset.Churn{Schedule: sched, Lead: spec.Lead, Horizon: spec.Horizon, Grace: spec.Grace, DataEnd: spec.DataEnd}
 		if err := c.Validate(); err != nil {
 			return nil, err
 		}
-		every := spec.Every
 		p.Task, p.Labels = c, ChurnLabels(c, spec.Truth)
-		p.Back = func(t time.Time) time.Time { return t.AddDate(0, -every.Months, -every.Days) }
-		p.Record.Every, p.Record.Lead, p.Record.Horizon = spec.Every, dataset.Duration(spec.Lead), dataset.Duration(spec.Horizon)
+		p.Back = func(t time.Time) time.Time { return dataset.Span{Months: -every.Months, Days: -every.Days}.After(t) }
+		p.Record.Renewals, p.Record.Lead, p.Record.Horizon = spec.Renewals, dataset.Duration(spec.Lead), dataset.Duration(spec.Horizon)
+		if !spec.Renewals {
+			p.Record.Every = spec.Every
+		}
 	case TaskConversion:
 		if spec.From.IsZero() {
 			spec.From = ext.FirstUsage.UTC().Truncate(24*time.Hour).AddDate(0, 0, spec.TrialDay+1)
@@ -178,20 +194,32 @@ func (spec Spec) Plan(ext Extent) (*Plan, error) {
 			return nil, err
 		}
 		p.Task, p.Labels = c, ConversionLabels(c, spec.Truth)
-		p.Back = func(t time.Time) time.Time { return t.AddDate(0, -1, 0) }
+		p.Back = func(t time.Time) time.Time { return features.AddMonths(t, -1) }
 		p.Record.TrialDay = spec.TrialDay
 	}
 	p.Record.From, p.Record.To = spec.From, spec.To
+	p.eventFeatures, p.testFrom = spec.EventFeatures, spec.Options.TestFrom
 	if p.Record.Catalog, err = spec.Features.Catalog(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// Collect builds the plan's examples from src, logging the sweep to log.
+// Collect fixes the plan's vocabularies from src (dataset.Vocabulary,
+// reading only events before the test period when it is set) and builds
+// its examples, logging the sweep to log. The record then holds the
+// feature configuration and catalog of the examples' columns.
 func (p *Plan) Collect(ctx context.Context, src dataset.Source, log *slog.Logger) (*Examples, dataset.Stats, error) {
 	start := time.Now()
-	e, stats, err := Collect(ctx, src, p.Task, dataset.Options{Features: p.Record.Features}, p.Labels)
+	cfg, err := dataset.Vocabulary(ctx, src, p.Record.Features, dataset.VocabularyOptions{EventFeatures: p.eventFeatures, Before: p.testFrom})
+	if err != nil {
+		return nil, dataset.Stats{}, err
+	}
+	if p.Record.Catalog, err = cfg.Catalog(); err != nil {
+		return nil, dataset.Stats{}, err
+	}
+	p.Record.Features = cfg
+	e, stats, err := Collect(ctx, src, p.Task, dataset.Options{Features: cfg}, p.Labels)
 	if err != nil {
 		return nil, stats, err
 	}

@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -63,6 +64,10 @@ type Split struct {
 	Purged int
 }
 
+// ErrEmptySlice is returned, wrapped, by Rows when a cut leaves a slice
+// without rows.
+var ErrEmptySlice = errors.New("a slice of the split is empty")
+
 // Rows returns the rows of e observed in [w.Cut, w.End) as Test, and
 // splits those whose labels were known by w.Cut into Train and Valid:
 // Valid is the latest fraction validFrac of them by as-of time, and Train
@@ -84,7 +89,9 @@ func Rows(e *Examples, w Window, validFrac float64) (Split, error) {
 		}
 	}
 	if len(known) == 0 || len(s.Test) == 0 {
-		return s, fmt.Errorf("trainer: window %s: %d rows known before the cut and %d to test", w, len(known), len(s.Test))
+		d := span(e.AsOf)
+		return s, fmt.Errorf("trainer: window %s: %d rows known before the cut and %d to test (rows are observed from %s to %s): %w",
+			w, len(known), len(s.Test), d.from, d.to, ErrEmptySlice)
 	}
 	s.ValidCut = quantileTime(e.AsOf, known, 1-validFrac)
 	for _, i := range known {
@@ -98,7 +105,7 @@ func Rows(e *Examples, w Window, validFrac float64) (Split, error) {
 		}
 	}
 	if len(s.Train) == 0 || len(s.Valid) == 0 {
-		return s, fmt.Errorf("trainer: window %s: %d train and %d validation rows; the data spans too little time", w, len(s.Train), len(s.Valid))
+		return s, fmt.Errorf("trainer: window %s: %d train and %d validation rows; the data spans too little time: %w", w, len(s.Train), len(s.Valid), ErrEmptySlice)
 	}
 	return s, nil
 }
@@ -125,6 +132,37 @@ func (w Window) String() string {
 
 // maxTime is the End of a window open to the right.
 var maxTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// TestWindow returns the window of Train's test slice: from opt.TestFrom
+// to the end when it is set, and HoldoutWindow(e, opt.TestFraction)
+// otherwise. Either way the training and validation rows are those whose
+// labels were known at the cut (Rows).
+func TestWindow(e *Examples, opt Options) Window {
+	if !opt.TestFrom.IsZero() {
+		return Window{Cut: opt.TestFrom, End: maxTime}
+	}
+	return HoldoutWindow(e, opt.TestFraction)
+}
+
+// dates are the first and last of some times, as dates.
+type dates struct{ from, to string }
+
+// span returns the first and last of ts.
+func span(ts []time.Time) dates {
+	if len(ts) == 0 {
+		return dates{"none", "none"}
+	}
+	lo, hi := ts[0], ts[0]
+	for _, t := range ts {
+		if t.Before(lo) {
+			lo = t
+		}
+		if t.After(hi) {
+			hi = t
+		}
+	}
+	return dates{lo.Format(time.DateOnly), hi.Format(time.DateOnly)}
+}
 
 // HoldoutWindow returns the window of Train's test slice: from the as-of
 // time at which the latest fraction testFrac of the rows begins, to the

@@ -20,6 +20,9 @@ type Options struct {
 	// that validate; TestFraction the share of all rows, the latest, that
 	// Train tests on.
 	ValidFraction, TestFraction float64
+	// TestFrom, when set, is where Train's test period starts instead:
+	// the rows observed from it on are tested (see TestWindow).
+	TestFrom time.Time
 	// Bootstrap is the number of resamples behind each metric's interval.
 	Bootstrap int
 	// DriverRows bounds the number of test rows explained for drivers.
@@ -111,7 +114,7 @@ func Train(ctx context.Context, e *Examples, opt Options) (*Result, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	w := HoldoutWindow(e, opt.TestFraction)
+	w := TestWindow(e, opt)
 	res, ev, err := fitWindow(ctx, e, w, opt)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package trainer_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -139,6 +141,13 @@ func TestBacktest(t *testing.T) {
 	if len(b.Folds) != 2 || b.Folds[0].TrainRows >= b.Folds[1].TrainRows {
 		t.Fatalf("folds %+v: the later fold should train on more", b.Folds)
 	}
+	// Folds are named by the as-of dates they test, the 1st of September
+	// and of October, not by their windows' bounds.
+	for k, want := range []string{"2024-09-01", "2024-10-01"} {
+		if got := b.Folds[k].Tested(); got != want {
+			t.Errorf("fold %d tests %s, want %s", k+1, got, want)
+		}
+	}
 	if m := (b.Folds[0].Test.AUC + b.Folds[1].Test.AUC) / 2; math.Abs(m-b.Mean.AUC) > 1e-12 || b.MeanOracleAUC == nil {
 		t.Errorf("mean %+v, oracle %v", b.Mean, b.MeanOracleAUC)
 	}
@@ -182,5 +191,39 @@ func TestTrainNeedsBothOutcomes(t *testing.T) {
 	_, err := trainer.Train(context.Background(), e, trainer.DefaultOptions())
 	if err == nil || !strings.Contains(err.Error(), "slice has 0 positive labels") {
 		t.Fatalf("Train on all-negative labels: %v, want a slice with 0 positive labels", err)
+	}
+}
+
+// TestTrainTestFrom checks that a chosen test period is tested whole, that
+// the rows before it train only where their labels were known at the
+// cut, and that the JSON states the cut.
+func TestTrainTestFrom(t *testing.T) {
+	e := monthly(300, 12, 5)
+	opt := trainer.DefaultOptions()
+	opt.Fit.Bag, opt.Bootstrap, opt.DriverRows, opt.Fit.Algorithm = 1, 50, 100, models.AlgorithmLogReg
+	opt.TestFrom = t0.AddDate(0, 8, 0)
+	r, err := trainer.Train(context.Background(), e, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := r.Evaluation
+	// Four months from September on are tested; the labels of August's
+	// rows (45 days) are not known on September 1, so they are purged.
+	if ev.TestRows != 4*300 || !ev.Window.Cut.Equal(opt.TestFrom) {
+		t.Errorf("test rows %d from %s, want 1200 from %s", ev.TestRows, ev.Window.Cut, opt.TestFrom)
+	}
+	if ev.TrainRows+ev.ValidRows+ev.Purged != 8*300 || ev.Purged < 300 {
+		t.Errorf("train %d + valid %d + purged %d, want the 2400 rows before the cut with at least August's 300 purged", ev.TrainRows, ev.ValidRows, ev.Purged)
+	}
+	doc, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), `"window":{"cut":"2024-09-01T00:00:00Z"`) {
+		t.Errorf("evaluation JSON does not state the cut: %s", doc)
+	}
+	opt.TestFrom = t0.AddDate(2, 0, 0)
+	if _, err := trainer.Train(context.Background(), e, opt); !errors.Is(err, trainer.ErrEmptySlice) || !strings.Contains(err.Error(), "rows are observed from 2024-01-01 to 2024-12-01") {
+		t.Errorf("a test period after the data: %v, want ErrEmptySlice naming the rows' dates", err)
 	}
 }

@@ -1,0 +1,186 @@
+package features_test
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openchurn/churn/features"
+)
+
+func event(user, feature string, days float64, count int, seconds float64, errs int) *features.UsageEvent {
+	return &features.UsageEvent{AccountID: "a1", UserID: user, Feature: feature, At: at(days), Count: count, DurationS: seconds, Errors: errs}
+}
+
+// eventConfig has a vocabulary of two features, with durations and errors.
+var eventConfig = features.Config{EventFeatures: []string{"reports", "API calls"}, EventDuration: true, EventErrors: true}
+
+// valuesByName returns a vector's values keyed by the catalog's names.
+func valuesByName(t *testing.T, cfg features.Config, v features.Vector) map[string]float64 {
+	t.Helper()
+	fs, err := cfg.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != len(v.Values) {
+		t.Fatalf("catalog of %d features, vector of %d values", len(fs), len(v.Values))
+	}
+	m := map[string]float64{}
+	for i, f := range fs {
+		m[f.Name] = v.Values[i]
+	}
+	return m
+}
+
+func TestEventFeatures(t *testing.T) {
+	h := hist(account("smb", -200), billing("new", "team-monthly", 4, 116, -100),
+		event("u1", "reports", -1, 3, 120, 1), event("u2", "reports", -2, 1, 60, 0),
+		event("u1", "reports", -40, 2, 0, 0), // the previous 30 days
+		event("u1", "API calls", -5, 1, 0, 0),
+		event("u3", "chat", -3, 4, 0, 0),       // pooled into the others
+		event("u1", "export", -50, 1, 0, 0),    // the others' previous 30 days
+		event("u1", "reports", 0.1, 100, 0, 9), // after T: unknown
+	)
+	b, err := features.NewBuilder(eventConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := b.Build(h, []time.Time{asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := valuesByName(t, eventConfig, vs[0])
+	want := map[string]float64{
+		// 4 reports events by 2 users, of 9 in all; 2 in the 30 days before.
+		"event_reports_events_30d": 4, "event_reports_users_30d": 2, "event_reports_share_30d": 4.0 / 9,
+		"event_reports_trend_30d": math.Log(5.0 / 3), "event_reports_days_since": 1, "event_reports_per_seat_30d": 1,
+		"event_reports_minutes_30d": 3, "event_reports_errors_30d": 1,
+		"event_api_calls_events_30d": 1, "event_api_calls_users_30d": 1, "event_api_calls_share_30d": 1.0 / 9,
+		"event_api_calls_trend_30d": math.Log(2), "event_api_calls_days_since": 5, "event_api_calls_per_seat_30d": 0.25,
+		"event_api_calls_minutes_30d": 0, "event_api_calls_errors_30d": 0,
+		"event_all_other_events_30d": 4, "event_all_other_users_30d": 1, "event_all_other_share_30d": 4.0 / 9,
+		"event_all_other_trend_30d": math.Log(5.0 / 2), "event_all_other_days_since": 3, "event_all_other_per_seat_30d": 1,
+		"event_all_other_minutes_30d": 0, "event_all_other_errors_30d": 0,
+	}
+	for name, w := range want {
+		if g, ok := got[name]; !ok || math.Abs(g-w) > 1e-12 {
+			t.Errorf("%s = %v, want %v", name, g, w)
+		}
+	}
+	if n := len(got) - len(features.FeatureNames()); n != len(want) {
+		t.Errorf("%d per-event features, want %d", n, len(want))
+	}
+	// The fixed catalog is unchanged by the vocabulary.
+	plain, err := features.NewBuilder(features.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := plain.Build(h, []time.Time{asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, name := range features.FeatureNames() {
+		if a, b := ref[0].Values[j], vs[0].Values[j]; math.Float64bits(a) != math.Float64bits(b) {
+			t.Errorf("%s is %v with the vocabulary, %v without", name, b, a)
+		}
+	}
+}
+
+// TestEventFeaturesMissing checks the NaN cases: no usage in the window,
+// no seats, a young account, a family never used.
+func TestEventFeaturesMissing(t *testing.T) {
+	h := hist(account("smb", -20), event("u1", "reports", -45, 1, 0, 0))
+	b, err := features.NewBuilder(eventConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := b.Build(h, []time.Time{asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := valuesByName(t, eventConfig, vs[0])
+	for _, name := range []string{"event_reports_share_30d", "event_reports_trend_30d", "event_reports_per_seat_30d", "event_api_calls_days_since"} {
+		if !math.IsNaN(got[name]) {
+			t.Errorf("%s = %v, want NaN", name, got[name])
+		}
+	}
+	if got["event_reports_days_since"] != 45 || got["event_reports_events_30d"] != 0 {
+		t.Errorf("reports: days since %v, events %v; want 45, 0", got["event_reports_days_since"], got["event_reports_events_30d"])
+	}
+}
+
+// TestEventFeaturesSweep checks that one sweep over many as-of times
+// gives the values of building each alone, as users move between days
+// and the daily buckets wrap around.
+func TestEventFeaturesSweep(t *testing.T) {
+	var recs []any
+	recs = append(recs, account("smb", -300), billing("new", "team-monthly", 5, 145, -280))
+	feats := []string{"reports", "API calls", "chat", "export"}
+	for d := -299.0; d < 0; d += 0.9 {
+		recs = append(recs, event(fmt.Sprintf("u%d", int(-d)%6), feats[int(-d*7)%4], d, 1+int(-d)%3, -d, int(-d)%2))
+	}
+	h := hist(recs...)
+	var times []time.Time
+	for d := -290.0; d <= 0; d += 4.7 {
+		times = append(times, at(d))
+	}
+	b, err := features.NewBuilder(eventConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := b.Build(h, times, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all = slices.Clone(all)
+	fs, _ := eventConfig.Catalog()
+	for i, tt := range times {
+		one, err := b.Build(h, []time.Time{tt}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, f := range fs {
+			if a, b := all[i].Values[j], one[0].Values[j]; math.Abs(a-b) > 1e-9 || math.IsNaN(a) != math.IsNaN(b) {
+				t.Errorf("as of %s: %s is %v in the sweep, %v alone", tt, f.Name, a, b)
+			}
+		}
+	}
+}
+
+func TestEventCatalog(t *testing.T) {
+	fs, err := eventConfig.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]features.Feature{}
+	for _, f := range fs {
+		byName[f.Name] = f
+	}
+	for name, desc := range map[string]string{
+		"event_reports_events_30d":    `"reports" events in the last 30 days`,
+		"event_api_calls_users_30d":   `Distinct users of "API calls" events in the last 30 days`,
+		"event_all_other_share_30d":   "Share of the last 30 days' events that are events of other product features",
+		"event_reports_days_since":    `Days since "reports" events were last seen`,
+		"event_all_other_errors_30d":  "Errors hit in events of other product features in the last 30 days",
+		"event_api_calls_minutes_30d": `Minutes spent in "API calls" events in the last 30 days`,
+	} {
+		if f, ok := byName[name]; !ok || f.Description != desc || f.Group != features.Usage {
+			t.Errorf("%s: %+v, want description %q in group usage", name, f, desc)
+		}
+	}
+	for _, tc := range []struct {
+		cfg  features.Config
+		want string
+	}{
+		{features.Config{EventFeatures: []string{"a-b", "a b"}}, `"a-b" and "a b" would both be named event_a_b`},
+		{features.Config{EventFeatures: []string{"all other"}}, "would both be named event_all_other"},
+		{features.Config{EventFeatures: []string{"x", "x"}}, "repeated"},
+	} {
+		if _, err := tc.cfg.Catalog(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err %v, want %q", tc.cfg.EventFeatures, err, tc.want)
+		}
+	}
+}
