@@ -82,3 +82,35 @@ func (s *Store) ShardBuckets(ctx context.Context, t features.Table) (map[string]
 	}
 	return got, nil
 }
+
+// UniqueIndexes returns, on PostgreSQL, every unique index of the tables
+// of the store's schema that have an account_id column, and whether its
+// key contains account_id.
+func (s *Store) UniqueIndexes(ctx context.Context) (map[string]bool, error) {
+	var rows []struct {
+		Name    string `db:"name"`
+		Account bool   `db:"has_account"`
+	}
+	err := s.r.SelectContext(ctx, &rows, `
+		SELECT i.indexrelid::regclass::text AS name, a.attnum = ANY (i.indkey) AS has_account
+		FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indrelid
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'account_id' AND NOT a.attisdropped
+		WHERE c.relnamespace = current_schema()::regnamespace AND i.indisunique`)
+	if err != nil {
+		return nil, err
+	}
+	got := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		got[r.Name] = r.Account
+	}
+	return got, nil
+}
+
+// QueryString returns the one text value that q, with ? placeholders,
+// selects.
+func (s *Store) QueryString(ctx context.Context, q string, args ...any) (string, error) {
+	var v string
+	err := s.r.GetContext(ctx, &v, s.r.Rebind(q), args...)
+	return v, err
+}
