@@ -165,15 +165,18 @@ func orderColumns(t features.Table) []string {
 }
 
 // logSweep logs what a sweep read: its accounts, and the rows of each
-// table.
+// table and in all.
 func logSweep(ctx context.Context, shard Shard, accounts int, cursors []*cursor) {
-	attrs := []any{"shard", shard.String(), "accounts", accounts}
-	var total int64
+	var (
+		tables []any
+		total  int64
+	)
 	for _, c := range cursors {
-		attrs = append(attrs, string(c.table), c.read)
+		tables = append(tables, slog.Int64(string(c.table), c.read))
 		total += c.read
 	}
-	slog.InfoContext(ctx, "read histories", append(attrs, "rows", total)...)
+	slog.InfoContext(ctx, "read histories", "shard", shard.String(), "accounts", accounts, "rows", total,
+		slog.Group("table_rows", tables...))
 }
 
 // cursor is one table's ordered stream of records.
