@@ -51,7 +51,6 @@ func (s *Store) History(ctx context.Context, accountID string) (*features.Histor
 // restricts every query to that account, and shard to the shard's.
 func (s *Store) histories(ctx context.Context, accountID string, shard Shard, fn func(*features.History) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	// SQLite keeps each (WITHOUT ROWID) table in key order, so reading in
 	// that order is one sequential scan, while reading by the time index
 	// costs a B-tree search of the table per row: most of a sweep's time.
@@ -59,6 +58,11 @@ func (s *Store) histories(ctx context.Context, accountID string, shard Shard, fn
 	keyOrder := s.dialect.name() == "sqlite"
 	cursors := make([]*cursor, 0, len(features.Tables))
 	defer func() {
+		// Cancelled first, the queries stop on the server: closing rows
+		// that are still streaming reads them to the end, which for a
+		// sweep that fn stopped early (the scorer's reference sample) is
+		// most of every table.
+		cancel()
 		for _, c := range cursors {
 			c.rows.Close()
 		}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -248,4 +249,33 @@ func TestMigrateShardBuckets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHistoriesStopEarly checks that a sweep that fn stops at its first
+// account returns without reading the rest of the tables: on PostgreSQL,
+// closing a result that is still streaming reads it to the end unless
+// the query was cancelled first. It compares times, with a wide margin.
+func TestHistoriesStopEarly(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		shardFixture(t, s, 500, 400)
+		start := time.Now()
+		n := 0
+		if err := s.Histories(ctx, store.Shard{}, func(h *features.History) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		full := time.Since(start)
+		stop := errors.New("enough")
+		start = time.Now()
+		if err := s.Histories(ctx, store.Shard{}, func(h *features.History) error { return stop }); !errors.Is(err, stop) {
+			t.Fatalf("stopped sweep: %v, want %v", err, stop)
+		}
+		if early := time.Since(start); early > full/5 {
+			t.Errorf("a sweep stopped at its first account took %v, a whole one (%d accounts) %v", early, n, full)
+		}
+		// The store still answers on the connections the sweep used.
+		if h, err := s.History(ctx, "acct-00001"); err != nil || len(h.Usage) != 400 {
+			t.Errorf("after a stopped sweep: %d events, %v", len(h.Usage), err)
+		}
+	})
 }
