@@ -72,7 +72,7 @@ reset() { qs "TRUNCATE scores, current_scores"; }
 # row NAME: the run's figures, and its wall seconds on stdout's last field.
 row() {
 	local name=$1 read wall cpu rss
-	read=$(grep -h 'msg="read histories"' "$WORK/$name.log" | sed -E 's/.* accounts=([0-9]+) .* rows=([0-9]+).*/\1 \2/' | head -1)
+	read=$(grep -h 'msg="read histories"' "$WORK/$name.log" | head -1 | grep -oE ' (accounts|rows)=[0-9]+' | cut -d= -f2 | tr '\n' ' ')
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$WORK/$name.time")
 	cpu=$(awk -F': ' '/(User|System) time/ {s += $2} END {printf "%.1f", s}' "$WORK/$name.time")
 	rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$WORK/$name.time")
