@@ -62,7 +62,7 @@ func (s *Store) OpenAlert(ctx context.Context, a alerts.Alert, d alerts.Delivery
 		return false, err
 	}
 	d.AlertID = a.ID
-	if err := s.insertDelivery(ctx, tx, d); err != nil {
+	if err := s.insertDelivery(ctx, tx, a.AccountID, d); err != nil {
 		return false, err
 	}
 	if err := tx.Commit(); err != nil {

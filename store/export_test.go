@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/openchurn/churn/features"
 )
 
 // MigrateTo applies the migrations up to version v, so that tests can
@@ -27,4 +29,88 @@ func (s *Store) IndexDefinitions(ctx context.Context) ([]string, error) {
 	var defs []string
 	err := s.r.SelectContext(ctx, &defs, "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexdef")
 	return defs, err
+}
+
+// SweepPlan returns the database's plan for the query with which a sweep
+// of shard reads table t, one line a node: EXPLAIN ANALYZE's, with actual
+// row counts, on PostgreSQL; EXPLAIN QUERY PLAN's details on SQLite.
+func (s *Store) SweepPlan(ctx context.Context, t features.Table, shard Shard) ([]string, error) {
+	order := orderColumns(t)
+	explain := "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+	if s.dialect.name() == "sqlite" {
+		order, explain = keyColumns(t), "EXPLAIN QUERY PLAN "
+	}
+	q, args := sweepQuery(s.dialect.name(), t, order, "", shard)
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(explain+q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var plan []string
+	for rows.Next() {
+		dest := make([]any, len(cols))
+		for i := range dest {
+			dest[i] = new(any)
+		}
+		var line string
+		dest[len(cols)-1] = &line // QUERY PLAN, or SQLite's detail
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		plan = append(plan, line)
+	}
+	return plan, rows.Err()
+}
+
+// ShardBuckets returns, on PostgreSQL, the stored bucket of each account
+// in table t.
+func (s *Store) ShardBuckets(ctx context.Context, t features.Table) (map[string]int, error) {
+	var rows []struct {
+		ID     string `db:"account_id"`
+		Bucket int    `db:"shard_bucket"`
+	}
+	if err := s.r.SelectContext(ctx, &rows, "SELECT DISTINCT account_id, shard_bucket FROM "+string(t)); err != nil {
+		return nil, err
+	}
+	got := make(map[string]int, len(rows))
+	for _, r := range rows {
+		got[r.ID] = r.Bucket
+	}
+	return got, nil
+}
+
+// UniqueIndexes returns, on PostgreSQL, every unique index of the tables
+// of the store's schema that have an account_id column, and whether its
+// key contains account_id.
+func (s *Store) UniqueIndexes(ctx context.Context) (map[string]bool, error) {
+	var rows []struct {
+		Name    string `db:"name"`
+		Account bool   `db:"has_account"`
+	}
+	err := s.r.SelectContext(ctx, &rows, `
+		SELECT i.indexrelid::regclass::text AS name, a.attnum = ANY (i.indkey) AS has_account
+		FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indrelid
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'account_id' AND NOT a.attisdropped
+		WHERE c.relnamespace = current_schema()::regnamespace AND i.indisunique`)
+	if err != nil {
+		return nil, err
+	}
+	got := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		got[r.Name] = r.Account
+	}
+	return got, nil
+}
+
+// QueryString returns the one text value that q, with ? placeholders,
+// selects.
+func (s *Store) QueryString(ctx context.Context, q string, args ...any) (string, error) {
+	var v string
+	err := s.r.GetContext(ctx, &v, s.r.Rebind(q), args...)
+	return v, err
 }

@@ -14,9 +14,11 @@ import (
 
 const deliveryColumns = "delivery_id, alert_id, owner, payload, status, attempts, next_attempt_at, last_error, created_at, delivered_at"
 
-func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, d alerts.Delivery) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO alert_outbox (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, NULL)`),
-		d.ID, d.AlertID, d.Owner, string(d.Payload), alerts.DeliveryPending, s.dialect.timeArg(d.NextAttemptAt), s.dialect.timeArg(d.CreatedAt))
+// insertDelivery queues d, the delivery of an alert of accountID, which
+// the outbox row carries so that it can be distributed with the alert.
+func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, accountID string, d alerts.Delivery) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO alert_outbox (account_id, `+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', ?, NULL)`),
+		accountID, d.ID, d.AlertID, d.Owner, string(d.Payload), alerts.DeliveryPending, s.dialect.timeArg(d.NextAttemptAt), s.dialect.timeArg(d.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("queueing delivery of alert %s: %w", d.AlertID, err)
 	}

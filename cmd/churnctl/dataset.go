@@ -57,7 +57,7 @@ type rowFlags struct {
 
 func addRowFlags(fs *flag.FlagSet) *rowFlags {
 	rf := &rowFlags{}
-	fs.StringVar(&rf.shard, "shard", "", "only the accounts of shard i of n, e.g. 0/4 (FNV-1a of account_id)")
+	fs.StringVar(&rf.shard, "shard", "", "only the accounts of shard i of n, e.g. 0/4 (by a hash of account_id)")
 	fs.StringVar(&rf.out, "out", "", "CSV file to write (required); written whole or not at all")
 	fs.IntVar(&rf.workers, "workers", 0, "goroutines building features (default: GOMAXPROCS)")
 	return rf
