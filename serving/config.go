@@ -21,6 +21,7 @@ import (
 //	alerts:
 //	  rules: [{name: usage_drop, params: {drop: 0.6}}]
 //	webhook: {url: https://hooks.example/..., secret: s3cret}
+//	plays: {usage: Book an adoption review, nps_detractor: Call the detractor back}
 //	schedule: "0 2 * * *"               # in-process batch scoring (cron, UTC); empty for none
 //	api: {rate_per_second: 50, burst: 100, body_limit: 32M, score_stale_after: 48h}
 type Config struct {
@@ -33,9 +34,13 @@ type Config struct {
 	Alerts   struct {
 		Rules alerts.Rules `yaml:"rules"`
 	} `yaml:"alerts"`
-	Webhook  alerts.Webhook `yaml:"webhook"`
-	Schedule string         `yaml:"schedule"`
-	API      APIConfig      `yaml:"api"`
+	Webhook alerts.Webhook `yaml:"webhook"`
+	// Plays maps a feature group or a feature name to the next step the
+	// account page suggests for a reason of that group or feature; the
+	// file's entries are added over DefaultPlays.
+	Plays    Plays     `yaml:"plays"`
+	Schedule string    `yaml:"schedule"`
+	API      APIConfig `yaml:"api"`
 
 	// rules holds Alerts.Rules merged over the defaults.
 	rules alerts.Rules
@@ -68,6 +73,7 @@ func DefaultConfig() Config {
 	c := Config{
 		Bands:   DefaultBands(),
 		Webhook: alerts.DefaultWebhook(),
+		Plays:   DefaultPlays(),
 		API:     APIConfig{RatePerSecond: 50, Burst: 100, BodyLimit: "32M"},
 	}
 	c.rules = alerts.DefaultRules()
@@ -104,3 +110,25 @@ func LoadConfig(path string) (Config, error) {
 
 // Rules returns the alert rules: the defaults with the file's changes.
 func (c Config) Rules() alerts.Rules { return c.rules }
+
+// Plays maps feature groups and feature names to suggested next steps.
+type Plays map[string]string
+
+// DefaultPlays returns a next step for each actionable feature group.
+func DefaultPlays() Plays {
+	return Plays{
+		"usage":      "Book an adoption review with the account's main users",
+		"support":    "Go through the open tickets with the support lead",
+		"sentiment":  "Call the account and close the loop on its feedback",
+		"commercial": "Review the contract and the plan with the buyer",
+		"trial":      "Offer an onboarding call on the key features",
+	}
+}
+
+// For returns the play of a reason's feature, else of its group, else "".
+func (p Plays) For(feature, group string) string {
+	if s, ok := p[feature]; ok {
+		return s
+	}
+	return p[group]
+}

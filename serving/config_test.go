@@ -16,6 +16,16 @@ func TestLoadConfig(t *testing.T) {
 		c.Features.CatalogueSize != 20 {
 		t.Errorf("config %+v", c)
 	}
+	for _, tc := range []struct{ feature, group, want string }{
+		{"usage_trend_30d", "usage", "Ask what changed in the team"},
+		{"active_days_30d", "usage", DefaultPlays()["usage"]},
+		{"tickets_30d", "support", "Escalate the backlog to the support lead"},
+		{"days_to_renewal", "firmographic", ""},
+	} {
+		if got := c.Plays.For(tc.feature, tc.group); got != tc.want {
+			t.Errorf("play of %s (%s) = %q, want %q", tc.feature, tc.group, got, tc.want)
+		}
+	}
 	byName := map[string]bool{}
 	for _, r := range c.Rules() {
 		byName[r.Name] = true

@@ -340,8 +340,12 @@ func (m *Model) row(v *features.Vector, row []float64) {
 	}
 }
 
-// reasonCount is how many reasons a score keeps.
-const reasonCount = 5
+// reasonCount is how many actionable reasons a score keeps, and
+// contextCount how many context facts.
+const (
+	reasonCount  = 5
+	contextCount = 3
+)
 
 // Score scores the vector v of an account whose accounts row is account
 // (nil if unknown). Previous is left NaN.
@@ -367,10 +371,7 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 	for _, g := range models.SumByGroup(schema, contrib) {
 		d.Components[g.Group] = score.Component{Score: ComponentScore(g.Value, !churn), Contribution: g.Value}
 	}
-	for _, fc := range models.TopContributions(schema, contrib, reasonCount) {
-		i := slices.IndexFunc(schema, func(f models.Feature) bool { return f.Name == fc.Feature })
-		d.Reasons = append(d.Reasons, m.reason(i, row[i], fc.Value))
-	}
+	m.explain(&d, schema, row, contrib)
 	sc := score.Score{AccountID: v.AccountID, Task: m.Task, AsOf: v.AsOf, ModelVersion: m.Version,
 		Probability: p, Previous: math.NaN(), Fingerprint: fingerprint(m.Version, row), ScoredAt: time.Now().UTC()}
 	if account != nil {
@@ -383,6 +384,7 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 			sc.ARR = 12 * mrr
 		}
 		sc.RevenueAtRisk = p * sc.ARR
+		d.RiskWindowDays = int(math.Round((time.Duration(m.Record.Lead) + time.Duration(m.Record.Horizon)).Hours() / 24))
 	} else {
 		sc.PQL = p >= m.PQLThreshold
 		d.PQLThreshold = m.PQLThreshold
@@ -391,11 +393,35 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 	return sc, nil
 }
 
+// explain fills d's reasons and context from the contributions, strongest
+// first: the actionable features, one per signal (the strongest of a
+// signal measured per seat and in total, or over two windows, stands for
+// it), and the context facts no one can change.
+func (m *Model) explain(d *score.Detail, schema models.Schema, row, contrib []float64) {
+	seen := map[string]bool{}
+	for _, fc := range models.TopContributions(schema, contrib, len(schema)) {
+		if len(d.Reasons) == reasonCount && len(d.Context) == contextCount {
+			return
+		}
+		i := slices.IndexFunc(schema, func(f models.Feature) bool { return f.Name == fc.Feature })
+		f := m.catalog[m.index[i]]
+		switch {
+		case !f.Actionable():
+			if len(d.Context) < contextCount {
+				d.Context = append(d.Context, m.reason(i, row[i], fc.Value))
+			}
+		case !seen[f.Signal()] && len(d.Reasons) < reasonCount:
+			seen[f.Signal()] = true
+			d.Reasons = append(d.Reasons, m.reason(i, row[i], fc.Value))
+		}
+	}
+}
+
 // reason states feature i of the model with value x and contribution c,
 // as figures; score.Reason words them.
 func (m *Model) reason(i int, x, c float64) score.Reason {
 	f := m.catalog[m.index[i]]
-	r := score.Reason{Feature: f.Name, Description: f.Description, Group: string(f.Group), Value: num(x),
+	r := score.Reason{Feature: f.Name, Description: f.Description, Group: string(f.Group), Unit: f.Unit, Value: num(x),
 		Typical: num(m.Typical[i]), Contribution: c}
 	if r.Value == nil {
 		r.Missing = f.Missing

@@ -60,6 +60,9 @@ type Options struct {
 	// defaults.
 	Bands  serving.Bands
 	Logger *slog.Logger
+	// Plays are the next steps the account page suggests for reasons;
+	// nil suggests none.
+	Plays serving.Plays
 	// PortfolioTTL is how long the portfolio's figures are reused; zero
 	// means a minute.
 	PortfolioTTL time.Duration

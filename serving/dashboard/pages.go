@@ -108,11 +108,25 @@ func (d *Dashboard) facetsFor(c echo.Context) (owners, segments []string, err er
 	return owners, segments, nil
 }
 
-// topReason is, in words, a score's strongest reason raising its
-// probability (towards churn, or towards converting), which is what a high
-// score in a listing needs explained; else its strongest reason; else "".
+// actionable returns the score's reasons a rep can act on: all of them
+// for a score stored since reasons and context were split, and those that
+// are not context for one stored before.
+func actionable(sc *score.Score) []score.Reason {
+	var out []score.Reason
+	for _, r := range sc.Detail.Reasons {
+		if (features.Feature{Name: r.Feature, Group: features.Group(r.Group)}).Actionable() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// topReason is, in words, a score's strongest actionable reason raising
+// its probability (towards churn, or towards converting), which is what a
+// high score in a listing needs explained; else its strongest actionable
+// reason; else "".
 func topReason(sc *score.Score) string {
-	rs := sc.Detail.Reasons
+	rs := actionable(sc)
 	for i := range rs {
 		if rs[i].Contribution > 0 {
 			return rs[i].Text(sc.Task)
@@ -230,9 +244,18 @@ type componentBar struct {
 
 type reasonRow struct {
 	What, Value, Typical string
-	// Effect words the direction for the score's task; Raises marks it.
+	// Effect words the direction for the score's task; Raises marks it,
+	// and News ("good" or "bad") colours it.
 	Effect string
 	Raises bool
+	News   string
+	// Play is the configured next step, "" when none is.
+	Play string
+}
+
+// factRow is a context fact of a score, as a sentence coloured by News.
+type factRow struct {
+	Text, News string
 }
 
 type accountView struct {
@@ -242,6 +265,7 @@ type accountView struct {
 	History     *chart
 	Components  []componentBar
 	Reasons     []reasonRow
+	Context     []factRow
 	Tickets     []features.Ticket
 	Escalations []features.Escalation
 	NPS         []features.SurveyResponse
@@ -280,12 +304,12 @@ func (d *Dashboard) account(c echo.Context) error {
 		if task == serving.TaskConversion {
 			v.Conversion = newScoreInfo(sc)
 			if v.Churn == nil {
-				v.Reasons = reasonRows(&sc)
+				v.Reasons, v.Context = reasonRows(&sc, d.opts.Plays), factRows(&sc)
 			}
 			continue
 		}
 		v.Churn = newScoreInfo(sc)
-		v.Reasons = reasonRows(&sc)
+		v.Reasons, v.Context = reasonRows(&sc, d.opts.Plays), factRows(&sc)
 		for _, g := range []string{"usage", "support", "sentiment", "commercial"} {
 			if comp, ok := sc.Detail.Components[g]; ok {
 				v.Components = append(v.Components, componentBar{Name: g, Score: comp.Score})
@@ -331,20 +355,43 @@ func (d *Dashboard) account(c echo.Context) error {
 	return d.render(c, http.StatusOK, "account", title, v)
 }
 
-// reasonRows lays out the score's reasons for the account page's table,
-// from their fields: what the feature measures, the account's and the
-// typical value, and the effect worded for the score's task.
-func reasonRows(sc *score.Score) []reasonRow {
+// reasonRows lays out the score's actionable reasons for the account
+// page's table, from their fields: what the feature measures, the
+// account's and the typical value, the effect worded for the score's task
+// and coloured by whether it is good news, and the play for its feature or
+// group.
+func reasonRows(sc *score.Score, plays serving.Plays) []reasonRow {
 	var out []reasonRow
-	for i := range sc.Detail.Reasons {
-		r := &sc.Detail.Reasons[i]
+	rs := actionable(sc)
+	for i := range rs {
+		r := &rs[i]
 		effect := r.Effect()
 		row := reasonRow{What: r.What(), Value: r.ValueText(), Typical: r.TypicalText(), Effect: effect.On(sc.Task),
-			Raises: effect == score.Raises}
+			Raises: effect == score.Raises, News: r.News(sc.Task), Play: plays.For(r.Feature, r.Group)}
 		if row.Typical == "" {
 			row.Typical = "—"
 		}
 		out = append(out, row)
+	}
+	return out
+}
+
+// factRows words the score's context as sentences: its context facts,
+// and for a score stored before reasons and context were split, the
+// reasons that are context.
+func factRows(sc *score.Score) []factRow {
+	var out []factRow
+	add := func(r *score.Reason) {
+		out = append(out, factRow{Text: r.Fact(sc.Task, sc.Detail.RiskWindowDays), News: r.News(sc.Task)})
+	}
+	for i := range sc.Detail.Context {
+		add(&sc.Detail.Context[i])
+	}
+	for i := range sc.Detail.Reasons {
+		r := &sc.Detail.Reasons[i]
+		if !(features.Feature{Name: r.Feature, Group: features.Group(r.Group)}).Actionable() {
+			add(r)
+		}
 	}
 	return out
 }

@@ -60,8 +60,18 @@ type Detail struct {
 	Horizon string `json:"horizon"`
 	// Components maps each feature group to its part in the score.
 	Components map[string]Component `json:"components"`
-	// Reasons are the features that moved the score most, strongest first.
+	// Reasons are the actionable features that moved the score most,
+	// strongest first, one feature per signal (features.Feature.Signal).
 	Reasons []Reason `json:"reasons"`
+	// Context are the facts no one can change (days to renewal, tenure,
+	// plan, seats, trial day, segment, attributes) that moved the score
+	// most, strongest first; a score stored before the split has none, and
+	// its Reasons may hold such facts.
+	Context []Reason `json:"context,omitempty"`
+	// RiskWindowDays is how many days after the as-of date a churn score's
+	// event may fall in (lead plus horizon), which context sentences
+	// compare the days to renewal with; 0 for conversion scores.
+	RiskWindowDays int `json:"risk_window_days,omitempty"`
 	// PQLThreshold is the threshold a conversion score's PQL flag was set
 	// with.
 	PQLThreshold float64 `json:"pql_threshold,omitempty"`
