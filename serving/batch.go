@@ -22,10 +22,14 @@ type BatchStore interface {
 	Histories(ctx context.Context, shard store.Shard, fn func(h *features.History) error) error
 	PreviousProbabilities(ctx context.Context, task string, asOf time.Time, accountIDs []string) (map[string]float64, error)
 	PutScores(ctx context.Context, scores []score.Score) error
+	RetireScores(ctx context.Context, task string, asOf time.Time, accountIDs []string) (int64, error)
 }
 
 // Batch scores every account of a shard as of one time, stores the scores
-// and raises alerts.
+// and raises alerts. An account that a task no longer scores as of that
+// time (a customer that churned, a trial that converted, expired or was
+// lost) loses its current score for the task, so current listings and
+// totals hold only customers and open trials; its past scores stay.
 type Batch struct {
 	Store  BatchStore
 	Scorer *Scorer
@@ -51,10 +55,13 @@ type Report struct {
 	Accounts int64            `json:"accounts"`
 	Scored   map[string]int64 `json:"scored"`
 	Skipped  int64            `json:"skipped"`
-	Alerts   int64            `json:"alerts"`
-	Failed   []Failure        `json:"failed"`
-	Models   map[string]int64 `json:"models"`
-	Elapsed  time.Duration    `json:"elapsed_ns"`
+	// Retired counts, per task, the current scores removed because the
+	// task no longer scores their account.
+	Retired map[string]int64 `json:"retired"`
+	Alerts  int64            `json:"alerts"`
+	Failed  []Failure        `json:"failed"`
+	Models  map[string]int64 `json:"models"`
+	Elapsed time.Duration    `json:"elapsed_ns"`
 }
 
 // Failure is an account that could not be scored.
@@ -85,7 +92,7 @@ const flushSize = 256
 // model version), so a run that was killed can simply be run again.
 func (b *Batch) Run(ctx context.Context) (Report, error) {
 	start := time.Now()
-	rep := Report{AsOf: b.AsOf, Shard: b.Shard.String(), Scored: map[string]int64{}, Models: map[string]int64{}}
+	rep := Report{AsOf: b.AsOf, Shard: b.Shard.String(), Scored: map[string]int64{}, Retired: map[string]int64{}, Models: map[string]int64{}}
 	ms := map[string]*Model{}
 	for _, task := range b.Tasks {
 		m, err := b.Scorer.Model(ctx, task)
@@ -214,18 +221,31 @@ func (w *accountScorer) score(h *features.History, out *scored) {
 // flush stores the scores of items with their previous probabilities and
 // raises their alerts.
 func (b *Batch) flush(ctx context.Context, ms map[string]*Model, items []*item, rep *Report) error {
-	ids := map[string][]string{}
+	ids, retire := map[string][]string{}, map[string][]string{}
 	var scores []score.Score
 	for _, it := range items {
 		switch {
 		case it.err != nil:
 			rep.Failed = append(rep.Failed, Failure{AccountID: it.h.AccountID, Error: it.err.Error()})
+			continue
 		case len(it.scores) == 0:
 			rep.Skipped++
+		}
+		for _, task := range b.Tasks {
+			if slices.IndexFunc(it.scores, func(sc score.Score) bool { return sc.Task == task }) < 0 {
+				retire[task] = append(retire[task], it.h.AccountID)
+			}
 		}
 		for _, sc := range it.scores {
 			ids[sc.Task] = append(ids[sc.Task], sc.AccountID)
 		}
+	}
+	for task, list := range retire {
+		n, err := b.Store.RetireScores(ctx, task, b.AsOf, list)
+		if err != nil {
+			return err
+		}
+		rep.Retired[task] += n
 	}
 	prev := map[string]map[string]float64{}
 	for task, list := range ids {

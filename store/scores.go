@@ -124,6 +124,32 @@ func (s *Store) PutScores(ctx context.Context, scores []score.Score) error {
 	return nil
 }
 
+// RetireScores removes the current score for task of each of accountIDs
+// whose current score is as of asOf or earlier: the accounts the task no
+// longer scores as of asOf (a churned customer, a trial that converted or
+// ended). Their stored scores stay as history. It returns how many
+// current scores it removed.
+func (s *Store) RetireScores(ctx context.Context, task string, asOf time.Time, accountIDs []string) (int64, error) {
+	var n int64
+	for start := 0; start < len(accountIDs); start += scoreBatchRows {
+		batch := accountIDs[start:min(start+scoreBatchRows, len(accountIDs))]
+		q, args, err := sqlx.In("DELETE FROM current_scores WHERE task = ? AND as_of <= ? AND account_id IN (?)", task, s.dialect.timeArg(asOf), batch)
+		if err != nil {
+			return n, fmt.Errorf("retiring scores: %w", err)
+		}
+		res, err := s.w.ExecContext(ctx, s.w.Rebind(q), args...)
+		if err != nil {
+			return n, fmt.Errorf("retiring scores: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, fmt.Errorf("retiring scores: %w", err)
+		}
+		n += k
+	}
+	return n, nil
+}
+
 // PreviousProbabilities returns, for each of the accounts that has one,
 // the probability of its latest score for task as of a time before asOf.
 func (s *Store) PreviousProbabilities(ctx context.Context, task string, asOf time.Time, accountIDs []string) (map[string]float64, error) {
