@@ -124,6 +124,16 @@ func (s *Store) PutScores(ctx context.Context, scores []score.Score) error {
 	return nil
 }
 
+// Freshness returns the latest as-of time and the latest scoring time of
+// the current scores of every task; both are zero when none is stored.
+func (s *Store) Freshness(ctx context.Context) (asOf, scoredAt time.Time, err error) {
+	err = s.r.QueryRowContext(ctx, "SELECT max(as_of), max(scored_at) FROM current_scores").Scan(dbTime{&asOf}, dbTime{&scoredAt})
+	if err != nil {
+		return asOf, scoredAt, fmt.Errorf("reading the scores' freshness: %w", err)
+	}
+	return asOf, scoredAt, nil
+}
+
 // RetireScores removes the current score for task of each of accountIDs
 // whose current score is as of asOf or earlier: the accounts the task no
 // longer scores as of asOf (a churned customer, a trial that converted or

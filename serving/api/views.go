@@ -77,6 +77,9 @@ type scoreView struct {
 	Horizon    string                   `json:"horizon"`
 	Components map[string]componentView `json:"components"`
 	Reasons    []reasonView             `json:"reasons"`
+	// Context are the facts no one can change that moved the score, each
+	// worded as a sentence.
+	Context []reasonView `json:"context"`
 }
 
 // componentView is one feature group's part in a score.
@@ -96,7 +99,16 @@ type reasonView struct {
 	Typical      *float64 `json:"typical"`
 	Contribution float64  `json:"contribution"`
 	Effect       string   `json:"effect"`
-	Text         string   `json:"text"`
+	// News is "good" or "bad": whether the effect is good news for the
+	// score's task.
+	News string `json:"news"`
+	Text string `json:"text"`
+}
+
+// newReasonView words r for a score of task; text is its sentence.
+func newReasonView(r *score.Reason, task, text string) reasonView {
+	return reasonView{Feature: r.Feature, Description: r.What(), Group: r.Group, Value: r.Value, Missing: r.Missing,
+		Category: r.Category, Typical: r.Typical, Contribution: r.Contribution, Effect: string(r.Effect()), News: r.News(task), Text: text}
 }
 
 // health returns the churn score's health and band and the conversion
@@ -133,8 +145,12 @@ func newScoreView(sc *score.Score, source string) *scoreView {
 	}
 	for i := range sc.Detail.Reasons {
 		r := &sc.Detail.Reasons[i]
-		v.Reasons[i] = reasonView{Feature: r.Feature, Description: r.What(), Group: r.Group, Value: r.Value, Missing: r.Missing,
-			Category: r.Category, Typical: r.Typical, Contribution: r.Contribution, Effect: string(r.Effect()), Text: r.Text(sc.Task)}
+		v.Reasons[i] = newReasonView(r, sc.Task, r.Text(sc.Task))
+	}
+	v.Context = make([]reasonView, len(sc.Detail.Context))
+	for i := range sc.Detail.Context {
+		r := &sc.Detail.Context[i]
+		v.Context[i] = newReasonView(r, sc.Task, r.Fact(sc.Task, sc.Detail.RiskWindowDays))
 	}
 	return v
 }

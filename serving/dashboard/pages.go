@@ -140,6 +140,7 @@ func topReason(sc *score.Score) string {
 
 type accountRow struct {
 	ID, Name, Owner, Segment, Band string
+	AsOf                           time.Time
 	Health, ARR, AtRisk            float64
 	Delta                          *float64 // health change since the previous score
 	Spark                          sparkline
@@ -210,7 +211,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 		for _, p := range trends[r.AccountID] {
 			hs = append(hs, p.Health)
 		}
-		row := accountRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Segment: r.Segment, Band: r.Band, Health: r.Health,
+		row := accountRow{ID: r.AccountID, AsOf: r.AsOf, Name: r.Name, Owner: r.Owner, Segment: r.Segment, Band: r.Band, Health: r.Health,
 			ARR: r.ARR, AtRisk: r.RevenueAtRisk, Spark: newSparkline(hs), Reason: topReason(&r.Score), OpenAlerts: r.OpenAlerts}
 		if !math.IsNaN(r.Previous) {
 			delta := 100 * (r.Previous - r.Probability)
@@ -466,6 +467,7 @@ func (d *Dashboard) alertAction(c echo.Context) error {
 
 type trialRow struct {
 	ID, Name, Owner, Plan string
+	AsOf                  time.Time
 	Probability           float64
 	PQL                   bool
 	Reason                string
@@ -518,7 +520,7 @@ func (d *Dashboard) trials(c echo.Context) error {
 	}
 	for i := range rows {
 		r := &rows[i]
-		row := trialRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Probability: r.Probability, PQL: r.PQL,
+		row := trialRow{ID: r.AccountID, AsOf: r.AsOf, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Probability: r.Probability, PQL: r.PQL,
 			Reason: topReason(&r.Score)}
 		if !r.TrialEndsAt.IsZero() {
 			// Counted from the score's as-of time, which is "today" for
