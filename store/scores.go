@@ -134,6 +134,16 @@ func (s *Store) Freshness(ctx context.Context) (asOf, scoredAt time.Time, err er
 	return asOf, scoredAt, nil
 }
 
+// CurrentProbabilities returns the probabilities of the current scores of
+// task, in no order: the book that alert thresholds are relative to.
+func (s *Store) CurrentProbabilities(ctx context.Context, task string) ([]float64, error) {
+	var ps []float64
+	if err := s.r.SelectContext(ctx, &ps, s.r.Rebind("SELECT probability FROM current_scores WHERE task = ?"), task); err != nil {
+		return nil, fmt.Errorf("reading current probabilities: %w", err)
+	}
+	return ps, nil
+}
+
 // RetireScores removes the current score for task of each of accountIDs
 // whose current score is as of asOf or earlier: the accounts the task no
 // longer scores as of asOf (a churned customer, a trial that converted or

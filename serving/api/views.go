@@ -80,6 +80,21 @@ type scoreView struct {
 	// Context are the facts no one can change that moved the score, each
 	// worded as a sentence.
 	Context []reasonView `json:"context"`
+	// Trial is what the trials worklist shows, for conversion scores.
+	Trial *trialFactsView `json:"trial,omitempty"`
+}
+
+// trialFactsView is a trial's worklist facts as of its score.
+type trialFactsView struct {
+	EndsAt           time.Time `json:"ends_at,omitzero"`
+	DaysLeft         int       `json:"days_left"`
+	LastActiveAt     time.Time `json:"last_active_at,omitzero"`
+	ActiveUsers      int       `json:"active_users"`
+	Seats            int       `json:"seats"`
+	KeyFeatures      int       `json:"key_features"`
+	KeyFeaturesTotal int       `json:"key_features_total"`
+	ExpectedMRR      float64   `json:"expected_mrr"`
+	ExpectedMRRFrom  string    `json:"expected_mrr_from"`
 }
 
 // componentView is one feature group's part in a score.
@@ -146,6 +161,11 @@ func newScoreView(sc *score.Score, source string) *scoreView {
 	for i := range sc.Detail.Reasons {
 		r := &sc.Detail.Reasons[i]
 		v.Reasons[i] = newReasonView(r, sc.Task, r.Text(sc.Task))
+	}
+	if t := sc.Detail.Trial; t != nil {
+		v.Trial = &trialFactsView{EndsAt: t.EndsAt, DaysLeft: t.DaysLeft, LastActiveAt: t.LastActiveAt, ActiveUsers: t.ActiveUsers,
+			Seats: t.Seats, KeyFeatures: t.KeyFeatures, KeyFeaturesTotal: t.KeyFeaturesTotal, ExpectedMRR: t.ExpectedMRR,
+			ExpectedMRRFrom: t.ExpectedMRRFrom}
 	}
 	v.Context = make([]reasonView, len(sc.Detail.Context))
 	for i := range sc.Detail.Context {

@@ -29,8 +29,13 @@ type Score struct {
 	Health float64
 	Band   string // green, yellow or red for churn scores; empty otherwise
 	PQL    bool   // for conversion scores: whether the trial is a product-qualified lead
-	ARR    float64
-	// RevenueAtRisk is Probability × ARR for churn scores.
+	// ARR is the account's ARR for churn scores, and the ARR a trial
+	// brings if it converts (12 × Detail.Trial.ExpectedMRR) for conversion
+	// scores.
+	ARR float64
+	// RevenueAtRisk is Probability × ARR: the expected ARR lost for churn
+	// scores, the expected ARR won for conversion scores, by which the
+	// trials worklist is ordered.
 	RevenueAtRisk float64
 	// Previous is the probability of the latest earlier score (by AsOf)
 	// of the same account and task, NaN when there is none.
@@ -75,6 +80,30 @@ type Detail struct {
 	// PQLThreshold is the threshold a conversion score's PQL flag was set
 	// with.
 	PQLThreshold float64 `json:"pql_threshold,omitempty"`
+	// Trial is what a sales rep ranks a trial by, for conversion scores;
+	// nil for churn scores and conversion scores stored before it was kept.
+	Trial *TrialFacts `json:"trial,omitempty"`
+}
+
+// TrialFacts are a trial's facts as of its score, for the trials worklist.
+type TrialFacts struct {
+	EndsAt   time.Time `json:"ends_at,omitzero"`
+	DaysLeft int       `json:"days_left"`
+	// LastActiveAt is the day of the latest product use, zero for none.
+	LastActiveAt time.Time `json:"last_active_at,omitzero"`
+	// ActiveUsers are the users seen in the trial so far, against Seats
+	// (0 when the account has none).
+	ActiveUsers int `json:"active_users"`
+	Seats       int `json:"seats"`
+	// KeyFeatures counts the key features adopted of KeyFeaturesTotal.
+	KeyFeatures      int `json:"key_features"`
+	KeyFeaturesTotal int `json:"key_features_total"`
+	// ExpectedMRR is the MRR the trial brings if it converts: its account's
+	// MRR when known ("account"), else the median first MRR of converted
+	// accounts of its segment ("segment median") or of all of them
+	// ("median"); ExpectedMRRFrom says which.
+	ExpectedMRR     float64 `json:"expected_mrr"`
+	ExpectedMRRFrom string  `json:"expected_mrr_from"`
 }
 
 // Component is one feature group's part in a score.
