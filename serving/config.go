@@ -22,6 +22,7 @@ import (
 //	  rules: [{name: usage_drop, params: {drop: 0.6}}]
 //	webhook: {url: https://hooks.example/..., secret: s3cret}
 //	plays: {usage: Book an adoption review, nps_detractor: Call the detractor back}
+//	trial_tiers: {warm: 0.5}            # warm from half the PQL threshold; hot at it, cold below warm
 //	schedule: "0 2 * * *"               # in-process batch scoring (cron, UTC); empty for none
 //	api: {rate_per_second: 50, burst: 100, body_limit: 32M, score_stale_after: 48h}
 type Config struct {
@@ -38,9 +39,11 @@ type Config struct {
 	// Plays maps a feature group or a feature name to the next step the
 	// account page suggests for a reason of that group or feature; the
 	// file's entries are added over DefaultPlays.
-	Plays    Plays     `yaml:"plays"`
-	Schedule string    `yaml:"schedule"`
-	API      APIConfig `yaml:"api"`
+	Plays Plays `yaml:"plays"`
+	// TrialTiers sets the trials worklist's tiers.
+	TrialTiers TrialTiers `yaml:"trial_tiers"`
+	Schedule   string     `yaml:"schedule"`
+	API        APIConfig  `yaml:"api"`
 
 	// rules holds Alerts.Rules merged over the defaults.
 	rules alerts.Rules
@@ -71,10 +74,11 @@ type APIConfig struct {
 // and 50 requests per second per key with bursts of 100.
 func DefaultConfig() Config {
 	c := Config{
-		Bands:   DefaultBands(),
-		Webhook: alerts.DefaultWebhook(),
-		Plays:   DefaultPlays(),
-		API:     APIConfig{RatePerSecond: 50, Burst: 100, BodyLimit: "32M"},
+		Bands:      DefaultBands(),
+		Webhook:    alerts.DefaultWebhook(),
+		Plays:      DefaultPlays(),
+		TrialTiers: TrialTiers{Warm: 0.5},
+		API:        APIConfig{RatePerSecond: 50, Burst: 100, BodyLimit: "32M"},
 	}
 	c.rules = alerts.DefaultRules()
 	return c
@@ -101,6 +105,9 @@ func LoadConfig(path string) (Config, error) {
 	}
 	if err := c.Bands.validate(); err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if !(c.TrialTiers.Warm > 0 && c.TrialTiers.Warm < 1) {
+		return c, fmt.Errorf("config %s: trial_tiers.warm %v is not in (0, 1)", path, c.TrialTiers.Warm)
 	}
 	if c.PQLThreshold < 0 || c.PQLThreshold >= 1 {
 		return c, fmt.Errorf("config %s: pql_threshold %v is not in [0, 1)", path, c.PQLThreshold)
@@ -131,4 +138,33 @@ func (p Plays) For(feature, group string) string {
 		return s
 	}
 	return p[group]
+}
+
+// TrialTiers rank trials for sales: hot at or above the PQL threshold,
+// warm from Warm × the threshold, cold below.
+type TrialTiers struct {
+	Warm float64 `yaml:"warm"`
+}
+
+// The trial tiers.
+const (
+	Hot  = "hot"
+	Warm = "warm"
+	Cold = "cold"
+)
+
+// Tier returns the tier of a trial with conversion probability p under a
+// PQL threshold; a zero Warm means 0.5.
+func (t TrialTiers) Tier(p, threshold float64) string {
+	warm := t.Warm
+	if warm == 0 {
+		warm = 0.5
+	}
+	switch {
+	case p >= threshold:
+		return Hot
+	case p >= warm*threshold:
+		return Warm
+	}
+	return Cold
 }

@@ -157,7 +157,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 	handler := api.New(s, scorer, eng, api.Options{RatePerSecond: cfg.API.RatePerSecond, Burst: cfg.API.Burst,
 		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL,
 		Features: cfg.Features})
-	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger, Plays: cfg.Plays}); err != nil {
+	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger, Plays: cfg.Plays, TrialTiers: cfg.TrialTiers}); err != nil {
 		ln.Close()
 		return err
 	}

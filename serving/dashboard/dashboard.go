@@ -65,6 +65,9 @@ type Options struct {
 	// Plays are the next steps the account page suggests for reasons;
 	// nil suggests none.
 	Plays serving.Plays
+	// TrialTiers rank the trials worklist; zero means warm from half the
+	// PQL threshold.
+	TrialTiers serving.TrialTiers
 	// PortfolioTTL is how long the portfolio's figures are reused; zero
 	// means a minute.
 	PortfolioTTL time.Duration
@@ -103,6 +106,9 @@ const sessionCookie = "churn_session"
 func New(s Store, keys Keys, opts Options) (*Dashboard, error) {
 	if opts.Bands == (serving.Bands{}) {
 		opts.Bands = serving.DefaultBands()
+	}
+	if opts.TrialTiers.Warm == 0 {
+		opts.TrialTiers.Warm = 0.5
 	}
 	if opts.PortfolioTTL == 0 {
 		opts.PortfolioTTL = time.Minute

@@ -466,12 +466,17 @@ func (d *Dashboard) alertAction(c echo.Context) error {
 }
 
 type trialRow struct {
-	ID, Name, Owner, Plan string
-	AsOf                  time.Time
-	Probability           float64
-	PQL                   bool
-	Reason                string
-	DaysLeft              *int
+	ID, Name, Owner, Plan, Segment string
+	AsOf                           time.Time
+	Probability                    float64
+	PQL                            bool
+	Tier                           string // hot, warm or cold
+	Reason                         string
+	// Trial holds the worklist's facts; nil for a score stored before
+	// they were kept.
+	Trial *score.TrialFacts
+	// Value is the expected ARR won, probability × 12 × expected MRR.
+	Value float64
 }
 
 type trialsView struct {
@@ -479,6 +484,9 @@ type trialsView struct {
 	Owners      []string
 	Rows        []trialRow
 	Next, First string
+	// WarmPercent is where the warm tier starts, in percent of the PQL
+	// threshold.
+	WarmPercent float64
 }
 
 func (d *Dashboard) trials(c echo.Context) error {
@@ -489,11 +497,15 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if f.PQL, err = oneOf(c, "pql", "true"); err != nil {
 		return d.fail(c, err)
 	}
+	if f.Sort, err = oneOf(c, "sort", "value", "conversion"); err != nil {
+		return d.fail(c, err)
+	}
 	after, err := afterCursor(f.After)
 	if err != nil {
 		return d.fail(c, err)
 	}
-	q := score.ListQuery{Task: serving.TaskConversion, Owner: f.Owner, After: after, Limit: pageSize + 1}
+	byValue := f.Sort != "conversion"
+	q := score.ListQuery{Task: serving.TaskConversion, Owner: f.Owner, ByRevenueAtRisk: byValue, After: after, Limit: pageSize + 1}
 	if f.PQL == "true" {
 		pql := true
 		q.PQL = &pql
@@ -502,13 +514,17 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if err != nil {
 		return d.fail(c, err)
 	}
-	v := trialsView{Filter: f}
+	v := trialsView{Filter: f, WarmPercent: 100 * d.opts.TrialTiers.Warm}
 	if v.Owners, _, err = d.facetsFor(c); err != nil {
 		return d.fail(c, err)
 	}
 	if len(rows) > pageSize {
 		last := rows[pageSize-1]
-		next, err := cursor.Encode(score.ListCursor{Value: last.Probability, AccountID: last.AccountID})
+		value := last.Probability
+		if byValue {
+			value = last.RevenueAtRisk
+		}
+		next, err := cursor.Encode(score.ListCursor{Value: value, AccountID: last.AccountID})
 		if err != nil {
 			return d.fail(c, err)
 		}
@@ -520,14 +536,14 @@ func (d *Dashboard) trials(c echo.Context) error {
 	}
 	for i := range rows {
 		r := &rows[i]
-		row := trialRow{ID: r.AccountID, AsOf: r.AsOf, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Probability: r.Probability, PQL: r.PQL,
-			Reason: topReason(&r.Score)}
-		if !r.TrialEndsAt.IsZero() {
-			// Counted from the score's as-of time, which is "today" for
-			// a nightly batch and stays right for a history that ended
+		row := trialRow{ID: r.AccountID, AsOf: r.AsOf, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Segment: r.Segment,
+			Probability: r.Probability, PQL: r.PQL, Tier: d.opts.TrialTiers.Tier(r.Probability, r.Detail.PQLThreshold),
+			Reason: topReason(&r.Score), Trial: r.Detail.Trial, Value: r.RevenueAtRisk}
+		if row.Trial == nil && !r.TrialEndsAt.IsZero() {
+			// A score stored before trial facts were kept: days left from
+			// its as-of time, which stays right for a history that ended
 			// in the past.
-			left := max(0, int(math.Ceil(r.TrialEndsAt.Sub(r.AsOf).Hours()/24)))
-			row.DaysLeft = &left
+			row.Trial = &score.TrialFacts{EndsAt: r.TrialEndsAt, DaysLeft: max(0, int(math.Ceil(r.TrialEndsAt.Sub(r.AsOf).Hours()/24)))}
 		}
 		v.Rows = append(v.Rows, row)
 	}
