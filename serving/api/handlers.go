@@ -226,11 +226,14 @@ func (s *Server) getTrial(c echo.Context) error {
 	})
 }
 
-// scoreRequest asks for on-demand scores of stored accounts as of now, or
-// of raw feature vectors.
+// scoreRequest asks for on-demand scores of stored accounts as of now (or
+// AsOf), or of raw feature vectors.
 type scoreRequest struct {
 	// Task is churn or conversion; empty means both, for accounts.
-	Task       string        `json:"task"`
+	Task string `json:"task"`
+	// AsOf scores the accounts as of a past time, such as the end of a
+	// historical export; nil means now.
+	AsOf       *time.Time    `json:"as_of"`
 	AccountIDs []string      `json:"account_ids"`
 	Vectors    []scoreVector `json:"vectors"`
 }
@@ -279,15 +282,40 @@ func (s *Server) score(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	out := []scoreResult{}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	for _, id := range req.AccountIDs {
+	asOf := time.Now().UTC().Truncate(time.Microsecond)
+	if req.AsOf != nil {
+		asOf = req.AsOf.UTC().Truncate(time.Microsecond)
+	}
+	unknown := map[string]string{}
+	for i, v := range req.Vectors {
+		for name := range v.Features {
+			if features.FeatureIndex(name) < 0 {
+				unknown[fmt.Sprintf("vectors[%d].features.%s", i, name)] = "not a feature of the catalog (see /v1/features)"
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		return errorf(http.StatusUnprocessableEntity, "unknown_feature", "vectors name features the catalog does not have", unknown)
+	}
+	histories := make([]*features.History, len(req.AccountIDs))
+	for i, id := range req.AccountIDs {
 		h, err := s.store.History(ctx, id)
 		if err != nil {
 			return err
 		}
+		if h.Account == nil && len(h.Usage)+len(h.Tickets)+len(h.Escalations)+len(h.Surveys)+len(h.Billing) == 0 {
+			unknown[fmt.Sprintf("account_ids[%d]", i)] = "no account " + id
+		}
+		histories[i] = h
+	}
+	if len(unknown) > 0 {
+		return errorf(http.StatusNotFound, "not_found", "unknown accounts", unknown)
+	}
+	for i, id := range req.AccountIDs {
+		h := histories[i]
 		for _, task := range tasks {
 			r := scoreResult{ID: id, Task: task}
-			sc, err := s.scorer.ScoreHistory(ctx, task, h, now)
+			sc, err := s.scorer.ScoreHistory(ctx, task, h, asOf)
 			r.Score, r.Error = s.scoreOutcome(sc, err)
 			if r.Error == nil && r.Score == nil {
 				return err
@@ -341,6 +369,14 @@ func (s *Server) listAlerts(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string][]alertView{"items": newAlertViews(as)})
+}
+
+func (s *Server) getAlert(c echo.Context) error {
+	a, err := s.store.Alert(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newAlertView(&a))
 }
 
 func (s *Server) ackAlert(c echo.Context) error {

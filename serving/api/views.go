@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/openchurn/churn/features"
@@ -148,13 +149,28 @@ func previous(sc *score.Score) (prev, delta *float64) {
 	return &p, &d
 }
 
+// cents rounds money to cents, and prob4 a probability to 4 digits: what
+// the figures mean, without the float noise of their computation.
+func cents(x float64) float64 { return math.Round(100*x) / 100 }
+func prob4(x float64) float64 { return math.Round(1e4*x) / 1e4 }
+
+// prob4p is prob4 of *p, nil for nil.
+func prob4p(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	x := prob4(*p)
+	return &x
+}
+
 func newScoreView(sc *score.Score, source string) *scoreView {
 	v := &scoreView{AccountID: sc.AccountID, Task: sc.Task, AsOf: sc.AsOf, ModelVersion: sc.ModelVersion, Owner: sc.Owner,
-		Probability: sc.Probability, PQLThreshold: sc.Detail.PQLThreshold, ARR: sc.ARR, RevenueAtRisk: sc.RevenueAtRisk,
+		Probability: prob4(sc.Probability), PQLThreshold: prob4(sc.Detail.PQLThreshold), ARR: cents(sc.ARR), RevenueAtRisk: cents(sc.RevenueAtRisk),
 		Fingerprint: sc.Fingerprint, ScoredAt: sc.ScoredAt, Source: source, Horizon: sc.Detail.Horizon,
 		Components: make(map[string]componentView, len(sc.Detail.Components)), Reasons: make([]reasonView, len(sc.Detail.Reasons))}
 	v.Health, v.Band, v.Score, v.PQL = health(sc)
 	v.Previous, v.Delta = previous(sc)
+	v.Previous, v.Delta = prob4p(v.Previous), prob4p(v.Delta)
 	for g, c := range sc.Detail.Components {
 		v.Components[g] = componentView{Score: c.Score, Contribution: c.Contribution}
 	}
@@ -164,7 +180,7 @@ func newScoreView(sc *score.Score, source string) *scoreView {
 	}
 	if t := sc.Detail.Trial; t != nil {
 		v.Trial = &trialFactsView{EndsAt: t.EndsAt, DaysLeft: t.DaysLeft, LastActiveAt: t.LastActiveAt, ActiveUsers: t.ActiveUsers,
-			Seats: t.Seats, KeyFeatures: t.KeyFeatures, KeyFeaturesTotal: t.KeyFeaturesTotal, ExpectedMRR: t.ExpectedMRR,
+			Seats: t.Seats, KeyFeatures: t.KeyFeatures, KeyFeaturesTotal: t.KeyFeaturesTotal, ExpectedMRR: cents(t.ExpectedMRR),
 			ExpectedMRRFrom: t.ExpectedMRRFrom}
 	}
 	v.Context = make([]reasonView, len(sc.Detail.Context))
@@ -192,10 +208,11 @@ type summaryView struct {
 }
 
 func newSummaryView(sc *score.Score) summaryView {
-	v := summaryView{AccountID: sc.AccountID, Owner: sc.Owner, AsOf: sc.AsOf, Probability: sc.Probability, ARR: sc.ARR,
-		RevenueAtRisk: sc.RevenueAtRisk, ModelVersion: sc.ModelVersion}
+	v := summaryView{AccountID: sc.AccountID, Owner: sc.Owner, AsOf: sc.AsOf, Probability: prob4(sc.Probability), ARR: cents(sc.ARR),
+		RevenueAtRisk: cents(sc.RevenueAtRisk), ModelVersion: sc.ModelVersion}
 	v.Health, v.Band, v.Score, v.PQL = health(sc)
 	_, v.Delta = previous(sc)
+	v.Delta = prob4p(v.Delta)
 	return v
 }
 
