@@ -205,6 +205,9 @@ func TestEndToEnd(t *testing.T) {
 			{"GET", "/v1/accounts?limit=0", viewer, nil, 400},
 			{"GET", "/v1/accounts?band=purple", viewer, nil, 400},
 			{"GET", "/v1/accounts?cursor=zzz", viewer, nil, 400},
+			{"GET", "/v1/accounts?sort=name", viewer, nil, 400},
+			{"GET", "/v1/trials?sort=arr", viewer, nil, 400},
+			{"GET", "/v1/alerts/al_nope", viewer, nil, 404},
 			{"GET", "/v1/alerts?status=lost", viewer, nil, 400},
 			{"POST", "/v1/alerts/al_nope/ack", viewer, nil, 404},
 			{"POST", "/v1/score", viewer, `{"task":"x","account_ids":["a"]}`, 400},
@@ -280,6 +283,31 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if code, _ := c.do("GET", "/v1/trials?pql=true", viewer, nil); code != 200 {
 			t.Errorf("pql filter: %d", code)
+		}
+		// The trials worklist by expected ARR won, with its facts; the
+		// accounts by ARR at risk in a segment, with their names.
+		_, byValue := c.do("GET", "/v1/trials", viewer, nil)
+		prev = math.Inf(1)
+		for _, it := range byValue["items"].([]any) {
+			row := it.(map[string]any)
+			if v := row["revenue_at_risk"].(float64); v > prev || row["trial"] == nil || row["name"] == "" {
+				t.Errorf("trials by value: %v after %v", row, prev)
+			} else {
+				prev = v
+			}
+		}
+		_, byARR := c.do("GET", "/v1/accounts?sort=arr&segment=smb&limit=50", viewer, nil)
+		prev = math.Inf(1)
+		for _, it := range byARR["items"].([]any) {
+			row := it.(map[string]any)
+			if v := row["revenue_at_risk"].(float64); v > prev || row["segment"] != "smb" || row["name"] == "" {
+				t.Errorf("accounts by ARR at risk in smb: %v after %v", row, prev)
+			} else {
+				prev = v
+			}
+		}
+		if len(byARR["items"].([]any)) == 0 {
+			t.Error("no smb account listed by ARR at risk")
 		}
 
 		// On-demand scoring of accounts and raw vectors.

@@ -40,7 +40,7 @@ type Store interface {
 	History(ctx context.Context, accountID string) (*features.History, error)
 	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
 	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
-	CurrentScores(ctx context.Context, q score.Query) ([]score.Score, error)
+	ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error)
 	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error)
 	Alert(ctx context.Context, id string) (alerts.Alert, error)
 	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)

@@ -85,6 +85,16 @@ type scoreView struct {
 	Trial *trialFactsView `json:"trial,omitempty"`
 }
 
+// newTrialFactsView returns the view of t, nil for nil.
+func newTrialFactsView(t *score.TrialFacts) *trialFactsView {
+	if t == nil {
+		return nil
+	}
+	return &trialFactsView{EndsAt: t.EndsAt, DaysLeft: t.DaysLeft, LastActiveAt: t.LastActiveAt, ActiveUsers: t.ActiveUsers,
+		Seats: t.Seats, KeyFeatures: t.KeyFeatures, KeyFeaturesTotal: t.KeyFeaturesTotal, ExpectedMRR: cents(t.ExpectedMRR),
+		ExpectedMRRFrom: t.ExpectedMRRFrom}
+}
+
 // trialFactsView is a trial's worklist facts as of its score.
 type trialFactsView struct {
 	EndsAt           time.Time `json:"ends_at,omitzero"`
@@ -178,11 +188,7 @@ func newScoreView(sc *score.Score, source string) *scoreView {
 		r := &sc.Detail.Reasons[i]
 		v.Reasons[i] = newReasonView(r, sc.Task, r.Text(sc.Task))
 	}
-	if t := sc.Detail.Trial; t != nil {
-		v.Trial = &trialFactsView{EndsAt: t.EndsAt, DaysLeft: t.DaysLeft, LastActiveAt: t.LastActiveAt, ActiveUsers: t.ActiveUsers,
-			Seats: t.Seats, KeyFeatures: t.KeyFeatures, KeyFeaturesTotal: t.KeyFeaturesTotal, ExpectedMRR: cents(t.ExpectedMRR),
-			ExpectedMRRFrom: t.ExpectedMRRFrom}
-	}
+	v.Trial = newTrialFactsView(sc.Detail.Trial)
 	v.Context = make([]reasonView, len(sc.Detail.Context))
 	for i := range sc.Detail.Context {
 		r := &sc.Detail.Context[i]
@@ -194,6 +200,8 @@ func newScoreView(sc *score.Score, source string) *scoreView {
 // summaryView is one row of an account or trial listing.
 type summaryView struct {
 	AccountID     string    `json:"account_id"`
+	Name          string    `json:"name"`
+	Segment       string    `json:"segment"`
 	Owner         string    `json:"owner"`
 	AsOf          time.Time `json:"as_of"`
 	Probability   float64   `json:"probability"`
@@ -205,10 +213,13 @@ type summaryView struct {
 	RevenueAtRisk float64   `json:"revenue_at_risk"`
 	Delta         *float64  `json:"delta"`
 	ModelVersion  int64     `json:"model_version"`
+	// Trial is the trials worklist's facts, for trial listings.
+	Trial *trialFactsView `json:"trial,omitempty"`
 }
 
-func newSummaryView(sc *score.Score) summaryView {
-	v := summaryView{AccountID: sc.AccountID, Owner: sc.Owner, AsOf: sc.AsOf, Probability: prob4(sc.Probability), ARR: cents(sc.ARR),
+func newSummaryView(r *score.Row) summaryView {
+	sc := &r.Score
+	v := summaryView{AccountID: sc.AccountID, Name: r.Name, Segment: r.Segment, Owner: sc.Owner, Trial: newTrialFactsView(sc.Detail.Trial), AsOf: sc.AsOf, Probability: prob4(sc.Probability), ARR: cents(sc.ARR),
 		RevenueAtRisk: cents(sc.RevenueAtRisk), ModelVersion: sc.ModelVersion}
 	v.Health, v.Band, v.Score, v.PQL = health(sc)
 	_, v.Delta = previous(sc)
