@@ -198,7 +198,10 @@ func FitPlatt(raw, labels, weights []float64) (*Calibrator, error) {
 // Rows with equal scores are pooled first; then weighted pool adjacent
 // violators merges neighbouring blocks until block means are strictly
 // increasing. Each block becomes a knot at its weighted mean score, with its
-// weighted mean label clamped to [CalibrationEpsilon, 1−CalibrationEpsilon].
+// weighted mean label clamped to [CalibrationEpsilon, 1−CalibrationEpsilon]
+// and to at most (w+1)/(w+2) for a block of weight w, the highest rate
+// that many rows support, then lowered where needed to stay
+// non-decreasing.
 func FitIsotonic(raw, labels, weights []float64) (*Calibrator, error) {
 	if _, _, err := calibrationInput(raw, labels, weights); err != nil {
 		return nil, err
@@ -241,6 +244,16 @@ func FitIsotonic(raw, labels, weights []float64) (*Calibrator, error) {
 			c.Knots[k] = math.Nextafter(c.Knots[k-1], math.Inf(1))
 		}
 		c.Values[k] = math.Min(math.Max(b.wy/b.w, CalibrationEpsilon), 1-CalibrationEpsilon)
+		// A block of w rows supports a rate no closer to certainty than
+		// (w+1)/(w+2) (Laplace's rule of succession): three trials that all
+		// converted do not make the next one certain to.
+		c.Values[k] = math.Min(c.Values[k], (b.w+1)/(b.w+2))
+	}
+	// The caps may break monotonicity where a small block follows a large
+	// one; lowering from the right restores it without lifting any value
+	// above its cap.
+	for k := len(c.Values) - 2; k >= 0; k-- {
+		c.Values[k] = math.Min(c.Values[k], c.Values[k+1])
 	}
 	return c, nil
 }

@@ -17,14 +17,19 @@ func TestFitIsotonicPoolsAdjacentViolators(t *testing.T) {
 		knots, vals []float64
 	}{
 		{
-			name: "violator pooled, top clamped",
+			name: "violator pooled, a pure top block of 2 capped at 3/4",
 			raw:  []float64{1, 2, 3, 4}, y: []float64{1, 0, 1, 1},
-			knots: []float64{1.5, 3.5}, vals: []float64{0.5, 1 - eps},
+			knots: []float64{1.5, 3.5}, vals: []float64{0.5, 0.75},
 		},
 		{
 			name: "ties pooled before fitting",
 			raw:  []float64{2, 1, 2, 3}, y: []float64{1, 0, 0, 1},
-			knots: []float64{1, 2, 3}, vals: []float64{eps, 0.5, 1 - eps},
+			knots: []float64{1, 2, 3}, vals: []float64{eps, 0.5, 2.0 / 3},
+		},
+		{
+			name: "a small capped block lowers a larger one before it",
+			raw:  []float64{1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3}, y: []float64{0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1},
+			knots: []float64{1, 2, 3}, vals: []float64{eps, 2.0 / 3, 2.0 / 3},
 		},
 		{
 			name: "weights move block means",
@@ -63,7 +68,7 @@ func TestIsotonicInterpolatesAndClamps(t *testing.T) {
 	}
 	const eps = models.CalibrationEpsilon
 	for _, tc := range []struct{ raw, want float64 }{
-		{-100, 0.5}, {1.5, 0.5}, {2.5, 0.5 + (0.5-eps)/2}, {3.5, 1 - eps}, {100, 1 - eps},
+		{-100, 0.5}, {1.5, 0.5}, {2.5, 0.625}, {3.5, 0.75}, {100, 0.75},
 	} {
 		if got := c.Probability(tc.raw); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("Probability(%v) = %v, want %v", tc.raw, got, tc.want)

@@ -15,6 +15,7 @@ import (
 	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // BatchStore is what a batch run reads and writes.
@@ -22,25 +23,48 @@ type BatchStore interface {
 	Histories(ctx context.Context, shard store.Shard, fn func(h *features.History) error) error
 	PreviousProbabilities(ctx context.Context, task string, asOf time.Time, accountIDs []string) (map[string]float64, error)
 	PutScores(ctx context.Context, scores []score.Score) error
+	RetireScores(ctx context.Context, task string, asOf time.Time, accountIDs []string) (int64, error)
+	Extent(ctx context.Context) (trainer.Extent, error)
+	CurrentProbabilities(ctx context.Context, task string) ([]float64, error)
 }
 
 // Batch scores every account of a shard as of one time, stores the scores
-// and raises alerts.
+// and raises alerts. An account that a task no longer scores as of that
+// time (a customer that churned, a trial that converted, expired or was
+// lost) loses its current score for the task, so current listings and
+// totals hold only customers and open trials; its past scores stay.
 type Batch struct {
 	Store  BatchStore
 	Scorer *Scorer
-	// Alerts is nil to score without raising alerts.
-	Alerts *alerts.Engine
-	Tasks  []string
-	AsOf   time.Time
-	Shard  store.Shard
+	// Alerts is nil to score without raising alerts. A run as of a past
+	// time (before the data's latest time minus Interval) raises none
+	// either, unless AlertPast: alerts are about now, and replaying past
+	// batches would open alerts about dates long gone. Either way, alerts
+	// of accounts that churned, and trial alerts of trials that converted
+	// or ended, by AsOf are resolved.
+	Alerts    *alerts.Engine
+	AlertPast bool
+	// Interval is the scoring interval (0 means a day): a run is past when
+	// AsOf is more than Interval before the data's latest time.
+	Interval time.Duration
+	Tasks    []string
+	AsOf     time.Time
+	Shard    store.Shard
 	// Workers build and score accounts in parallel; 0 means GOMAXPROCS.
 	Workers int
 	// Progress, when set, is called about every ProgressEvery (default
 	// 5 s) and once at the end.
 	Progress      func(Report)
 	ProgressEvery time.Duration
+
+	// books are, per task, the probabilities alert thresholds are
+	// relative to.
+	books map[string]Book
 }
+
+// minBook is the fewest current scores that stand for a task's book; with
+// fewer (before the first full batch), the model's reference sample does.
+const minBook = 50
 
 // Report says what a batch run did.
 type Report struct {
@@ -51,7 +75,14 @@ type Report struct {
 	Accounts int64            `json:"accounts"`
 	Scored   map[string]int64 `json:"scored"`
 	Skipped  int64            `json:"skipped"`
-	Alerts   int64            `json:"alerts"`
+	// Retired counts, per task, the current scores removed because the
+	// task no longer scores their account.
+	Retired map[string]int64 `json:"retired"`
+	Alerts  int64            `json:"alerts"`
+	// Past says the run was as of a past time, so it opened no alerts;
+	// Resolved counts the alerts it resolved.
+	Past     bool             `json:"past"`
+	Resolved int64            `json:"resolved_alerts"`
 	Failed   []Failure        `json:"failed"`
 	Models   map[string]int64 `json:"models"`
 	Elapsed  time.Duration    `json:"elapsed_ns"`
@@ -85,14 +116,39 @@ const flushSize = 256
 // model version), so a run that was killed can simply be run again.
 func (b *Batch) Run(ctx context.Context) (Report, error) {
 	start := time.Now()
-	rep := Report{AsOf: b.AsOf, Shard: b.Shard.String(), Scored: map[string]int64{}, Models: map[string]int64{}}
+	rep := Report{AsOf: b.AsOf, Shard: b.Shard.String(), Scored: map[string]int64{}, Retired: map[string]int64{}, Models: map[string]int64{}}
+	if b.Alerts != nil && !b.AlertPast {
+		ext, err := b.Store.Extent(ctx)
+		if err != nil {
+			return rep, err
+		}
+		interval := b.Interval
+		if interval <= 0 {
+			interval = 24 * time.Hour
+		}
+		rep.Past = b.AsOf.Before(ext.Last.Add(-interval))
+	}
 	ms := map[string]*Model{}
+	b.books = map[string]Book{}
 	for _, task := range b.Tasks {
 		m, err := b.Scorer.Model(ctx, task)
 		if err != nil {
 			return rep, fmt.Errorf("loading the %s model: %w", task, err)
 		}
 		ms[task], rep.Models[task] = m, m.Version
+		b.books[task] = m.book
+		if b.Alerts != nil {
+			// The current scores are the whole book, as the last batch
+			// left it; the reference sample is its first accounts by id,
+			// the oldest, whose risks are not the book's.
+			ps, err := b.Store.CurrentProbabilities(ctx, task)
+			if err != nil {
+				return rep, err
+			}
+			if len(ps) >= minBook {
+				b.books[task] = NewBook(ps)
+			}
+		}
 	}
 	workers := make([]*accountScorer, pipeline.Workers(b.Workers))
 	for i := range workers {
@@ -214,18 +270,31 @@ func (w *accountScorer) score(h *features.History, out *scored) {
 // flush stores the scores of items with their previous probabilities and
 // raises their alerts.
 func (b *Batch) flush(ctx context.Context, ms map[string]*Model, items []*item, rep *Report) error {
-	ids := map[string][]string{}
+	ids, retire := map[string][]string{}, map[string][]string{}
 	var scores []score.Score
 	for _, it := range items {
 		switch {
 		case it.err != nil:
 			rep.Failed = append(rep.Failed, Failure{AccountID: it.h.AccountID, Error: it.err.Error()})
+			continue
 		case len(it.scores) == 0:
 			rep.Skipped++
+		}
+		for _, task := range b.Tasks {
+			if slices.IndexFunc(it.scores, func(sc score.Score) bool { return sc.Task == task }) < 0 {
+				retire[task] = append(retire[task], it.h.AccountID)
+			}
 		}
 		for _, sc := range it.scores {
 			ids[sc.Task] = append(ids[sc.Task], sc.AccountID)
 		}
+	}
+	for task, list := range retire {
+		n, err := b.Store.RetireScores(ctx, task, b.AsOf, list)
+		if err != nil {
+			return err
+		}
+		rep.Retired[task] += n
 	}
 	prev := map[string]map[string]float64{}
 	for task, list := range ids {
@@ -253,9 +322,21 @@ func (b *Batch) flush(ctx context.Context, ms map[string]*Model, items []*item, 
 	if b.Alerts == nil {
 		return nil
 	}
+	accounts := make([]*features.Account, 0, len(items))
 	for _, it := range items {
-		if it.err != nil {
-			continue
+		accounts = append(accounts, it.h.Account)
+	}
+	resolved, err := b.Alerts.Settle(ctx, b.AsOf, accounts)
+	if err != nil {
+		return err
+	}
+	rep.Resolved += resolved
+	if rep.Past {
+		return nil
+	}
+	for _, it := range items {
+		if it.err != nil || len(it.scores) == 0 {
+			continue // an account no task scores is neither a customer nor an open trial
 		}
 		o := alerts.Observation{AsOf: b.AsOf, History: &it.h}
 		for _, sc := range it.scores {
@@ -276,7 +357,8 @@ func (b *Batch) flush(ctx context.Context, ms map[string]*Model, items []*item, 
 
 // change describes a stored score and its previous one for the alert rules.
 func (b *Batch) change(sc score.Score, m *Model) *alerts.ScoreChange {
-	c := &alerts.ScoreChange{Probability: sc.Probability, Previous: sc.Previous, Band: sc.Band, PQL: sc.PQL}
+	c := &alerts.ScoreChange{Probability: sc.Probability, Previous: sc.Previous, Band: sc.Band, PQL: sc.PQL,
+		TopShare: b.books[sc.Task].Share(sc.Probability), BaseRate: b.books[sc.Task].Mean()}
 	if !math.IsNaN(sc.Previous) {
 		if sc.Task == TaskChurn {
 			c.PreviousBand = b.Scorer.Bands.Band(Health(sc.Previous, m.HorizonDays))

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/demo"
 	"github.com/openchurn/churn/serving/score"
@@ -180,4 +181,79 @@ func TestScoreDetail(t *testing.T) {
 		}
 		t.Logf("%s: %+v", task, sc.Detail)
 	}
+}
+
+// TestCurrentMeansCurrent replays weekly batches over the last two months
+// of a simulated book: after the latest, the current scores are exactly
+// the customers (churn) and open trials (conversion) as of its time, so
+// no churned account or closed trial is listed or counted, and the bands'
+// ARR sums to the customers' MRR × 12.
+func TestCurrentMeansCurrent(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	scorer, end := fixture(t, s)
+	ctx := context.Background()
+	var retired int64
+	for w := 8; w >= 0; w-- {
+		rep, err := (&Batch{Store: s, Scorer: scorer, Tasks: Tasks, AsOf: end.AddDate(0, 0, -7*w)}).Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		retired += rep.Retired[TaskChurn] + rep.Retired[TaskConversion]
+	}
+	if retired == 0 {
+		t.Fatal("nine weekly batches retired no score: the book had no churn, conversion or expired trial")
+	}
+	b, err := features.NewBuilder(demo.Features())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]bool{TaskChurn: {}, TaskConversion: {}}
+	var mrr float64
+	err = s.Histories(ctx, store.Shard{}, func(h *features.History) error {
+		vs, err := b.Build(h, []time.Time{end}, nil)
+		if err != nil {
+			return err
+		}
+		if vs[0].Paying() {
+			want[TaskChurn][h.AccountID] = true
+			mrr += vs[0].Value("mrr")
+		}
+		if vs[0].InTrial() {
+			want[TaskConversion][h.AccountID] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range Tasks {
+		rows, err := s.ScoreRows(ctx, score.ListQuery{Task: task, Limit: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, r := range rows {
+			got[r.AccountID] = true
+			if !want[task][r.AccountID] {
+				t.Errorf("%s: %s is listed but not scored by the task as of %s (its score is as of %s)", task, r.AccountID,
+					end.Format(time.DateOnly), r.AsOf.Format(time.DateOnly))
+			}
+		}
+		if len(got) != len(want[task]) {
+			t.Errorf("%s: %d current scores, want %d", task, len(got), len(want[task]))
+		}
+		t.Logf("%s: %d current scores", task, len(got))
+	}
+	bands, err := s.RiskByBand(ctx, TaskChurn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arr float64
+	for _, bt := range bands {
+		arr += bt.ARR
+	}
+	if math.Abs(arr-12*mrr) > 0.01 {
+		t.Errorf("bands' ARR %.2f, customers' MRR × 12 %.2f", arr, 12*mrr)
+	}
+	t.Logf("retired %d scores; ARR %.0f", retired, arr)
 }

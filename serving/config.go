@@ -21,6 +21,8 @@ import (
 //	alerts:
 //	  rules: [{name: usage_drop, params: {drop: 0.6}}]
 //	webhook: {url: https://hooks.example/..., secret: s3cret}
+//	plays: {usage: Book an adoption review, nps_detractor: Call the detractor back}
+//	trial_tiers: {warm: 0.5}            # warm from half the PQL threshold; hot at it, cold below warm
 //	schedule: "0 2 * * *"               # in-process batch scoring (cron, UTC); empty for none
 //	api: {rate_per_second: 50, burst: 100, body_limit: 32M, score_stale_after: 48h}
 //	limits: {event_lead: 24h}          # how far past now an event time may lie
@@ -34,9 +36,15 @@ type Config struct {
 	Alerts   struct {
 		Rules alerts.Rules `yaml:"rules"`
 	} `yaml:"alerts"`
-	Webhook  alerts.Webhook `yaml:"webhook"`
-	Schedule string         `yaml:"schedule"`
-	API      APIConfig      `yaml:"api"`
+	Webhook alerts.Webhook `yaml:"webhook"`
+	// Plays maps a feature group or a feature name to the next step the
+	// account page suggests for a reason of that group or feature; the
+	// file's entries are added over DefaultPlays.
+	Plays Plays `yaml:"plays"`
+	// TrialTiers sets the trials worklist's tiers.
+	TrialTiers TrialTiers `yaml:"trial_tiers"`
+	Schedule   string     `yaml:"schedule"`
+	API        APIConfig  `yaml:"api"`
 	// GrossMargin (0 to 1) adjusts LTV and CAC payback; 0 leaves them
 	// unadjusted (docs/METRICS.md).
 	GrossMargin float64      `yaml:"gross_margin"`
@@ -86,9 +94,11 @@ type APIConfig struct {
 // and 50 requests per second per key with bursts of 100.
 func DefaultConfig() Config {
 	c := Config{
-		Bands:   DefaultBands(),
-		Webhook: alerts.DefaultWebhook(),
-		API:     APIConfig{RatePerSecond: 50, Burst: 100, BodyLimit: "32M"},
+		Bands:      DefaultBands(),
+		Webhook:    alerts.DefaultWebhook(),
+		Plays:      DefaultPlays(),
+		TrialTiers: TrialTiers{Warm: 0.5},
+		API:        APIConfig{RatePerSecond: 50, Burst: 100, BodyLimit: "32M"},
 	}
 	c.rules = alerts.DefaultRules()
 	return c
@@ -116,6 +126,9 @@ func LoadConfig(path string) (Config, error) {
 	if err := c.Bands.validate(); err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
 	}
+	if !(c.TrialTiers.Warm > 0 && c.TrialTiers.Warm < 1) {
+		return c, fmt.Errorf("config %s: trial_tiers.warm %v is not in (0, 1)", path, c.TrialTiers.Warm)
+	}
 	if c.PQLThreshold < 0 || c.PQLThreshold >= 1 {
 		return c, fmt.Errorf("config %s: pql_threshold %v is not in [0, 1)", path, c.PQLThreshold)
 	}
@@ -124,3 +137,54 @@ func LoadConfig(path string) (Config, error) {
 
 // Rules returns the alert rules: the defaults with the file's changes.
 func (c Config) Rules() alerts.Rules { return c.rules }
+
+// Plays maps feature groups and feature names to suggested next steps.
+type Plays map[string]string
+
+// DefaultPlays returns a next step for each actionable feature group.
+func DefaultPlays() Plays {
+	return Plays{
+		"usage":      "Book an adoption review with the account's main users",
+		"support":    "Go through the open tickets with the support lead",
+		"sentiment":  "Call the account and close the loop on its feedback",
+		"commercial": "Review the contract and the plan with the buyer",
+		"trial":      "Offer an onboarding call on the key features",
+	}
+}
+
+// For returns the play of a reason's feature, else of its group, else "".
+func (p Plays) For(feature, group string) string {
+	if s, ok := p[feature]; ok {
+		return s
+	}
+	return p[group]
+}
+
+// TrialTiers rank trials for sales: hot at or above the PQL threshold,
+// warm from Warm × the threshold, cold below.
+type TrialTiers struct {
+	Warm float64 `yaml:"warm"`
+}
+
+// The trial tiers.
+const (
+	Hot  = "hot"
+	Warm = "warm"
+	Cold = "cold"
+)
+
+// Tier returns the tier of a trial with conversion probability p under a
+// PQL threshold; a zero Warm means 0.5.
+func (t TrialTiers) Tier(p, threshold float64) string {
+	warm := t.Warm
+	if warm == 0 {
+		warm = 0.5
+	}
+	switch {
+	case p >= threshold:
+		return Hot
+	case p >= warm*threshold:
+		return Warm
+	}
+	return Cold
+}

@@ -16,6 +16,24 @@ func TestLoadConfig(t *testing.T) {
 		c.Features.CatalogueSize != 20 {
 		t.Errorf("config %+v", c)
 	}
+	for _, tc := range []struct{ feature, group, want string }{
+		{"usage_trend_30d", "usage", "Ask what changed in the team"},
+		{"active_days_30d", "usage", DefaultPlays()["usage"]},
+		{"tickets_30d", "support", "Escalate the backlog to the support lead"},
+		{"days_to_renewal", "firmographic", ""},
+	} {
+		if got := c.Plays.For(tc.feature, tc.group); got != tc.want {
+			t.Errorf("play of %s (%s) = %q, want %q", tc.feature, tc.group, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		p    float64
+		want string
+	}{{0.3, Hot}, {0.2, Hot}, {0.1, Warm}, {0.09, Cold}} {
+		if got := c.TrialTiers.Tier(tc.p, 0.2); got != tc.want {
+			t.Errorf("tier of %v under a PQL threshold of 0.2: %s, want %s", tc.p, got, tc.want)
+		}
+	}
 	byName := map[string]bool{}
 	for _, r := range c.Rules() {
 		byName[r.Name] = true
@@ -31,6 +49,7 @@ func TestLoadConfig(t *testing.T) {
 		"bad bands":     "bands: {green: 50, yellow: 80}",
 		"bad rule":      "alerts: {rules: [{name: nope}]}",
 		"bad pql":       "pql_threshold: 1.5",
+		"bad warm tier": "trial_tiers: {warm: 1.2}",
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		os.WriteFile(path, []byte(body), 0o644)

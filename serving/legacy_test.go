@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/demo"
 	"github.com/openchurn/churn/serving/score"
@@ -97,6 +98,14 @@ func TestLegacyModelRecordsServeTheSameScores(t *testing.T) {
 	if len(got) != len(golden) {
 		t.Errorf("%d scores, the earlier release stored %d", len(got), len(golden))
 	}
+	fs, err := features.Config{}.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog := map[string]features.Feature{}
+	for _, f := range fs {
+		catalog[f.Name] = f
+	}
 	for _, w := range golden {
 		sc, ok := got[w.Task+"/"+w.AccountID]
 		if !ok {
@@ -117,11 +126,24 @@ func TestLegacyModelRecordsServeTheSameScores(t *testing.T) {
 		if t := sc.Detail.PQLThreshold; t > 0 {
 			threshold = &t
 		}
+		// The earlier release listed the top 5 contributions whatever
+		// their feature; now reasons are actionable, one per signal, so
+		// its reasons so filtered must begin ours.
+		var want []string
+		seen := map[string]bool{}
+		for _, name := range w.Reasons {
+			f := catalog[name]
+			if f.Actionable() && !seen[f.Signal()] {
+				seen[f.Signal()] = true
+				want = append(want, name)
+			}
+		}
 		if math.Abs(sc.Probability-w.Probability) > 1e-12 || math.Abs(health-w.Health) > 1e-9 || sc.Band != w.Band ||
-			sc.PQL != w.PQL || sc.Detail.Horizon != w.Horizon || !equalFloatPtr(threshold, w.PQLThreshold) || !slices.Equal(reasons, w.Reasons) {
+			sc.PQL != w.PQL || sc.Detail.Horizon != w.Horizon || !equalFloatPtr(threshold, w.PQLThreshold) ||
+			len(reasons) < len(want) || !slices.Equal(reasons[:len(want)], want) {
 			t.Errorf("%s %s: p %v health %v band %q pql %v horizon %q threshold %v reasons %v\nwant p %v health %v band %q pql %v horizon %q threshold %v reasons %v",
 				w.Task, w.AccountID, sc.Probability, health, sc.Band, sc.PQL, sc.Detail.Horizon, threshold, reasons,
-				w.Probability, w.Health, w.Band, w.PQL, w.Horizon, w.PQLThreshold, w.Reasons)
+				w.Probability, w.Health, w.Band, w.PQL, w.Horizon, w.PQLThreshold, want)
 		}
 	}
 }

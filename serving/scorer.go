@@ -109,7 +109,46 @@ type Model struct {
 	PQLThreshold float64
 	PQLShare     float64
 	PQLSource    string
+	// book holds the reference accounts' probabilities: the book alert
+	// thresholds are relative to until a batch has scored the whole book.
+	book Book
+	// firstMRR is the median first MRR of the reference accounts that ever
+	// paid, by segment ("" for all of them): what a trial is expected to
+	// bring when its account states no MRR.
+	firstMRR map[string]float64
 }
+
+// Book is the probabilities of a book of accounts, against which alert
+// thresholds are set: the current scores of a task, or a model's
+// reference sample.
+type Book struct {
+	sorted []float64
+	mean   float64
+}
+
+// NewBook returns the book of probabilities ps.
+func NewBook(ps []float64) Book {
+	b := Book{sorted: slices.Sorted(slices.Values(ps))}
+	for _, p := range ps {
+		b.mean += p / float64(len(ps))
+	}
+	return b
+}
+
+// Len returns the number of accounts in the book.
+func (b Book) Len() int { return len(b.sorted) }
+
+// Share returns the share of the book whose probability is at least p,
+// NaN for an empty book.
+func (b Book) Share(p float64) float64 {
+	if len(b.sorted) == 0 {
+		return math.NaN()
+	}
+	return float64(len(b.sorted)-sort.SearchFloat64s(b.sorted, p)) / float64(len(b.sorted))
+}
+
+// Mean returns the book's mean probability, its base rate; 0 when empty.
+func (b Book) Mean() float64 { return b.mean }
 
 // Model returns the active model of task, loading it on first use and
 // again whenever the registry's active version has changed.
@@ -198,6 +237,7 @@ func (s *Scorer) load(ctx context.Context, task string) (*Model, error) {
 	if task == TaskConversion {
 		m.setPQL(probs, s.PQLThreshold)
 	}
+	m.book = NewBook(probs)
 	return m, nil
 }
 
@@ -228,11 +268,18 @@ func (m *Model) reference(ctx context.Context, ref Reference, cfg features.Confi
 		cols  = make([][]float64, len(m.index))
 		probs []float64
 		row   = make([]float64, len(m.index))
+		first = map[string][]float64{}
 	)
 	read := 0
 	err = ref.Histories(ctx, store.Shard{}, func(h *features.History) error {
 		if read++; read > referenceAccounts {
 			return errSampled
+		}
+		if i := slices.IndexFunc(h.Billing, func(b features.BillingChange) bool { return b.MRR > 0 && b.At.Before(asOf) }); i >= 0 {
+			first[""] = append(first[""], h.Billing[i].MRR)
+			if h.Account != nil {
+				first[h.Account.Segment] = append(first[h.Account.Segment], h.Billing[i].MRR)
+			}
 		}
 		var err error
 		if vs, err = b.Build(h, []time.Time{asOf}, vs); err != nil {
@@ -263,6 +310,11 @@ func (m *Model) reference(ctx context.Context, ref Reference, cfg features.Confi
 			sort.Float64s(c)
 			m.Typical[i] = c[len(c)/2]
 		}
+	}
+	m.firstMRR = map[string]float64{}
+	for seg, c := range first {
+		sort.Float64s(c)
+		m.firstMRR[seg] = c[len(c)/2]
 	}
 	return probs, nil
 }
@@ -340,8 +392,12 @@ func (m *Model) row(v *features.Vector, row []float64) {
 	}
 }
 
-// reasonCount is how many reasons a score keeps.
-const reasonCount = 5
+// reasonCount is how many actionable reasons a score keeps, and
+// contextCount how many context facts.
+const (
+	reasonCount  = 5
+	contextCount = 3
+)
 
 // Score scores the vector v of an account whose accounts row is account
 // (nil if unknown). Previous is left NaN.
@@ -367,10 +423,7 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 	for _, g := range models.SumByGroup(schema, contrib) {
 		d.Components[g.Group] = score.Component{Score: ComponentScore(g.Value, !churn), Contribution: g.Value}
 	}
-	for _, fc := range models.TopContributions(schema, contrib, reasonCount) {
-		i := slices.IndexFunc(schema, func(f models.Feature) bool { return f.Name == fc.Feature })
-		d.Reasons = append(d.Reasons, m.reason(i, row[i], fc.Value))
-	}
+	m.explain(&d, schema, row, contrib)
 	sc := score.Score{AccountID: v.AccountID, Task: m.Task, AsOf: v.AsOf, ModelVersion: m.Version,
 		Probability: p, Previous: math.NaN(), Fingerprint: fingerprint(m.Version, row), ScoredAt: time.Now().UTC()}
 	if account != nil {
@@ -383,19 +436,77 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 			sc.ARR = 12 * mrr
 		}
 		sc.RevenueAtRisk = p * sc.ARR
+		d.RiskWindowDays = int(math.Round((time.Duration(m.Record.Lead) + time.Duration(m.Record.Horizon)).Hours() / 24))
 	} else {
 		sc.PQL = p >= m.PQLThreshold
 		d.PQLThreshold = m.PQLThreshold
+		d.Trial = m.trialFacts(v, account)
+		sc.ARR = 12 * d.Trial.ExpectedMRR
+		sc.RevenueAtRisk = p * sc.ARR
 	}
 	sc.Detail = d
 	return sc, nil
+}
+
+// explain fills d's reasons and context from the contributions, strongest
+// first: the actionable features, one per signal (the strongest of a
+// signal measured per seat and in total, or over two windows, stands for
+// it), and the context facts no one can change.
+func (m *Model) explain(d *score.Detail, schema models.Schema, row, contrib []float64) {
+	seen := map[string]bool{}
+	for _, fc := range models.TopContributions(schema, contrib, len(schema)) {
+		if len(d.Reasons) == reasonCount && len(d.Context) == contextCount {
+			return
+		}
+		i := slices.IndexFunc(schema, func(f models.Feature) bool { return f.Name == fc.Feature })
+		f := m.catalog[m.index[i]]
+		switch {
+		case !f.Actionable():
+			if len(d.Context) < contextCount {
+				d.Context = append(d.Context, m.reason(i, row[i], fc.Value))
+			}
+		case !seen[f.Signal()] && len(d.Reasons) < reasonCount:
+			seen[f.Signal()] = true
+			d.Reasons = append(d.Reasons, m.reason(i, row[i], fc.Value))
+		}
+	}
+}
+
+// trialFacts states what the trials worklist shows of the trial of v,
+// whose accounts row is account (nil if unknown).
+func (m *Model) trialFacts(v *features.Vector, account *features.Account) *score.TrialFacts {
+	whole := func(name string) int {
+		if x := v.Value(name); !math.IsNaN(x) {
+			return int(math.Round(x))
+		}
+		return 0
+	}
+	t := &score.TrialFacts{DaysLeft: whole("trial_days_left"), ActiveUsers: whole("trial_users"),
+		KeyFeatures: whole("trial_key_features"), KeyFeaturesTotal: len(m.Features.KeyFeatures)}
+	if d := v.Value("days_since_last_use"); !math.IsNaN(d) {
+		t.LastActiveAt = v.AsOf.Add(-time.Duration(d * 24 * float64(time.Hour))).Truncate(24 * time.Hour)
+	}
+	segment := ""
+	if account != nil {
+		t.EndsAt, t.Seats, segment = account.TrialEndsAt, account.Seats, account.Segment
+		if account.MRR > 0 {
+			t.ExpectedMRR, t.ExpectedMRRFrom = account.MRR, "account"
+			return t
+		}
+	}
+	if mrr, ok := m.firstMRR[segment]; ok && segment != "" {
+		t.ExpectedMRR, t.ExpectedMRRFrom = mrr, "segment median"
+	} else if mrr, ok := m.firstMRR[""]; ok {
+		t.ExpectedMRR, t.ExpectedMRRFrom = mrr, "median"
+	}
+	return t
 }
 
 // reason states feature i of the model with value x and contribution c,
 // as figures; score.Reason words them.
 func (m *Model) reason(i int, x, c float64) score.Reason {
 	f := m.catalog[m.index[i]]
-	r := score.Reason{Feature: f.Name, Description: f.Description, Group: string(f.Group), Value: num(x),
+	r := score.Reason{Feature: f.Name, Description: f.Description, Group: string(f.Group), Unit: f.Unit, Value: num(x),
 		Typical: num(m.Typical[i]), Contribution: c}
 	if r.Value == nil {
 		r.Missing = f.Missing

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/openchurn/churn/serving/alerts"
 )
 
@@ -141,6 +143,36 @@ func (s *Store) AcknowledgeAlert(ctx context.Context, id string, at time.Time) (
 func (s *Store) ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error) {
 	return s.setAlertStatus(ctx, id, `UPDATE alerts SET status = ?, resolved_at = ? WHERE alert_id = ? AND status <> ?`,
 		alerts.StatusResolved, s.dialect.timeArg(at), id, alerts.StatusResolved)
+}
+
+// ResolveAccountAlerts resolves, at the given time, the open and
+// acknowledged alerts of accountIDs of the named rules, or of every rule
+// when rules is nil, and returns how many it resolved.
+func (s *Store) ResolveAccountAlerts(ctx context.Context, accountIDs, rules []string, at time.Time) (int64, error) {
+	var n int64
+	for start := 0; start < len(accountIDs); start += 500 {
+		batch := accountIDs[start:min(start+500, len(accountIDs))]
+		q := "UPDATE alerts SET status = ?, resolved_at = ? WHERE status <> ? AND account_id IN (?)"
+		args := []any{alerts.StatusResolved, s.dialect.timeArg(at), alerts.StatusResolved, batch}
+		if rules != nil {
+			q += " AND rule IN (?)"
+			args = append(args, rules)
+		}
+		q, args, err := sqlx.In(q, args...)
+		if err != nil {
+			return n, fmt.Errorf("resolving alerts: %w", err)
+		}
+		res, err := s.w.ExecContext(ctx, s.w.Rebind(q), args...)
+		if err != nil {
+			return n, fmt.Errorf("resolving alerts: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, fmt.Errorf("resolving alerts: %w", err)
+		}
+		n += k
+	}
+	return n, nil
 }
 
 // setAlertStatus runs update (whose arguments end with the alert id and

@@ -39,6 +39,9 @@ func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, 
 	cols := make([]string, len(scoreColumns))
 	for i, c := range scoreColumns {
 		cols[i] = "cs." + c
+		if c == "detail" && q.WithoutDetail {
+			cols[i] = "'{}'"
+		}
 	}
 	query := "SELECT " + strings.Join(cols, ", ") + `, COALESCE(a.name, ''), COALESCE(a.segment, ''), COALESCE(a.plan, ''),
 		a.trial_ends_at, a.renewal_at,

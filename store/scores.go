@@ -124,6 +124,52 @@ func (s *Store) PutScores(ctx context.Context, scores []score.Score) error {
 	return nil
 }
 
+// Freshness returns the latest as-of time and the latest scoring time of
+// the current scores of every task; both are zero when none is stored.
+func (s *Store) Freshness(ctx context.Context) (asOf, scoredAt time.Time, err error) {
+	err = s.r.QueryRowContext(ctx, "SELECT max(as_of), max(scored_at) FROM current_scores").Scan(dbTime{&asOf}, dbTime{&scoredAt})
+	if err != nil {
+		return asOf, scoredAt, fmt.Errorf("reading the scores' freshness: %w", err)
+	}
+	return asOf, scoredAt, nil
+}
+
+// CurrentProbabilities returns the probabilities of the current scores of
+// task, in no order: the book that alert thresholds are relative to.
+func (s *Store) CurrentProbabilities(ctx context.Context, task string) ([]float64, error) {
+	var ps []float64
+	if err := s.r.SelectContext(ctx, &ps, s.r.Rebind("SELECT probability FROM current_scores WHERE task = ?"), task); err != nil {
+		return nil, fmt.Errorf("reading current probabilities: %w", err)
+	}
+	return ps, nil
+}
+
+// RetireScores removes the current score for task of each of accountIDs
+// whose current score is as of asOf or earlier: the accounts the task no
+// longer scores as of asOf (a churned customer, a trial that converted or
+// ended). Their stored scores stay as history. It returns how many
+// current scores it removed.
+func (s *Store) RetireScores(ctx context.Context, task string, asOf time.Time, accountIDs []string) (int64, error) {
+	var n int64
+	for start := 0; start < len(accountIDs); start += scoreBatchRows {
+		batch := accountIDs[start:min(start+scoreBatchRows, len(accountIDs))]
+		q, args, err := sqlx.In("DELETE FROM current_scores WHERE task = ? AND as_of <= ? AND account_id IN (?)", task, s.dialect.timeArg(asOf), batch)
+		if err != nil {
+			return n, fmt.Errorf("retiring scores: %w", err)
+		}
+		res, err := s.w.ExecContext(ctx, s.w.Rebind(q), args...)
+		if err != nil {
+			return n, fmt.Errorf("retiring scores: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, fmt.Errorf("retiring scores: %w", err)
+		}
+		n += k
+	}
+	return n, nil
+}
+
 // PreviousProbabilities returns, for each of the accounts that has one,
 // the probability of its latest score for task as of a time before asOf.
 func (s *Store) PreviousProbabilities(ctx context.Context, task string, asOf time.Time, accountIDs []string) (map[string]float64, error) {

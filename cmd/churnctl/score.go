@@ -46,6 +46,8 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	configPath := fs.String("config", "", "configuration file (bands, features, alert rules)")
 	noAlerts := fs.Bool("no-alerts", false, "store scores without evaluating alert rules")
+	alertPast := fs.Bool("alert-past", false, "open alerts even when --as-of is more than --interval before the data's latest time (a past batch opens none by default)")
+	interval := fs.Duration("interval", 24*time.Hour, "the scoring interval: a batch as of more than this before the data's latest time is a past batch")
 	workers := fs.Int("workers", 0, "accounts built and scored in parallel (default GOMAXPROCS)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: churnctl score --db DSN --task churn|conversion|all [--as-of DATE] [--shard i/n] [--json]\n\n"+
@@ -92,7 +94,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer s.Close()
-	b := &serving.Batch{Store: s, Tasks: tasks, AsOf: asOf, Shard: shard, Workers: *workers,
+	b := &serving.Batch{Store: s, Tasks: tasks, AsOf: asOf, Shard: shard, Workers: *workers, AlertPast: *alertPast, Interval: *interval,
 		Scorer:   &serving.Scorer{Registry: s, Reference: s, Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold},
 		Progress: progress(stderr)}
 	if !*noAlerts {
@@ -148,7 +150,18 @@ func printScoreReport(w io.Writer, r serving.Report) {
 	for _, t := range tasks {
 		fmt.Fprintf(w, "  %-10s model %d: %d scores\n", t, r.Models[t], r.Scored[t])
 	}
-	fmt.Fprintf(w, "  not scored (neither paying nor in a trial): %d\n  alerts opened: %d\n", r.Skipped, r.Alerts)
+	fmt.Fprintf(w, "  not scored (neither paying nor in a trial): %d\n", r.Skipped)
+	for _, t := range tasks {
+		if r.Retired[t] > 0 {
+			fmt.Fprintf(w, "  %-10s current scores retired (no longer scored: churned, or trial closed): %d\n", t, r.Retired[t])
+		}
+	}
+	if r.Past {
+		fmt.Fprintf(w, "  alerts opened: none (a past batch; --alert-past opens them)\n")
+	} else {
+		fmt.Fprintf(w, "  alerts opened: %d\n", r.Alerts)
+	}
+	fmt.Fprintf(w, "  alerts resolved (churned accounts, closed trials): %d\n", r.Resolved)
 	if len(r.Failed) > 0 {
 		fmt.Fprintf(w, "  FAILED: %d accounts\n", len(r.Failed))
 		for _, f := range r.Failed {

@@ -29,8 +29,9 @@ type Alert struct {
 	// Detail holds the rule's figures (thresholds, the values that
 	// crossed them), a JSON object whose fields depend on the rule's kind.
 	Detail json.RawMessage `json:"detail"`
-	// ObservedAt is the time as of which the rule's condition held; OpenedAt
-	// is when the alert was stored.
+	// ObservedAt is the time of the signal: the record that fired the rule
+	// (an escalation, an NPS answer), else the as-of time of the scores and
+	// usage whose condition held. OpenedAt is when the alert was stored.
 	ObservedAt     time.Time `json:"observed_at"`
 	OpenedAt       time.Time `json:"opened_at"`
 	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`

@@ -23,7 +23,7 @@ func ticket(daysAgo float64) features.Ticket {
 
 func TestKinds(t *testing.T) {
 	paying := &features.Account{AccountID: "a1", Owner: "rep-1", RenewalAt: asOf.Add(30 * day)}
-	trial := &features.Account{AccountID: "a1", TrialStartedAt: asOf.Add(-5 * day), TrialEndsAt: asOf.Add(9 * day)}
+	trial := &features.Account{AccountID: "a1", TrialStartedAt: asOf.Add(-9 * day), TrialEndsAt: asOf.Add(5 * day)}
 	steady := func() []features.UsageEvent {
 		var u []features.UsageEvent
 		for d := 1; d <= 35; d++ {
@@ -38,9 +38,16 @@ func TestKinds(t *testing.T) {
 		want []string
 	}{
 		{"quiet", Observation{History: &features.History{Account: paying, Usage: steady()}}, nil},
-		{"band drop and risk jump", Observation{History: &features.History{Account: paying},
-			Churn: &ScoreChange{Probability: 0.5, Previous: 0.2, Band: "red", PreviousBand: "green"}},
+		{"band drop and risk jump in the book's top", Observation{History: &features.History{Account: paying},
+			Churn: &ScoreChange{Probability: 0.5, Previous: 0.2, Band: "red", PreviousBand: "green", TopShare: 0.01, BaseRate: 0.05}},
 			[]string{"band_drop", "risk_jump", "renewal_at_risk"}},
+		{"a low probability at the top of a calm book", Observation{History: &features.History{Account: paying},
+			Churn: &ScoreChange{Probability: 0.12, Previous: 0.05, Band: "red", PreviousBand: "red", TopShare: 0.01, BaseRate: 0.02}},
+			[]string{"risk_jump", "renewal_at_risk"}},
+		{"a risk that doubled outside the book's top", Observation{History: &features.History{Account: paying},
+			Churn: &ScoreChange{Probability: 0.04, Previous: 0.02, Band: "yellow", PreviousBand: "yellow", TopShare: 0.3, BaseRate: 0.03}}, nil},
+		{"an unknown book", Observation{History: &features.History{Account: paying},
+			Churn: &ScoreChange{Probability: 0.5, Previous: 0.2, Band: "red", PreviousBand: "red", TopShare: math.NaN()}}, nil},
 		{"band rise", Observation{History: &features.History{},
 			Churn: &ScoreChange{Probability: 0.1, Previous: 0.2, Band: "green", PreviousBand: "yellow"}}, nil},
 		{"first score", Observation{History: &features.History{},
@@ -70,7 +77,7 @@ func TestKinds(t *testing.T) {
 			Conversion: &ScoreChange{Probability: 0.7, PQL: true}}, []string{"trial_became_pql"}},
 		{"still PQL", Observation{History: &features.History{Account: trial, Usage: []features.UsageEvent{usage(0.5, 1)}},
 			Conversion: &ScoreChange{Probability: 0.7, PQL: true, PreviousPQL: true}}, nil},
-		{"trial going cold", Observation{History: &features.History{Account: trial, Usage: []features.UsageEvent{usage(4, 1)}}},
+		{"trial going cold", Observation{History: &features.History{Account: trial, Usage: []features.UsageEvent{usage(8, 1)}}},
 			[]string{"trial_going_cold"}},
 		{"trial too young to be cold", Observation{History: &features.History{Account: &features.Account{
 			TrialStartedAt: asOf.Add(-2 * day), TrialEndsAt: asOf.Add(12 * day)}}}, nil},
@@ -90,6 +97,46 @@ func TestKinds(t *testing.T) {
 				t.Errorf("fired %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestRelativeThresholds(t *testing.T) {
+	c := &ScoreChange{Probability: 0.12, TopShare: 0.04, BaseRate: 0.03}
+	for _, tc := range []struct {
+		params map[string]float64
+		want   bool
+	}{
+		{map[string]float64{"top_percent": 5}, true},
+		{map[string]float64{"top_percent": 3}, false},
+		{map[string]float64{"base_rate_multiple": 4}, true},
+		{map[string]float64{"base_rate_multiple": 5}, false},
+		{map[string]float64{"min_probability": 0.3}, false},
+		{map[string]float64{"top_percent": 5, "base_rate_multiple": 3, "min_probability": 0.1}, true},
+		{map[string]float64{}, true},
+	} {
+		if got := riskyInBook(tc.params, c); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.params, got, tc.want)
+		}
+	}
+}
+
+func TestSeverityAndSignalTime(t *testing.T) {
+	rules := DefaultRules()
+	for _, tc := range []struct{ band, want string }{{"yellow", "medium"}, {"red", "high"}} {
+		o := &Observation{AsOf: asOf, History: &features.History{},
+			Churn: &ScoreChange{Probability: 0.1, Previous: 0.1, Band: tc.band, PreviousBand: "green", TopShare: 0.04}}
+		fs := rules.Evaluate(o, false)
+		if len(fs) != 1 || fs[0].Severity != tc.want || !fs[0].At.Equal(asOf) {
+			t.Errorf("band drop to %s: %+v, want one firing of severity %s at the as-of time", tc.band, fs, tc.want)
+		}
+	}
+	at := asOf.Add(-2 * day)
+	o := &Observation{AsOf: asOf, History: &features.History{Surveys: []features.SurveyResponse{{Kind: "nps", Score: 2, At: at}}}}
+	if fs := rules.Evaluate(o, false); len(fs) != 1 || !fs[0].At.Equal(at) {
+		t.Errorf("detractor: %+v, want one firing at the answer's time %v", fs, at)
+	}
+	if got := fmt.Sprint(rules.TrialRules()); got != "[trial_became_pql trial_going_cold]" {
+		t.Errorf("trial rules %s", got)
 	}
 }
 

@@ -20,13 +20,18 @@ type Observation struct {
 	Churn, Conversion *ScoreChange
 }
 
-// ScoreChange is a score and the one before it.
+// ScoreChange is a score and the one before it, with where the score
+// stands in the book of accounts its model scores.
 type ScoreChange struct {
 	Probability float64
 	// Previous is the previous score's probability, NaN when there is none.
 	Previous           float64
 	Band, PreviousBand string
 	PQL, PreviousPQL   bool
+	// TopShare is the share of the book whose probability is at least
+	// this one (0.05: among the riskiest 5%), NaN when the book is
+	// unknown; BaseRate is the book's mean probability, 0 when unknown.
+	TopShare, BaseRate float64
 }
 
 // Firing is a rule whose condition holds.
@@ -34,6 +39,22 @@ type Firing struct {
 	Rule    Rule
 	Message string
 	Detail  map[string]any
+	// Severity is the alert's severity: the rule's, or for a band drop
+	// the band's.
+	Severity string
+	// At is the time of the signal: the record that fired the rule (an
+	// escalation, an NPS answer), else the observation's as-of time.
+	At time.Time
+}
+
+// finding is what a condition that holds reports.
+type finding struct {
+	msg    string
+	detail map[string]any
+	// severity overrides the rule's when set; at is the signal's time when
+	// it is a record's.
+	severity string
+	at       time.Time
 }
 
 // kind is a condition that rules test.
@@ -42,21 +63,24 @@ type kind struct {
 	// atIngest marks kinds evaluated when records are ingested, not only in
 	// batch runs.
 	atIngest bool
-	// eval reports whether the condition holds, with a message and details.
-	eval func(p map[string]float64, o *Observation) (msg string, detail map[string]any, ok bool)
+	// trial marks kinds about a running trial, whose alerts resolve when
+	// the trial converts or ends.
+	trial bool
+	// eval reports whether the condition holds, with what it found.
+	eval func(p map[string]float64, o *Observation) (finding, bool)
 }
 
 // kinds are the conditions a rule may test, by name.
 var kinds = map[string]kind{
-	"band_drop":           {defaults: map[string]float64{}, eval: bandDrop},
-	"risk_jump":           {defaults: map[string]float64{"min_increase": 0.15}, eval: riskJump},
+	"band_drop":           {defaults: map[string]float64{"top_percent": 0, "base_rate_multiple": 0, "min_probability": 0}, eval: bandDrop},
+	"risk_jump":           {defaults: map[string]float64{"min_increase": 0, "min_factor": 2, "top_percent": 10, "base_rate_multiple": 0, "min_probability": 0}, eval: riskJump},
 	"usage_drop":          {defaults: map[string]float64{"drop": 0.5, "min_weekly_baseline": 20}, eval: usageDrop},
 	"ticket_spike":        {defaults: map[string]float64{"min_tickets": 3, "factor": 2}, eval: ticketSpike},
 	"negative_escalation": {defaults: map[string]float64{"min_severity": 1, "max_age_hours": 72}, atIngest: true, eval: negativeEscalation},
 	"nps_detractor":       {defaults: map[string]float64{"max_score": 6, "max_age_days": 30}, eval: npsDetractor},
-	"renewal_at_risk":     {defaults: map[string]float64{"within_days": 60, "min_probability": 0.3}, eval: renewalAtRisk},
-	"trial_became_pql":    {defaults: map[string]float64{}, eval: trialBecamePQL},
-	"trial_going_cold":    {defaults: map[string]float64{"inactive_days": 3, "min_trial_day": 3}, eval: trialGoingCold},
+	"renewal_at_risk":     {defaults: map[string]float64{"within_days": 60, "top_percent": 5, "base_rate_multiple": 0, "min_probability": 0}, eval: renewalAtRisk},
+	"trial_became_pql":    {defaults: map[string]float64{}, trial: true, eval: trialBecamePQL},
+	"trial_going_cold":    {defaults: map[string]float64{"inactive_days": 3, "min_trial_day": 3}, trial: true, eval: trialGoingCold},
 }
 
 const day = 24 * time.Hour
@@ -64,27 +88,75 @@ const day = 24 * time.Hour
 // bandRank orders bands from healthy to at risk.
 var bandRank = map[string]int{"green": 0, "yellow": 1, "red": 2}
 
-func bandDrop(_ map[string]float64, o *Observation) (string, map[string]any, bool) {
+func bandDrop(p map[string]float64, o *Observation) (finding, bool) {
 	c := o.Churn
-	if c == nil || c.PreviousBand == "" {
-		return "", nil, false
+	if c == nil || c.PreviousBand == "" || !riskyInBook(p, c) {
+		return finding{}, false
 	}
 	now, okNow := bandRank[c.Band]
 	before, okBefore := bandRank[c.PreviousBand]
 	if !okNow || !okBefore || now <= before {
-		return "", nil, false
+		return finding{}, false
 	}
-	return fmt.Sprintf("health band dropped from %s to %s", c.PreviousBand, c.Band),
-		map[string]any{"from": c.PreviousBand, "to": c.Band, "probability": c.Probability}, true
+	f := finding{msg: fmt.Sprintf("health band dropped from %s to %s", c.PreviousBand, c.Band),
+		detail: bookDetail(map[string]any{"from": c.PreviousBand, "to": c.Band, "probability": c.Probability}, c)}
+	if c.Band == "yellow" {
+		f.severity = "medium" // the rule's severity is for a drop to red
+	}
+	return f, true
 }
 
-func riskJump(p map[string]float64, o *Observation) (string, map[string]any, bool) {
-	c := o.Churn
-	if c == nil || math.IsNaN(c.Previous) || c.Probability-c.Previous < p["min_increase"] {
-		return "", nil, false
+// riskyInBook reports whether c's probability clears the thresholds of p
+// that are set (non-zero): among the top_percent riskiest of the book, at
+// least base_rate_multiple × the book's mean, at least min_probability.
+// Thresholds relative to the book hold for any model, whatever the range
+// of its probabilities; a book that is unknown clears none of them.
+func riskyInBook(p map[string]float64, c *ScoreChange) bool {
+	if top := p["top_percent"]; top > 0 && !(c.TopShare <= top/100) {
+		return false
 	}
-	return fmt.Sprintf("churn risk rose from %.0f%% to %.0f%%", 100*c.Previous, 100*c.Probability),
-		map[string]any{"from": c.Previous, "to": c.Probability}, true
+	if m := p["base_rate_multiple"]; m > 0 && !(c.BaseRate > 0 && c.Probability >= m*c.BaseRate) {
+		return false
+	}
+	return c.Probability >= p["min_probability"]
+}
+
+// bookDetail adds where the score stands in the book to an alert's detail.
+func bookDetail(d map[string]any, c *ScoreChange) map[string]any {
+	if !math.IsNaN(c.TopShare) {
+		d["top_share"] = c.TopShare
+	}
+	if c.BaseRate > 0 {
+		d["base_rate"] = c.BaseRate
+	}
+	return d
+}
+
+func riskJump(p map[string]float64, o *Observation) (finding, bool) {
+	c := o.Churn
+	if c == nil || math.IsNaN(c.Previous) || c.Probability-c.Previous < p["min_increase"] ||
+		c.Probability <= c.Previous || c.Probability < p["min_factor"]*c.Previous || !riskyInBook(p, c) {
+		return finding{}, false
+	}
+	return finding{msg: fmt.Sprintf("churn risk rose from %s to %s%s", pct(c.Previous), pct(c.Probability), rank(c)),
+		detail: bookDetail(map[string]any{"from": c.Previous, "to": c.Probability}, c)}, true
+}
+
+// pct writes a probability as a whole percent, "<1%" below one.
+func pct(p float64) string {
+	if p < 0.005 {
+		return "<1%"
+	}
+	return fmt.Sprintf("%.0f%%", 100*p)
+}
+
+// rank says where a score stands in the book: ", among the riskiest 3% of
+// accounts", or "" when the book is unknown.
+func rank(c *ScoreChange) string {
+	if math.IsNaN(c.TopShare) {
+		return ""
+	}
+	return fmt.Sprintf(", among the riskiest %s of accounts", pct(max(c.TopShare, 0.01)))
 }
 
 // usageBefore sums usage counts in [from, to).
@@ -98,17 +170,17 @@ func usageBetween(h *features.History, from, to time.Time) float64 {
 	return n
 }
 
-func usageDrop(p map[string]float64, o *Observation) (string, map[string]any, bool) {
+func usageDrop(p map[string]float64, o *Observation) (finding, bool) {
 	last := usageBetween(o.History, o.AsOf.Add(-7*day), o.AsOf)
 	baseline := usageBetween(o.History, o.AsOf.Add(-35*day), o.AsOf.Add(-7*day)) / 4
 	if baseline < p["min_weekly_baseline"] || last > (1-p["drop"])*baseline {
-		return "", nil, false
+		return finding{}, false
 	}
-	return fmt.Sprintf("usage fell to %.0f in the last 7 days from a weekly average of %.0f", last, baseline),
-		map[string]any{"last_7_days": last, "weekly_baseline": baseline}, true
+	return finding{msg: fmt.Sprintf("usage fell to %.0f in the last 7 days from a weekly average of %.0f", last, baseline),
+		detail: map[string]any{"last_7_days": last, "weekly_baseline": baseline}}, true
 }
 
-func ticketSpike(p map[string]float64, o *Observation) (string, map[string]any, bool) {
+func ticketSpike(p map[string]float64, o *Observation) (finding, bool) {
 	var last, before float64
 	for _, t := range o.History.Tickets {
 		switch {
@@ -121,13 +193,13 @@ func ticketSpike(p map[string]float64, o *Observation) (string, map[string]any, 
 	}
 	baseline := before / 4
 	if last < p["min_tickets"] || last < p["factor"]*baseline {
-		return "", nil, false
+		return finding{}, false
 	}
-	return fmt.Sprintf("%.0f tickets opened in the last 7 days against a weekly average of %.1f", last, baseline),
-		map[string]any{"last_7_days": last, "weekly_baseline": baseline}, true
+	return finding{msg: fmt.Sprintf("%.0f tickets opened in the last 7 days against a weekly average of %.1f", last, baseline),
+		detail: map[string]any{"last_7_days": last, "weekly_baseline": baseline}}, true
 }
 
-func negativeEscalation(p map[string]float64, o *Observation) (string, map[string]any, bool) {
+func negativeEscalation(p map[string]float64, o *Observation) (finding, bool) {
 	since := o.AsOf.Add(-time.Duration(p["max_age_hours"] * float64(time.Hour)))
 	for i := len(o.History.Escalations) - 1; i >= 0; i-- {
 		e := o.History.Escalations[i]
@@ -139,12 +211,12 @@ func negativeEscalation(p map[string]float64, o *Observation) (string, map[strin
 		if e.Note != "" {
 			msg += ": " + e.Note
 		}
-		return msg, map[string]any{"escalation_id": e.EscalationID, "severity": e.Severity, "at": e.At}, true
+		return finding{msg: msg, detail: map[string]any{"escalation_id": e.EscalationID, "severity": e.Severity, "at": e.At}, at: e.At}, true
 	}
-	return "", nil, false
+	return finding{}, false
 }
 
-func npsDetractor(p map[string]float64, o *Observation) (string, map[string]any, bool) {
+func npsDetractor(p map[string]float64, o *Observation) (finding, bool) {
 	since := o.AsOf.Add(-time.Duration(p["max_age_days"]) * day)
 	for i := len(o.History.Surveys) - 1; i >= 0; i-- {
 		r := o.History.Surveys[i]
@@ -152,44 +224,44 @@ func npsDetractor(p map[string]float64, o *Observation) (string, map[string]any,
 			continue
 		}
 		if r.At.Before(since) || float64(r.Score) > p["max_score"] {
-			return "", nil, false
+			return finding{}, false
 		}
-		return fmt.Sprintf("NPS detractor: %s answered %d", r.UserID, r.Score),
-			map[string]any{"response_id": r.ResponseID, "score": r.Score, "at": r.At}, true
+		return finding{msg: fmt.Sprintf("NPS detractor: %s answered %d", r.UserID, r.Score),
+			detail: map[string]any{"response_id": r.ResponseID, "score": r.Score, "at": r.At}, at: r.At}, true
 	}
-	return "", nil, false
+	return finding{}, false
 }
 
-func renewalAtRisk(p map[string]float64, o *Observation) (string, map[string]any, bool) {
+func renewalAtRisk(p map[string]float64, o *Observation) (finding, bool) {
 	a := o.History.Account
 	if a == nil || o.Churn == nil || a.RenewalAt.IsZero() || !a.RenewalAt.After(o.AsOf) ||
-		a.RenewalAt.Sub(o.AsOf) > time.Duration(p["within_days"])*day || o.Churn.Probability < p["min_probability"] {
-		return "", nil, false
+		a.RenewalAt.Sub(o.AsOf) > time.Duration(p["within_days"])*day || !riskyInBook(p, o.Churn) {
+		return finding{}, false
 	}
 	days := int(a.RenewalAt.Sub(o.AsOf) / day)
-	return fmt.Sprintf("renews in %d days with %.0f%% churn risk", days, 100*o.Churn.Probability),
-		map[string]any{"renewal_at": a.RenewalAt, "probability": o.Churn.Probability}, true
+	return finding{msg: fmt.Sprintf("renews in %d days with %s churn risk%s", days, pct(o.Churn.Probability), rank(o.Churn)),
+		detail: bookDetail(map[string]any{"renewal_at": a.RenewalAt, "probability": o.Churn.Probability}, o.Churn)}, true
 }
 
-func trialBecamePQL(_ map[string]float64, o *Observation) (string, map[string]any, bool) {
+func trialBecamePQL(_ map[string]float64, o *Observation) (finding, bool) {
 	c := o.Conversion
 	if c == nil || !c.PQL || c.PreviousPQL {
-		return "", nil, false
+		return finding{}, false
 	}
-	return fmt.Sprintf("trial became a product-qualified lead (%.0f%% likely to convert)", 100*c.Probability),
-		map[string]any{"probability": c.Probability}, true
+	return finding{msg: fmt.Sprintf("trial became a product-qualified lead (%s likely to convert)", pct(c.Probability)),
+		detail: map[string]any{"probability": c.Probability}}, true
 }
 
-func trialGoingCold(p map[string]float64, o *Observation) (string, map[string]any, bool) {
+func trialGoingCold(p map[string]float64, o *Observation) (finding, bool) {
 	a := o.History.Account
 	if a == nil || a.TrialStartedAt.IsZero() || a.TrialStartedAt.After(o.AsOf) ||
 		(!a.TrialEndsAt.IsZero() && !a.TrialEndsAt.After(o.AsOf)) ||
 		(!a.ConvertedAt.IsZero() && !a.ConvertedAt.After(o.AsOf)) {
-		return "", nil, false
+		return finding{}, false
 	}
 	trialDay := o.AsOf.Sub(a.TrialStartedAt) / day
 	if float64(trialDay) < p["min_trial_day"] {
-		return "", nil, false
+		return finding{}, false
 	}
 	idle := time.Duration(p["inactive_days"]) * day
 	last := a.TrialStartedAt
@@ -199,10 +271,10 @@ func trialGoingCold(p map[string]float64, o *Observation) (string, map[string]an
 		}
 	}
 	if o.AsOf.Sub(last) < idle {
-		return "", nil, false
+		return finding{}, false
 	}
-	return fmt.Sprintf("trial on day %d has had no usage for %d days", trialDay, o.AsOf.Sub(last)/day),
-		map[string]any{"trial_day": int(trialDay), "last_active": last}, true
+	return finding{msg: fmt.Sprintf("trial on day %d has had no usage for %d days", trialDay, o.AsOf.Sub(last)/day),
+		detail: map[string]any{"trial_day": int(trialDay), "last_active": last}}, true
 }
 
 // Evaluate returns the enabled rules of rs whose conditions hold for o. With
@@ -214,8 +286,15 @@ func (rs Rules) Evaluate(o *Observation, ingestOnly bool) []Firing {
 		if r.Disabled || (ingestOnly && !k.atIngest) {
 			continue
 		}
-		if msg, detail, ok := k.eval(r.Params, o); ok {
-			out = append(out, Firing{Rule: r, Message: msg, Detail: detail})
+		if f, ok := k.eval(r.Params, o); ok {
+			fr := Firing{Rule: r, Message: f.msg, Detail: f.detail, Severity: r.Severity, At: o.AsOf}
+			if f.severity != "" {
+				fr.Severity = f.severity
+			}
+			if !f.at.IsZero() {
+				fr.At = f.at
+			}
+			out = append(out, fr)
 		}
 	}
 	return out
@@ -232,4 +311,16 @@ func (rs Rules) IngestLookback() time.Duration {
 		}
 	}
 	return d
+}
+
+// TrialRules returns the names of the rules about a running trial, whose
+// alerts resolve when the trial converts or ends.
+func (rs Rules) TrialRules() []string {
+	var out []string
+	for _, r := range rs {
+		if kinds[r.Kind].trial {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }

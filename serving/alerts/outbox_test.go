@@ -157,3 +157,49 @@ func TestDeadLetter(t *testing.T) {
 		}
 	})
 }
+
+// TestSettleResolvesWhatConcernsNoOne checks that Settle resolves every
+// alert of a churned account and the trial alerts of a converted trial,
+// and leaves the rest open.
+func TestSettleResolvesWhatConcernsNoOne(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		eng := &alerts.Engine{Store: s, Rules: alerts.DefaultRules(), Now: func() time.Time { return asOf }}
+		escalation := []features.Escalation{{EscalationID: "e", Direction: "negative", Severity: "critical", At: asOf.Add(-time.Hour)}}
+		accounts := map[string]*features.Account{
+			"churned":   {AccountID: "churned", ChurnedAt: asOf.Add(-24 * time.Hour)},
+			"converted": {AccountID: "converted", TrialStartedAt: asOf.Add(-10 * 24 * time.Hour), TrialEndsAt: asOf.Add(4 * 24 * time.Hour), ConvertedAt: asOf.Add(-time.Hour)},
+			"customer":  {AccountID: "customer"},
+		}
+		for id, a := range accounts {
+			o := &alerts.Observation{AsOf: asOf, History: &features.History{AccountID: id, Account: a, Escalations: escalation}}
+			if id == "converted" {
+				o.Conversion = &alerts.ScoreChange{Probability: 0.8, PQL: true}
+			}
+			if _, err := eng.Raise(ctx, o, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := eng.Settle(ctx, asOf, []*features.Account{accounts["churned"], accounts["converted"], accounts["customer"], nil})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 {
+			t.Errorf("resolved %d alerts, want 2 (the churned account's escalation and the converted trial's PQL alert)", n)
+		}
+		want := map[string]string{"churned/negative_escalation": alerts.StatusResolved, "converted/trial_became_pql": alerts.StatusResolved,
+			"converted/negative_escalation": alerts.StatusOpen, "customer/negative_escalation": alerts.StatusOpen}
+		all, err := s.Alerts(ctx, alerts.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != len(want) {
+			t.Errorf("%d alerts, want %d: %+v", len(all), len(want), all)
+		}
+		for _, a := range all {
+			if got := a.Status; got != want[a.AccountID+"/"+a.Rule] {
+				t.Errorf("%s/%s is %s, want %s", a.AccountID, a.Rule, got, want[a.AccountID+"/"+a.Rule])
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -211,6 +212,9 @@ func TestEndToEnd(t *testing.T) {
 			{"GET", "/v1/accounts?limit=0", viewer, nil, 400},
 			{"GET", "/v1/accounts?band=purple", viewer, nil, 400},
 			{"GET", "/v1/accounts?cursor=zzz", viewer, nil, 400},
+			{"GET", "/v1/accounts?sort=name", viewer, nil, 400},
+			{"GET", "/v1/trials?sort=arr", viewer, nil, 400},
+			{"GET", "/v1/alerts/al_nope", viewer, nil, 404},
 			{"GET", "/v1/alerts?status=lost", viewer, nil, 400},
 			{"POST", "/v1/alerts/al_nope/ack", viewer, nil, 404},
 			{"POST", "/v1/score", viewer, `{"task":"x","account_ids":["a"]}`, 400},
@@ -287,18 +291,59 @@ func TestEndToEnd(t *testing.T) {
 		if code, _ := c.do("GET", "/v1/trials?pql=true", viewer, nil); code != 200 {
 			t.Errorf("pql filter: %d", code)
 		}
+		// The trials worklist by expected ARR won, with its facts; the
+		// accounts by ARR at risk in a segment, with their names.
+		_, byValue := c.do("GET", "/v1/trials", viewer, nil)
+		prev = math.Inf(1)
+		for _, it := range byValue["items"].([]any) {
+			row := it.(map[string]any)
+			if v := row["revenue_at_risk"].(float64); v > prev || row["trial"] == nil || row["name"] == "" {
+				t.Errorf("trials by value: %v after %v", row, prev)
+			} else {
+				prev = v
+			}
+		}
+		_, byARR := c.do("GET", "/v1/accounts?sort=arr&segment=smb&limit=50", viewer, nil)
+		prev = math.Inf(1)
+		for _, it := range byARR["items"].([]any) {
+			row := it.(map[string]any)
+			if v := row["revenue_at_risk"].(float64); v > prev || row["segment"] != "smb" || row["name"] == "" {
+				t.Errorf("accounts by ARR at risk in smb: %v after %v", row, prev)
+			} else {
+				prev = v
+			}
+		}
+		if len(byARR["items"].([]any)) == 0 {
+			t.Error("no smb account listed by ARR at risk")
+		}
 
 		// On-demand scoring of accounts and raw vectors.
 		code, scored := c.do("POST", "/v1/score", viewer, map[string]any{"account_ids": []string{id, trialID}})
 		if code != 200 || len(scored["results"].([]any)) != 4 {
 			t.Errorf("POST /v1/score: %d %v", code, scored)
 		}
+		past := "2024-01-01T00:00:00Z"
+		code, scored = c.do("POST", "/v1/score", viewer, map[string]any{"task": "churn", "as_of": past, "account_ids": []string{id}})
+		if res, _ := scored["results"].([]any); code != 200 || len(res) != 1 {
+			t.Errorf("POST /v1/score as of %s: %d %v", past, code, scored)
+		} else if sc, _ := res[0].(map[string]any)["score"].(map[string]any); sc != nil && sc["as_of"] != past {
+			t.Errorf("POST /v1/score as of %s scored as of %v", past, sc["as_of"])
+		}
+		if code, body := c.do("POST", "/v1/score", viewer, map[string]any{"account_ids": []string{id, "no-such-account"}}); code != 404 {
+			t.Errorf("scoring an unknown account: %d %v, want 404", code, body)
+		}
+		if code, body := c.do("POST", "/v1/score", viewer, map[string]any{"task": "churn",
+			"vectors": []map[string]any{{"id": "v2", "features": map[string]float64{"no_such_feature": 1}}}}); code != 422 {
+			t.Errorf("scoring an unknown feature: %d %v, want 422", code, body)
+		}
 		code, scored = c.do("POST", "/v1/score", viewer, map[string]any{"task": "churn",
-			"vectors": []map[string]any{{"id": "v1", "features": map[string]float64{"mrr": 500, "active_days_30d": 2}},
-				{"id": "v2", "features": map[string]float64{"no_such_feature": 1}}}})
+			"vectors": []map[string]any{{"id": "v1", "features": map[string]float64{"mrr": 500, "active_days_30d": 2}}}})
 		res, _ := scored["results"].([]any)
-		if code != 200 || len(res) != 2 || res[0].(map[string]any)["score"] == nil || res[1].(map[string]any)["error"] == nil {
+		if code != 200 || len(res) != 1 || res[0].(map[string]any)["score"] == nil {
 			t.Errorf("scoring vectors: %d %v", code, scored)
+		}
+		if p := res[0].(map[string]any)["score"].(map[string]any)["probability"].(float64); p != math.Round(p*1e4)/1e4 {
+			t.Errorf("probability %v has more than 4 digits", p)
 		}
 
 		// Models: the active conversion model shows its PQL threshold.
@@ -370,6 +415,12 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if alertID == "" {
 			t.Fatalf("no open negative_escalation alert: %v", open)
+		}
+		if code, a := c.do("GET", "/v1/alerts/"+alertID, viewer, nil); code != 200 || a["id"] != alertID || a["status"] != "open" {
+			t.Errorf("GET /v1/alerts/%s: %d %v", alertID, code, a)
+		}
+		if code, _ := c.do("GET", "/v1/alerts/al_nope", viewer, nil); code != 404 {
+			t.Errorf("GET an unknown alert: %d, want 404", code)
 		}
 		if code, a := c.do("POST", "/v1/alerts/"+alertID+"/ack", viewer, nil); code != 200 || a["status"] != "acknowledged" {
 			t.Errorf("ack: %d %v", code, a)

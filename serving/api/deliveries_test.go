@@ -27,6 +27,13 @@ func TestOutboxMetricsAndRetry(t *testing.T) {
 		ts := newTestServer(t, s, Options{})
 		c := newClient(t, ts.url)
 		admin, viewer := ts.keys[access.Admin], ts.keys[access.Viewer]
+		// A negative escalation raises its alert, and queues its
+		// delivery, as it is ingested.
+		esc := `{"escalation_id":"outbox-test","account_id":"A0000001","at":"` + time.Now().UTC().Format(time.RFC3339) +
+			`","direction":"negative","severity":"high"}`
+		if code, out := c.do("POST", "/v1/ingest/escalations", ts.keys[access.Ingest], esc); code != http.StatusOK {
+			t.Fatalf("ingesting an escalation: %d %v", code, out)
+		}
 		queued, err := s.Deliveries(ctx, alerts.DeliveryPending, 1000)
 		if err != nil || len(queued) == 0 {
 			t.Fatalf("the demo queued no deliveries: %v", err)

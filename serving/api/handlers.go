@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -39,37 +42,47 @@ func listLimit(c echo.Context) (int, error) {
 }
 
 // listScores serves the account and trial listings: current scores of
-// task, riskiest or likeliest first, paged by an opaque cursor.
-func (s *Server) listScores(c echo.Context, task string, q score.Query, sort string) error {
-	if c.QueryParam("sort") != "" && c.QueryParam("sort") != sort {
-		return errorf(http.StatusBadRequest, "bad_request", fmt.Sprintf("sort must be %q", sort), nil)
+// q.Task, highest first by probability or by revenue at risk (sort=arr
+// for accounts, sort=value for trials), filtered by owner and segment,
+// paged by an opaque cursor.
+func (s *Server) listScores(c echo.Context, q score.ListQuery, sorts map[string]bool) error {
+	sort := c.QueryParam("sort")
+	if sort != "" {
+		if _, ok := sorts[sort]; !ok {
+			return errorf(http.StatusBadRequest, "bad_request", "sort must be one of "+strings.Join(slices.Sorted(maps.Keys(sorts)), ", "), nil)
+		}
+		q.ByRevenueAtRisk = sorts[sort]
 	}
 	limit, err := listLimit(c)
 	if err != nil {
 		return err
 	}
-	q.Task, q.Owner, q.Limit = task, c.QueryParam("owner"), limit+1
+	q.Owner, q.Segment, q.Limit = c.QueryParam("owner"), c.QueryParam("segment"), limit+1
 	if cur := c.QueryParam("cursor"); cur != "" {
-		after, err := cursor.Decode[score.Cursor](cur)
+		after, err := cursor.Decode[score.ListCursor](cur)
 		if err != nil {
 			return errorf(http.StatusBadRequest, "bad_request", "cursor is not one this API returned", nil)
 		}
 		q.After = &after
 	}
-	scores, err := s.store.CurrentScores(c.Request().Context(), q)
+	rows, err := s.store.ScoreRows(c.Request().Context(), q)
 	if err != nil {
 		return err
 	}
 	page := page[summaryView]{Items: []summaryView{}}
-	if len(scores) > limit {
-		last := scores[limit-1]
-		if page.NextCursor, err = cursor.Encode(score.Cursor{Probability: last.Probability, AccountID: last.AccountID}); err != nil {
+	if len(rows) > limit {
+		last := rows[limit-1]
+		value := last.Probability
+		if q.ByRevenueAtRisk {
+			value = last.RevenueAtRisk
+		}
+		if page.NextCursor, err = cursor.Encode(score.ListCursor{Value: value, AccountID: last.AccountID}); err != nil {
 			return err
 		}
-		scores = scores[:limit]
+		rows = rows[:limit]
 	}
-	for i := range scores {
-		page.Items = append(page.Items, newSummaryView(&scores[i]))
+	for i := range rows {
+		page.Items = append(page.Items, newSummaryView(&rows[i]))
 	}
 	return c.JSON(http.StatusOK, page)
 }
@@ -79,11 +92,12 @@ func (s *Server) listAccounts(c echo.Context) error {
 	if band != "" && band != serving.Green && band != serving.Yellow && band != serving.Red {
 		return errorf(http.StatusBadRequest, "bad_request", "band must be green, yellow or red", nil)
 	}
-	return s.listScores(c, serving.TaskChurn, score.Query{Band: band}, "risk")
+	return s.listScores(c, score.ListQuery{Task: serving.TaskChurn, Band: band, WithoutDetail: true},
+		map[string]bool{"risk": false, "arr": true})
 }
 
 func (s *Server) listTrials(c echo.Context) error {
-	var q score.Query
+	q := score.ListQuery{Task: serving.TaskConversion, ByRevenueAtRisk: true}
 	if c.QueryParam("pql") != "" {
 		b, err := queryBool(c, "pql", false)
 		if err != nil {
@@ -91,7 +105,7 @@ func (s *Server) listTrials(c echo.Context) error {
 		}
 		q.PQL = &b
 	}
-	return s.listScores(c, serving.TaskConversion, q, "conversion")
+	return s.listScores(c, q, map[string]bool{"conversion": false, "value": true})
 }
 
 // currentScore returns the stored score of account a for task, or one
@@ -232,11 +246,14 @@ func (s *Server) getTrial(c echo.Context) error {
 	})
 }
 
-// scoreRequest asks for on-demand scores of stored accounts as of now, or
-// of raw feature vectors.
+// scoreRequest asks for on-demand scores of stored accounts as of now (or
+// AsOf), or of raw feature vectors.
 type scoreRequest struct {
 	// Task is churn or conversion; empty means both, for accounts.
-	Task       string        `json:"task"`
+	Task string `json:"task"`
+	// AsOf scores the accounts as of a past time, such as the end of a
+	// historical export; nil means now.
+	AsOf       *time.Time    `json:"as_of"`
 	AccountIDs []string      `json:"account_ids"`
 	Vectors    []scoreVector `json:"vectors"`
 }
@@ -285,15 +302,40 @@ func (s *Server) score(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	out := []scoreResult{}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	for _, id := range req.AccountIDs {
+	asOf := time.Now().UTC().Truncate(time.Microsecond)
+	if req.AsOf != nil {
+		asOf = req.AsOf.UTC().Truncate(time.Microsecond)
+	}
+	unknown := map[string]string{}
+	for i, v := range req.Vectors {
+		for name := range v.Features {
+			if features.FeatureIndex(name) < 0 {
+				unknown[fmt.Sprintf("vectors[%d].features.%s", i, name)] = "not a feature of the catalog (see /v1/features)"
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		return errorf(http.StatusUnprocessableEntity, "unknown_feature", "vectors name features the catalog does not have", unknown)
+	}
+	histories := make([]*features.History, len(req.AccountIDs))
+	for i, id := range req.AccountIDs {
 		h, err := s.store.History(ctx, id)
 		if err != nil {
 			return err
 		}
+		if h.Account == nil && len(h.Usage)+len(h.Tickets)+len(h.Escalations)+len(h.Surveys)+len(h.Billing) == 0 {
+			unknown[fmt.Sprintf("account_ids[%d]", i)] = "no account " + id
+		}
+		histories[i] = h
+	}
+	if len(unknown) > 0 {
+		return errorf(http.StatusNotFound, "not_found", "unknown accounts", unknown)
+	}
+	for i, id := range req.AccountIDs {
+		h := histories[i]
 		for _, task := range tasks {
 			r := scoreResult{ID: id, Task: task}
-			sc, err := s.scorer.ScoreHistory(ctx, task, h, now)
+			sc, err := s.scorer.ScoreHistory(ctx, task, h, asOf)
 			r.Score, r.Error = s.scoreOutcome(sc, err)
 			if r.Error == nil && r.Score == nil {
 				return err
@@ -347,6 +389,14 @@ func (s *Server) listAlerts(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string][]alertView{"items": newAlertViews(as)})
+}
+
+func (s *Server) getAlert(c echo.Context) error {
+	a, err := s.store.Alert(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newAlertView(&a))
 }
 
 func (s *Server) ackAlert(c echo.Context) error {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/openchurn/churn/features"
@@ -77,6 +78,34 @@ type scoreView struct {
 	Horizon    string                   `json:"horizon"`
 	Components map[string]componentView `json:"components"`
 	Reasons    []reasonView             `json:"reasons"`
+	// Context are the facts no one can change that moved the score, each
+	// worded as a sentence.
+	Context []reasonView `json:"context"`
+	// Trial is what the trials worklist shows, for conversion scores.
+	Trial *trialFactsView `json:"trial,omitempty"`
+}
+
+// newTrialFactsView returns the view of t, nil for nil.
+func newTrialFactsView(t *score.TrialFacts) *trialFactsView {
+	if t == nil {
+		return nil
+	}
+	return &trialFactsView{EndsAt: t.EndsAt, DaysLeft: t.DaysLeft, LastActiveAt: t.LastActiveAt, ActiveUsers: t.ActiveUsers,
+		Seats: t.Seats, KeyFeatures: t.KeyFeatures, KeyFeaturesTotal: t.KeyFeaturesTotal, ExpectedMRR: cents(t.ExpectedMRR),
+		ExpectedMRRFrom: t.ExpectedMRRFrom}
+}
+
+// trialFactsView is a trial's worklist facts as of its score.
+type trialFactsView struct {
+	EndsAt           time.Time `json:"ends_at,omitzero"`
+	DaysLeft         int       `json:"days_left"`
+	LastActiveAt     time.Time `json:"last_active_at,omitzero"`
+	ActiveUsers      int       `json:"active_users"`
+	Seats            int       `json:"seats"`
+	KeyFeatures      int       `json:"key_features"`
+	KeyFeaturesTotal int       `json:"key_features_total"`
+	ExpectedMRR      float64   `json:"expected_mrr"`
+	ExpectedMRRFrom  string    `json:"expected_mrr_from"`
 }
 
 // componentView is one feature group's part in a score.
@@ -96,7 +125,16 @@ type reasonView struct {
 	Typical      *float64 `json:"typical"`
 	Contribution float64  `json:"contribution"`
 	Effect       string   `json:"effect"`
-	Text         string   `json:"text"`
+	// News is "good" or "bad": whether the effect is good news for the
+	// score's task.
+	News string `json:"news"`
+	Text string `json:"text"`
+}
+
+// newReasonView words r for a score of task; text is its sentence.
+func newReasonView(r *score.Reason, task, text string) reasonView {
+	return reasonView{Feature: r.Feature, Description: r.What(), Group: r.Group, Value: r.Value, Missing: r.Missing,
+		Category: r.Category, Typical: r.Typical, Contribution: r.Contribution, Effect: string(r.Effect()), News: r.News(task), Text: text}
 }
 
 // health returns the churn score's health and band and the conversion
@@ -121,20 +159,40 @@ func previous(sc *score.Score) (prev, delta *float64) {
 	return &p, &d
 }
 
+// cents rounds money to cents, and prob4 a probability to 4 digits: what
+// the figures mean, without the float noise of their computation.
+func cents(x float64) float64 { return math.Round(100*x) / 100 }
+func prob4(x float64) float64 { return math.Round(1e4*x) / 1e4 }
+
+// prob4p is prob4 of *p, nil for nil.
+func prob4p(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	x := prob4(*p)
+	return &x
+}
+
 func newScoreView(sc *score.Score, source string) *scoreView {
 	v := &scoreView{AccountID: sc.AccountID, Task: sc.Task, AsOf: sc.AsOf, ModelVersion: sc.ModelVersion, Owner: sc.Owner,
-		Probability: sc.Probability, PQLThreshold: sc.Detail.PQLThreshold, ARR: sc.ARR, RevenueAtRisk: sc.RevenueAtRisk,
+		Probability: prob4(sc.Probability), PQLThreshold: prob4(sc.Detail.PQLThreshold), ARR: cents(sc.ARR), RevenueAtRisk: cents(sc.RevenueAtRisk),
 		Fingerprint: sc.Fingerprint, ScoredAt: sc.ScoredAt, Source: source, Horizon: sc.Detail.Horizon,
 		Components: make(map[string]componentView, len(sc.Detail.Components)), Reasons: make([]reasonView, len(sc.Detail.Reasons))}
 	v.Health, v.Band, v.Score, v.PQL = health(sc)
 	v.Previous, v.Delta = previous(sc)
+	v.Previous, v.Delta = prob4p(v.Previous), prob4p(v.Delta)
 	for g, c := range sc.Detail.Components {
 		v.Components[g] = componentView{Score: c.Score, Contribution: c.Contribution}
 	}
 	for i := range sc.Detail.Reasons {
 		r := &sc.Detail.Reasons[i]
-		v.Reasons[i] = reasonView{Feature: r.Feature, Description: r.What(), Group: r.Group, Value: r.Value, Missing: r.Missing,
-			Category: r.Category, Typical: r.Typical, Contribution: r.Contribution, Effect: string(r.Effect()), Text: r.Text(sc.Task)}
+		v.Reasons[i] = newReasonView(r, sc.Task, r.Text(sc.Task))
+	}
+	v.Trial = newTrialFactsView(sc.Detail.Trial)
+	v.Context = make([]reasonView, len(sc.Detail.Context))
+	for i := range sc.Detail.Context {
+		r := &sc.Detail.Context[i]
+		v.Context[i] = newReasonView(r, sc.Task, r.Fact(sc.Task, sc.Detail.RiskWindowDays))
 	}
 	return v
 }
@@ -142,6 +200,8 @@ func newScoreView(sc *score.Score, source string) *scoreView {
 // summaryView is one row of an account or trial listing.
 type summaryView struct {
 	AccountID     string    `json:"account_id"`
+	Name          string    `json:"name"`
+	Segment       string    `json:"segment"`
 	Owner         string    `json:"owner"`
 	AsOf          time.Time `json:"as_of"`
 	Probability   float64   `json:"probability"`
@@ -153,13 +213,17 @@ type summaryView struct {
 	RevenueAtRisk float64   `json:"revenue_at_risk"`
 	Delta         *float64  `json:"delta"`
 	ModelVersion  int64     `json:"model_version"`
+	// Trial is the trials worklist's facts, for trial listings.
+	Trial *trialFactsView `json:"trial,omitempty"`
 }
 
-func newSummaryView(sc *score.Score) summaryView {
-	v := summaryView{AccountID: sc.AccountID, Owner: sc.Owner, AsOf: sc.AsOf, Probability: sc.Probability, ARR: sc.ARR,
-		RevenueAtRisk: sc.RevenueAtRisk, ModelVersion: sc.ModelVersion}
+func newSummaryView(r *score.Row) summaryView {
+	sc := &r.Score
+	v := summaryView{AccountID: sc.AccountID, Name: r.Name, Segment: r.Segment, Owner: sc.Owner, Trial: newTrialFactsView(sc.Detail.Trial), AsOf: sc.AsOf, Probability: prob4(sc.Probability), ARR: cents(sc.ARR),
+		RevenueAtRisk: cents(sc.RevenueAtRisk), ModelVersion: sc.ModelVersion}
 	v.Health, v.Band, v.Score, v.PQL = health(sc)
 	_, v.Delta = previous(sc)
+	v.Delta = prob4p(v.Delta)
 	return v
 }
 

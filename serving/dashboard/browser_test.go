@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -254,6 +255,35 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("an admin does not see the Action column with one model (the fixture's candidate) to activate")
 		}
 		do(t, ctx, "back to viewer", signOut(), signIn(f.URL, viewer))
+	})
+
+	t.Run("trials worklist", func(t *testing.T) {
+		do(t, ctx, "trials", chromedp.Navigate(f.URL+"/trials"), chromedp.WaitVisible(css("#trials")))
+		heads := get(t, ctx, "columns", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#trials th")].map(th => th.textContent)`))
+		for _, want := range []string{"Conversion", "Ends", "Last active", "Users", "Key features", "Expected MRR", "Top reason"} {
+			if !slices.Contains(heads, want) {
+				t.Errorf("the trials worklist has no %q column: %q", want, heads)
+			}
+		}
+		tiers := get(t, ctx, "tiers", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#trials tbody tr")].map(tr => tr.dataset.tier)`))
+		if len(tiers) == 0 {
+			t.Fatal("the trials worklist lists no trial")
+		}
+		for _, tier := range tiers {
+			if tier != "hot" && tier != "warm" && tier != "cold" {
+				t.Errorf("a trial's tier is %q", tier)
+			}
+		}
+		probs := get(t, ctx, "probabilities", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#trials .score")].map(s => s.textContent)`))
+		for _, p := range probs {
+			if p == "100%" || strings.HasPrefix(p, ">") || strings.Contains(p, ".") {
+				t.Errorf("a trial's probability reads %q", p)
+			}
+		}
+		values := get(t, ctx, "expected MRR", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#trials td[data-label='Expected MRR']")].map(td => td.textContent)`))
+		if len(values) != len(tiers) || slices.Contains(values, "—") {
+			t.Errorf("expected MRR cells %q for %d trials", values, len(tiers))
+		}
 	})
 
 	t.Run("screenshots", func(t *testing.T) {

@@ -48,6 +48,8 @@ type Store interface {
 	Models(ctx context.Context, task string) ([]trainer.RegisteredModel, error)
 	Model(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
 	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
+	Extent(ctx context.Context) (trainer.Extent, error)
+	Freshness(ctx context.Context) (asOf, scoredAt time.Time, err error)
 }
 
 // Keys verifies API keys presented by the client at an address; *api.Server
@@ -62,6 +64,12 @@ type Options struct {
 	// defaults.
 	Bands  serving.Bands
 	Logger *slog.Logger
+	// Plays are the next steps the account page suggests for reasons;
+	// nil suggests none.
+	Plays serving.Plays
+	// TrialTiers rank the trials worklist; zero means warm from half the
+	// PQL threshold.
+	TrialTiers serving.TrialTiers
 	// PortfolioTTL is how long the portfolio's figures are reused; zero
 	// means a minute.
 	PortfolioTTL time.Duration
@@ -78,6 +86,9 @@ type Dashboard struct {
 
 	facetsMu sync.Mutex
 	facets   facetCache
+
+	freshMu sync.Mutex
+	fresh   freshness
 
 	portfolioMu sync.Mutex
 	portfolio   *portfolioView
@@ -97,6 +108,9 @@ const sessionCookie = "churn_session"
 func New(s Store, keys Keys, opts Options) (*Dashboard, error) {
 	if opts.Bands == (serving.Bands{}) {
 		opts.Bands = serving.DefaultBands()
+	}
+	if opts.TrialTiers.Warm == 0 {
+		opts.TrialTiers.Warm = 0.5
 	}
 	if opts.PortfolioTTL == 0 {
 		opts.PortfolioTTL = time.Minute
@@ -319,6 +333,8 @@ type page struct {
 	Key   *access.Key
 	Admin bool
 	CSRF  string
+	// Fresh says how current the data and the scores are.
+	Fresh string
 	Data  any
 }
 
@@ -328,6 +344,7 @@ func (d *Dashboard) render(c echo.Context, status int, name, title string, data 
 	p := page{Title: title, Nav: name, Data: data}
 	if k, ok := c.Get(keyContext).(access.Key); ok {
 		p.Key, p.Admin, p.CSRF = &k, k.Role.Allows(access.Admin), d.token(c)
+		p.Fresh = d.freshness(c.Request().Context())
 	}
 	var buf bytes.Buffer
 	if err := d.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
@@ -369,3 +386,47 @@ func (d *Dashboard) fail(c echo.Context, err error) error {
 
 // errBadRequest marks errors caused by a request's parameters.
 var errBadRequest = errors.New("bad request")
+
+// freshness is the freshness line and when it was read.
+type freshness struct {
+	at   time.Time
+	line string
+}
+
+// freshness says how current the pages are ("Data through 2025-01-01;
+// scores as of 2025-01-01, scored 2025-01-01 02:00 UTC"), read at most
+// every 30 seconds. A failing read is logged and leaves the line out.
+func (d *Dashboard) freshness(ctx context.Context) string {
+	d.freshMu.Lock()
+	defer d.freshMu.Unlock()
+	if time.Since(d.fresh.at) < 30*time.Second {
+		return d.fresh.line
+	}
+	ext, err := d.store.Extent(ctx)
+	if err != nil {
+		d.log.ErrorContext(ctx, "reading the data's extent", "err", err)
+		return ""
+	}
+	asOf, scoredAt, err := d.store.Freshness(ctx)
+	if err != nil {
+		d.log.ErrorContext(ctx, "reading the scores' freshness", "err", err)
+		return ""
+	}
+	d.fresh = freshness{at: time.Now(), line: freshnessLine(ext.Last, asOf, scoredAt)}
+	return d.fresh.line
+}
+
+// freshnessLine words the data's latest time and the current scores'
+// latest as-of and scoring times.
+func freshnessLine(dataThrough, asOf, scoredAt time.Time) string {
+	var parts []string
+	if !dataThrough.IsZero() {
+		parts = append(parts, "Data through "+dataThrough.UTC().Format(time.DateOnly))
+	}
+	if asOf.IsZero() {
+		parts = append(parts, "no scores yet")
+	} else {
+		parts = append(parts, "scores as of "+asOf.UTC().Format(time.DateOnly)+", scored "+scoredAt.UTC().Format("2006-01-02 15:04")+" UTC")
+	}
+	return strings.Join(parts, "; ")
+}

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/score"
+	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/trainer"
 )
 
@@ -104,6 +106,18 @@ func TestPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	account := "/accounts/" + rows[0].AccountID
+	var churned, converted string
+	err = f.Store.Histories(context.Background(), store.Shard{}, func(h *features.History) error {
+		if a := h.Account; a != nil && !a.ChurnedAt.IsZero() && churned == "" {
+			churned = "/accounts/" + a.AccountID
+		} else if a != nil && !a.ConvertedAt.IsZero() && a.ChurnedAt.IsZero() && converted == "" {
+			converted = "/accounts/" + a.AccountID
+		}
+		return nil
+	})
+	if err != nil || churned == "" || converted == "" {
+		t.Fatalf("the fixture has no churned (%q) or converted (%q) account: %v", churned, converted, err)
+	}
 	tests := []struct {
 		name     string
 		c        *client
@@ -116,13 +130,22 @@ func TestPages(t *testing.T) {
 		{"static CSS", anon, "/static/app.css", http.StatusOK, "--green"},
 		{"accounts", viewer, "/", http.StatusOK, `<table class="list" id="accounts">`},
 		{"accounts by ARR at risk", viewer, "/accounts?sort=arr", http.StatusOK, "most ARR at risk first"},
-		{"accounts of a segment", viewer, "/accounts?segment=smb", http.StatusOK, " · smb</div>"},
+		{"accounts of a segment", viewer, "/accounts?segment=smb", http.StatusOK, " · smb · as of "},
 		{"unknown band", viewer, "/accounts?band=purple", http.StatusBadRequest, "band must be one of"},
 		{"forged cursor", viewer, "/accounts?after=%3Cscript%3E", http.StatusBadRequest, "not one this dashboard made"},
 		{"account", viewer, account, http.StatusOK, `<h2 id="why-h">Why</h2>`},
+		{"account's context", viewer, account, http.StatusOK, `<h2 id="context-h">Context</h2>`},
+		{"freshness line", viewer, account, http.StatusOK, `<p class="fresh sub">Data through `},
+		{"churned account", viewer, churned, http.StatusOK, `role="status">Churned on `},
+		{"converted trial", viewer, converted, http.StatusOK, `role="status">Converted to paid on `},
+		{"rows show their as-of", viewer, "/accounts", http.StatusOK, ` · as of `},
 		{"unknown account, escaped", viewer, "/accounts/%3Cscript%3E", http.StatusNotFound, "&lt;script&gt;"},
 		{"trials", viewer, "/trials", http.StatusOK, `id="trials"`},
 		{"PQLs", viewer, "/trials?pql=true", http.StatusOK, `class="pql"`},
+		{"trials worklist", viewer, "/trials", http.StatusOK, `<th scope="col" class="num">Expected MRR</th>`},
+		{"trials by conversion", viewer, "/trials?sort=conversion", http.StatusOK, "likeliest to convert first"},
+		{"trials by expected ARR won", viewer, "/trials", http.StatusOK, "most expected ARR won first"},
+		{"unknown trial sort", viewer, "/trials?sort=name", http.StatusBadRequest, "sort must be one of"},
 		{"alerts", viewer, "/alerts", http.StatusOK, `id="inbox"`},
 		{"resolved alerts", viewer, "/alerts?status=resolved", http.StatusOK, "<h1>Alerts</h1>"},
 		{"unknown status", viewer, "/alerts?status=snoozed", http.StatusBadRequest, "status must be one of"},

@@ -53,16 +53,14 @@ func num(v float64) string {
 	return s
 }
 
-// prob formats a probability as a whole percentage that never rounds to
-// a certainty the model did not state: 0.997 is ">99%", not "100%".
+// prob formats a probability as a whole percentage between 1% and 99%: a
+// calibrated model is never certain, and a person reads "100%" or ">99%"
+// as a promise, so 0.997 reads "99%" and 0.004 "<1%".
 func prob(p float64) string {
-	switch {
-	case p > 0.99 && p < 1:
-		return ">99%"
-	case p > 0 && p < 0.01:
+	if p > 0 && p < 0.005 {
 		return "<1%"
 	}
-	return strconv.FormatFloat(math.Round(100*p), 'f', 0, 64) + "%"
+	return strconv.FormatFloat(min(math.Round(100*p), 99), 'f', 0, 64) + "%"
 }
 
 // money formats v as whole dollars with thousands separators.

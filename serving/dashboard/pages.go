@@ -108,11 +108,25 @@ func (d *Dashboard) facetsFor(c echo.Context) (owners, segments []string, err er
 	return owners, segments, nil
 }
 
-// topReason is, in words, a score's strongest reason raising its
-// probability (towards churn, or towards converting), which is what a high
-// score in a listing needs explained; else its strongest reason; else "".
+// actionable returns the score's reasons a rep can act on: all of them
+// for a score stored since reasons and context were split, and those that
+// are not context for one stored before.
+func actionable(sc *score.Score) []score.Reason {
+	var out []score.Reason
+	for _, r := range sc.Detail.Reasons {
+		if (features.Feature{Name: r.Feature, Group: features.Group(r.Group)}).Actionable() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// topReason is, in words, a score's strongest actionable reason raising
+// its probability (towards churn, or towards converting), which is what a
+// high score in a listing needs explained; else its strongest actionable
+// reason; else "".
 func topReason(sc *score.Score) string {
-	rs := sc.Detail.Reasons
+	rs := actionable(sc)
 	for i := range rs {
 		if rs[i].Contribution > 0 {
 			return rs[i].Text(sc.Task)
@@ -126,6 +140,7 @@ func topReason(sc *score.Score) string {
 
 type accountRow struct {
 	ID, Name, Owner, Segment, Band string
+	AsOf                           time.Time
 	Health, ARR, AtRisk            float64
 	Delta                          *float64 // health change since the previous score
 	Spark                          sparkline
@@ -196,7 +211,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 		for _, p := range trends[r.AccountID] {
 			hs = append(hs, p.Health)
 		}
-		row := accountRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Segment: r.Segment, Band: r.Band, Health: r.Health,
+		row := accountRow{ID: r.AccountID, AsOf: r.AsOf, Name: r.Name, Owner: r.Owner, Segment: r.Segment, Band: r.Band, Health: r.Health,
 			ARR: r.ARR, AtRisk: r.RevenueAtRisk, Spark: newSparkline(hs), Reason: topReason(&r.Score), OpenAlerts: r.OpenAlerts}
 		if !math.IsNaN(r.Previous) {
 			delta := 100 * (r.Previous - r.Probability)
@@ -230,9 +245,18 @@ type componentBar struct {
 
 type reasonRow struct {
 	What, Value, Typical string
-	// Effect words the direction for the score's task; Raises marks it.
+	// Effect words the direction for the score's task; Raises marks it,
+	// and News ("good" or "bad") colours it.
 	Effect string
 	Raises bool
+	News   string
+	// Play is the configured next step, "" when none is.
+	Play string
+}
+
+// factRow is a context fact of a score, as a sentence coloured by News.
+type factRow struct {
+	Text, News string
 }
 
 type accountView struct {
@@ -242,6 +266,7 @@ type accountView struct {
 	History     *chart
 	Components  []componentBar
 	Reasons     []reasonRow
+	Context     []factRow
 	Tickets     []features.Ticket
 	Escalations []features.Escalation
 	NPS         []features.SurveyResponse
@@ -280,12 +305,12 @@ func (d *Dashboard) account(c echo.Context) error {
 		if task == serving.TaskConversion {
 			v.Conversion = newScoreInfo(sc)
 			if v.Churn == nil {
-				v.Reasons = reasonRows(&sc)
+				v.Reasons, v.Context = reasonRows(&sc, d.opts.Plays), factRows(&sc)
 			}
 			continue
 		}
 		v.Churn = newScoreInfo(sc)
-		v.Reasons = reasonRows(&sc)
+		v.Reasons, v.Context = reasonRows(&sc, d.opts.Plays), factRows(&sc)
 		for _, g := range []string{"usage", "support", "sentiment", "commercial"} {
 			if comp, ok := sc.Detail.Components[g]; ok {
 				v.Components = append(v.Components, componentBar{Name: g, Score: comp.Score})
@@ -331,20 +356,43 @@ func (d *Dashboard) account(c echo.Context) error {
 	return d.render(c, http.StatusOK, "account", title, v)
 }
 
-// reasonRows lays out the score's reasons for the account page's table,
-// from their fields: what the feature measures, the account's and the
-// typical value, and the effect worded for the score's task.
-func reasonRows(sc *score.Score) []reasonRow {
+// reasonRows lays out the score's actionable reasons for the account
+// page's table, from their fields: what the feature measures, the
+// account's and the typical value, the effect worded for the score's task
+// and coloured by whether it is good news, and the play for its feature or
+// group.
+func reasonRows(sc *score.Score, plays serving.Plays) []reasonRow {
 	var out []reasonRow
-	for i := range sc.Detail.Reasons {
-		r := &sc.Detail.Reasons[i]
+	rs := actionable(sc)
+	for i := range rs {
+		r := &rs[i]
 		effect := r.Effect()
 		row := reasonRow{What: r.What(), Value: r.ValueText(), Typical: r.TypicalText(), Effect: effect.On(sc.Task),
-			Raises: effect == score.Raises}
+			Raises: effect == score.Raises, News: r.News(sc.Task), Play: plays.For(r.Feature, r.Group)}
 		if row.Typical == "" {
 			row.Typical = "—"
 		}
 		out = append(out, row)
+	}
+	return out
+}
+
+// factRows words the score's context as sentences: its context facts,
+// and for a score stored before reasons and context were split, the
+// reasons that are context.
+func factRows(sc *score.Score) []factRow {
+	var out []factRow
+	add := func(r *score.Reason) {
+		out = append(out, factRow{Text: r.Fact(sc.Task, sc.Detail.RiskWindowDays), News: r.News(sc.Task)})
+	}
+	for i := range sc.Detail.Context {
+		add(&sc.Detail.Context[i])
+	}
+	for i := range sc.Detail.Reasons {
+		r := &sc.Detail.Reasons[i]
+		if !(features.Feature{Name: r.Feature, Group: features.Group(r.Group)}).Actionable() {
+			add(r)
+		}
 	}
 	return out
 }
@@ -418,11 +466,17 @@ func (d *Dashboard) alertAction(c echo.Context) error {
 }
 
 type trialRow struct {
-	ID, Name, Owner, Plan string
-	Probability           float64
-	PQL                   bool
-	Reason                string
-	DaysLeft              *int
+	ID, Name, Owner, Plan, Segment string
+	AsOf                           time.Time
+	Probability                    float64
+	PQL                            bool
+	Tier                           string // hot, warm or cold
+	Reason                         string
+	// Trial holds the worklist's facts; nil for a score stored before
+	// they were kept.
+	Trial *score.TrialFacts
+	// Value is the expected ARR won, probability × 12 × expected MRR.
+	Value float64
 }
 
 type trialsView struct {
@@ -430,6 +484,9 @@ type trialsView struct {
 	Owners      []string
 	Rows        []trialRow
 	Next, First string
+	// WarmPercent is where the warm tier starts, in percent of the PQL
+	// threshold.
+	WarmPercent float64
 }
 
 func (d *Dashboard) trials(c echo.Context) error {
@@ -440,11 +497,15 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if f.PQL, err = oneOf(c, "pql", "true"); err != nil {
 		return d.fail(c, err)
 	}
+	if f.Sort, err = oneOf(c, "sort", "value", "conversion"); err != nil {
+		return d.fail(c, err)
+	}
 	after, err := afterCursor(f.After)
 	if err != nil {
 		return d.fail(c, err)
 	}
-	q := score.ListQuery{Task: serving.TaskConversion, Owner: f.Owner, After: after, Limit: pageSize + 1}
+	byValue := f.Sort != "conversion"
+	q := score.ListQuery{Task: serving.TaskConversion, Owner: f.Owner, ByRevenueAtRisk: byValue, After: after, Limit: pageSize + 1}
 	if f.PQL == "true" {
 		pql := true
 		q.PQL = &pql
@@ -453,13 +514,17 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if err != nil {
 		return d.fail(c, err)
 	}
-	v := trialsView{Filter: f}
+	v := trialsView{Filter: f, WarmPercent: 100 * d.opts.TrialTiers.Warm}
 	if v.Owners, _, err = d.facetsFor(c); err != nil {
 		return d.fail(c, err)
 	}
 	if len(rows) > pageSize {
 		last := rows[pageSize-1]
-		next, err := cursor.Encode(score.ListCursor{Value: last.Probability, AccountID: last.AccountID})
+		value := last.Probability
+		if byValue {
+			value = last.RevenueAtRisk
+		}
+		next, err := cursor.Encode(score.ListCursor{Value: value, AccountID: last.AccountID})
 		if err != nil {
 			return d.fail(c, err)
 		}
@@ -471,14 +536,14 @@ func (d *Dashboard) trials(c echo.Context) error {
 	}
 	for i := range rows {
 		r := &rows[i]
-		row := trialRow{ID: r.AccountID, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Probability: r.Probability, PQL: r.PQL,
-			Reason: topReason(&r.Score)}
-		if !r.TrialEndsAt.IsZero() {
-			// Counted from the score's as-of time, which is "today" for
-			// a nightly batch and stays right for a history that ended
+		row := trialRow{ID: r.AccountID, AsOf: r.AsOf, Name: r.Name, Owner: r.Owner, Plan: r.Plan, Segment: r.Segment,
+			Probability: r.Probability, PQL: r.PQL, Tier: d.opts.TrialTiers.Tier(r.Probability, r.Detail.PQLThreshold),
+			Reason: topReason(&r.Score), Trial: r.Detail.Trial, Value: r.RevenueAtRisk}
+		if row.Trial == nil && !r.TrialEndsAt.IsZero() {
+			// A score stored before trial facts were kept: days left from
+			// its as-of time, which stays right for a history that ended
 			// in the past.
-			left := max(0, int(math.Ceil(r.TrialEndsAt.Sub(r.AsOf).Hours()/24)))
-			row.DaysLeft = &left
+			row.Trial = &score.TrialFacts{EndsAt: r.TrialEndsAt, DaysLeft: max(0, int(math.Ceil(r.TrialEndsAt.Sub(r.AsOf).Hours()/24)))}
 		}
 		v.Rows = append(v.Rows, row)
 	}

@@ -36,6 +36,9 @@ type ListQuery struct {
 	// row's probability or revenue at risk, whichever the order uses.
 	After *ListCursor
 	Limit int
+	// WithoutDetail leaves each row's Detail empty, for listings that
+	// show none (decoding details is most of a listing's cost).
+	WithoutDetail bool
 }
 
 // ListCursor names the last row of a page of a ListQuery's listing.
