@@ -156,7 +156,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 	handler := api.New(s, scorer, eng, api.Options{RatePerSecond: cfg.API.RatePerSecond, Burst: cfg.API.Burst,
 		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL,
 		Metrics: cfg.MetricsOptions()})
-	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger}); err != nil {
+	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger, Metrics: cfg.MetricsOptions()}); err != nil {
 		ln.Close()
 		return err
 	}
