@@ -17,37 +17,47 @@ import (
 // key order. It reads the one table, which is what the SaaS metrics need,
 // without assembling histories. fn must not keep the record.
 func (s *Store) Each(ctx context.Context, t features.Table, fn func(recordio.Record) error) error {
-	return s.each(ctx, t, "", nil, fn)
-}
-
-// EachTrialUsage is Each for the usage events of accounts that had a
-// trial, whose feature is one of names: what trial activation reads, a
-// small share of the events when the product has many features.
-func (s *Store) EachTrialUsage(ctx context.Context, names []string, fn func(*features.UsageEvent) error) error {
-	if len(names) == 0 {
-		return nil
-	}
-	where := "feature IN (?" + strings.Repeat(", ?", len(names)-1) +
-		") AND account_id IN (SELECT account_id FROM accounts WHERE trial_started_at IS NOT NULL)"
-	args := make([]any, len(names))
-	for i, n := range names {
-		args[i] = n
-	}
-	return s.each(ctx, features.UsageEvents, where, args, func(rec recordio.Record) error { return fn(rec.(*features.UsageEvent)) })
-}
-
-// each is Each of the rows of t that where (with ? placeholders for args)
-// selects, or all when where is "".
-func (s *Store) each(ctx context.Context, t features.Table, where string, args []any, fn func(recordio.Record) error) error {
 	order := keyColumns(t)
 	if t != features.Spends {
 		order = orderColumns(t)
 	}
-	q := "SELECT " + strings.Join(storedColumns(t), ", ") + " FROM " + string(t)
-	if where != "" {
-		q += " WHERE " + where
+	q := "SELECT " + strings.Join(storedColumns(t), ", ") + " FROM " + string(t) + " ORDER BY " + strings.Join(order, ", ")
+	return s.each(ctx, t, q, nil, fn)
+}
+
+// EachTrialUsage calls fn, as Each does, with the usage events of trial
+// accounts whose feature is one of names and whose time is within the
+// account's trial (from trial_started_at, before trial_ends_at when set):
+// all that trial activation depends on, read through the (account_id,
+// at) key rather than by scanning every event.
+func (s *Store) EachTrialUsage(ctx context.Context, names []string, fn func(*features.UsageEvent) error) error {
+	if len(names) == 0 {
+		return nil
 	}
-	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q+" ORDER BY "+strings.Join(order, ", ")), args...)
+	t := features.UsageEvents
+	cols := make([]string, len(t.Columns()))
+	for i, c := range t.Columns() {
+		cols[i] = "u." + c
+	}
+	// CROSS JOIN makes SQLite loop over the accounts and search each
+	// one's events by key, where it would otherwise scan every event;
+	// PostgreSQL plans it as any inner join.
+	q := "SELECT " + strings.Join(cols, ", ") + ` FROM accounts a CROSS JOIN usage_events u
+		WHERE u.account_id = a.account_id AND a.trial_started_at IS NOT NULL
+		AND u.at >= a.trial_started_at AND (a.trial_ends_at IS NULL OR u.at < a.trial_ends_at)
+		AND u.feature IN (?` + strings.Repeat(", ?", len(names)-1) + `)
+		ORDER BY u.account_id, u.at, u.event_id`
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = n
+	}
+	return s.each(ctx, t, s.r.Rebind(q), args, func(rec recordio.Record) error { return fn(rec.(*features.UsageEvent)) })
+}
+
+// each runs q, which selects rows of t in canonical column order, and
+// calls fn with each.
+func (s *Store) each(ctx context.Context, t features.Table, q string, args []any, fn func(recordio.Record) error) error {
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", t, err)
 	}

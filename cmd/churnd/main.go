@@ -160,7 +160,8 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		BodyLimit: cfg.API.BodyLimit, AccessLog: o.accessLog, Logger: logger, StaleAfter: cfg.API.ScoreStaleAfter, CacheTTL: cfg.API.CacheTTL,
 		AuthFailuresPerMinute: cfg.API.AuthFailuresPerMinute, AuthFailureBurst: cfg.API.AuthFailureBurst,
 		TrustForwardedFor: cfg.API.TrustForwardedFor, Features: cfg.Features, Metrics: cfg.MetricsOptions()})
-	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger, Plays: cfg.Plays, TrialTiers: cfg.TrialTiers}); err != nil {
+	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger, Plays: cfg.Plays, TrialTiers: cfg.TrialTiers,
+		Metrics: cfg.MetricsOptions()}); err != nil {
 		ln.Close()
 		return err
 	}

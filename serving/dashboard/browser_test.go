@@ -286,6 +286,18 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics page", func(t *testing.T) {
+		do(t, ctx, "metrics", chromedp.Navigate(f.URL+"/portfolio"), chromedp.WaitVisible(css("#mrr-movements svg")))
+		bars := get(t, ctx, "movement bars", chromedp.Evaluate[int](`document.querySelectorAll("#mrr-movements svg rect").length`))
+		lines := get(t, ctx, "retention lines", chromedp.Evaluate[int](`document.querySelectorAll("#retention svg polyline").length`))
+		cells := get(t, ctx, "heat cells", chromedp.Evaluate[int](`document.querySelectorAll("#cohorts td[title]").length`))
+		links := get(t, ctx, "definitions", chromedp.Evaluate[int](`document.querySelectorAll("h2 a[href*='METRICS.md#']").length`))
+		if bars == 0 || lines != 3 || cells == 0 || links != 4 {
+			t.Errorf("metrics page: %d movement bars, %d retention lines, %d heat-map cells, %d headings linking their definition; want some, 3, some, 4",
+				bars, lines, cells, links)
+		}
+	})
+
 	t.Run("screenshots", func(t *testing.T) {
 		dir := os.Getenv("CHURN_SCREENSHOTS")
 		if dir == "" {

@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
@@ -73,6 +74,9 @@ type Options struct {
 	// PortfolioTTL is how long the portfolio's figures are reused; zero
 	// means a minute.
 	PortfolioTTL time.Duration
+	// Metrics configures the metrics page's reports (key features for
+	// trial activation).
+	Metrics saas.Options
 }
 
 // Dashboard serves the pages.

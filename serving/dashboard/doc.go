@@ -10,7 +10,7 @@
 //	/trials              trials by conversion probability, with the PQL badge and days left
 //	/alerts              the alerts inbox, with acknowledge and resolve
 //	/models              the registered models, their HTML reports, and activation (admin only)
-//	/portfolio           MRR, churn rates, NRR, ARR at risk by band and cohort retention
+//	/portfolio           the metrics page: MRR movements, retention, cohort heat map, trial funnel by channel, ARR at risk
 //
 // # Sign-in
 //

@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -14,17 +13,17 @@ import (
 	"github.com/openchurn/churn/serving/score"
 )
 
-// cohortMonths is how many months after their first payment the retention
-// curve follows customers.
-const cohortMonths = 12
-
 type portfolioView struct {
-	SaaS      serving.SaaS
-	Bands     []score.BandTotal
-	Retention *chart
-	// Cohorts counts the customers the curve's first point is over.
-	Cohorts  int
-	Computed time.Time
+	SaaS  serving.SaaS
+	Bands []score.BandTotal
+	// The metrics of the twelve months to the latest record.
+	Window    saas.Range
+	Movements *seriesChart
+	Retention *seriesChart
+	Cohorts   []heatRow
+	Ages      []int // the heat map's columns: months since the first subscription
+	Channels  []channelRow
+	Computed  time.Time
 }
 
 func (d *Dashboard) portfolioPage(c echo.Context) error {
@@ -32,12 +31,12 @@ func (d *Dashboard) portfolioPage(c echo.Context) error {
 	if err != nil {
 		return d.fail(c, err)
 	}
-	return d.render(c, http.StatusOK, "portfolio", "Portfolio", v)
+	return d.render(c, http.StatusOK, "portfolio", "Metrics", v)
 }
 
-// portfolioFigures returns the portfolio, computed at most once per
-// PortfolioTTL: it sweeps every billing change, which at 100,000 accounts
-// costs more than a page may.
+// portfolioFigures returns the metrics page's figures, computed at most
+// once per PortfolioTTL: they read every billing change, which at 100,000
+// accounts costs more than a page may.
 func (d *Dashboard) portfolioFigures(ctx context.Context) (*portfolioView, error) {
 	d.portfolioMu.Lock()
 	defer d.portfolioMu.Unlock()
@@ -54,51 +53,57 @@ func (d *Dashboard) portfolioFigures(ctx context.Context) (*portfolioView, error
 	}
 	rank := map[string]int{serving.Red: 0, serving.Yellow: 1, serving.Green: 2}
 	slices.SortStableFunc(v.Bands, func(a, b score.BandTotal) int { return rank[a.Band] - rank[b.Band] }) // worst first
-	curve, n, err := retention(ctx, d.store, m.End)
-	if err != nil {
+	if err := d.metricsFigures(ctx, v); err != nil {
 		return nil, err
-	}
-	v.Cohorts = n
-	if n > 0 {
-		pts := make([]point, len(curve))
-		for k, r := range curve {
-			pts[k] = point{Label: fmt.Sprintf("%d", k), Value: 100 * r, Title: fmt.Sprintf("month %d: %.1f%% still paying", k, 100*r)}
-		}
-		v.Retention = lineChart(640, 200, "Share of customers still paying by months since their first payment", pts, 0, 100, "%", 0, 25, 50, 75, 100)
 	}
 	d.portfolio, d.portfolioAt = v, time.Now()
 	return v, nil
 }
 
-// retention returns the logo retention curve of the customers who first
-// paid in the cohortMonths+1 months to end, pooled: entry k is the share,
-// among those whose first payment's month was at least k months before
-// end's, of those paying at the end of the k-th month after it. n counts
-// the customers. The cohorts are package saas's, by signup month.
-func retention(ctx context.Context, s serving.SaaSStore, end time.Time) (curve []float64, n int, err error) {
-	b, err := serving.LoadBook(ctx, s, saas.Options{}, serving.ReportCohorts)
+// metricsFigures fills the page's monthly metrics (package saas) over the
+// twelve months to the latest record.
+func (d *Dashboard) metricsFigures(ctx context.Context, v *portfolioView) error {
+	b, err := serving.LoadBook(ctx, d.store, d.opts.Metrics, serving.ReportMRR, serving.ReportRetention,
+		serving.ReportCohorts, serving.ReportFunnel)
 	if err != nil {
-		return nil, 0, err
+		return err
 	}
-	to := saas.MonthOf(end)
-	cohorts, err := b.Cohorts(saas.Range{From: to - cohortMonths, To: to}, saas.BySignupMonth)
+	if v.Window, err = serving.MetricsRange(b, 0, 0); err != nil {
+		return err
+	}
+	mrr, err := b.MRR(v.Window)
 	if err != nil {
-		return nil, 0, err
+		return err
 	}
-	var paying, eligible [cohortMonths + 1]float64
-	for _, c := range cohorts {
-		n += c.Customers
-		for k, v := range c.Logos {
-			share, _ := v.Float() // known: a cohort has customers
-			paying[k] += share * float64(c.Customers)
-			eligible[k] += float64(c.Customers)
-		}
+	v.Movements = movementsChart(mrr)
+	ret, err := b.Retention(v.Window)
+	if err != nil {
+		return err
 	}
-	for k := range eligible {
-		if eligible[k] == 0 {
-			break
-		}
-		curve = append(curve, paying[k]/eligible[k])
+	months := make([]saas.Month, len(ret))
+	var logo, grr, nrr []saas.Value
+	for i, r := range ret {
+		months[i] = r.Month
+		logo, grr, nrr = append(logo, r.LogoRetention), append(grr, r.GRR), append(nrr, r.NRR)
 	}
-	return curve, n, nil
+	type series = struct {
+		Name, Color string
+		Values      []saas.Value
+	}
+	v.Retention = linesChart("Monthly logo retention, GRR and NRR, in percent", months, 80, 110,
+		series{"Logo retention", "#8250df", logo}, series{"GRR", "#cf222e", grr}, series{"NRR", "#0969da", nrr})
+	cohorts, err := b.Cohorts(v.Window, saas.BySignupMonth)
+	if err != nil {
+		return err
+	}
+	v.Cohorts = cohortHeat(cohorts, 0.5)
+	for k := 0; k < v.Window.Months(); k++ {
+		v.Ages = append(v.Ages, k)
+	}
+	funnel, err := b.Funnel(v.Window)
+	if err != nil {
+		return err
+	}
+	v.Channels = channelRows(append(funnel.ByChannel, funnel.Total))
+	return nil
 }
