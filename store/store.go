@@ -46,11 +46,16 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	// moments another process holds the lock; NORMAL sync is durable in WAL
 	// mode except for the last transactions on power loss. Writers take the
 	// lock at BEGIN (immediate), so they never deadlock upgrading it.
+	// PATH may carry URI parameters after a "?"; the file name before it
+	// is escaped, or a "#" in it (a test's temporary folder) would end the
+	// URI there and open another file.
+	name, params, hasParams := strings.Cut(path, "?")
+	name = strings.NewReplacer("%", "%25", "#", "%23").Replace(name)
 	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
+	if hasParams {
+		name, sep = name+"?"+params, "&"
 	}
-	base := "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	base := "file:" + name + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 	// The writer gets a 256 MiB page cache (SQLite's default is 2 MiB)
 	// and keeps statement journals in memory: a bulk load into indexed
 	// tables otherwise spills pages, and journals every multi-row upsert,

@@ -1046,3 +1046,27 @@ func TestCollectInvalid(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenSQLitePathWithHash opens a store whose file name holds the
+// characters a URI gives meaning to: the file is the one named, not the
+// name cut at "#".
+func TestOpenSQLitePathWithHash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, name := range []string{"seed#3.db", "100%.db"} {
+		s, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("opening sqlite:%s made no file of that name: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "seed")); err == nil {
+		t.Error(`opening "seed#3.db" made a file named "seed"`)
+	}
+}
