@@ -66,7 +66,6 @@ func TestIsotonicInterpolatesAndClamps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const eps = models.CalibrationEpsilon
 	for _, tc := range []struct{ raw, want float64 }{
 		{-100, 0.5}, {1.5, 0.5}, {2.5, 0.625}, {3.5, 0.75}, {100, 0.75},
 	} {
