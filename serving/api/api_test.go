@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -394,6 +395,23 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if code, _ := c.do("POST", "/v1/ingest/escalations?duplicates=first", ingest, twice); code != 400 {
 			t.Errorf("duplicates=first: %d, want 400", code)
+		}
+		// A field that is no column is stored without and named; strict
+		// refuses it, and refuses rows for accounts nobody knows.
+		extra := `{"escalation_id":"x10","account_id":"` + id + `","at":"2025-01-01T00:00:00Z","direction":"negative","severity":"low","colour":"red"}`
+		code, named := c.do("POST", "/v1/ingest/escalations", ingest, extra)
+		if ig, _ := named["ignored_fields"].([]any); code != 200 || len(ig) != 1 || ig[0] != "colour" {
+			t.Errorf("unknown field: %d %v, want it named in ignored_fields", code, named)
+		}
+		if code, strict := c.do("POST", "/v1/ingest/escalations?strict=true", ingest, extra); code != 422 || !strings.Contains(fmt.Sprint(strict), "colour") {
+			t.Errorf("unknown field, strict: %d %v, want 422 naming it", code, strict)
+		}
+		orphan := `{"escalation_id":"x11","account_id":"nobody-knows","at":"2025-01-01T00:00:00Z","direction":"negative","severity":"low"}`
+		if code, o := c.do("POST", "/v1/ingest/escalations?strict=true", ingest, orphan); code != 422 || !strings.Contains(fmt.Sprint(o), "nobody-knows") {
+			t.Errorf("orphan, strict: %d %v, want 422 naming the account", code, o)
+		}
+		if code, _ := c.do("POST", "/v1/ingest/escalations?strict=maybe", ingest, extra); code != 400 {
+			t.Errorf("strict=maybe: %d, want 400", code)
 		}
 		// A negative escalation raises its alert at ingestion; sending it
 		// again opens nothing; after resolving, the cooldown holds.

@@ -48,6 +48,14 @@ func (s *Server) ingest(c echo.Context) error {
 	default:
 		return errorf(http.StatusBadRequest, "bad_request", fmt.Sprintf("duplicates=%q: want refuse (the default) or last", d), nil)
 	}
+	// Strict refuses fields that are not columns of the table, and rows
+	// for accounts no accounts row knows, which are otherwise stored and
+	// named in the answer.
+	strict, err := queryBool(c, "strict", false)
+	if err != nil {
+		return err
+	}
+	opts.Strict = strict
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		var tooLarge *echo.HTTPError
@@ -71,6 +79,9 @@ func (s *Server) ingest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if strict {
+		d.RefuseUnknown()
+	}
 	ctx := c.Request().Context()
 	res, err := s.store.LoadWith(ctx, t, d, opts)
 	var rerr *recordio.Error
@@ -92,6 +103,9 @@ func (s *Server) ingest(c echo.Context) error {
 		Updated: res.Updated, Unchanged: res.Unchanged, Merged: res.Merged, Superseded: res.Superseded,
 		Orphans:        orphansView{Rows: res.Orphans.Rows, Accounts: res.Orphans.Accounts, First: res.Orphans.First},
 		StartsInferred: res.StartsInferred}, "alerts_opened": 0}
+	if ignored := d.Ignored(); len(ignored) > 0 {
+		out["ignored_fields"] = ignored
+	}
 	if s.alerts != nil {
 		opened, err := serving.AfterIngest(ctx, s.store, s.alerts, t)
 		if err != nil {
