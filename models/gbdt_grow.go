@@ -7,10 +7,6 @@ import (
 )
 
 const (
-	// histBlock is the number of entries whose histogram contributions are
-	// added feature by feature before moving on, so that the entries stay
-	// in the L1/L2 cache while every feature reads them.
-	histBlock = 2048
 	// parallelNodeRows is the least number of rows for which a node's
 	// histograms are built by several goroutines; below it the start-up
 	// cost outweighs the work.
@@ -24,14 +20,21 @@ type booster struct {
 	threads int
 	kinds   []Kind
 	bins    []featureBins
+	// cols is the binned training table by column, for partitioning nodes
+	// on one feature; groups is the same table grouped (see groupColumns),
+	// for building histograms.
 	cols    [][]uint8
+	groups  [][]uint32
 	labels  []float64
 	weights []float64
 	score   []float64
 	// usable lists the features with at least two bins, which can split.
 	usable []int
 	// feats lists the features the current tree may split on, ascending.
-	feats []int
+	// They fall in the groups featGroups, ascending, and the features of
+	// featGroups[k] are feats[groupStart[k]:groupStart[k+1]].
+	feats                  []int
+	featGroups, groupStart []int
 	// bag and oob list the rows in and out of the current tree's sample
 	// when rows are subsampled.
 	bag, oob []int32
@@ -86,6 +89,7 @@ func newBooster(d *Dataset, p GBDTParams, base float64) *booster {
 		lefts:   make([]int, threads),
 	}
 	b.bins, b.cols = binDataset(d, p.MaxBins, p.Seed, threads)
+	b.groups = groupColumns(b.cols, d.Rows(), threads)
 	for j, f := range d.Schema {
 		b.kinds[j] = f.Kind
 		if b.bins[j].n >= 2 {
@@ -143,16 +147,23 @@ func (b *booster) boost(round int) Tree {
 // sampleFeatures chooses the features of the current tree.
 func (b *booster) sampleFeatures(rng *rand.Rand) {
 	b.feats = append(b.feats[:0], b.usable...)
-	if b.p.ColSample >= 1 || len(b.feats) == 0 {
-		return
+	if b.p.ColSample < 1 && len(b.feats) > 0 {
+		k := max(1, int(b.p.ColSample*float64(len(b.feats))))
+		for i := range k {
+			j := i + rng.IntN(len(b.feats)-i)
+			b.feats[i], b.feats[j] = b.feats[j], b.feats[i]
+		}
+		b.feats = b.feats[:k]
+		slices.Sort(b.feats)
 	}
-	k := max(1, int(b.p.ColSample*float64(len(b.feats))))
-	for i := range k {
-		j := i + rng.IntN(len(b.feats)-i)
-		b.feats[i], b.feats[j] = b.feats[j], b.feats[i]
+	b.featGroups, b.groupStart = b.featGroups[:0], b.groupStart[:0]
+	for i, j := range b.feats {
+		if k := j / groupWidth; len(b.featGroups) == 0 || b.featGroups[len(b.featGroups)-1] != k {
+			b.featGroups = append(b.featGroups, k)
+			b.groupStart = append(b.groupStart, i)
+		}
 	}
-	b.feats = b.feats[:k]
-	slices.Sort(b.feats)
+	b.groupStart = append(b.groupStart, len(b.feats))
 }
 
 // gradients draws the current tree's rows, fills b.ents with their
@@ -226,7 +237,7 @@ func (b *booster) takeHist() histogram {
 		b.free = b.free[:k-1]
 		return h
 	}
-	return make(histogram, 256*len(b.kinds))
+	return make(histogram, groupWidth*len(b.groups))
 }
 
 // splitNode makes the chosen split of node id and prepares its children.
@@ -298,17 +309,21 @@ func (b *booster) partition(ents []gradEntry, col []uint8, goLeft *[256]bool) in
 
 // partitionRun moves the entries going left to the front of ents and the
 // others to the front of scratch, both in order, and returns how many went
-// left.
+// left. Every entry is written to both places and only the count of its
+// side advances, so the loop has no branch to mispredict on rows that go
+// either way at random. Writing ents[nl] never overwrites an unread entry
+// because nl never passes the entry being read.
 func partitionRun(ents, scratch []gradEntry, col []uint8, goLeft *[256]bool) int {
 	nl, nr := 0, 0
 	for _, e := range ents {
+		left := 0
 		if goLeft[col[e.Row]] {
-			ents[nl] = e
-			nl++
-		} else {
-			scratch[nr] = e
-			nr++
+			left = 1
 		}
+		ents[nl] = e
+		scratch[nr] = e
+		nl += left
+		nr += 1 - left
 	}
 	return nl
 }
@@ -316,8 +331,9 @@ func partitionRun(ents, scratch []gradEntry, col []uint8, goLeft *[256]bool) int
 // histograms builds the histogram of node built from its rows and, if
 // derived ≥ 0, turns the histogram held by node derived (its parent's) into
 // derived's own by subtracting built's. It then finds the best split of
-// each node that may split. Features are shared out among goroutines, each
-// doing all three steps for its features.
+// each node that may split. Groups of features are shared out among
+// goroutines, each doing all three steps for its features. A group's
+// histograms are built for all its features, sampled for the tree or not.
 func (b *booster) histograms(built, derived int) {
 	bn := &b.nodes[built]
 	ents := b.ents[bn.lo:bn.hi]
@@ -328,29 +344,25 @@ func (b *booster) histograms(built, derived int) {
 	}
 	workers := 1
 	if len(ents) >= parallelNodeRows {
-		workers = min(b.threads, len(b.feats))
+		workers = min(b.threads, len(b.featGroups))
 	}
-	gbdtParallel(workers, len(b.feats), func(part, lo, hi int) {
-		feats := b.feats[lo:hi]
-		for _, j := range feats {
-			clear(bn.hist.feature(j)[:b.bins[j].n+1])
+	gbdtParallel(workers, len(b.featGroups), func(part, lo, hi int) {
+		for _, k := range b.featGroups[lo:hi] {
+			h := bn.hist.group(k)
+			clear(h[:])
+			accumulate(h, b.groups[k], ents)
 		}
-		for k := 0; k < len(ents); k += histBlock {
-			block := ents[k:min(k+histBlock, len(ents))]
-			for _, j := range feats {
-				accumulate(bn.hist.feature(j), b.cols[j], block)
-			}
-		}
+		feats := b.feats[b.groupStart[lo]:b.groupStart[hi]]
 		f := &b.finders[part]
 		bestBuilt, bestDerived := f.noSplit(), f.noSplit()
 		for _, j := range feats {
 			nb := b.bins[j].n
-			hb := bn.hist.feature(j)
+			hb := &bn.hist[j]
 			if searchBuilt {
 				f.search(&bestBuilt, j, b.kinds[j], hb, nb, bn.g, bn.h)
 			}
 			if dn != nil {
-				hd := dn.hist.feature(j)
+				hd := &dn.hist[j]
 				for k := 0; k <= nb; k++ {
 					hd[k] = hd[k].sub(hb[k])
 				}

@@ -30,22 +30,32 @@ type binStat struct{ G, H float64 }
 
 func (s binStat) sub(o binStat) binStat { return binStat{s.G - o.G, s.H - o.H} }
 
-// histogram holds one node's binStats for every feature: feature j uses
-// bins [j·256, j·256+256), so a uint8 bin indexes its slot without bounds
-// checks.
-type histogram []binStat
-
-func (h histogram) feature(j int) *[256]binStat {
-	return (*[256]binStat)(h[j*256 : j*256+256])
+func (s *binStat) add(g, h float64) {
+	s.G += g
+	s.H += h
 }
 
-// accumulate adds the gradient and hessian of every entry to the bin of
-// its row in col. It is the innermost loop of fitting.
-func accumulate(h *[256]binStat, col []uint8, ents []gradEntry) {
+// histogram holds one node's binStats for every feature: feature j uses
+// h[j], which a uint8 bin indexes without bounds checks. It has a slot for
+// every byte of a grouped table, so its length is a multiple of groupWidth.
+type histogram [][256]binStat
+
+// group returns the histograms of the features of group k.
+func (h histogram) group(k int) *[groupWidth][256]binStat {
+	return (*[groupWidth][256]binStat)(h[k*groupWidth:])
+}
+
+// accumulate adds the gradient and hessian of every entry to the bins of
+// its row in words, a group of the grouped table, of the group's features.
+// It is the innermost loop of fitting.
+func accumulate(h *[groupWidth][256]binStat, words []uint32, ents []gradEntry) {
 	for _, e := range ents {
-		s := &h[col[e.Row]]
-		s.G += float64(e.G)
-		s.H += float64(e.H)
+		w := words[e.Row]
+		g, hs := float64(e.G), float64(e.H)
+		h[0][uint8(w)].add(g, hs)
+		h[1][uint8(w>>8)].add(g, hs)
+		h[2][uint8(w>>16)].add(g, hs)
+		h[3][uint8(w>>24)].add(g, hs)
 	}
 }
 
