@@ -1,7 +1,6 @@
 package models
 
 import (
-	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -202,14 +201,14 @@ func (b *booster) gradients(rng *rand.Rand) int {
 // entry returns row i with the gradient and hessian of its weighted log
 // loss at the current score: w·(p−y) and w·p·(1−p).
 func (b *booster) entry(i int32) gradEntry {
-	p := 1 / (1 + math.Exp(-b.score[i]))
+	g, h := LogLossDerivatives(b.labels[i], b.score[i])
 	w := 1.0
 	if b.weights != nil {
 		w = b.weights[i]
 	}
 	// XGBoost's floor on the hessian keeps confident rows from dividing by
 	// zero in leaf values.
-	return gradEntry{Row: i, G: float32((p - b.labels[i]) * w), H: float32(max(p*(1-p), 1e-16) * w)}
+	return gradEntry{Row: i, G: float32(g * w), H: float32(max(h, 1e-16) * w)}
 }
 
 // splittable reports whether node id may be split at all.
