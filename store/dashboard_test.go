@@ -13,7 +13,7 @@ import (
 	"github.com/openchurn/churn/store/storetest"
 )
 
-// accountRecords is a store.Source of accounts rows.
+// accountRecords is a load.Source of accounts rows.
 type accountRecords []*features.Account
 
 func (r *accountRecords) Next() (recordio.Record, error) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 )
 
@@ -79,7 +80,7 @@ func ExportFiles(paths []string, table features.Table) ([]ExportFile, error) {
 
 // FileResult is what LoadFile did with one file.
 type FileResult struct {
-	LoadResult
+	load.Result
 	// Ignored lists the file's columns that match no canonical column,
 	// which loaded nothing.
 	Ignored []string `json:"ignored,omitempty"`
@@ -90,7 +91,7 @@ type FileResult struct {
 // (nil for canonical exports): either every record of the file is stored or,
 // on any error, none is. Under opts.Strict a column the table does not have
 // refuses the file, as orphans do (see LoadWith).
-func LoadFile(ctx context.Context, l Loader, f ExportFile, m *recordio.Mapping, opts LoadOptions) (FileResult, error) {
+func LoadFile(ctx context.Context, l Loader, f ExportFile, m *recordio.Mapping, opts load.Options) (FileResult, error) {
 	in, err := os.Open(f.Path)
 	if err != nil {
 		return FileResult{}, err
@@ -108,7 +109,7 @@ func LoadFile(ctx context.Context, l Loader, f ExportFile, m *recordio.Mapping, 
 	}
 	res, err := l.LoadWith(ctx, f.Table, d, opts)
 	if err != nil {
-		return FileResult{LoadResult: res}, err
+		return FileResult{Result: res}, err
 	}
-	return FileResult{LoadResult: res, Ignored: d.Ignored()}, nil
+	return FileResult{Result: res, Ignored: d.Ignored()}, nil
 }

@@ -11,46 +11,15 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 )
-
-// Source yields the records of one load, then io.EOF. Records must be
-// valid: *recordio.Decoder validates each before returning it.
-type Source interface {
-	Next() (recordio.Record, error)
-}
-
-// LoadResult counts what a load did. Read = Inserted + Updated + Unchanged
-// + Merged + Superseded.
-type LoadResult struct {
-	Table     features.Table `json:"table"`
-	Read      int64          `json:"read"`      // records the source yielded
-	Inserted  int64          `json:"inserted"`  // new keys
-	Updated   int64          `json:"updated"`   // stored keys whose fields changed
-	Unchanged int64          `json:"unchanged"` // stored keys sent again as they were
-	// Merged counts id-less usage events identical to an earlier one of
-	// the load (same account, user, feature, time and values): they are
-	// stored as that one row, whose count is the sum of theirs.
-	Merged int64 `json:"merged,omitempty"`
-	// Superseded counts rows whose key a later row of the load gave again,
-	// under LoadOptions.LastWins.
-	Superseded int64 `json:"superseded,omitempty"`
-	// Orphans counts the rows, loaded, for accounts that no accounts row
-	// knows.
-	Orphans Orphans `json:"orphans"`
-	// StartsInferred counts the accounts loaded without created_at, which
-	// start at their earliest record (see inferStarts).
-	StartsInferred int64 `json:"starts_inferred,omitempty"`
-	// Invalid counts, under LoadOptions.CollectInvalid, the rows with bad
-	// values that refused the load; they are not in Read.
-	Invalid *Invalid `json:"invalid,omitempty"`
-}
 
 // Load stores every record of src into table t with the default options:
 // a key given twice in src refuses the load, orphans are loaded and
 // counted. See LoadWith.
-func (s *Store) Load(ctx context.Context, t features.Table, src Source) (LoadResult, error) {
-	return s.LoadWith(ctx, t, src, LoadOptions{})
+func (s *Store) Load(ctx context.Context, t features.Table, src load.Source) (load.Result, error) {
+	return s.LoadWith(ctx, t, src, load.Options{})
 }
 
 // LoadWith stores every record of src into table t in one transaction: if
@@ -67,14 +36,14 @@ func (s *Store) Load(ctx context.Context, t features.Table, src Source) (LoadRes
 // still changes nothing. Either way src is read twice (it must be a
 // Rewinder), the second time storing each key once, so that the counts
 // are those of the rows stored.
-func (s *Store) LoadWith(ctx context.Context, t features.Table, src Source, opts LoadOptions) (LoadResult, error) {
+func (s *Store) LoadWith(ctx context.Context, t features.Table, src load.Source, opts load.Options) (load.Result, error) {
 	return s.loadWith(ctx, nil, t, src, opts)
 }
 
-// Loader stores the records of a Source: a *Store, or the loads of a
+// Loader stores the records of a load.Source: a *Store, or the loads of a
 // DryRun.
 type Loader interface {
-	LoadWith(ctx context.Context, t features.Table, src Source, opts LoadOptions) (LoadResult, error)
+	LoadWith(ctx context.Context, t features.Table, src load.Source, opts load.Options) (load.Result, error)
 }
 
 // session is the transaction that a dry run's loads share; each load runs
@@ -86,9 +55,9 @@ type session struct {
 
 // loadWith is LoadWith in a transaction of its own (in == nil), or in a
 // savepoint of in's.
-func (s *Store) loadWith(ctx context.Context, in *session, t features.Table, src Source, opts LoadOptions) (LoadResult, error) {
+func (s *Store) loadWith(ctx context.Context, in *session, t features.Table, src load.Source, opts load.Options) (load.Result, error) {
 	if t.Columns() == nil {
-		return LoadResult{}, fmt.Errorf("loading: unknown table %q", t)
+		return load.Result{}, fmt.Errorf("loading: unknown table %q", t)
 	}
 	start := time.Now()
 	checked := newCheckedSource(src, t, opts)
@@ -104,7 +73,7 @@ func (s *Store) loadWith(ctx context.Context, in *session, t features.Table, src
 		err = se.err
 	}
 	if err != nil {
-		return LoadResult{Table: t, Invalid: res.Invalid}, err
+		return load.Result{Table: t, Invalid: res.Invalid}, err
 	}
 	slog.DebugContext(ctx, "loaded", "table", t, "read", res.Read, "inserted", res.Inserted,
 		"updated", res.Updated, "merged", res.Merged, "superseded", res.Superseded,
@@ -115,8 +84,8 @@ func (s *Store) loadWith(ctx context.Context, in *session, t features.Table, src
 // loadOnce runs one pass of LoadWith, in a transaction of its own that it
 // commits, or in a savepoint of in's that it releases; but a pass that
 // found repeated keys keeps nothing, and the caller runs a second.
-func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src *checkedSource) (LoadResult, error) {
-	failed := func(err error) (LoadResult, error) { return LoadResult{Table: t}, err }
+func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src *checkedSource) (load.Result, error) {
+	failed := func(err error) (load.Result, error) { return load.Result{Table: t}, err }
 	var (
 		conn     *sqlx.Conn
 		tx       *sqlx.Tx
@@ -149,7 +118,7 @@ func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src
 	res, err := s.dialect.load(ctx, conn, tx, t, src)
 	if err == nil && src.invalid.Rows > 0 {
 		inv := src.invalid
-		return LoadResult{Table: t, Invalid: &inv}, invalidError(inv)
+		return load.Result{Table: t, Invalid: &inv}, invalidError(inv)
 	}
 	if err != nil {
 		return failed(err)
@@ -184,7 +153,7 @@ func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src
 // tx and counts them. Read, Inserted and Updated must be set. conn is the
 // connection tx runs on, for driver-level work such as COPY.
 type loader interface {
-	load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error)
+	load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src load.Source) (load.Result, error)
 }
 
 // streamRows decodes src on its own goroutine, so that decoding overlaps
@@ -192,7 +161,7 @@ type loader interface {
 // records. store runs on the calling goroutine and must not keep the
 // batch. It returns the number of records read, and the first error of
 // src or store.
-func streamRows(ctx context.Context, src Source, batchRows int, store func(batch []recordio.Record) error) (int64, error) {
+func streamRows(ctx context.Context, src load.Source, batchRows int, store func(batch []recordio.Record) error) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Two batches in flight and one being filled: enough to keep both
@@ -234,7 +203,7 @@ func streamRows(ctx context.Context, src Source, batchRows int, store func(batch
 	return read, nil
 }
 
-// sourceError is an error of a load's Source, which LoadWith returns as it
+// sourceError is an error of a load's load.Source, which LoadWith returns as it
 // came (a *recordio.Error names file, line and column already), whatever
 // the dialect did with it on the way.
 type sourceError struct{ err error }
@@ -244,7 +213,7 @@ func (e *sourceError) Error() string { return e.err.Error() }
 func (e *sourceError) Unwrap() error { return e.err }
 
 // decode is the producing half of streamRows.
-func decode(ctx context.Context, src Source, size int, free <-chan []recordio.Record, full chan<- []recordio.Record, read *int64) error {
+func decode(ctx context.Context, src load.Source, size int, free <-chan []recordio.Record, full chan<- []recordio.Record, read *int64) error {
 	var batch []recordio.Record
 	select {
 	case batch = <-free:
@@ -282,7 +251,7 @@ func decode(ctx context.Context, src Source, size int, free <-chan []recordio.Re
 
 // invalidError is the refusal of a load with invalid rows: the first, and
 // how many more.
-func invalidError(inv Invalid) error {
+func invalidError(inv load.Invalid) error {
 	first := inv.Kinds[0].Examples[0]
 	if inv.Rows == 1 {
 		return errors.New(first)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,80 +13,19 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 )
 
-// LoadOptions say how a load treats rows that are not invalid in
-// themselves but suspect within the load or against the store.
-type LoadOptions struct {
-	// LastWins keeps the last of the rows that give one key within a load
-	// and counts the others as Superseded. Without it such a load is
-	// refused, naming both rows and the key: a repeated key is most often
-	// two exports concatenated or a join that fans out.
-	LastWins bool
-	// Strict refuses a load holding rows for accounts that no accounts row
-	// knows, which are otherwise loaded and counted as orphans.
-	Strict bool
-	// CollectInvalid reads on after a row with bad values (when the
-	// source can: see recordio.Decoder.SkipInvalid), to refuse the load
-	// with every bad row counted by kind in LoadResult.Invalid rather than
-	// at the first. Dry runs use it.
-	CollectInvalid bool
-}
-
-// Invalid counts a load's rows with bad values, by kind.
-type Invalid struct {
-	Rows  int64         `json:"rows"`
-	Kinds []InvalidKind `json:"kinds"`
-}
-
-// InvalidKind is one kind of bad value: one column and one reason, the
-// values in it elided.
-type InvalidKind struct {
-	Column   string   `json:"column,omitempty"`
-	Reason   string   `json:"reason"`
-	Rows     int64    `json:"rows"`
-	Examples []string `json:"examples"` // the first few errors in full
-}
-
-// maxInvalidExamples bounds the examples of each kind.
-const maxInvalidExamples = 3
-
-// quoted matches the quoted values in a reason, which differ between rows
-// of one kind.
-var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
-
-func (inv *Invalid) add(err error) {
-	inv.Rows++
-	var column, reason string
-	var fe *features.FieldError
-	if errors.As(err, &fe) {
-		column, reason = fe.Field, quoted.ReplaceAllString(fe.Reason, `"…"`)
-	} else {
-		reason = err.Error()
-	}
-	for i := range inv.Kinds {
-		k := &inv.Kinds[i]
-		if k.Column == column && k.Reason == reason {
-			k.Rows++
-			if len(k.Examples) < maxInvalidExamples {
-				k.Examples = append(k.Examples, err.Error())
-			}
-			return
-		}
-	}
-	inv.Kinds = append(inv.Kinds, InvalidKind{Column: column, Reason: reason, Rows: 1, Examples: []string{err.Error()}})
-}
-
-// Rewinder is a Source that can start again from its first record. A load
+// Rewinder is a load.Source that can start again from its first record. A load
 // whose rows repeat a key reads its source twice: the first pass finds the
-// repeats, the second stores each key once. A Source that cannot rewind
+// repeats, the second stores each key once. A load.Source that cannot rewind
 // still loads, unless its rows repeat a key.
 type Rewinder interface {
 	Rewind() error
 }
 
-// Locator is a Source that can say where its last record came from, so
+// Locator is a load.Source that can say where its last record came from, so
 // that messages about rows found wrong only in the light of other rows
 // (a repeated key, an orphan) name their places as decoding errors do.
 type Locator interface {
@@ -133,9 +71,9 @@ type accountRows struct {
 // keys, merges identical id-less usage events, and counts the rows of
 // each account. It runs on the decoding goroutine of streamRows.
 type checkedSource struct {
-	src   Source
+	src   load.Source
 	table features.Table
-	opts  LoadOptions
+	opts  load.Options
 	loc   Locator // nil when src cannot say where its records are
 	key   []int   // positions of the key columns among fieldsOf's fields
 	seeds [2]maphash.Seed
@@ -148,10 +86,10 @@ type checkedSource struct {
 	accounts map[string]*accountRows
 
 	merged, superseded int64
-	invalid            Invalid // under CollectInvalid
+	invalid            load.Invalid // under CollectInvalid
 }
 
-func newCheckedSource(src Source, t features.Table, opts LoadOptions) *checkedSource {
+func newCheckedSource(src load.Source, t features.Table, opts load.Options) *checkedSource {
 	c := &checkedSource{
 		src:      src,
 		table:    t,
@@ -188,7 +126,7 @@ func (c *checkedSource) rewind() error {
 	}
 	c.plan, c.ord, c.seen = &c.found, 0, nil
 	clear(c.accounts)
-	c.invalid = Invalid{}
+	c.invalid = load.Invalid{}
 	return nil
 }
 
@@ -212,7 +150,7 @@ func (c *checkedSource) Next() (recordio.Record, error) {
 		rec, err := c.src.Next()
 		var row interface{ RowOnly() bool }
 		if err != nil && c.opts.CollectInvalid && errors.As(err, &row) && row.RowOnly() {
-			c.invalid.add(err)
+			c.invalid.Add(err)
 			continue
 		}
 		if err != nil {
@@ -339,17 +277,10 @@ func (c *checkedSource) countAccount(rec recordio.Record) {
 	a.rows++
 }
 
-// Orphans counts rows for accounts that no accounts row knows.
-type Orphans struct {
-	Rows     int64  `json:"rows"`
-	Accounts int64  `json:"accounts"`
-	First    string `json:"first,omitempty"` // the first unknown account in load order
-}
-
 // orphans finds the accounts of the load that q's accounts table lacks.
 // Under Strict the first of them, in load order, refuses the load.
-func (c *checkedSource) orphans(ctx context.Context, q sqlx.QueryerContext, bind func(string) string) (Orphans, error) {
-	var o Orphans
+func (c *checkedSource) orphans(ctx context.Context, q sqlx.QueryerContext, bind func(string) string) (load.Orphans, error) {
+	var o load.Orphans
 	if len(c.accounts) == 0 {
 		return o, nil
 	}

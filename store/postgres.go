@@ -17,6 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 )
 
@@ -60,8 +61,8 @@ const postgresBatchRows = 1024
 // load commits; being empty, it had nothing to show them. Any other table
 // gets its rows through a temporary table and merge, which leaves readers
 // alone.
-func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error) {
-	var res LoadResult
+func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src load.Source) (load.Result, error) {
+	var res load.Result
 	bulk, err := lockIfNeverFilled(ctx, tx, t)
 	if err != nil {
 		return res, fmt.Errorf("loading %s: %w", t, err)
@@ -114,8 +115,8 @@ func lockIfNeverFilled(ctx context.Context, tx *sqlx.Tx, t features.Table) (bool
 
 // bulkLoad is load's path into a table that has never held rows; t is
 // locked. Load has made sure that src gives each key once.
-func (d postgresDialect) bulkLoad(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error) {
-	var res LoadResult
+func (d postgresDialect) bulkLoad(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src load.Source) (load.Result, error) {
+	var res load.Result
 	rebuild, err := dropIndexes(ctx, tx, t)
 	if err != nil {
 		return res, fmt.Errorf("loading %s: %w", t, err)
@@ -196,7 +197,7 @@ func isUniqueViolation(err error) bool {
 // copyIn streams src's records into target, a table with t's columns, with
 // COPY … (FORMAT binary) on conn, the connection the load's transaction
 // runs on. A *recordio.Error from src is returned as it came.
-func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features.Table, target string, src Source) (int64, error) {
+func (d postgresDialect) copyIn(ctx context.Context, conn *sqlx.Conn, t features.Table, target string, src load.Source) (int64, error) {
 	var (
 		read               int64
 		streamErr, copyErr error // of our side, and of the server's

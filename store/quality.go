@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 )
 
 // Quality is what looks wrong in a store's data as a whole: the report of a
@@ -181,6 +182,6 @@ type dryRun struct {
 	in *session
 }
 
-func (d dryRun) LoadWith(ctx context.Context, t features.Table, src Source, opts LoadOptions) (LoadResult, error) {
+func (d dryRun) LoadWith(ctx context.Context, t features.Table, src load.Source, opts load.Options) (load.Result, error) {
 	return d.s.loadWith(ctx, d.in, t, src, opts)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/openchurn/churn/training/dataset"
 )
 
-// Source returns the histories of shard as a dataset.Source, for the
+// load.Source returns the histories of shard as a dataset.Source, for the
 // trainer.
 func (s *Store) Source(shard Shard) dataset.Source {
 	return dataset.SourceFunc(func(ctx context.Context, fn func(*features.History) error) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 )
 
@@ -43,8 +44,8 @@ const sqliteBatchRows = 256
 // load upserts src's records with prepared multi-row INSERT … ON CONFLICT
 // statements. SQLite reports rows inserted or updated together, so
 // inserted rows are counted as the growth of the table.
-func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t features.Table, src Source) (LoadResult, error) {
-	var res LoadResult
+func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t features.Table, src load.Source) (load.Result, error) {
+	var res load.Result
 	before, err := countRows(ctx, tx, t)
 	if err != nil {
 		return res, err

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
@@ -29,14 +30,14 @@ var update = flag.Bool("update", false, "rewrite golden files")
 var fixtures = filepath.Join("..", "testdata", "ingest")
 
 // loadFile loads one export the way churnctl ingest does.
-func loadFile(t *testing.T, s *store.Store, path string, m *recordio.Mapping) (store.LoadResult, error) {
+func loadFile(t *testing.T, s *store.Store, path string, m *recordio.Mapping) (load.Result, error) {
 	t.Helper()
 	files, err := store.ExportFiles([]string{path}, "")
 	if err != nil || len(files) != 1 {
 		t.Fatalf("ExportFiles(%s) = %v, %v", path, files, err)
 	}
-	res, err := store.LoadFile(context.Background(), s, files[0], m, store.LoadOptions{})
-	return res.LoadResult, err
+	res, err := store.LoadFile(context.Background(), s, files[0], m, load.Options{})
+	return res.Result, err
 }
 
 func goodFiles(t *testing.T) []string {
@@ -217,7 +218,7 @@ func TestRoundTrip(t *testing.T) {
 func TestReload(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		var first []store.LoadResult
+		var first []load.Result
 		for _, path := range goodFiles(t) {
 			res, err := loadFile(t, s, path, nil)
 			if err != nil {
@@ -237,7 +238,7 @@ func TestReload(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := store.LoadResult{Table: first[i].Table, Read: first[i].Read, Unchanged: first[i].Read}
+			want := load.Result{Table: first[i].Table, Read: first[i].Read, Unchanged: first[i].Read}
 			if res != want {
 				t.Errorf("%s: second load %+v, want %+v", path, res, want)
 			}
@@ -262,7 +263,7 @@ func TestReload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (store.LoadResult{Table: features.Escalations, Read: 2, Inserted: 1, Updated: 1}); res != want {
+		if want := (load.Result{Table: features.Escalations, Read: 2, Inserted: 1, Updated: 1}); res != want {
 			t.Errorf("corrected load %+v, want %+v", res, want)
 		}
 		h, err := s.History(ctx, "acme")
@@ -294,10 +295,10 @@ func TestRepeatedKeys(t *testing.T) {
 	tests := []struct {
 		name      string
 		in        string
-		opts      store.LoadOptions
+		opts      load.Options
 		wantErr   string
-		want      store.LoadResult // of the first load
-		wantUsage []string         // user:count:duration of a's events, sorted
+		want      load.Result // of the first load
+		wantUsage []string    // user:count:duration of a's events, sorted
 	}{
 		{
 			name:    "explicit key refused",
@@ -307,14 +308,14 @@ func TestRepeatedKeys(t *testing.T) {
 		{
 			name:      "explicit key, last wins",
 			in:        explicit,
-			opts:      store.LoadOptions{LastWins: true},
-			want:      store.LoadResult{Read: 3, Inserted: 2, Superseded: 1},
+			opts:      load.Options{LastWins: true},
+			want:      load.Result{Read: 3, Inserted: 2, Superseded: 1},
 			wantUsage: []string{":1:0", ":5:0"},
 		},
 		{
 			name:      "identical id-less events counted",
 			in:        idless,
-			want:      store.LoadResult{Read: 4, Inserted: 2, Merged: 2},
+			want:      load.Result{Read: 4, Inserted: 2, Merged: 2},
 			wantUsage: []string{"u1:3:6", "u2:1:2"},
 		},
 	}
@@ -323,17 +324,17 @@ func TestRepeatedKeys(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/filled=%t", tt.name, filled), func(t *testing.T) {
 				storetest.Run(t, func(t *testing.T, s *store.Store) {
 					ctx := context.Background()
-					load := func(csv string) (store.LoadResult, error) {
+					loadCSV := func(csv string) (load.Result, error) {
 						d, err := recordio.NewDecoder(strings.NewReader(csv), "usage.csv", features.UsageEvents, recordio.CSV, nil)
 						if err != nil {
 							t.Fatal(err)
 						}
 						return s.LoadWith(ctx, features.UsageEvents, d, tt.opts)
 					}
-					if _, err := load("account_id,feature,at\nb,reports,2024-01-01T00:00:00Z\n"); filled && err != nil {
+					if _, err := loadCSV("account_id,feature,at\nb,reports,2024-01-01T00:00:00Z\n"); filled && err != nil {
 						t.Fatal(err)
 					}
-					res, err := load(tt.in)
+					res, err := loadCSV(tt.in)
 					if tt.wantErr != "" {
 						if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 							t.Fatalf("load = %+v, %v; want error %q", res, err, tt.wantErr)
@@ -345,11 +346,11 @@ func TestRepeatedKeys(t *testing.T) {
 					}
 					want := tt.want
 					want.Table = features.UsageEvents
-					want.Orphans = store.Orphans{Rows: want.Read - want.Merged - want.Superseded, Accounts: 1, First: "a"}
+					want.Orphans = load.Orphans{Rows: want.Read - want.Merged - want.Superseded, Accounts: 1, First: "a"}
 					if err != nil || res != want {
 						t.Fatalf("first load = %+v, %v;\nwant %+v", res, err, want)
 					}
-					again, err := load(tt.in)
+					again, err := loadCSV(tt.in)
 					want.Unchanged, want.Inserted = want.Inserted, 0
 					if err != nil || again != want {
 						t.Errorf("second load = %+v, %v;\nwant %+v", again, err, want)
@@ -594,8 +595,8 @@ func TestMigrateRekeysUsageEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			res, err := s.Load(ctx, features.UsageEvents, d)
-			if want := (store.LoadResult{Table: features.UsageEvents, Read: 2, Inserted: 1, Updated: 1,
-				Orphans: store.Orphans{Rows: 2, Accounts: 1, First: "a"}}); err != nil || res != want {
+			if want := (load.Result{Table: features.UsageEvents, Read: 2, Inserted: 1, Updated: 1,
+				Orphans: load.Orphans{Rows: 2, Accounts: 1, First: "a"}}); err != nil || res != want {
 				t.Errorf("load after the upgrade = %+v, %v; want %+v", res, err, want)
 			}
 		})
@@ -619,7 +620,7 @@ func TestEmptyExport(t *testing.T) {
 				t.Fatal(err)
 			}
 			res, err := s.Load(context.Background(), features.UsageEvents, d)
-			if want := (store.LoadResult{Table: features.UsageEvents}); err != nil || res != want {
+			if want := (load.Result{Table: features.UsageEvents}); err != nil || res != want {
 				t.Errorf("%s: Load = %+v, %v; want %+v", tt.name, res, err, want)
 			}
 		}
@@ -839,7 +840,7 @@ func TestStats(t *testing.T) {
 func TestAccountAttributes(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		load := func(in string) store.LoadResult {
+		loadIn := func(in string) load.Result {
 			t.Helper()
 			d, err := recordio.NewDecoder(strings.NewReader(in), "accounts.csv", features.Accounts, recordio.CSV, nil)
 			if err != nil {
@@ -852,10 +853,10 @@ func TestAccountAttributes(t *testing.T) {
 			return res
 		}
 		const in = "account_id,created_at,attr_country,attr_channel\na,2024-01-01,IN,ads\nb,2024-01-01,,\n"
-		if res := load(in); res.Inserted != 2 {
+		if res := loadIn(in); res.Inserted != 2 {
 			t.Errorf("first load %+v, want 2 inserted", res)
 		}
-		if res := load(in); res.Unchanged != 2 {
+		if res := loadIn(in); res.Unchanged != 2 {
 			t.Errorf("second load %+v, want 2 unchanged", res)
 		}
 		h, err := s.History(ctx, "a")
@@ -868,7 +869,7 @@ func TestAccountAttributes(t *testing.T) {
 		if b, err := s.Account(ctx, "b"); err != nil || b.Attributes != nil {
 			t.Errorf("b = %+v, %v; want no attributes", b, err)
 		}
-		if res := load("account_id,created_at,attr_country,attr_channel\na,2024-01-01,DE,ads\n"); res.Updated != 1 {
+		if res := loadIn("account_id,created_at,attr_country,attr_channel\na,2024-01-01,DE,ads\n"); res.Updated != 1 {
 			t.Errorf("changed attribute: %+v, want 1 updated", res)
 		}
 		if a, err := s.Account(ctx, "a"); err != nil || a.Attributes["country"] != "DE" {
@@ -883,7 +884,7 @@ func TestAccountAttributes(t *testing.T) {
 func TestInferredStarts(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		load := func(table features.Table, in string) store.LoadResult {
+		loadTable := func(table features.Table, in string) load.Result {
 			t.Helper()
 			d, err := recordio.NewDecoder(strings.NewReader(in), string(table)+".csv", table, recordio.CSV, nil)
 			if err != nil {
@@ -905,10 +906,10 @@ func TestInferredStarts(t *testing.T) {
 		}
 		day := func(m time.Month, d int) time.Time { return time.Date(2024, m, d, 0, 0, 0, 0, time.UTC) }
 		// b has a billing change stored before its accounts row arrives.
-		load(features.BillingChanges, "change_id,account_id,at,kind,mrr\nc1,b,2024-03-05,new,10\n")
+		loadTable(features.BillingChanges, "change_id,account_id,at,kind,mrr\nc1,b,2024-03-05,new,10\n")
 		const accounts = "account_id,created_at,trial_started_at\na,,2024-02-01\nb,,\nc,2024-01-10,\nd,,\n"
 		before := time.Now()
-		if res := load(features.Accounts, accounts); res.Inserted != 4 || res.StartsInferred != 3 {
+		if res := loadTable(features.Accounts, accounts); res.Inserted != 4 || res.StartsInferred != 3 {
 			t.Errorf("accounts load %+v, want 4 inserted, 3 starts inferred", res)
 		}
 		if got := start("a"); !got.Equal(day(2, 1)) {
@@ -920,21 +921,21 @@ func TestInferredStarts(t *testing.T) {
 		if got := start("d"); got.Before(before.Add(-time.Second)) || got.After(time.Now()) {
 			t.Errorf("d, of which nothing is known, starts %v, want the load's time", got)
 		}
-		load(features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\nb,f,2024-04-01\nc,f,2023-12-01\n")
+		loadTable(features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\nb,f,2024-04-01\nc,f,2023-12-01\n")
 		for id, want := range map[string]time.Time{"a": day(1, 15), "b": day(3, 5), "c": day(1, 10)} {
 			if got := start(id); !got.Equal(want) {
 				t.Errorf("after usage, %s starts %v, want %v", id, got, want)
 			}
 		}
-		if res := load(features.Accounts, accounts); res.Unchanged != 4 || res.StartsInferred != 0 {
+		if res := loadTable(features.Accounts, accounts); res.Unchanged != 4 || res.StartsInferred != 0 {
 			t.Errorf("accounts again %+v, want 4 unchanged", res)
 		}
 		if got := start("a"); !got.Equal(day(1, 15)) {
 			t.Errorf("after re-sending, a starts %v, want 2024-01-15", got)
 		}
 		// A start given later replaces the inferred one, and stays.
-		load(features.Accounts, "account_id,created_at\na,2024-01-20\n")
-		load(features.UsageEvents, "account_id,feature,at\na,f,2024-01-02\n")
+		loadTable(features.Accounts, "account_id,created_at\na,2024-01-20\n")
+		loadTable(features.UsageEvents, "account_id,feature,at\na,f,2024-01-02\n")
 		if got := start("a"); !got.Equal(day(1, 20)) {
 			t.Errorf("a, given a start, starts %v, want 2024-01-20", got)
 		}
@@ -955,7 +956,7 @@ func TestDryRun(t *testing.T) {
 			}
 			return d
 		}
-		var results []store.LoadResult
+		var results []load.Result
 		var refused error
 		q, err := s.DryRun(ctx, now, func(l store.Loader) error {
 			for _, f := range []struct {
@@ -967,7 +968,7 @@ func TestDryRun(t *testing.T) {
 				{features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\na,f,2024-03-01\nx,f,2024-03-01\nb,f,2024-07-01\n"},
 				{features.Tickets, "ticket_id,account_id,opened_at,priority\nt1,a,2024-03-01,bad\n"},
 			} {
-				res, err := l.LoadWith(ctx, f.table, decoder(f.table, f.in), store.LoadOptions{})
+				res, err := l.LoadWith(ctx, f.table, decoder(f.table, f.in), load.Options{})
 				if err != nil {
 					refused = err
 					continue
@@ -980,7 +981,7 @@ func TestDryRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(results) != 3 || results[0].Inserted != 4 || results[0].StartsInferred != 1 ||
-			results[2].Inserted != 4 || results[2].Orphans != (store.Orphans{Rows: 1, Accounts: 1, First: "x"}) {
+			results[2].Inserted != 4 || results[2].Orphans != (load.Orphans{Rows: 1, Accounts: 1, First: "x"}) {
 			t.Errorf("dry-run loads %+v", results)
 		}
 		if refused == nil || !strings.Contains(refused.Error(), `tickets.csv:2: column "priority"`) {
@@ -1026,11 +1027,11 @@ func TestCollectInvalid(t *testing.T) {
 			t.Fatal(err)
 		}
 		d.SkipInvalid()
-		res, err := s.LoadWith(context.Background(), features.Tickets, d, store.LoadOptions{CollectInvalid: true})
+		res, err := s.LoadWith(context.Background(), features.Tickets, d, load.Options{CollectInvalid: true})
 		if err == nil || !strings.Contains(err.Error(), `tickets.csv:2: column "priority": "medium" is not one of`) {
 			t.Errorf("error %v, want the first bad row", err)
 		}
-		want := &store.Invalid{Rows: 4, Kinds: []store.InvalidKind{
+		want := &load.Invalid{Rows: 4, Kinds: []load.InvalidKind{
 			{Column: "priority", Reason: `"…" is not one of [low normal high urgent]`, Rows: 3, Examples: []string{
 				`tickets.csv:2: column "priority": "medium" is not one of [low normal high urgent]`,
 				`tickets.csv:5: column "priority": "meh" is not one of [low normal high urgent]`,

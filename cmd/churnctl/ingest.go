@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/alerts"
@@ -46,7 +47,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	source := fs.String("source", "", "with --transform: run it against this PostgreSQL database instead of files")
 	dryRun := fs.Bool("dry-run", false, "load nothing; report what a load would do and what looks wrong")
 	asJSON := fs.Bool("json", false, "print one JSON document instead of a table and warnings")
-	var opts store.LoadOptions
+	var opts load.Options
 	fs.BoolVar(&opts.LastWins, "last-wins", false, "a key given twice in one file keeps its last row (default: the file is refused)")
 	fs.BoolVar(&opts.Strict, "strict", false, "refuse files with rows for unknown accounts or columns no table has (default: load them and warn)")
 	fs.Usage = func() {
@@ -203,7 +204,7 @@ func openTransform(ctx context.Context, path, source string, paths []string) (*t
 	return w, nil
 }
 
-func loadFiles(ctx context.Context, l store.Loader, files []store.ExportFile, m *recordio.Mapping, opts store.LoadOptions) []loadReport {
+func loadFiles(ctx context.Context, l store.Loader, files []store.ExportFile, m *recordio.Mapping, opts load.Options) []loadReport {
 	var reports []loadReport
 	for _, f := range files {
 		if ctx.Err() != nil {
@@ -217,7 +218,7 @@ func loadFiles(ctx context.Context, l store.Loader, files []store.ExportFile, m 
 	return reports
 }
 
-func loadViews(ctx context.Context, w *transform.Workspace, l store.Loader, m *recordio.Mapping, opts store.LoadOptions) []loadReport {
+func loadViews(ctx context.Context, w *transform.Workspace, l store.Loader, m *recordio.Mapping, opts load.Options) []loadReport {
 	start := time.Now()
 	results, err := w.Load(ctx, l, m, opts)
 	if err != nil {
@@ -225,7 +226,7 @@ func loadViews(ctx context.Context, w *transform.Workspace, l store.Loader, m *r
 	}
 	var reports []loadReport
 	for _, r := range results {
-		reports = append(reports, reportLoad(ctx, "view "+string(r.Table), store.FileResult{LoadResult: r.LoadResult}, r.Err, start))
+		reports = append(reports, reportLoad(ctx, "view "+string(r.Table), store.FileResult{Result: r.Result}, r.Err, start))
 	}
 	return reports
 }

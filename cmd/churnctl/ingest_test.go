@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 )
@@ -226,7 +227,7 @@ func TestIngestTransformExample(t *testing.T) {
 				t.Fatalf("load: exit %d: %s", code, errOut)
 			}
 			var dryRep, again struct {
-				Loads []store.LoadResult `json:"loads"`
+				Loads []load.Result `json:"loads"`
 			}
 			if err := json.Unmarshal([]byte(dry), &dryRep); err != nil {
 				t.Fatal(err)

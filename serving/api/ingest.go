@@ -12,9 +12,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/serving"
-	"github.com/openchurn/churn/store"
 )
 
 // RowError is one invalid record of an ingestion request. Row counts from
@@ -40,7 +40,7 @@ func (s *Server) ingest(c echo.Context) error {
 	if err != nil {
 		return errorf(http.StatusNotFound, "not_found", err.Error(), nil)
 	}
-	var opts store.LoadOptions
+	var opts load.Options
 	switch d := c.QueryParam("duplicates"); d {
 	case "", "refuse":
 	case "last":

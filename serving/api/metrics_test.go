@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/store"
@@ -26,7 +27,7 @@ func TestMetricsEndpoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range files {
-			if _, err := store.LoadFile(ctx, s, f, nil, store.LoadOptions{}); err != nil {
+			if _, err := store.LoadFile(ctx, s, f, nil, load.Options{}); err != nil {
 				t.Fatal(err)
 			}
 		}

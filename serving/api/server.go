@@ -14,12 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/score"
-	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/trainer"
 )
 
@@ -49,7 +49,7 @@ type Store interface {
 	ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
 	Models(ctx context.Context, task string) ([]trainer.RegisteredModel, error)
 	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
-	LoadWith(ctx context.Context, t features.Table, src store.Source, opts store.LoadOptions) (store.LoadResult, error)
+	LoadWith(ctx context.Context, t features.Table, src load.Source, opts load.Options) (load.Result, error)
 }
 
 // Options configure a Server.

@@ -168,7 +168,7 @@ func padAccounts(s *store.Store, n int) error {
 	return flush()
 }
 
-// records is a store.Source over records in memory.
+// records is a load.Source over records in memory.
 type records struct{ recs []recordio.Record }
 
 func (r *records) Next() (recordio.Record, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/simulate"
@@ -43,7 +44,7 @@ func Generate(ctx context.Context, s *store.Store, cfg simulate.Config) error {
 		return err
 	}
 	for _, f := range files {
-		if _, err := store.LoadFile(ctx, s, f, nil, store.LoadOptions{}); err != nil {
+		if _, err := store.LoadFile(ctx, s, f, nil, load.Options{}); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 	"github.com/openchurn/churn/store/transform"
@@ -110,7 +111,7 @@ func BenchmarkLoad(b *testing.B) {
 				b.StopTimer()
 				s := storetest.Open(b, dialect)
 				b.StartTimer()
-				res, err := store.LoadFile(ctx, s, files[0], nil, store.LoadOptions{})
+				res, err := store.LoadFile(ctx, s, files[0], nil, load.Options{})
 				if err != nil || res.Inserted != int64(rows) {
 					b.Fatalf("load = %+v, %v", res, err)
 				}
@@ -129,7 +130,7 @@ func BenchmarkLoad(b *testing.B) {
 				if err := w.Apply(ctx, "bench.sql", benchScript); err != nil {
 					b.Fatal(err)
 				}
-				results, err := w.Load(ctx, s, nil, store.LoadOptions{})
+				results, err := w.Load(ctx, s, nil, load.Options{})
 				if err != nil || len(results) != 1 || results[0].Err != nil || results[0].Table != features.UsageEvents || results[0].Inserted != int64(rows) {
 					b.Fatalf("load = %+v, %v", results, err)
 				}

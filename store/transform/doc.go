@@ -24,7 +24,7 @@
 //
 //	tickets (helpdesk_tickets.csv:44): column "priority": "medium" is not one of [low normal high urgent]
 //
-// A Source is a store.Source that can rewind and locate its rows, so
+// A Source is a load.Source that can rewind and locate its rows, so
 // store.LoadWith loads it with the same idempotency, per-table atomicity
 // and checks as a file.
 //

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/transform"
 )
@@ -45,7 +46,7 @@ func FuzzTransform(f *testing.F) {
 		if _, err := s.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		results, err := w.Load(ctx, s, nil, store.LoadOptions{})
+		results, err := w.Load(ctx, s, nil, load.Options{})
 		if err != nil {
 			return
 		}

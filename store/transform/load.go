@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/store"
 )
@@ -11,7 +12,7 @@ import (
 // Result is what loading one canonical view did; Err is its refusal, after
 // which nothing of the view is kept.
 type Result struct {
-	store.LoadResult
+	load.Result
 	Err error `json:"-"`
 }
 
@@ -20,7 +21,7 @@ type Result struct {
 // load order (accounts first), each in a transaction of its own as a file
 // of that table would be: a view with a bad row loads nothing and the
 // others still load. The error is the workspace's, not a view's.
-func (w *Workspace) Load(ctx context.Context, s store.Loader, m *recordio.Mapping, opts store.LoadOptions) ([]Result, error) {
+func (w *Workspace) Load(ctx context.Context, s store.Loader, m *recordio.Mapping, opts load.Options) ([]Result, error) {
 	tables, err := w.Canonical(ctx)
 	if err != nil {
 		return nil, err
@@ -29,15 +30,15 @@ func (w *Workspace) Load(ctx context.Context, s store.Loader, m *recordio.Mappin
 	for _, t := range tables {
 		res, err := w.loadView(ctx, s, t, m, opts)
 		res.Table = t
-		results = append(results, Result{LoadResult: res, Err: err})
+		results = append(results, Result{Result: res, Err: err})
 	}
 	return results, nil
 }
 
-func (w *Workspace) loadView(ctx context.Context, s store.Loader, t features.Table, m *recordio.Mapping, opts store.LoadOptions) (store.LoadResult, error) {
+func (w *Workspace) loadView(ctx context.Context, s store.Loader, t features.Table, m *recordio.Mapping, opts load.Options) (load.Result, error) {
 	src, err := w.Source(ctx, t, m)
 	if err != nil {
-		return store.LoadResult{}, err
+		return load.Result{}, err
 	}
 	defer src.Close()
 	if opts.CollectInvalid {

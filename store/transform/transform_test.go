@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 	"github.com/openchurn/churn/store/transform"
@@ -144,7 +145,7 @@ func TestTransformLoads(t *testing.T) {
 		ctx := context.Background()
 		w := stage(t, export, script)
 		for pass, wantInserted := range []bool{true, false} {
-			results, err := w.Load(ctx, s, nil, store.LoadOptions{})
+			results, err := w.Load(ctx, s, nil, load.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,7 +207,7 @@ func TestTransformRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, s *store.Store) {
 				w := stage(t, tt.files, tt.script)
-				results, err := w.Load(context.Background(), s, nil, store.LoadOptions{})
+				results, err := w.Load(context.Background(), s, nil, load.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -278,7 +279,7 @@ func TestSourcePostgres(t *testing.T) {
 		if err := w.Apply(ctx, "transform.sql", pgScript); err != nil {
 			t.Fatal(err)
 		}
-		results, err := w.Load(ctx, s, nil, store.LoadOptions{})
+		results, err := w.Load(ctx, s, nil, load.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

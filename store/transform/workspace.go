@@ -184,7 +184,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Source reads the rows of canonical view t as records of t, through
-// recordio's decoder with mapping m (nil for none). It is a store.Source,
+// recordio's decoder with mapping m (nil for none). It is a load.Source,
 // a store.Rewinder and a store.Locator.
 type Source struct {
 	w     *Workspace

@@ -180,7 +180,7 @@ func TestSimulatorPrefix(t *testing.T) {
 	}
 }
 
-// records is a store.Source of records in memory.
+// records is a load.Source of records in memory.
 type records []recordio.Record
 
 func (r *records) Next() (recordio.Record, error) {
