@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // GBDTParams configures FitGBDT. The regularisation follows XGBoost's
@@ -147,6 +148,10 @@ type GBDT struct {
 	// fitted, including rounds dropped by early stopping. It is empty when
 	// no validation set was given.
 	ValidLoss []float64 `json:"valid_loss,omitempty"`
+
+	// shap holds the quadTree of each tree (nil for those explained by
+	// Algorithm 2), made by the first Contributions.
+	shap atomic.Pointer[[]quadTree]
 }
 
 var _ Model = (*GBDT)(nil)

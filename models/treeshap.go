@@ -1,5 +1,10 @@
 package models
 
+import (
+	"math"
+	"slices"
+)
+
 // Contributions writes the exact TreeSHAP value of every feature for row
 // into dst, which must have len(Schema()) elements or be nil (then it is
 // allocated), and returns it. The values satisfy
@@ -9,20 +14,232 @@ package models
 // up to rounding. They are the Shapley values of the game whose value for
 // a set S of features is the expected raw score when the features in S are
 // fixed to row's values and the others are integrated out over each tree's
-// training cover (Lundberg, Erion and Lee, 2018, Algorithm 2). Missing
-// values and categories follow the same branches as in Raw.
+// training cover (Lundberg, Erion and Lee, 2018). Missing values and
+// categories follow the same branches as in Raw.
+//
+// A tree with at most 8 distinct features on a path costs O(nodes) (see
+// shapQuadrature), against O(leaves × d²) for Algorithm 2 of the paper
+// with d distinct features on a path, which explains the other trees.
+// The first call notes the trees' paths, so the trees must not change
+// afterwards.
 func (m *GBDT) Contributions(row, dst []float64) []float64 {
 	if dst == nil {
 		dst = make([]float64, len(m.Features))
 	} else {
 		clear(dst)
 	}
+	trees := m.shap.Load()
+	if trees == nil {
+		trees = quadTrees(m.Trees)
+		if !m.shap.CompareAndSwap(nil, trees) {
+			trees = m.shap.Load()
+		}
+	}
+	q := shapQuadrature{row: row, phi: dst}
 	s := treeShap{row: row, phi: dst}
 	for i := range m.Trees {
-		s.t = &m.Trees[i]
+		t := &m.Trees[i]
+		if pos := (*trees)[i]; pos != nil {
+			q.t, q.pos = t, pos
+			q.visit(0, quad{1, 1, 1, 1})
+			continue
+		}
+		s.t = t
 		s.recurse(0, 0, 0, 1, 1, -1)
 	}
 	return dst
+}
+
+// A leaf with value v, on whose path the d distinct features j have
+// cover fractions zⱼ (the product over their splits on the path) and
+// oⱼ = 1 when every split on j sends the row towards the leaf, else 0,
+// adds to φᵢ
+//
+//	v·(oᵢ−zᵢ)·Σ_{S⊆U∖{i}} |S|!(d−|S|−1)!/d! · Πⱼ∈S oⱼ · Πⱼ∈U∖S∖{i} zⱼ
+//	  = v·(oᵢ−zᵢ)·∫₀¹ Πⱼ≠ᵢ fⱼ(t) dt,  fⱼ(t) = zⱼ(1−t) + oⱼt,
+//
+// since ∫₀¹ t^s (1−t)^(d−1−s) dt = s!(d−1−s)!/d!. The integrand is a
+// polynomial of degree d−1 < 8, so Gauss–Legendre quadrature on 4 nodes
+// gives it exactly. Let R(t) be the product of every fⱼ(t) on the path;
+// the leaves below the edge of a split on feature i that split on i no
+// further then add (oᵢ−zᵢ)·Σ_q w_q·Σ_ℓ v_ℓ R_ℓ(t_q)/fᵢ(t_q) to φᵢ, which
+// a walk that carries R down and sums v·R up computes in O(1) a node
+// (the approach of Linear TreeSHAP, Yu et al., 2022, with quadrature in
+// place of its polynomial arithmetic).
+
+// quad holds a value at each quadrature node.
+type quad [4]float64
+
+// The Gauss–Legendre rule of 4 nodes on [0, 1], exact for polynomials of
+// degree up to 7.
+var quadNodes, quadWeights = gaussLegendre(4)
+
+// maxQuadFeatures is the most distinct features on a path of a tree
+// explained by quadrature.
+const maxQuadFeatures = 8
+
+// quadTree is what the walk needs of a tree explained by quadrature: at
+// each internal node, the position of its split feature among the
+// distinct features of the path from the root to it, in order of first
+// split, with quadFirst set at the feature's first split on the path.
+type quadTree []uint8
+
+const quadFirst = 0x80
+
+// shapQuadrature explains trees by quadrature.
+type shapQuadrature struct {
+	t    *Tree
+	pos  quadTree
+	row  []float64
+	phi  []float64
+	path [maxQuadFeatures]quadStep
+}
+
+// quadStep is a distinct feature on the path to the visited node: its z
+// and o so far, and the sum of v·R over the leaves below its splits
+// further down than the visited node's nearest one.
+type quadStep struct {
+	z, o   float64
+	deeper quad
+}
+
+// visit returns Σ v·R over the leaves below node n, R being r at n, and
+// adds the parts of the splits below n to phi.
+func (s *shapQuadrature) visit(n int32, r quad) quad {
+	t := s.t
+	f := t.Feature[n]
+	if f < 0 {
+		v := t.Value[n]
+		return quad{v * r[0], v * r[1], v * r[2], v * r[3]}
+	}
+	p, first := s.pos[n]&^quadFirst, s.pos[n]&quadFirst != 0
+	e := &s.path[p]
+	z0, o0, deeper := 1.0, 1.0, quad{}
+	if !first {
+		z0, o0, deeper = e.z, e.o, e.deeper
+	}
+	hot := t.next(n, s.row[f])
+	var sum quad
+	for _, c := range [2]int32{t.Left[n], t.Right[n]} {
+		// The product in Algorithm 2's order, so z is the same float.
+		z, o := t.Cover[c]/t.Cover[n]*z0, o0
+		if c != hot {
+			o = 0
+		}
+		var rc, fc quad
+		for k, x := range quadNodes {
+			fc[k] = z*(1-x) + o*x
+			if first {
+				rc[k] = r[k] * fc[k]
+			} else {
+				rc[k] = r[k] / (z0*(1-x) + o0*x) * fc[k]
+			}
+		}
+		e.z, e.o, e.deeper = z, o, quad{}
+		below := s.visit(c, rc)
+		var part float64
+		for k, w := range quadWeights {
+			part += w * (below[k] - e.deeper[k]) / fc[k]
+			sum[k] += below[k]
+		}
+		s.phi[f] += (o - z) * part
+	}
+	if !first {
+		e.z, e.o = z0, o0
+		for k := range e.deeper {
+			e.deeper[k] = deeper[k] + sum[k]
+		}
+	}
+	return sum
+}
+
+// minQuadCover bounds below the product of the cover fractions of a
+// path's distinct features in trees explained by quadrature, so that R
+// (a product of at most 8 such fractions and 8 factors of at least
+// 0.069, the smallest node's distance to 0 or 1) stays far from
+// underflow. A NaN fraction, of a node without cover, fails it too.
+var minQuadCover = math.Ldexp(1, -400)
+
+// gaussLegendre returns the nodes and weights of the Gauss–Legendre rule
+// of len(quad) nodes on [0, 1], found by Newton's method on the Legendre
+// polynomial Pₙ from the usual initial guesses.
+func gaussLegendre(n int) (nodes, weights quad) {
+	for i := range n {
+		x := math.Cos(math.Pi * (float64(i) + 0.75) / (float64(n) + 0.5))
+		var dp float64
+		for range 100 {
+			p0, p1 := 1.0, x
+			for k := 2; k <= n; k++ {
+				p0, p1 = p1, (float64(2*k-1)*x*p1-float64(k-1)*p0)/float64(k)
+			}
+			dp = float64(n) * (x*p1 - p0) / (x*x - 1)
+			dx := p1 / dp
+			x -= dx
+			if math.Abs(dx) < 1e-16 {
+				break
+			}
+		}
+		// From [−1, 1] to [0, 1].
+		nodes[i], weights[i] = (1-x)/2, 1/((1-x*x)*dp*dp)
+	}
+	return nodes, weights
+}
+
+// quadTrees returns, for every tree, its quadTree, or nil for the trees
+// Algorithm 2 explains: single leaves, and those with paths of more than
+// maxQuadFeatures distinct features or smaller cover than minQuadCover.
+func quadTrees(trees []Tree) *[]quadTree {
+	out := make([]quadTree, len(trees))
+	var path []shapStep
+	for i := range trees {
+		t := &trees[i]
+		pos, ok := make(quadTree, len(t.Feature)), t.Feature[0] >= 0
+		var walk func(n int32)
+		walk = func(n int32) {
+			f := t.Feature[n]
+			if f < 0 {
+				cover := 1.0
+				for _, s := range path {
+					cover *= s.z
+				}
+				ok = ok && cover >= minQuadCover
+				return
+			}
+			depth := len(path)
+			p := slices.IndexFunc(path, func(s shapStep) bool { return s.feature == f })
+			if p < 0 {
+				if p = depth; p == maxQuadFeatures {
+					ok = false
+					return
+				}
+				path = append(path, shapStep{feature: f, z: 1})
+				pos[n] = quadFirst
+			}
+			pos[n] |= uint8(p)
+			z := path[p].z
+			for _, c := range [2]int32{t.Left[n], t.Right[n]} {
+				if !ok {
+					return
+				}
+				path[p].z = t.Cover[c] / t.Cover[n] * z
+				walk(c)
+			}
+			path[p].z = z
+			path = path[:depth]
+		}
+		walk(0)
+		if ok {
+			out[i] = pos
+		}
+	}
+	return &out
+}
+
+// shapStep is a distinct feature on a path and the product z of the
+// cover fractions of its splits.
+type shapStep struct {
+	feature int32
+	z       float64
 }
 
 // pathElem is an element of the path of unique features from the root to

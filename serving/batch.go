@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/openchurn/churn/features"
@@ -110,10 +111,21 @@ type item struct {
 // flushSize is how many accounts a batch stores in one transaction.
 const flushSize = 256
 
+// inFlight is how many accounts a batch reads ahead of the one it hands
+// to be stored: enough to keep the workers busy while the reader waits
+// for the store, few enough that their histories take little memory.
+const inFlight = 64
+
 // Run scores the shard. It returns an error, with the report so far, when
 // a model's feature configuration is invalid, the store fails or ctx
-// ends; accounts that fail to score are listed in the report instead. Every write is keyed by (account, task, as_of,
-// model version), so a run that was killed can simply be run again.
+// ends; accounts that fail to score are listed in the report instead.
+// Every write is keyed by (account, task, as_of, model version), so a run
+// that was killed can simply be run again.
+//
+// Accounts are read and scored while earlier ones are stored, flushSize
+// at a time, on a goroutine of their own. Memory is that of the
+// histories of at most inFlight + 2 × flushSize accounts, whatever the
+// number of accounts in the shard.
 func (b *Batch) Run(ctx context.Context) (Report, error) {
 	start := time.Now()
 	rep := Report{AsOf: b.AsOf, Shard: b.Shard.String(), Scored: map[string]int64{}, Retired: map[string]int64{}, Models: map[string]int64{}}
@@ -162,37 +174,41 @@ func (b *Batch) Run(ctx context.Context) (Report, error) {
 	if every == 0 {
 		every = 5 * time.Second
 	}
+	f := b.startFlusher(ctx, ms, &rep)
+	var accounts int64
 	last := time.Now()
 	report := func() {
-		rep.Elapsed = time.Since(start)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		rep.Accounts, rep.Elapsed = accounts, time.Since(start)
 		b.Progress(rep)
 	}
-	// Scored accounts wait in pending, taken over from the sweep by
-	// swapping buffers, until flushSize of them are stored at once. While
-	// they are, the sweep reads and scores up to two more chunks.
-	pending := make([]*item, flushSize)
-	for i := range pending {
-		pending[i] = new(item)
-	}
+	// Scored accounts wait in pending until flushSize of them are handed
+	// to the flusher; pending then swaps with the chunk the flusher has
+	// finished. An item takes its account's history over from the sweep,
+	// leaving it an empty one, so that no buffer keeps the size of the
+	// largest account it ever held.
+	pending, stored := newChunk(), newChunk()
 	n := 0
 	src := dataset.SourceFunc(func(ctx context.Context, fn func(h *features.History) error) error {
 		return b.Store.Histories(ctx, b.Shard, fn)
 	})
-	err := dataset.Stream(ctx, src, pipeline.Options{Workers: len(workers), InFlight: 2 * flushSize},
+	err := dataset.Stream(ctx, src, pipeline.Options{Workers: len(workers), InFlight: inFlight},
 		func(w int, h *features.History, sc *scored) error {
 			workers[w].score(h, sc)
 			return nil
 		},
 		func(h *features.History, sc *scored) error {
-			rep.Accounts++
+			accounts++
 			it := pending[n]
-			it.h, *h = *h, it.h
+			it.h, *h = *h, features.History{}
 			it.scored, *sc = *sc, it.scored
 			if n++; n == flushSize {
 				n = 0
-				if err := b.flush(ctx, ms, pending, &rep); err != nil {
+				if err := f.store(pending); err != nil {
 					return err
 				}
+				pending, stored = stored, pending
 			}
 			if b.Progress != nil && time.Since(last) >= every {
 				report()
@@ -201,13 +217,95 @@ func (b *Batch) Run(ctx context.Context) (Report, error) {
 			return nil
 		})
 	if err == nil && n > 0 {
-		err = b.flush(ctx, ms, pending[:n], &rep)
+		err = f.store(pending[:n])
 	}
-	rep.Elapsed = time.Since(start)
+	if ferr := f.wait(); err == nil {
+		err = ferr
+	}
+	rep.Accounts, rep.Elapsed = accounts, time.Since(start)
 	if b.Progress != nil {
 		report()
 	}
 	return rep, err
+}
+
+// newChunk returns flushSize empty items.
+func newChunk() []*item {
+	c := make([]*item, flushSize)
+	for i := range c {
+		c[i] = new(item)
+	}
+	return c
+}
+
+// flusher stores chunks of scored accounts on a goroutine of its own.
+type flusher struct {
+	chunks chan []*item
+	done   chan struct{}
+	mu     sync.Mutex // guards rep, which Run reports from, and err
+	rep    *Report
+	err    error
+}
+
+// startFlusher starts a flusher that adds what it stores to rep.
+func (b *Batch) startFlusher(ctx context.Context, ms map[string]*Model, rep *Report) *flusher {
+	f := &flusher{chunks: make(chan []*item), done: make(chan struct{}), rep: rep}
+	go func() {
+		defer close(f.done)
+		for items := range f.chunks {
+			if f.failed() != nil {
+				continue // Run stops at its next store
+			}
+			// Past is the run's: flush opens no alerts for a past batch.
+			did := Report{Scored: map[string]int64{}, Retired: map[string]int64{}, Past: f.rep.Past}
+			err := b.flush(ctx, ms, items, &did)
+			for _, it := range items {
+				*it = item{} // the histories are no longer needed
+			}
+			f.mu.Lock()
+			f.rep.add(&did)
+			f.err = err
+			f.mu.Unlock()
+		}
+	}()
+	return f
+}
+
+// store hands items to the flusher once it has stored the chunk before,
+// so that the caller may then reuse that chunk's items, and returns the
+// error of an earlier flush.
+func (f *flusher) store(items []*item) error {
+	f.chunks <- items
+	return f.failed()
+}
+
+// failed returns the error of a flush, if one failed.
+func (f *flusher) failed() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// wait waits for the chunk being stored and returns the error of the
+// flush that failed, if any.
+func (f *flusher) wait() error {
+	close(f.chunks)
+	<-f.done
+	return f.failed()
+}
+
+// add adds the counts and failures of d to r.
+func (r *Report) add(d *Report) {
+	r.Skipped += d.Skipped
+	r.Alerts += d.Alerts
+	r.Resolved += d.Resolved
+	r.Failed = append(r.Failed, d.Failed...)
+	for task, n := range d.Scored {
+		r.Scored[task] += n
+	}
+	for task, n := range d.Retired {
+		r.Retired[task] += n
+	}
 }
 
 // accountScorer builds and scores accounts on one goroutine. Each task

@@ -49,19 +49,7 @@ type legacyScore struct {
 // scores that release stored.
 func TestLegacyModelRecordsServeTheSameScores(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "legacy.db")
-	s, err := store.Open(ctx, "sqlite:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.Generate(ctx, s, simulate.Config{Accounts: 600, Months: 12, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	insertLegacyModels(t, path)
+	s := openLegacyStore(t)
 
 	// Both shapes read as typed records.
 	for task, want := range map[string]trainer.Record{
@@ -78,23 +66,9 @@ func TestLegacyModelRecordsServeTheSameScores(t *testing.T) {
 		}
 	}
 
-	asOf := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	scorer := &serving.Scorer{Registry: s, Reference: s, Bands: serving.DefaultBands()}
-	if _, err := (&serving.Batch{Store: s, Scorer: scorer, Tasks: serving.Tasks, AsOf: asOf}).Run(ctx); err != nil {
-		t.Fatal(err)
-	}
+	got := scoreLegacyStore(t, s)
 	var golden []legacyScore
 	readJSON(t, filepath.Join(legacyDir, "scores.golden.json"), &golden)
-	got := map[string]score.Score{}
-	for _, task := range serving.Tasks {
-		rows, err := s.ScoreRows(ctx, score.ListQuery{Task: task, Limit: 10_000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			got[r.Task+"/"+r.AccountID] = r.Score
-		}
-	}
 	if len(got) != len(golden) {
 		t.Errorf("%d scores, the earlier release stored %d", len(got), len(golden))
 	}
@@ -146,6 +120,52 @@ func TestLegacyModelRecordsServeTheSameScores(t *testing.T) {
 				w.Probability, w.Health, w.Band, w.PQL, w.Horizon, w.PQLThreshold, want)
 		}
 	}
+}
+
+// openLegacyStore returns a SQLite store holding the simulated history the
+// legacy models were trained on (600 accounts, 12 months, seed 1) and
+// their registry rows as the earlier release wrote them.
+func openLegacyStore(t *testing.T) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "legacy.db")
+	s, err := store.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Generate(ctx, s, simulate.Config{Accounts: 600, Months: 12, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	insertLegacyModels(t, path)
+	return s
+}
+
+// scoreLegacyStore runs a batch on a store of openLegacyStore as of
+// 2025-01-01, without alerts, and returns the current scores, with their
+// details, by task and account ("churn/A0000002").
+func scoreLegacyStore(t *testing.T, s *store.Store) map[string]score.Score {
+	t.Helper()
+	ctx := context.Background()
+	asOf := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	scorer := &serving.Scorer{Registry: s, Reference: s, Bands: serving.DefaultBands()}
+	if _, err := (&serving.Batch{Store: s, Scorer: scorer, Tasks: serving.Tasks, AsOf: asOf}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]score.Score{}
+	for _, task := range serving.Tasks {
+		rows, err := s.ScoreRows(ctx, score.ListQuery{Task: task, Limit: 10_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			got[r.Task+"/"+r.AccountID] = r.Score
+		}
+	}
+	return got
 }
 
 // insertLegacyModels writes the earlier release's registry rows into the

@@ -150,10 +150,11 @@ func (s *Server) currentScore(ctx context.Context, a *features.Account, task str
 }
 
 // cachedJSON answers with the view under key, from the cache unless fresh
-// is asked for; render builds it on a miss.
-func (s *Server) cachedJSON(c echo.Context, key string, fresh bool, render func() (any, error)) error {
-	build := func() ([]byte, error) {
-		v, err := render()
+// is asked for; render builds it on a miss. render may run after the
+// request has been answered, so it must not use c.
+func (s *Server) cachedJSON(c echo.Context, key string, fresh bool, render func(ctx context.Context) (any, error)) error {
+	build := func(ctx context.Context) ([]byte, error) {
+		v, err := render(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -163,10 +164,11 @@ func (s *Server) cachedJSON(c echo.Context, key string, fresh bool, render func(
 		body []byte
 		err  error
 	)
+	ctx := c.Request().Context()
 	if fresh {
-		body, err = build()
+		body, err = build(ctx)
 	} else {
-		body, err = s.views.load(key, time.Now(), build)
+		body, err = s.views.load(ctx, key, time.Now(), build)
 	}
 	if err != nil {
 		return err
@@ -180,8 +182,8 @@ func (s *Server) getAccount(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	return s.cachedJSON(c, "account/"+id, refresh, func() (any, error) {
-		return s.accountView(c.Request().Context(), id, refresh)
+	return s.cachedJSON(c, "account/"+id, refresh, func(ctx context.Context) (any, error) {
+		return s.accountView(ctx, id, refresh)
 	})
 }
 
@@ -225,12 +227,12 @@ func mayScore(task string, a *features.Account, now time.Time) bool {
 }
 
 func (s *Server) getTrial(c echo.Context) error {
-	ctx, id := c.Request().Context(), c.Param("id")
+	id := c.Param("id")
 	refresh, err := queryBool(c, "refresh", false)
 	if err != nil {
 		return err
 	}
-	return s.cachedJSON(c, "trial/"+id, refresh, func() (any, error) {
+	return s.cachedJSON(c, "trial/"+id, refresh, func(ctx context.Context) (any, error) {
 		a, err := s.store.Account(ctx, id)
 		if err != nil {
 			return nil, err
