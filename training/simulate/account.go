@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/models"
 )
 
 // sink receives the records of simulated accounts. Each account's records
@@ -278,7 +279,7 @@ func (a *acct) init(s *sim, idx uint64) bool {
 		a.seats = seatsOf(a.seg, &r)
 		a.startDay = max(s.cal.dayOf(created), -warmupDays)
 		a.z = a.mu + 0.35*r.normal()
-		a.adopted = coreMask | randomFeatures(&r, sigmoid(0.2+a.mu)*0.6)
+		a.adopted = coreMask | randomFeatures(&r, models.Logistic(0.2+a.mu)*0.6)
 	} else {
 		created := s.cal.start.Unix() + int64(arrival)*86400 + secOfDay
 		a.rec.CreatedAt = unix(created)
@@ -474,7 +475,7 @@ func (a *acct) billingDay(d int, cd *calDay, r *rng, out sink) {
 	use := math.Log(a.relativeUse() + 0.05)
 	pos := math.Min(a.posRate*90, 1)
 	switch {
-	case r.bernoulli(sigmoid(-4.5 + math.Max(0, use) + 1.5*pos + 0.5*b2f(a.npsLatest >= 9))):
+	case r.bernoulli(models.Logistic(-4.5 + math.Max(0, use) + 1.5*pos + 0.5*b2f(a.npsLatest >= 9))):
 		a.seats += max(1, int(math.Round(float64(a.seats)*r.uniform(0.1, 0.4))))
 		if a.tier < enterprisePlan && r.bernoulli(0.2) {
 			a.tier++
@@ -482,7 +483,7 @@ func (a *acct) billingDay(d int, cd *calDay, r *rng, out sink) {
 		a.ensureUsers()
 		a.emitBilling(features.BillingExpansion, at, out)
 	case (renewal || !a.annual) && a.seats > 1 &&
-		r.bernoulli(sigmoid(-5.2+a.decline()-0.6*math.Min(0, use))):
+		r.bernoulli(models.Logistic(-5.2+a.decline()-0.6*math.Min(0, use))):
 		a.seats = max(1, a.seats-max(1, int(math.Round(float64(a.seats)*r.uniform(0.1, 0.3)))))
 		a.emitBilling(features.BillingContraction, at, out)
 	}
@@ -770,7 +771,7 @@ func (a *acct) openTicket(d int, cd *calDay, r *rng, emit bool, out sink) {
 	if r.bernoulli(0.35) {
 		csat = int(clamp(math.Round(4.2-b2f(slow)-0.4*math.Log(resH/resolveHours[pr])+0.5*a.z+0.8*r.normal()), 1, 5))
 	}
-	escalated := r.bernoulli(sigmoid(-3.2 + 1.5*b2f(pr == 3) + b2f(slow) - 0.5*a.z))
+	escalated := r.bernoulli(models.Logistic(-3.2 + 1.5*b2f(pr == 3) + b2f(slow) - 0.5*a.z))
 	// The customer feels slow or bad support.
 	if slow {
 		a.z -= 0.12

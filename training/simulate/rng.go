@@ -5,6 +5,8 @@ import (
 	"math/bits"
 
 	"gonum.org/v1/gonum/integrate/quad"
+
+	"github.com/openchurn/churn/models"
 )
 
 // Random streams. Every draw comes from a generator keyed by (seed,
@@ -134,8 +136,6 @@ func (r *rng) pick(weights []float64) int {
 	return len(weights) - 1
 }
 
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
 // hermiteNodes and hermiteWeights hold Gauss–Hermite quadrature for
 // E[f(Z)], Z ~ N(0, 1): the nodes are scaled by √2 and the weights by 1/√π.
 var hermiteNodes, hermiteWeights = func() ([]float64, []float64) {
@@ -149,13 +149,13 @@ var hermiteNodes, hermiteWeights = func() ([]float64, []float64) {
 	return x, w
 }()
 
-// noisyProbability returns E[sigmoid(logit + sd·Z)] for a standard normal
+// noisyProbability returns E[models.Logistic(logit + sd·Z)] for a standard normal
 // Z: the probability of an event whose log-odds carry unobserved normal
 // noise, with that noise integrated out.
 func noisyProbability(logit, sd float64) float64 {
 	var p float64
 	for i, x := range hermiteNodes {
-		p += hermiteWeights[i] * sigmoid(logit+sd*x)
+		p += hermiteWeights[i] * models.Logistic(logit+sd*x)
 	}
 	return p
 }

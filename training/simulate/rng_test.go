@@ -3,6 +3,8 @@ package simulate
 import (
 	"math"
 	"testing"
+
+	"github.com/openchurn/churn/models"
 )
 
 // TestRNGMoments checks the samplers' means and variances against theory.
@@ -68,15 +70,15 @@ func TestNoisyProbability(t *testing.T) {
 		got := noisyProbability(tt.logit, tt.sd)
 		var mc float64
 		for range n {
-			mc += sigmoid(tt.logit + tt.sd*r.normal())
+			mc += models.Logistic(tt.logit + tt.sd*r.normal())
 		}
 		mc /= n
 		// Monte Carlo's standard error is below 0.25/√n ≈ 4e-4.
 		if math.Abs(got-mc) > 2e-3 {
 			t.Errorf("noisyProbability(%v, %v) = %.5f, Monte Carlo %.5f", tt.logit, tt.sd, got, mc)
 		}
-		if tt.sd == 0 && math.Abs(got-sigmoid(tt.logit)) > 1e-12 {
-			t.Errorf("noisyProbability(%v, 0) = %v, want sigmoid %v", tt.logit, got, sigmoid(tt.logit))
+		if tt.sd == 0 && math.Abs(got-models.Logistic(tt.logit)) > 1e-12 {
+			t.Errorf("noisyProbability(%v, 0) = %v, want the logistic %v", tt.logit, got, models.Logistic(tt.logit))
 		}
 		if tt.logit == 0 && math.Abs(got-0.5) > 1e-12 {
 			t.Errorf("noisyProbability(0, %v) = %v, want 0.5 by symmetry", tt.sd, got)
