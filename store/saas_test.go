@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
-	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
@@ -20,26 +19,14 @@ import (
 func TestMetricsInputs(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		loadCSV := func(table features.Table, csv string) load.Result {
-			t.Helper()
-			d, err := recordio.NewDecoder(strings.NewReader(csv), string(table)+".csv", table, recordio.CSV, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := s.Load(ctx, table, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res
-		}
 		spend := "month,channel,kind,amount\n2025-02,ads,marketing,500\n2025-01,ads,sales,100.25\n2025-01,ads,marketing,300\n"
-		if res := loadCSV(features.Spends, spend); res.Inserted != 3 {
+		if res := mustLoadCSV(t, s, features.Spends, spend); res.Inserted != 3 {
 			t.Errorf("first spend load %+v, want 3 inserted", res)
 		}
-		if res := loadCSV(features.Spends, spend); res.Unchanged != 3 {
+		if res := mustLoadCSV(t, s, features.Spends, spend); res.Unchanged != 3 {
 			t.Errorf("second spend load %+v, want 3 unchanged", res)
 		}
-		loadCSV(features.Tickets, "ticket_id,account_id,opened_at,priority,agent_replies\nt1,a,2025-01-02,low,2\nt2,a,2025-01-01,low,\n")
+		mustLoadCSV(t, s, features.Tickets, "ticket_id,account_id,opened_at,priority,agent_replies\nt1,a,2025-01-02,low,2\nt2,a,2025-01-01,low,\n")
 		month := func(m time.Month) time.Time { return time.Date(2025, m, 1, 0, 0, 0, 0, time.UTC) }
 		var got []recordio.Record
 		for _, table := range []features.Table{features.Spends, features.Tickets} {

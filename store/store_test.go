@@ -884,18 +884,6 @@ func TestAccountAttributes(t *testing.T) {
 func TestInferredStarts(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		loadTable := func(table features.Table, in string) load.Result {
-			t.Helper()
-			d, err := recordio.NewDecoder(strings.NewReader(in), string(table)+".csv", table, recordio.CSV, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := s.Load(ctx, table, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res
-		}
 		start := func(id string) time.Time {
 			t.Helper()
 			a, err := s.Account(ctx, id)
@@ -906,10 +894,10 @@ func TestInferredStarts(t *testing.T) {
 		}
 		day := func(m time.Month, d int) time.Time { return time.Date(2024, m, d, 0, 0, 0, 0, time.UTC) }
 		// b has a billing change stored before its accounts row arrives.
-		loadTable(features.BillingChanges, "change_id,account_id,at,kind,mrr\nc1,b,2024-03-05,new,10\n")
+		mustLoadCSV(t, s, features.BillingChanges, "change_id,account_id,at,kind,mrr\nc1,b,2024-03-05,new,10\n")
 		const accounts = "account_id,created_at,trial_started_at\na,,2024-02-01\nb,,\nc,2024-01-10,\nd,,\n"
 		before := time.Now()
-		if res := loadTable(features.Accounts, accounts); res.Inserted != 4 || res.StartsInferred != 3 {
+		if res := mustLoadCSV(t, s, features.Accounts, accounts); res.Inserted != 4 || res.StartsInferred != 3 {
 			t.Errorf("accounts load %+v, want 4 inserted, 3 starts inferred", res)
 		}
 		if got := start("a"); !got.Equal(day(2, 1)) {
@@ -921,21 +909,21 @@ func TestInferredStarts(t *testing.T) {
 		if got := start("d"); got.Before(before.Add(-time.Second)) || got.After(time.Now()) {
 			t.Errorf("d, of which nothing is known, starts %v, want the load's time", got)
 		}
-		loadTable(features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\nb,f,2024-04-01\nc,f,2023-12-01\n")
+		mustLoadCSV(t, s, features.UsageEvents, "account_id,feature,at\na,f,2024-01-15\nb,f,2024-04-01\nc,f,2023-12-01\n")
 		for id, want := range map[string]time.Time{"a": day(1, 15), "b": day(3, 5), "c": day(1, 10)} {
 			if got := start(id); !got.Equal(want) {
 				t.Errorf("after usage, %s starts %v, want %v", id, got, want)
 			}
 		}
-		if res := loadTable(features.Accounts, accounts); res.Unchanged != 4 || res.StartsInferred != 0 {
+		if res := mustLoadCSV(t, s, features.Accounts, accounts); res.Unchanged != 4 || res.StartsInferred != 0 {
 			t.Errorf("accounts again %+v, want 4 unchanged", res)
 		}
 		if got := start("a"); !got.Equal(day(1, 15)) {
 			t.Errorf("after re-sending, a starts %v, want 2024-01-15", got)
 		}
 		// A start given later replaces the inferred one, and stays.
-		loadTable(features.Accounts, "account_id,created_at\na,2024-01-20\n")
-		loadTable(features.UsageEvents, "account_id,feature,at\na,f,2024-01-02\n")
+		mustLoadCSV(t, s, features.Accounts, "account_id,created_at\na,2024-01-20\n")
+		mustLoadCSV(t, s, features.UsageEvents, "account_id,feature,at\na,f,2024-01-02\n")
 		if got := start("a"); !got.Equal(day(1, 20)) {
 			t.Errorf("a, given a start, starts %v, want 2024-01-20", got)
 		}
@@ -1070,4 +1058,19 @@ func TestOpenSQLitePathWithHash(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "seed")); err == nil {
 		t.Error(`opening "seed#3.db" made a file named "seed"`)
 	}
+}
+
+// mustLoadCSV loads csv, a CSV export of table, into s with the default
+// options, failing the test on any error.
+func mustLoadCSV(t *testing.T, s *store.Store, table features.Table, csv string) load.Result {
+	t.Helper()
+	d, err := recordio.NewDecoder(strings.NewReader(csv), string(table)+".csv", table, recordio.CSV, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Load(context.Background(), table, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
