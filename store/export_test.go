@@ -114,3 +114,11 @@ func (s *Store) QueryString(ctx context.Context, q string, args ...any) (string,
 	err := s.r.GetContext(ctx, &v, s.r.Rebind(q), args...)
 	return v, err
 }
+
+// SetSnapshotAccounts sets how many accounts a Snapshot reads at once,
+// until the returned function restores it.
+func SetSnapshotAccounts(n int) (restore func()) {
+	old := snapshotAccounts
+	snapshotAccounts = n
+	return func() { snapshotAccounts = old }
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/load"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // Quality is what looks wrong in a store's data as a whole: the report of a
@@ -38,6 +39,9 @@ type Quality struct {
 	// than a training window's observation dates.
 	Churn      TaskAccounts `json:"churn"`
 	Conversion TaskAccounts `json:"conversion"`
+	// Training, set by DryRun only (it sweeps every history), is what
+	// each task's default training run would hold: trainer.TakeCensus.
+	Training []trainer.Census `json:"training,omitempty"`
 }
 
 // TaskAccounts counts a task's accounts: those it observes at some time
@@ -156,7 +160,8 @@ func quality(ctx context.Context, q sqlx.QueryerContext, rebind func(string) str
 // back at the end, so the store is left as it was. Each load runs in a
 // savepoint: a refused one is undone and the others see each other's
 // rows, as they would after a real load. DryRun returns the Quality of
-// the data as the loads would leave it. On SQLite the dry run holds the
+// the data as the loads would leave it, with the census of each task's
+// default training run. On SQLite the dry run holds the
 // writer until it ends; on PostgreSQL a load into a table that never held
 // rows locks it until then.
 func (s *Store) DryRun(ctx context.Context, now time.Time, fn func(Loader) error) (Quality, error) {
@@ -173,7 +178,19 @@ func (s *Store) DryRun(ctx context.Context, now time.Time, fn func(Loader) error
 	if err := fn(dryRun{s: s, in: &session{conn: conn, tx: tx}}); err != nil {
 		return Quality{}, err
 	}
-	return quality(ctx, tx, tx.Rebind, s.dialect, now, nil)
+	q, err := quality(ctx, tx, tx.Rebind, s.dialect, now, nil)
+	if err != nil {
+		return q, err
+	}
+	snap := Snapshot{q: tx}
+	ext, err := snap.Extent(ctx)
+	if err != nil {
+		return q, fmt.Errorf("dry run: %w", err)
+	}
+	if q.Training, err = trainer.TakeCensus(ctx, ext, snap); err != nil {
+		return q, fmt.Errorf("dry run: %w", err)
+	}
+	return q, nil
 }
 
 // dryRun is the Loader of DryRun.

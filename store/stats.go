@@ -34,12 +34,16 @@ type TableStats struct {
 
 // Stats counts the rows of every table and the range of their times.
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	return stats(ctx, s.r)
+}
+
+func stats(ctx context.Context, q reader) (Stats, error) {
 	st := Stats{Tables: make([]TableStats, 0, len(features.Tables))}
 	for _, t := range features.Tables {
 		ts := TableStats{Table: t, TimeColumn: timeColumn(t)}
 		var lo, hi time.Time
-		q := fmt.Sprintf("SELECT count(*), min(%s), max(%s) FROM %s", ts.TimeColumn, ts.TimeColumn, t)
-		if err := s.r.QueryRowContext(ctx, q).Scan(&ts.Rows, dbTime{&lo}, dbTime{&hi}); err != nil {
+		query := fmt.Sprintf("SELECT count(*), min(%s), max(%s) FROM %s", ts.TimeColumn, ts.TimeColumn, t)
+		if err := q.QueryRowContext(ctx, query).Scan(&ts.Rows, dbTime{&lo}, dbTime{&hi}); err != nil {
 			return Stats{}, fmt.Errorf("counting %s: %w", t, err)
 		}
 		if ts.Rows > 0 {
@@ -64,7 +68,11 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 // train command read them from Stats; MaxTime is the latest event, not
 // account creation.
 func (s *Store) Extent(ctx context.Context) (trainer.Extent, error) {
-	st, err := s.Stats(ctx)
+	return extent(ctx, s.r)
+}
+
+func extent(ctx context.Context, q reader) (trainer.Extent, error) {
+	st, err := stats(ctx, q)
 	if err != nil {
 		return trainer.Extent{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -984,6 +985,20 @@ func TestDryRun(t *testing.T) {
 			StartsInferred: store.Count{Count: 1, First: "b"},
 			Churn:          store.TaskAccounts{Eligible: 2, Positives: 1},
 			Conversion:     store.TaskAccounts{Eligible: 2, Positives: 1},
+			// The default plans observe churn monthly from the month
+			// after the first usage event (2024-01-15) to the day after
+			// the latest record (2024-07-01): a, paying from 02-05, on
+			// 03-01 (its 04-01 churn is in [03-08, 04-07): positive); b,
+			// paying from 03-10, on 04-01 and 05-01 (06-01's window and
+			// grace end after the data). Conversion observes trial day 7
+			// from 01-23: b's trial on 03-08, converted by its 03-10
+			// billing change; d's day 7 is before the first observation.
+			Training: []trainer.Census{
+				{Task: "churn", From: day("2024-02-01"), To: day("2024-07-02"), DataEnd: day("2024-07-02"),
+					Rows: 3, Positives: 1, Accounts: 2, PositiveAccounts: 1},
+				{Task: "conversion", From: day("2024-01-23"), DataEnd: day("2024-07-02"),
+					Rows: 1, Positives: 1, Accounts: 1, PositiveAccounts: 1},
+			},
 		}
 		if !reflect.DeepEqual(q, want) {
 			t.Errorf("quality\n%+v\nwant\n%+v", q, want)

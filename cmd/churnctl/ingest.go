@@ -19,6 +19,7 @@ import (
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/transform"
+	"github.com/openchurn/churn/training/trainer"
 )
 
 // loadReport is what ingest did with one file or canonical view.
@@ -156,6 +157,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	} else {
 		printLoads(stdout, reports, *dryRun)
+		printCensus(stdout, quality.Training)
 		for _, w := range warnings(reports, quality) {
 			fmt.Fprintln(stderr, "warning:", w)
 		}
@@ -314,5 +316,25 @@ func warnings(reports []loadReport, q store.Quality) []string {
 				task.name, task.n.Eligible, task.eligible, task.n.Positives, task.positives))
 		}
 	}
+	guard := trainer.DefaultGuard()
+	for _, c := range q.Training {
+		if c.Positives < int64(guard.MinPositives) || c.Rows-c.Positives < int64(guard.MinNegatives) {
+			ws = append(ws, fmt.Sprintf("store: the default %s training run would hold %d positive and %d negative rows in all, "+
+				"so its test set fewer than the %d and %d a model needs to be activated by itself",
+				c.Task, c.Positives, c.Rows-c.Positives, guard.MinPositives, guard.MinNegatives))
+		}
+	}
 	return ws
+}
+
+// printCensus words what each task's default training run would hold.
+func printCensus(out io.Writer, census []trainer.Census) {
+	for _, c := range census {
+		window := "from " + c.From.Format(time.DateOnly)
+		if !c.To.IsZero() {
+			window += " to " + c.To.Format(time.DateOnly)
+		}
+		fmt.Fprintf(out, "%s: the default training run (observations %s) would hold %d rows of %d accounts, %d positive (%d accounts)\n",
+			c.Task, window, c.Rows, c.Accounts, c.Positives, c.PositiveAccounts)
+	}
 }
