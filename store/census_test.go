@@ -72,14 +72,26 @@ func TestDryRunCensus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var positives int64
+			var positives, testRows, testPositives int64
 			accounts, positiveAccounts := map[string]bool{}, map[string]bool{}
+			cut := trainer.TestWindow(e, trainer.DefaultOptions()).Cut
 			for i, y := range e.Data.Labels {
 				accounts[e.Accounts[i]] = true
+				test := !e.AsOf[i].Before(cut)
+				if test {
+					testRows++
+				}
 				if y == 1 {
 					positives++
 					positiveAccounts[e.Accounts[i]] = true
+					if test {
+						testPositives++
+					}
 				}
+			}
+			if !c.TestFrom.Equal(cut) || c.TestRows != testRows || c.TestPositives != testPositives || testRows == 0 {
+				t.Errorf("%s census test set from %v: %d rows, %d positive; the trainer's from %v: %d, %d",
+					c.Task, c.TestFrom, c.TestRows, c.TestPositives, cut, testRows, testPositives)
 			}
 			got := [4]int64{c.Rows, c.Positives, c.Accounts, c.PositiveAccounts}
 			if w := [4]int64{int64(len(e.Data.Labels)), positives, int64(len(accounts)), int64(len(positiveAccounts))}; got != w || positives == 0 {

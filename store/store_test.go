@@ -993,11 +993,13 @@ func TestDryRun(t *testing.T) {
 			// grace end after the data). Conversion observes trial day 7
 			// from 01-23: b's trial on 03-08, converted by its 03-10
 			// billing change; d's day 7 is before the first observation.
+			// The test set is the latest fifth of the rows: b's 05-01;
+			// b's trial, the only conversion row.
 			Training: []trainer.Census{
 				{Task: "churn", From: day("2024-02-01"), To: day("2024-07-02"), DataEnd: day("2024-07-02"),
-					Rows: 3, Positives: 1, Accounts: 2, PositiveAccounts: 1},
+					Rows: 3, Positives: 1, Accounts: 2, PositiveAccounts: 1, TestFrom: day("2024-05-01"), TestRows: 1},
 				{Task: "conversion", From: day("2024-01-23"), DataEnd: day("2024-07-02"),
-					Rows: 1, Positives: 1, Accounts: 1, PositiveAccounts: 1},
+					Rows: 1, Positives: 1, Accounts: 1, PositiveAccounts: 1, TestFrom: day("2024-03-08"), TestRows: 1, TestPositives: 1},
 			},
 		}
 		if !reflect.DeepEqual(q, want) {

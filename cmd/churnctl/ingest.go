@@ -318,10 +318,10 @@ func warnings(reports []loadReport, q store.Quality) []string {
 	}
 	guard := trainer.DefaultGuard()
 	for _, c := range q.Training {
-		if c.Positives < int64(guard.MinPositives) || c.Rows-c.Positives < int64(guard.MinNegatives) {
-			ws = append(ws, fmt.Sprintf("store: the default %s training run would hold %d positive and %d negative rows in all, "+
-				"so its test set fewer than the %d and %d a model needs to be activated by itself",
-				c.Task, c.Positives, c.Rows-c.Positives, guard.MinPositives, guard.MinNegatives))
+		if c.TestPositives < int64(guard.MinPositives) || c.TestRows-c.TestPositives < int64(guard.MinNegatives) {
+			ws = append(ws, fmt.Sprintf("store: the default %s training run's test set would hold %d positive and %d negative rows, "+
+				"fewer than the %d and %d a model needs to be activated by itself: it would stay a candidate",
+				c.Task, c.TestPositives, c.TestRows-c.TestPositives, guard.MinPositives, guard.MinNegatives))
 		}
 	}
 	return ws
@@ -334,7 +334,8 @@ func printCensus(out io.Writer, census []trainer.Census) {
 		if !c.To.IsZero() {
 			window += " to " + c.To.Format(time.DateOnly)
 		}
-		fmt.Fprintf(out, "%s: the default training run (observations %s) would hold %d rows of %d accounts, %d positive (%d accounts)\n",
-			c.Task, window, c.Rows, c.Accounts, c.Positives, c.PositiveAccounts)
+		fmt.Fprintf(out, "%s: the default training run (observations %s) would hold %d rows of %d accounts, %d positive (%d accounts); "+
+			"its test set from %s %d rows, %d positive\n",
+			c.Task, window, c.Rows, c.Accounts, c.Positives, c.PositiveAccounts, c.TestFrom.Format(time.DateOnly), c.TestRows, c.TestPositives)
 	}
 }

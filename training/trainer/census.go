@@ -27,6 +27,12 @@ type Census struct {
 	// PositiveAccounts those with a positive one.
 	Accounts         int64 `json:"accounts"`
 	PositiveAccounts int64 `json:"positive_accounts"`
+	// TestFrom is where the default test slice begins (HoldoutWindow of
+	// the rows), and TestRows and TestPositives count its rows: what the
+	// activation guard (DefaultGuard) judges.
+	TestFrom      time.Time `json:"test_from,omitzero"`
+	TestRows      int64     `json:"test_rows"`
+	TestPositives int64     `json:"test_positives"`
 }
 
 // TakeCensus plans DefaultSpec of churn and of conversion against ext and
@@ -43,13 +49,18 @@ func TakeCensus(ctx context.Context, ext Extent, src dataset.Source) ([]Census, 
 			return nil, fmt.Errorf("census of %s: %w", task, err)
 		}
 		c := Census{Task: task, From: p.Record.From, To: p.Record.To, DataEnd: p.Record.DataEnd}
+		var (
+			asOf   []time.Time
+			labels []float64
+		)
 		_, err = dataset.Sweep(ctx, src, p.Task, dataset.Options{Features: p.Record.Features}, func(b *dataset.Batch) error {
 			if len(b.Labels) == 0 {
 				return nil
 			}
 			c.Accounts++
 			positive := false
-			for _, y := range b.Labels {
+			for k, y := range b.Labels {
+				asOf, labels = append(asOf, b.Vectors[k].AsOf), append(labels, y)
 				c.Rows++
 				if y == 1 {
 					c.Positives++
@@ -63,6 +74,17 @@ func TakeCensus(ctx context.Context, ext Extent, src dataset.Source) ([]Census, 
 		})
 		if err != nil {
 			return nil, fmt.Errorf("census of %s: %w", task, err)
+		}
+		if c.Rows > 0 {
+			c.TestFrom = HoldoutWindow(&Examples{AsOf: asOf}, DefaultOptions().TestFraction).Cut
+			for i, t := range asOf {
+				if !t.Before(c.TestFrom) {
+					c.TestRows++
+					if labels[i] == 1 {
+						c.TestPositives++
+					}
+				}
+			}
 		}
 		out = append(out, c)
 	}
