@@ -275,6 +275,9 @@ func TestEndToEnd(t *testing.T) {
 		} else if len(acc["trend"].([]any)) != 2 {
 			t.Errorf("trend of %s: %v", id, acc["trend"])
 		}
+		if info, _ := acc["account"].(map[string]any); info == nil || info["attributes"] == nil || info["attributes"].(map[string]any)["channel"] == "" {
+			t.Errorf("account %s carries no channel attribute: %v", id, acc["account"])
+		}
 		if _, fresh := c.do("GET", "/v1/accounts/"+id+"?refresh=true", viewer, nil); fresh["churn"] == nil {
 			t.Errorf("refresh: %v", fresh)
 		}

@@ -38,6 +38,8 @@ type accountInfo struct {
 	ConvertedAt    time.Time `json:"converted_at,omitzero"`
 	ChurnedAt      time.Time `json:"churned_at,omitzero"`
 	RenewalAt      time.Time `json:"renewal_at,omitzero"`
+	// Attributes are the account's free attributes by name.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 func newAccountInfo(a *features.Account) *accountInfo {
@@ -46,7 +48,7 @@ func newAccountInfo(a *features.Account) *accountInfo {
 	}
 	return &accountInfo{ID: a.AccountID, Name: a.Name, Owner: a.Owner, Segment: a.Segment, Plan: a.Plan, Seats: a.Seats,
 		MRR: a.MRR, CreatedAt: a.CreatedAt, TrialStartedAt: a.TrialStartedAt, TrialEndsAt: a.TrialEndsAt,
-		ConvertedAt: a.ConvertedAt, ChurnedAt: a.ChurnedAt, RenewalAt: a.RenewalAt}
+		ConvertedAt: a.ConvertedAt, ChurnedAt: a.ChurnedAt, RenewalAt: a.RenewalAt, Attributes: a.Attributes}
 }
 
 // scoreView is one score with its explanation.

@@ -135,6 +135,7 @@ func TestPages(t *testing.T) {
 		{"forged cursor", viewer, "/accounts?after=%3Cscript%3E", http.StatusBadRequest, "not one this dashboard made"},
 		{"account", viewer, account, http.StatusOK, `<h2 id="why-h">Why</h2>`},
 		{"account's context", viewer, account, http.StatusOK, `<h2 id="context-h">Context</h2>`},
+		{"account's attributes in its header", viewer, account, http.StatusOK, " · Channel: "},
 		{"freshness line", viewer, account, http.StatusOK, `<p class="fresh sub">Data through `},
 		{"churned account", viewer, churned, http.StatusOK, `role="status">Churned on `},
 		{"converted trial", viewer, converted, http.StatusOK, `role="status">Converted to paid on `},
