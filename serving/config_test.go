@@ -37,8 +37,8 @@ func TestLoadConfig(t *testing.T) {
 	byName := map[string]bool{}
 	for _, r := range c.Rules() {
 		byName[r.Name] = true
-		if r.Name == "usage_drop" && r.Params["drop"] != 0.6 {
-			t.Errorf("usage_drop = %+v", r)
+		if r.Name == "usage_drop" && r.Params["drop"] != 0.6 || r.Name == "big_risk_jump" && r.Band != "red" {
+			t.Errorf("%s = %+v", r.Name, r)
 		}
 	}
 	if !byName["big_risk_jump"] || !byName["band_drop"] {
@@ -48,6 +48,7 @@ func TestLoadConfig(t *testing.T) {
 		"unknown field": "bandz: {green: 1}",
 		"bad bands":     "bands: {green: 50, yellow: 80}",
 		"bad rule":      "alerts: {rules: [{name: nope}]}",
+		"bad rule band": "alerts: {rules: [{name: risk_jump, band: green}]}",
 		"bad pql":       "pql_threshold: 1.5",
 		"bad warm tier": "trial_tiers: {warm: 1.2}",
 	} {

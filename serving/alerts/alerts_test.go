@@ -120,6 +120,46 @@ func TestRelativeThresholds(t *testing.T) {
 	}
 }
 
+// TestBandThreshold checks a rule's band: a renewal at risk that fires
+// for a red account in the book's riskiest 1% does not for a yellow one
+// when the rule asks for red, and does for both when it asks for yellow.
+func TestBandThreshold(t *testing.T) {
+	renewing := &features.History{Account: &features.Account{RenewalAt: asOf.Add(20 * day)}}
+	for _, tc := range []struct {
+		rule, band string
+		want       bool
+	}{
+		{"", "yellow", true}, {"", "red", true},
+		{"red", "yellow", false}, {"red", "red", true},
+		{"yellow", "green", false}, {"yellow", "yellow", true}, {"yellow", "red", true},
+	} {
+		rules, err := DefaultRules().Merge(Rules{{Name: "renewal_at_risk", Band: tc.rule}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := &Observation{AsOf: asOf, History: renewing,
+			Churn: &ScoreChange{Probability: 0.2, Previous: 0.2, Band: tc.band, PreviousBand: tc.band, TopShare: 0.005}}
+		fired := false
+		for _, f := range rules.Evaluate(o, false) {
+			fired = fired || f.Rule.Name == "renewal_at_risk"
+		}
+		if fired != tc.want {
+			t.Errorf("rule band %q, account %s: fired %v, want %v", tc.rule, tc.band, fired, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		rule Rule
+		err  string
+	}{
+		{Rule{Name: "renewal_at_risk", Band: "purple"}, `alert rule renewal_at_risk: band "purple" is not yellow or red`},
+		{Rule{Name: "usage_drop", Band: "red"}, "alert rule usage_drop: kind usage_drop takes no band"},
+	} {
+		if _, err := DefaultRules().Merge(Rules{tc.rule}); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%+v: error %v, want %q", tc.rule, err, tc.err)
+		}
+	}
+}
+
 func TestSeverityAndSignalTime(t *testing.T) {
 	rules := DefaultRules()
 	for _, tc := range []struct{ band, want string }{{"yellow", "medium"}, {"red", "high"}} {

@@ -66,19 +66,22 @@ type kind struct {
 	// trial marks kinds about a running trial, whose alerts resolve when
 	// the trial converts or ends.
 	trial bool
+	// book marks kinds about churn risk, which take thresholds relative
+	// to the book (riskyInBook) and a Rule's Band.
+	book bool
 	// eval reports whether the condition holds, with what it found.
 	eval func(p map[string]float64, o *Observation) (finding, bool)
 }
 
 // kinds are the conditions a rule may test, by name.
 var kinds = map[string]kind{
-	"band_drop":           {defaults: map[string]float64{"top_percent": 0, "base_rate_multiple": 0, "min_probability": 0}, eval: bandDrop},
-	"risk_jump":           {defaults: map[string]float64{"min_increase": 0, "min_factor": 2, "top_percent": 10, "base_rate_multiple": 0, "min_probability": 0}, eval: riskJump},
+	"band_drop":           {defaults: map[string]float64{"top_percent": 0, "base_rate_multiple": 0, "min_probability": 0}, book: true, eval: bandDrop},
+	"risk_jump":           {defaults: map[string]float64{"min_increase": 0, "min_factor": 2, "top_percent": 10, "base_rate_multiple": 0, "min_probability": 0}, book: true, eval: riskJump},
 	"usage_drop":          {defaults: map[string]float64{"drop": 0.5, "min_weekly_baseline": 20}, eval: usageDrop},
 	"ticket_spike":        {defaults: map[string]float64{"min_tickets": 3, "factor": 2}, eval: ticketSpike},
 	"negative_escalation": {defaults: map[string]float64{"min_severity": 1, "max_age_hours": 72}, atIngest: true, eval: negativeEscalation},
 	"nps_detractor":       {defaults: map[string]float64{"max_score": 6, "max_age_days": 30}, eval: npsDetractor},
-	"renewal_at_risk":     {defaults: map[string]float64{"within_days": 60, "top_percent": 5, "base_rate_multiple": 0, "min_probability": 0}, eval: renewalAtRisk},
+	"renewal_at_risk":     {defaults: map[string]float64{"within_days": 60, "top_percent": 5, "base_rate_multiple": 0, "min_probability": 0}, book: true, eval: renewalAtRisk},
 	"trial_became_pql":    {defaults: map[string]float64{}, trial: true, eval: trialBecamePQL},
 	"trial_going_cold":    {defaults: map[string]float64{"inactive_days": 3, "min_trial_day": 3}, trial: true, eval: trialGoingCold},
 }
@@ -119,6 +122,15 @@ func riskyInBook(p map[string]float64, c *ScoreChange) bool {
 		return false
 	}
 	return c.Probability >= p["min_probability"]
+}
+
+// inBand reports whether c's band is band or less healthy.
+func inBand(c *ScoreChange, band string) bool {
+	if c == nil {
+		return false
+	}
+	now, ok := bandRank[c.Band]
+	return ok && now >= bandRank[band]
 }
 
 // bookDetail adds where the score stands in the book to an alert's detail.
@@ -283,7 +295,7 @@ func (rs Rules) Evaluate(o *Observation, ingestOnly bool) []Firing {
 	var out []Firing
 	for _, r := range rs {
 		k := kinds[r.Kind]
-		if r.Disabled || (ingestOnly && !k.atIngest) {
+		if r.Disabled || (ingestOnly && !k.atIngest) || (r.Band != "" && !inBand(o.Churn, r.Band)) {
 			continue
 		}
 		if f, ok := k.eval(r.Params, o); ok {

@@ -29,6 +29,11 @@ type Rule struct {
 	Cooldown time.Duration `yaml:"cooldown,omitempty" json:"cooldown"`
 	// Params override the kind's default parameters.
 	Params map[string]float64 `yaml:"params,omitempty" json:"params,omitempty"`
+	// Band, on the kinds about churn risk (band_drop, risk_jump,
+	// renewal_at_risk), is the least healthy band the account must be in
+	// for the rule to fire: yellow (yellow or red) or red. Empty is any
+	// band. Like the parameters' thresholds, it holds with the others.
+	Band string `yaml:"band,omitempty" json:"band,omitempty"`
 }
 
 // Rules is a set of rules, in evaluation order.
@@ -84,6 +89,9 @@ func (rs Rules) Merge(over Rules) (Rules, error) {
 		if o.Cooldown != 0 {
 			r.Cooldown = o.Cooldown
 		}
+		if o.Band != "" {
+			r.Band = o.Band
+		}
 		r.Disabled = o.Disabled
 		for k, v := range o.Params {
 			if r.Params == nil {
@@ -115,6 +123,14 @@ func (r *Rule) complete() error {
 	for name := range r.Params {
 		if _, ok := k.defaults[name]; !ok {
 			return fmt.Errorf("alert rule %s: kind %s has no parameter %q (it has %v)", r.Name, r.Kind, name, slices.Sorted(maps.Keys(k.defaults)))
+		}
+	}
+	if r.Band != "" {
+		if !k.book {
+			return fmt.Errorf("alert rule %s: kind %s takes no band: only the kinds about churn risk do (band_drop, risk_jump, renewal_at_risk)", r.Name, r.Kind)
+		}
+		if r.Band != "yellow" && r.Band != "red" {
+			return fmt.Errorf("alert rule %s: band %q is not yellow or red", r.Name, r.Band)
 		}
 	}
 	params := maps.Clone(k.defaults)
