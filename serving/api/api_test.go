@@ -358,6 +358,11 @@ func TestEndToEnd(t *testing.T) {
 			if m["task"] == "conversion" && m["state"] == "active" {
 				pql = m["serving"].(map[string]any)["pql_threshold"]
 			}
+			// The figures the models page shows: test AUC, Brier, lift.
+			test, _ := m["metrics"].(map[string]any)["test"].(map[string]any)
+			if test == nil || test["auc"] != m["test_auc"] || test["brier"] == nil || test["top_decile_lift"] == nil {
+				t.Errorf("model %v: metrics %v, want the test AUC %v, Brier and lift", m["version"], m["metrics"], m["test_auc"])
+			}
 		}
 		if pql == nil {
 			t.Errorf("no PQL threshold among %v", ms)
