@@ -15,6 +15,7 @@ import (
 	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
+	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/simulate"
 )
 
@@ -256,4 +257,78 @@ func TestCurrentMeansCurrent(t *testing.T) {
 		t.Errorf("bands' ARR %.2f, customers' MRR × 12 %.2f", arr, 12*mrr)
 	}
 	t.Logf("retired %d scores; ARR %.0f", retired, arr)
+}
+
+// TestExpectedChurnersMatchObserved checks that the stored churn
+// probabilities are what they claim: a model trained on data up to a cut
+// scores the book at three monthly as-of dates after it, and at each the
+// sum of the customers' probabilities (the expected churners over the
+// model's label window) is compared with the customers who churned in
+// that window (dataset.Churn's labels, the training definition). Over the
+// three windows the observed count must be within 3 standard deviations
+// (the square root of Σ p(1−p), the Poisson-binomial spread) of the
+// expected one.
+func TestExpectedChurnersMatchObserved(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t, "sqlite")
+	cfg := simulate.Config{Accounts: 1200, Months: 14, Seed: 23}
+	if err := demo.Generate(ctx, s, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cut := cfg.End().AddDate(0, -4, 0)
+	m, err := demo.Train(ctx, s, TaskChurn, cut, demo.Features(), "logreg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := m.Record
+	scorer := &Scorer{Registry: s, Reference: s, Bands: DefaultBands()}
+	b, err := features.NewBuilder(demo.Features())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expected, variance, observed float64
+	for k := range 3 {
+		asOf := cut.AddDate(0, k, 0)
+		if _, err := (&Batch{Store: s, Scorer: scorer, Tasks: []string{TaskChurn}, AsOf: asOf}).Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.ScoreRows(ctx, score.ListQuery{Task: TaskChurn, Limit: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := map[string]float64{}
+		for _, r := range rows {
+			if r.AsOf.Equal(asOf) {
+				p[r.AccountID] = r.Probability
+			}
+		}
+		task := &dataset.Churn{Schedule: []time.Time{asOf}, Lead: time.Duration(rec.Lead), Horizon: time.Duration(rec.Horizon),
+			Grace: time.Duration(rec.Grace), DataEnd: cfg.End()}
+		var exp, obs float64
+		err = s.Histories(ctx, store.Shard{}, func(h *features.History) error {
+			pk, scored := p[h.AccountID]
+			if !scored {
+				return nil
+			}
+			vs, err := b.Build(h, []time.Time{asOf}, nil)
+			if err != nil {
+				return err
+			}
+			y, kept := task.Label(h, &vs[0])
+			if !kept {
+				return nil // churned inside the lead, as training leaves out
+			}
+			exp, variance, obs = exp+pk, variance+pk*(1-pk), obs+y
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("as of %s: %d scored, %.1f churners expected, %.0f observed", asOf.Format(time.DateOnly), len(p), exp, obs)
+		expected, observed = expected+exp, observed+obs
+	}
+	sd := math.Sqrt(variance)
+	if observed == 0 || math.Abs(observed-expected) > 3*sd {
+		t.Errorf("%.0f churners observed in three windows, %.1f expected (±%.1f at 3 sd)", observed, expected, 3*sd)
+	}
 }
