@@ -16,9 +16,11 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // explainedGolden holds every score, with its components and reasons in
 // full, that a batch stored for the legacy store (see openLegacyStore).
-// It was written by commit 4859185, the last before TreeSHAP was made
-// faster (and after reasons became one actionable feature per signal), with
-// -update; see TestBatchStoresTheGoldenExplanations.
+// It was first written by commit 4859185, the last before TreeSHAP was
+// made faster (and after reasons became one actionable feature per
+// signal), with -update, and rewritten when reasons that read as their
+// typical value gave way to the next; see
+// TestBatchStoresTheGoldenExplanations.
 const explainedGolden = "../testdata/serving/explained-scores.golden.json"
 
 // explained is what the golden file keeps of a stored score: everything

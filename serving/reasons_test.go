@@ -111,6 +111,9 @@ func TestDemoReasonsAndAlerts(t *testing.T) {
 					t.Errorf("%s %s: signal %q shown twice", task, r.AccountID, f.Signal())
 				}
 				seen[f.Signal()] = true
+				if v := re.ValueText(); v == re.TypicalText() {
+					t.Errorf("%s %s: reason %s reads %s, as typical: it explains nothing", task, r.AccountID, re.Feature, v)
+				}
 				word := "raises"
 				if re.Contribution < 0 {
 					word = "lowers"

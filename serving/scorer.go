@@ -451,7 +451,10 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 // explain fills d's reasons and context from the contributions, strongest
 // first: the actionable features, one per signal (the strongest of a
 // signal measured per seat and in total, or over two windows, stands for
-// it), and the context facts no one can change.
+// it), and the context facts no one can change. A feature whose value
+// reads as its typical one ("1 (typical 1)") is no reason a rep can see,
+// whatever its contribution (a tree's split can fall between the two), so
+// it gives way to the next.
 func (m *Model) explain(d *score.Detail, schema models.Schema, row, contrib []float64) {
 	seen := map[string]bool{}
 	for _, fc := range models.TopContributions(schema, contrib, len(schema)) {
@@ -466,8 +469,12 @@ func (m *Model) explain(d *score.Detail, schema models.Schema, row, contrib []fl
 				d.Context = append(d.Context, m.reason(i, row[i], fc.Value))
 			}
 		case !seen[f.Signal()] && len(d.Reasons) < reasonCount:
+			r := m.reason(i, row[i], fc.Value)
+			if r.Typical != nil && r.ValueText() == r.TypicalText() {
+				continue
+			}
 			seen[f.Signal()] = true
-			d.Reasons = append(d.Reasons, m.reason(i, row[i], fc.Value))
+			d.Reasons = append(d.Reasons, r)
 		}
 	}
 }
