@@ -264,6 +264,8 @@ func TestEndToEnd(t *testing.T) {
 		for _, it := range red["items"].([]any) {
 			if row := it.(map[string]any); row["band"] != "red" || row["owner"] != "rep-01" {
 				t.Errorf("filtered listing holds %v", row)
+			} else if h := row["health"].(float64); h != math.Round(10*h)/10 {
+				t.Errorf("health %v has more than one decimal", h)
 			}
 		}
 

@@ -205,7 +205,7 @@ func (s *Server) accountView(ctx context.Context, id string, refresh bool) (*acc
 		return nil, err
 	}
 	for _, sc := range past {
-		v.Trend = append(v.Trend, trendPoint{AsOf: sc.AsOf, Probability: sc.Probability, Health: sc.Health, Band: sc.Band, ModelVersion: sc.ModelVersion})
+		v.Trend = append(v.Trend, trendPoint{AsOf: sc.AsOf, Probability: prob4(sc.Probability), Health: tenth(sc.Health), Band: sc.Band, ModelVersion: sc.ModelVersion})
 	}
 	open, err := s.store.Alerts(ctx, alerts.Query{AccountID: id, Status: alerts.StatusActive})
 	if err != nil {

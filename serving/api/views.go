@@ -143,10 +143,10 @@ func newReasonView(r *score.Reason, task, text string) reasonView {
 // score's 0–100 figure and PQL flag, each nil where the task has none.
 func health(sc *score.Score) (h *float64, band string, conv *float64, pql *bool) {
 	if sc.Task == score.TaskChurn {
-		v := sc.Health
+		v := tenth(sc.Health)
 		return &v, sc.Band, nil, nil
 	}
-	v, p := sc.ConversionScore(), sc.PQL
+	v, p := tenth(sc.ConversionScore()), sc.PQL
 	return nil, "", &v, &p
 }
 
@@ -165,6 +165,9 @@ func previous(sc *score.Score) (prev, delta *float64) {
 // the figures mean, without the float noise of their computation.
 func cents(x float64) float64 { return math.Round(100*x) / 100 }
 func prob4(x float64) float64 { return math.Round(1e4*x) / 1e4 }
+
+// tenth rounds a 0–100 score (health, conversion score) to one decimal.
+func tenth(x float64) float64 { return math.Round(10*x) / 10 }
 
 // prob4p is prob4 of *p, nil for nil.
 func prob4p(p *float64) *float64 {
