@@ -3,6 +3,7 @@ package serving
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -117,7 +118,8 @@ func LoadConfig(path string) (Config, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	// An empty file (or one of comments only) is the defaults.
+	if err := dec.Decode(&c); err != nil && err != io.EOF {
 		return c, fmt.Errorf("reading config %s: %w", path, err)
 	}
 	if c.rules, err = alerts.DefaultRules().Merge(c.Alerts.Rules); err != nil {

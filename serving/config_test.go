@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/openchurn/churn/serving/alerts"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -56,6 +58,13 @@ func TestLoadConfig(t *testing.T) {
 		os.WriteFile(path, []byte(body), 0o644)
 		if _, err := LoadConfig(path); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+	for _, body := range []string{"", "# nothing set yet\n"} {
+		path := filepath.Join(t.TempDir(), "empty.yaml")
+		os.WriteFile(path, []byte(body), 0o644)
+		if c, err := LoadConfig(path); err != nil || c.Bands != DefaultBands() || len(c.Rules()) != len(alerts.DefaultRules()) {
+			t.Errorf("config %q: %v, %+v; want the defaults", body, err, c)
 		}
 	}
 	if _, err := LoadConfig("testdata/none.yaml"); err == nil {
