@@ -151,8 +151,8 @@ func (b *Batch) Run(ctx context.Context) (Report, error) {
 		b.books[task] = m.book
 		if b.Alerts != nil {
 			// The current scores are the whole book, as the last batch
-			// left it; the reference sample is its first accounts by id,
-			// the oldest, whose risks are not the book's.
+			// left it, where the reference sample is a few hundred of
+			// them as of the model's training end.
 			ps, err := b.Store.CurrentProbabilities(ctx, task)
 			if err != nil {
 				return rep, err

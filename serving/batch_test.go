@@ -332,3 +332,65 @@ func TestExpectedChurnersMatchObserved(t *testing.T) {
 		t.Errorf("%.0f churners observed in three windows, %.1f expected (±%.1f at 3 sd)", observed, expected, 3*sd)
 	}
 }
+
+// recordingReference is a Reference that records the shards it was asked
+// for and the accounts it served.
+type recordingReference struct {
+	Reference
+	shards   []store.Shard
+	accounts map[string]bool
+}
+
+func (r *recordingReference) Histories(ctx context.Context, shard store.Shard, fn func(*features.History) error) error {
+	r.shards = append(r.shards, shard)
+	return r.Reference.Histories(ctx, shard, func(h *features.History) error {
+		r.accounts[h.AccountID] = true
+		return fn(h)
+	})
+}
+
+// TestReferenceSample checks that typical values and the book come from
+// whole ranges of the accounts' hash, read from its start until the
+// sample holds enough eligible accounts: a uniform sample, not the first
+// (oldest) ids.
+func TestReferenceSample(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	_, _ = fixture(t, s)
+	ctx := context.Background()
+	defer func(n int) { referenceAccounts = n }(referenceAccounts)
+	referenceAccounts = 40
+	ref := &recordingReference{Reference: s, accounts: map[string]bool{}}
+	m, err := (&Scorer{Registry: s, Reference: ref, Bands: DefaultBands()}).Model(ctx, TaskChurn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(ref.shards)
+	if n == 0 || n == len(referenceRanges) || !reflect.DeepEqual(ref.shards, referenceRanges[:n]) {
+		t.Fatalf("read shards %v, want a proper prefix of %v", ref.shards, referenceRanges)
+	}
+	if m.book.Len() < referenceAccounts {
+		t.Errorf("book of %d accounts, want at least %d", m.book.Len(), referenceAccounts)
+	}
+	// The ranges read cover buckets [0, hi): exactly those accounts.
+	last := ref.shards[n-1]
+	var all, below []string
+	err = s.Histories(ctx, store.Shard{}, func(h *features.History) error {
+		all = append(all, h.AccountID)
+		if store.ShardBucket(h.AccountID)*last.Count < (last.Index+1)*store.ShardBuckets {
+			below = append(below, h.AccountID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(below) != len(ref.accounts) || len(below) == len(all) {
+		t.Fatalf("sampled %d of %d accounts, want the %d of the ranges read", len(ref.accounts), len(all), len(below))
+	}
+	for _, id := range below {
+		if !ref.accounts[id] {
+			t.Fatalf("%s is in the ranges read but not in the sample", id)
+		}
+	}
+	t.Logf("sampled %d of %d accounts from %d ranges; book %d", len(ref.accounts), len(all), n, m.book.Len())
+}

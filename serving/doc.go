@@ -25,8 +25,9 @@
 //     always better;
 //   - the top 5 reasons, as figures (package score): feature, the
 //     catalog's description, value, typical value (the median over a
-//     fixed reference sample of the first 600 accounts, as of the end of
-//     the model's training window) and signed contribution; their wording
+//     fixed, uniform sample of the eligible accounts, whole ranges of the
+//     shard hash, as of the end of the model's training window) and
+//     signed contribution; their wording
 //     is built from those fields where they are shown;
 //   - expected revenue at risk p × ARR, with ARR = 12 × the MRR as of T;
 //   - the previous score (the latest earlier as-of) and so the delta;

@@ -45,7 +45,7 @@ type Registry interface {
 }
 
 // Reference supplies the accounts from which typical feature values are
-// taken: the first few histories in account order.
+// taken: those of a few shards (see Model.reference).
 type Reference interface {
 	Histories(ctx context.Context, shard store.Shard, fn func(h *features.History) error) error
 }
@@ -241,16 +241,30 @@ func (s *Scorer) load(ctx context.Context, task string) (*Model, error) {
 	return m, nil
 }
 
-// referenceAccounts bounds the accounts read for typical values.
-const referenceAccounts = 600
+// The reference sample holds at least referenceAccounts eligible
+// accounts where the store has them, reading at most referenceReads (a
+// variable for tests of the sampling).
+var referenceAccounts, referenceReads = 600, 12_000
 
-// errSampled stops the reference sweep once it has enough accounts.
+// referenceRanges are adjacent shards that, read in order, cover the
+// accounts' hash space from its start in ranges that double: 1/64, 1/64,
+// 2/64, 4/64, … 1/2.
+var referenceRanges = []store.Shard{{Index: 0, Count: 64}, {Index: 1, Count: 64}, {Index: 1, Count: 32},
+	{Index: 1, Count: 16}, {Index: 1, Count: 8}, {Index: 1, Count: 4}, {Index: 1, Count: 2}}
+
+// errSampled stops the reference sweep once it has read referenceReads.
 var errSampled = errors.New("reference sample complete")
 
-// reference sets m.Typical to the medians of the model's features over
-// the eligible accounts among the first referenceAccounts ids, as of
-// asOf, and returns their probabilities. The sample is the same in every
-// run and shard, so stored reasons do not depend on how a batch is split.
+// reference sets m.Typical to the medians of the model's features over a
+// sample of the accounts eligible for the task as of asOf, and returns
+// their probabilities: the book that relative alert thresholds and the
+// PQL fallback read. The sample is the accounts of referenceRanges, read
+// range by range until it holds referenceAccounts eligible ones (or
+// referenceReads accounts were read): each range is a range of the
+// accounts' hash, so the sample is a uniform one of the book, where the
+// first ids would be its oldest accounts (and, for conversion, hold
+// hardly an open trial). It is the same in every run and shard, so
+// stored reasons do not depend on how a batch is split.
 func (m *Model) reference(ctx context.Context, ref Reference, cfg features.Config, asOf time.Time) ([]float64, error) {
 	m.Typical = make([]float64, len(m.index))
 	for i := range m.Typical {
@@ -271,10 +285,11 @@ func (m *Model) reference(ctx context.Context, ref Reference, cfg features.Confi
 		first = map[string][]float64{}
 	)
 	read := 0
-	err = ref.Histories(ctx, store.Shard{}, func(h *features.History) error {
-		if read++; read > referenceAccounts {
+	sample := func(h *features.History) error {
+		if read == referenceReads {
 			return errSampled
 		}
+		read++
 		if i := slices.IndexFunc(h.Billing, func(b features.BillingChange) bool { return b.MRR > 0 && b.At.Before(asOf) }); i >= 0 {
 			first[""] = append(first[""], h.Billing[i].MRR)
 			if h.Account != nil {
@@ -301,9 +316,18 @@ func (m *Model) reference(ctx context.Context, ref Reference, cfg features.Confi
 			}
 		}
 		return nil
-	})
-	if err != nil && !errors.Is(err, errSampled) {
-		return nil, fmt.Errorf("reading reference accounts: %w", err)
+	}
+	for _, shard := range referenceRanges {
+		err := ref.Histories(ctx, shard, sample)
+		if errors.Is(err, errSampled) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading reference accounts: %w", err)
+		}
+		if len(probs) >= referenceAccounts {
+			break
+		}
 	}
 	for i, c := range cols {
 		if len(c) > 0 {
