@@ -48,6 +48,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	source := fs.String("source", "", "with --transform: run it against this PostgreSQL database instead of files")
 	dryRun := fs.Bool("dry-run", false, "load nothing; report what a load would do and what looks wrong")
 	asJSON := fs.Bool("json", false, "print one JSON document instead of a table and warnings")
+	configPath := fs.String("config", "", "configuration file: the alert rules that loaded escalations may raise")
 	var opts load.Options
 	fs.BoolVar(&opts.LastWins, "last-wins", false, "a key given twice in one file keeps its last row (default: the file is refused)")
 	fs.BoolVar(&opts.Strict, "strict", false, "refuse files with rows for unknown accounts or columns no table has (default: load them and warn)")
@@ -70,17 +71,17 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *transformPath != "" && *tableName != "":
 		return usagef("--table names the table of files; a transform's views are named after their tables")
 	}
+	cfg, err := serving.LoadConfig(*configPath)
+	if err != nil {
+		return usageError{err}
+	}
 	var m *recordio.Mapping
 	if *mapPath != "" {
-		var err error
 		if m, err = recordio.LoadMapping(*mapPath); err != nil {
 			return err
 		}
 	}
-	var (
-		load func(ctx context.Context, l store.Loader) []loadReport
-		err  error
-	)
+	var load func(ctx context.Context, l store.Loader) []loadReport
 	if *transformPath != "" {
 		w, err := openTransform(ctx, *transformPath, *source, fs.Args())
 		if err != nil {
@@ -135,7 +136,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				continue
 			}
 			loaded = append(loaded, r.Table)
-			if opened, err := serving.AfterIngest(ctx, s, &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}, r.Table); err != nil {
+			if opened, err := serving.AfterIngest(ctx, s, &alerts.Engine{Store: s, Rules: cfg.Rules()}, r.Table); err != nil {
 				slog.ErrorContext(ctx, "ingestion alerts", "source", r.Source, "err", err)
 			} else if len(opened) > 0 {
 				slog.InfoContext(ctx, "alerts opened", "source", r.Source, "alerts", len(opened))

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openchurn/churn/features/load"
+	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 )
@@ -256,5 +258,42 @@ func TestIngestTransformExample(t *testing.T) {
 				t.Errorf("train --task churn: exit %d: %s", code, errOut)
 			}
 		})
+	}
+}
+
+// TestIngestRaisesConfiguredAlerts loads a fresh negative escalation: it
+// opens the negative_escalation alert under the default rules, and none
+// under a --config that disables the rule.
+func TestIngestRaisesConfiguredAlerts(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	files := map[string]string{
+		"accounts.csv":    "account_id,created_at,owner\nacme,2024-01-01,rep-01\n",
+		"escalations.csv": "escalation_id,account_id,at,direction,severity\ne1,acme," + at + ",negative,high\n",
+		"quiet.yaml":      "alerts:\n  rules:\n    - name: negative_escalation\n      disabled: true\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		flags []string
+		want  int
+	}{{nil, 1}, {[]string{"--config", filepath.Join(dir, "quiet.yaml")}, 0}} {
+		db := "sqlite:" + filepath.Join(t.TempDir(), "churn.db")
+		args := append(append([]string{"ingest", "--db", db}, tc.flags...), filepath.Join(dir, "accounts.csv"), filepath.Join(dir, "escalations.csv"))
+		if code, _, errOut := churnctl(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.flags, code, errOut)
+		}
+		s, err := store.Open(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as, err := s.Alerts(context.Background(), alerts.Query{})
+		s.Close()
+		if err != nil || len(as) != tc.want {
+			t.Errorf("ingest %v: alerts %+v, %v; want %d", tc.flags, as, err, tc.want)
+		}
 	}
 }
