@@ -22,15 +22,15 @@ const inboxPageSize = 50
 const maxNote = 2000
 
 type alertsView struct {
-	Filter                        filter
-	Owners                        []string
-	Statuses, Sorts               []string
-	RuleChoices, SeverityChoices  []string
-	Rows                          []alerts.Row
-	Next, First                   string
-	Back                          string
-	Now                           time.Time
-	ByPriority                    bool
+	Filter                       filter
+	Owners                       []string
+	Statuses, Sorts              []string
+	RuleChoices, SeverityChoices []string
+	Rows                         []alerts.Row
+	Next, First                  string
+	Back                         string
+	Now                          time.Time
+	ByPriority                   bool
 }
 
 // inboxStatuses are the inbox's status choices: the listing's, and all.
