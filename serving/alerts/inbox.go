@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Severities are the alert severities, least urgent first. A rule's
@@ -136,6 +137,20 @@ func ParseUntil(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("until %s is more than %d days ahead", t.Format(time.RFC3339), MaxSnooze/(24*time.Hour))
 	}
 	return t, nil
+}
+
+// MaxNote is how many characters a resolution note may hold.
+const MaxNote = 2000
+
+// CleanNote returns a resolution note without its surrounding spaces, or
+// an error when it holds more than MaxNote characters, a NUL or invalid
+// UTF-8, which no store keeps as text.
+func CleanNote(note string) (string, error) {
+	note = strings.TrimSpace(note)
+	if !utf8.ValidString(note) || strings.ContainsRune(note, 0) || utf8.RuneCountInString(note) > MaxNote {
+		return "", fmt.Errorf("a note holds at most %d characters of valid UTF-8, without NUL", MaxNote)
+	}
+	return note, nil
 }
 
 // CheckFilter checks the values of a listing's rule and severity filters

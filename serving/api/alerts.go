@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,12 +20,8 @@ import (
 // alertListParams are the query parameters of GET /v1/alerts.
 var alertListParams = []string{"owner", "account_id", "status", "rule", "severity", "sort", "limit", "cursor"}
 
-// maxBulkAlerts bounds the ids of one bulk acknowledgement, and maxNote
-// the characters of a resolution note.
-const (
-	maxBulkAlerts = 1000
-	maxNote       = 2000
-)
+// maxBulkAlerts bounds the ids of one bulk acknowledgement.
+const maxBulkAlerts = 1000
 
 // rules returns the configured alert rules, which the rule filter's
 // values must name: the engine's, else the defaults.
@@ -191,11 +186,11 @@ func (s *Server) resolveAlert(c echo.Context) error {
 	if err := decodeBody(c, &req, true); err != nil {
 		return err
 	}
-	req.Note = strings.TrimSpace(req.Note)
-	if n := utf8.RuneCountInString(req.Note); n > maxNote || strings.ContainsRune(req.Note, 0) {
-		return errorf(http.StatusUnprocessableEntity, "invalid_note", fmt.Sprintf("note must be at most %d characters, without NUL", maxNote), nil)
+	note, err := alerts.CleanNote(req.Note)
+	if err != nil {
+		return errorf(http.StatusUnprocessableEntity, "invalid_note", err.Error(), nil)
 	}
-	return s.act(c, alerts.Action{Kind: alerts.ActionResolve, Note: req.Note})
+	return s.act(c, alerts.Action{Kind: alerts.ActionResolve, Note: note})
 }
 
 // bulkAckResult says which alerts a bulk acknowledgement changed and

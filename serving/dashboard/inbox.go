@@ -18,9 +18,6 @@ import (
 // inboxPageSize is the alerts of one page of the inbox.
 const inboxPageSize = 50
 
-// maxNote is the characters of a resolution note.
-const maxNote = 2000
-
 type alertsView struct {
 	Filter                       filter
 	Owners                       []string
@@ -121,10 +118,11 @@ func (d *Dashboard) alertAction(c echo.Context) error {
 		}
 		act.Kind, act.Until = alerts.ActionSnooze, until
 	default:
-		act.Note = strings.TrimSpace(c.FormValue("note"))
-		if !cleanText(act.Note) || utf8.RuneCountInString(act.Note) > maxNote {
-			return d.fail(c, fmt.Errorf("%w: a note holds at most %d characters, without NUL", errUnprocessable, maxNote))
+		note, err := alerts.CleanNote(c.FormValue("note"))
+		if err != nil {
+			return d.fail(c, fmt.Errorf("%w: %v", errUnprocessable, err))
 		}
+		act.Note = note
 	}
 	return d.act(c, []string{c.Param("id")}, act)
 }
