@@ -22,3 +22,5 @@ CREATE TABLE alert_actions (
 ){{.WithoutRowID}};
 CREATE INDEX alert_actions_account_at ON alert_actions (account_id, at);
 CREATE INDEX alert_actions_alert ON alert_actions (account_id, alert_id, at);
+-- The newest-first inbox walks alerts in its order and stops at a page.
+CREATE INDEX alerts_opened ON alerts (opened_at DESC, alert_id);
