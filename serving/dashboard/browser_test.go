@@ -456,6 +456,17 @@ func TestBrowserInbox(t *testing.T) {
 			do(t, ctx, "account's alert", chromedp.Navigate(f.URL+"/alerts?status=open&sort=newest&rule="+mine[0].Rule), chromedp.WaitVisible(css("#inbox")))
 			picked = []string{mine[0].ID}
 		}
+		// The header's box ticks and unticks every alert of the page.
+		ticked := `[...document.querySelectorAll("input[name=id][form=bulk]")].filter(b => b.checked).length`
+		boxes := get(t, ctx, "boxes", chromedp.Evaluate[int](`document.querySelectorAll("input[name=id][form=bulk]").length`))
+		do(t, ctx, "select all", chromedp.Click(css("input[data-select-all]")))
+		if n := get(t, ctx, "ticked", chromedp.Evaluate[int](ticked)); n != boxes || n == 0 {
+			t.Errorf("select all ticked %d of %d alerts", n, boxes)
+		}
+		do(t, ctx, "select none", chromedp.Click(css("input[data-select-all]")))
+		if n := get(t, ctx, "ticked", chromedp.Evaluate[int](ticked)); n != 0 {
+			t.Errorf("unticking select all left %d alerts ticked", n)
+		}
 		for _, id := range picked {
 			do(t, ctx, "tick "+id, chromedp.Click(css(`input[name=id][value="`+id+`"]`)))
 		}
