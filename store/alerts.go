@@ -236,7 +236,10 @@ func (s *Store) ActOnAlerts(ctx context.Context, ids []string, act alerts.Action
 	defer tx.Rollback()
 	lock := ""
 	if s.dialect.name() == "postgres" {
-		lock = " FOR UPDATE" // SQLite's writer transactions already exclude other writers
+		// Row locks, taken in id order so that two requests on
+		// overlapping alerts wait for each other rather than deadlock;
+		// SQLite's writer transactions already exclude other writers.
+		lock = " ORDER BY alert_id FOR UPDATE"
 	}
 	q, args, err := sqlx.In("SELECT alert_id, account_id, status FROM alerts WHERE alert_id IN (?)"+lock, ids)
 	if err != nil {

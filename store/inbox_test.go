@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -337,6 +338,58 @@ func TestAlertBulkAcknowledge(t *testing.T) {
 		acts, err := s.AlertActions(ctx, "acc_11", "", 0)
 		if err != nil || len(acts) != 1 {
 			t.Errorf("acc_11's actions: %+v, %v; want the one acknowledgement", acts, err)
+		}
+	})
+}
+
+// TestAlertBulkAcknowledgeConcurrent acknowledges overlapping sets of
+// alerts from several goroutines at once: each alert is reported changed
+// by exactly one of them and logged once.
+func TestAlertBulkAcknowledgeConcurrent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		inboxBook(t, s)
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			changed = map[string]int{}
+		)
+		for g := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var ids []string
+				for i := range 40 { // alerts 100 to 159, each goroutine a different window of 40, in a different order
+					ids = append(ids, fmt.Sprintf("al_%03d", 100+(g*7+i*(1+2*(g%3)))%60))
+				}
+				got, err := s.ActOnAlerts(ctx, ids, alerts.Action{Kind: alerts.ActionAcknowledge,
+					By: alerts.Actor{KeyID: fmt.Sprint("key_", g), Name: fmt.Sprint("rep ", g)}, At: t0.Add(time.Hour)})
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				for _, id := range got {
+					changed[id]++
+				}
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		for id, n := range changed {
+			if n != 1 {
+				t.Errorf("alert %s reported changed by %d requests", id, n)
+			}
+		}
+		logged := 0
+		for i := range 30 {
+			acts, err := s.AlertActions(ctx, fmt.Sprintf("acc_%02d", i), "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logged += len(acts)
+		}
+		if len(changed) == 0 || logged != len(changed) {
+			t.Errorf("%d alerts changed, %d acknowledgements logged", len(changed), logged)
 		}
 	})
 }
