@@ -75,7 +75,7 @@ func TestDemoReasonsAndAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(open, func(a alerts.Alert) bool { return a.Rule == "renewal_at_risk" }) {
+	if !slices.ContainsFunc(open, func(a alerts.Row) bool { return a.Rule == "renewal_at_risk" }) {
 		t.Errorf("the riskiest account renewing within 60 days, %s, has no renewal-at-risk alert: %+v", riskiest, open)
 	}
 	// The models' own catalogs: training adds per-event features.

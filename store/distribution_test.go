@@ -32,7 +32,7 @@ func TestDistributableByAccount(t *testing.T) {
 	// must have seen them.
 	for _, key := range []string{"accounts_pkey", "usage_events_pkey", "tickets_pkey", "escalations_pkey",
 		"survey_responses_pkey", "billing_changes_pkey", "scores_pkey", "current_scores_pkey", "alerts_pkey",
-		"alerts_one_open", "alert_outbox_pkey"} {
+		"alerts_one_open", "alert_outbox_pkey", "alert_actions_pkey"} {
 		if _, ok := got[key]; !ok {
 			t.Errorf("unique index %s not found on a table with account_id", key)
 		}

@@ -171,17 +171,24 @@ func TestAlertsOneOpenAndCooldown(t *testing.T) {
 			t.Fatalf("active alerts = %+v, %v", open, err)
 		}
 		id := open[0].ID
-		if a, err := s.AcknowledgeAlert(ctx, id, t0.Add(time.Minute)); err != nil || a.Status != alerts.StatusAcknowledged {
+		by := alerts.Actor{KeyID: "key_1", Name: "ops"}
+		act := func(kind string, id string, at time.Time) (alerts.Alert, error) {
+			if _, err := s.ActOnAlerts(ctx, []string{id}, alerts.Action{Kind: kind, By: by, At: at}); err != nil {
+				return alerts.Alert{}, err
+			}
+			return s.Alert(ctx, id)
+		}
+		if a, err := act(alerts.ActionAcknowledge, id, t0.Add(time.Minute)); err != nil || a.Status != alerts.StatusAcknowledged {
 			t.Errorf("ack: %+v, %v", a, err)
 		}
 		resolvedAt := t0.Add(time.Hour)
-		if a, err := s.ResolveAlert(ctx, id, resolvedAt); err != nil || a.Status != alerts.StatusResolved {
+		if a, err := act(alerts.ActionResolve, id, resolvedAt); err != nil || a.Status != alerts.StatusResolved || !a.ResolvedAt.Equal(resolvedAt) {
 			t.Errorf("resolve: %+v, %v", a, err)
 		}
-		if _, err := s.AcknowledgeAlert(ctx, id, resolvedAt); !errors.Is(err, store.ErrAlertState) {
+		if _, err := act(alerts.ActionAcknowledge, id, resolvedAt); !errors.Is(err, store.ErrAlertState) {
 			t.Errorf("acknowledging a resolved alert: %v", err)
 		}
-		if _, err := s.ResolveAlert(ctx, "nope", resolvedAt); !errors.Is(err, store.ErrNoAlert) {
+		if _, err := act(alerts.ActionResolve, "nope", resolvedAt); !errors.Is(err, store.ErrNoAlert) {
 			t.Errorf("resolving an unknown alert: %v", err)
 		}
 		// Within the cooldown nothing opens; after it, a new alert does.

@@ -161,7 +161,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		AuthFailuresPerMinute: cfg.API.AuthFailuresPerMinute, AuthFailureBurst: cfg.API.AuthFailureBurst,
 		TrustForwardedFor: cfg.API.TrustForwardedFor, Features: cfg.Features, Metrics: cfg.MetricsOptions()})
 	if err := dashboard.Mount(handler, s, dashboard.Options{Bands: cfg.Bands, Logger: logger, Plays: cfg.Plays, TrialTiers: cfg.TrialTiers,
-		Metrics: cfg.MetricsOptions()}); err != nil {
+		Metrics: cfg.MetricsOptions(), Rules: eng.Rules}); err != nil {
 		ln.Close()
 		return err
 	}

@@ -36,15 +36,37 @@ type Alert struct {
 	OpenedAt       time.Time `json:"opened_at"`
 	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
+	// SnoozedUntil, while in the future, keeps the alert out of the
+	// open, acknowledged and active listings; zero when never snoozed.
+	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
+}
+
+// Snoozed reports whether the alert, not resolved, is snoozed past now.
+func (a *Alert) Snoozed(now time.Time) bool {
+	return a.Status != StatusResolved && a.SnoozedUntil.After(now)
 }
 
 // Query selects alerts for a listing; empty fields match everything.
 type Query struct {
 	AccountID string
 	Owner     string
-	// Status is one of the alert statuses, or StatusActive for open and
-	// acknowledged alerts together.
+	// Status is one of the alert statuses, StatusActive for open and
+	// acknowledged alerts together, or StatusSnoozed. Open, acknowledged
+	// and active leave out the alerts snoozed past Now, which come back
+	// when their snooze ends; empty selects every alert.
 	Status string
+	// Rules and Severities keep the alerts of any of the rules named and
+	// of any of the severities; empty keeps all.
+	Rules      []string
+	Severities []string
+	// Sort is SortSeverityARR or SortNewest; empty means SortNewest.
+	Sort string
+	// After continues the listing after the alert it names, in Sort's
+	// order (its Sort must be Sort's).
+	After *Cursor
+	// Now is the time snoozes are measured against; zero means the
+	// current time.
+	Now time.Time
 	// Limit bounds the alerts listed; zero or less means 100.
 	Limit int
 }

@@ -37,6 +37,17 @@
 // store persists them through the interfaces declared here (AlertStore,
 // Outbox), and this package does not import the store.
 //
+// # The inbox
+//
+// A listing (Query) yields Rows: alerts with their account's name,
+// current health and band, and ARR, ordered by SortSeverityARR (severity
+// weight × ARR, the weights doubling from info 1 to critical 16) or
+// SortNewest, and paged by a Cursor naming the last row of a page. An
+// alert may be snoozed until a time (ParseUntil), which keeps it out of
+// the open, acknowledged and active listings until then without changing
+// its status. Every Action a person takes (acknowledge, snooze, resolve
+// with a note) is logged with its Actor, the API key that took it.
+//
 // Because negative_escalation's max_age_hours (72 by default) is shorter
 // than its cooldown (168 hours), re-ingesting an escalation after its
 // alert was resolved never raises it again.

@@ -139,6 +139,9 @@ func (r *Rule) complete() error {
 	if r.Severity == "" {
 		r.Severity = "medium"
 	}
+	if SeverityWeight(r.Severity) == 0 {
+		return fmt.Errorf("alert rule %s: unknown severity %q (want one of %s)", r.Name, r.Severity, strings.Join(Severities, ", "))
+	}
 	if r.Cooldown < 0 {
 		return fmt.Errorf("alert rule %s: negative cooldown %v", r.Name, r.Cooldown)
 	}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/demo"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 	"github.com/openchurn/churn/training/simulate"
@@ -218,6 +220,11 @@ func TestEndToEnd(t *testing.T) {
 			{"GET", "/v1/alerts/al_nope", viewer, nil, 404},
 			{"GET", "/v1/alerts?status=lost", viewer, nil, 400},
 			{"POST", "/v1/alerts/al_nope/ack", viewer, nil, 404},
+			{"POST", "/v1/alerts/al_nope/snooze", viewer, `{"until":"2999-01-01"}`, 422},
+			{"POST", "/v1/alerts/al_nope/resolve", viewer, `{"note":"gone"}`, 404},
+			{"POST", "/v1/alerts/ack", viewer, `{"ids":["al_nope"]}`, 404},
+			{"POST", "/v1/alerts/ack", "", `{"ids":["al_nope"]}`, 401},
+			{"GET", "/v1/alerts?sort=severity_arr&rule=band_drop,renewal_at_risk&severity=high", viewer, nil, 200},
 			{"POST", "/v1/score", viewer, `{"task":"x","account_ids":["a"]}`, 400},
 			{"POST", "/v1/score", viewer, `not json`, 400},
 			{"GET", "/v1/nothing", viewer, nil, 404},
@@ -564,4 +571,264 @@ func TestReadyzFailsWithoutStore(t *testing.T) {
 	if code, _ := c.do("GET", "/healthz", "", nil); code != 200 {
 		t.Errorf("healthz: %d", code)
 	}
+}
+
+// TestAlertInbox drives the alert inbox over HTTP on both stores: 150
+// open alerts (more than the 100 that once capped the listing) on
+// accounts ingested through the API, paged in both orders, filtered,
+// acknowledged in bulk, snoozed and resolved with a note, with the
+// actions read back.
+func TestAlertInbox(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		keys := map[access.Role]string{}
+		for _, role := range []access.Role{access.Viewer, access.Ingest} {
+			key, rec, err := access.NewKey(role, "rep-7", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateAPIKey(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			keys[role] = key
+		}
+		viewer := keys[access.Viewer]
+		srv := httptest.NewServer(New(s, nil, &alerts.Engine{Store: s, Rules: alerts.DefaultRules()}, Options{}).Handler())
+		defer srv.Close()
+		c := newClient(t, srv.URL)
+
+		// 20 accounts, MRR 100 × (i mod 5) (every fifth without MRR), the
+		// even ones with a churn score.
+		var accounts strings.Builder
+		var scores []score.Score
+		asOf := time.Now().UTC().Truncate(time.Hour).Add(-24 * time.Hour)
+		for i := range 20 {
+			fmt.Fprintf(&accounts, `{"account_id":"acc_%02d","name":"Account %02d","mrr":%d,"created_at":"2024-01-01"}`+"\n", i, i, 100*(i%5))
+			if i%2 == 0 {
+				scores = append(scores, score.Score{AccountID: fmt.Sprintf("acc_%02d", i), Task: serving.TaskChurn, AsOf: asOf, ModelVersion: 1,
+					Probability: 0.2, Health: 40, Band: serving.Red, ARR: 1, Previous: math.NaN(), Fingerprint: "f", ScoredAt: asOf})
+			}
+		}
+		if code, body := c.do("POST", "/v1/ingest/accounts", keys[access.Ingest], accounts.String()); code != 200 {
+			t.Fatalf("ingesting accounts: %d %v", code, body)
+		}
+		if err := s.PutScores(ctx, scores); err != nil {
+			t.Fatal(err)
+		}
+		rules := alerts.DefaultRules().Names()
+		const n = 150
+		for i := range n {
+			at := asOf.Add(time.Duration(i/2) * time.Minute)
+			a := alerts.Alert{ID: fmt.Sprintf("al_%03d", i), AccountID: fmt.Sprintf("acc_%02d", i%20), Rule: rules[i/20],
+				Owner: "rep-7", Severity: alerts.Severities[i%len(alerts.Severities)], Message: "m", ObservedAt: at.Add(-time.Hour), OpenedAt: at}
+			d := alerts.Delivery{ID: "d_" + a.ID, Payload: []byte(`{}`), NextAttemptAt: at, CreatedAt: at}
+			if ok, err := s.OpenAlert(ctx, a, d, asOf.Add(-time.Hour)); err != nil || !ok {
+				t.Fatalf("opening %s: %v %v", a.ID, ok, err)
+			}
+		}
+
+		// list pages through path and returns every item in order.
+		list := func(path string) []map[string]any {
+			t.Helper()
+			var out []map[string]any
+			for next := path; next != ""; {
+				code, page := c.do("GET", next, viewer, nil)
+				if code != 200 {
+					t.Fatalf("GET %s: %d %v", next, code, page)
+				}
+				for _, it := range page["items"].([]any) {
+					out = append(out, it.(map[string]any))
+				}
+				next = ""
+				if cur, _ := page["next_cursor"].(string); cur != "" {
+					next = path + "&cursor=" + cur
+				}
+			}
+			return out
+		}
+		ids := func(items []map[string]any) []string {
+			var out []string
+			for _, it := range items {
+				out = append(out, it["id"].(string))
+			}
+			return out
+		}
+		for _, sort := range []string{"", "severity_arr", "newest"} {
+			items := list("/v1/alerts?status=active&limit=40&sort=" + sort)
+			if got := ids(items); len(got) != n || len(slices.Compact(slices.Sorted(slices.Values(got)))) != n {
+				t.Fatalf("sort=%s: %d alerts listed, %d distinct; want %d", sort, len(got), len(slices.Compact(slices.Sorted(slices.Values(got)))), n)
+			}
+			for i := 1; i < len(items); i++ {
+				a, b := items[i-1], items[i]
+				if sort != "newest" && a["priority"].(float64) < b["priority"].(float64) ||
+					a["priority"] == b["priority"] && a["opened_at"].(string) < b["opened_at"].(string) {
+					t.Fatalf("sort=%s: %v before %v", sort, a, b)
+				}
+				if sort == "newest" && a["opened_at"].(string) < b["opened_at"].(string) {
+					t.Fatalf("sort=newest: %v before %v", a, b)
+				}
+			}
+		}
+		all := list("/v1/alerts?limit=500")
+		if len(all) != n {
+			t.Fatalf("limit=500: %d alerts, want all %d on one page", len(all), n)
+		}
+		byID := map[string]map[string]any{}
+		for _, it := range all {
+			byID[it["id"].(string)] = it
+		}
+		// al_002: acc_02, MRR 200, scored red at 40, medium (weight 4);
+		// al_005: acc_05, no MRR and no score.
+		if a := byID["al_002"]; a["account_name"] != "Account 02" || a["health"] != 40.0 || a["band"] != "red" || a["arr"] != 2400.0 ||
+			a["priority"] != 2400.0*4 || a["observed_at"] == a["opened_at"] {
+			t.Errorf("al_002: %v", a)
+		}
+		if a := byID["al_005"]; a["account_name"] != "Account 05" || a["health"] != nil || a["arr"] != 0.0 || a["priority"] != 0.0 {
+			t.Errorf("al_005: %v", a)
+		}
+
+		// Filters, several values each way.
+		for _, tc := range []struct {
+			query      string
+			rules, sev []string
+		}{
+			{"rule=usage_drop", []string{"usage_drop"}, nil},
+			{"rule=usage_drop&rule=band_drop", []string{"usage_drop", "band_drop"}, nil},
+			{"rule=usage_drop,band_drop&severity=high,critical", []string{"usage_drop", "band_drop"}, []string{"high", "critical"}},
+			{"severity=info&severity=low", nil, []string{"info", "low"}},
+		} {
+			var want []string
+			for _, it := range all {
+				if (tc.rules == nil || slices.Contains(tc.rules, it["rule"].(string))) && (tc.sev == nil || slices.Contains(tc.sev, it["severity"].(string))) {
+					want = append(want, it["id"].(string))
+				}
+			}
+			got := ids(list("/v1/alerts?limit=7&" + tc.query))
+			slices.Sort(got)
+			slices.Sort(want)
+			if len(want) == 0 || !slices.Equal(got, want) {
+				t.Errorf("%s: %v, want %v", tc.query, got, want)
+			}
+		}
+		_, first := c.do("GET", "/v1/alerts?sort=newest&limit=1", viewer, nil)
+		newestCursor := first["next_cursor"].(string)
+		for _, q := range []string{"rule=nope", "rule=band_drop,nope", "severity=urgent", "sort=arr", "status=lost", "colour=red",
+			"limit=501", "cursor=zzz", "cursor=" + newestCursor, "sort=severity_arr&cursor=" + newestCursor} {
+			if code, body := c.do("GET", "/v1/alerts?"+q, viewer, nil); code != 400 {
+				t.Errorf("GET /v1/alerts?%s: %d %v, want 400", q, code, body)
+			}
+		}
+		if code, _ := c.do("GET", "/v1/alerts?sort=newest&cursor="+newestCursor, viewer, nil); code != 200 {
+			t.Errorf("a newest-first cursor with sort=newest: %d", code)
+		}
+
+		status := func(id string) string {
+			t.Helper()
+			code, a := c.do("GET", "/v1/alerts/"+id, viewer, nil)
+			if code != 200 {
+				t.Fatalf("GET /v1/alerts/%s: %d %v", id, code, a)
+			}
+			return a["status"].(string)
+		}
+		// Bulk acknowledgement: all or none.
+		if code, a := c.do("POST", "/v1/alerts/al_009/resolve", viewer, nil); code != 200 || a["status"] != "resolved" {
+			t.Fatalf("resolving without a note: %d %v", code, a)
+		}
+		for _, tc := range []struct {
+			body string
+			want int
+		}{
+			{`{"ids":["al_000","al_001","al_nope"]}`, 404},
+			{`{"ids":["al_000","al_009","al_001"]}`, 409},
+			{`{"ids":[]}`, 400},
+			{`{"ids":["al_000",""]}`, 400},
+			{`{"idz":["al_000"]}`, 400},
+			{`["al_000"]`, 400},
+			{``, 400},
+		} {
+			code, body := c.do("POST", "/v1/alerts/ack", viewer, tc.body)
+			if code != tc.want {
+				t.Errorf("POST /v1/alerts/ack %s: %d %v, want %d", tc.body, code, body, tc.want)
+			}
+			if tc.want == 404 && !strings.Contains(fmt.Sprint(body), "al_nope") || tc.want == 409 && !strings.Contains(fmt.Sprint(body), "al_009") {
+				t.Errorf("POST /v1/alerts/ack %s: %v does not name the alert at fault", tc.body, body)
+			}
+			if status("al_000") != "open" || status("al_001") != "open" {
+				t.Fatalf("a refused bulk acknowledgement (%s) changed alerts", tc.body)
+			}
+		}
+		code, res := c.do("POST", "/v1/alerts/ack", viewer, `{"ids":["al_000","al_001","al_000"]}`)
+		if code != 200 || fmt.Sprint(res["acknowledged"]) != "[al_000 al_001]" || fmt.Sprint(res["unchanged"]) != "[]" {
+			t.Errorf("bulk ack: %d %v", code, res)
+		}
+		code, res = c.do("POST", "/v1/alerts/ack", viewer, `{"ids":["al_001","al_002"]}`)
+		if code != 200 || fmt.Sprint(res["acknowledged"]) != "[al_002]" || fmt.Sprint(res["unchanged"]) != "[al_001]" {
+			t.Errorf("bulk ack again: %d %v", code, res)
+		}
+		if got := ids(list("/v1/alerts?status=acknowledged&limit=50")); !slices.Equal(slices.Sorted(slices.Values(got)), []string{"al_000", "al_001", "al_002"}) {
+			t.Errorf("acknowledged alerts: %v", got)
+		}
+
+		// Snooze: refused dates, then a snooze that ends by itself.
+		now := time.Now().UTC()
+		for _, body := range []string{`{"until":"` + now.AddDate(0, 0, -1).Format(time.DateOnly) + `"}`, `{"until":"soon"}`, `{}`,
+			`{"until":"` + now.AddDate(2, 0, 0).Format(time.DateOnly) + `"}`, `{"until":"` + now.Add(-time.Minute).Format(time.RFC3339) + `"}`} {
+			if code, b := c.do("POST", "/v1/alerts/al_003/snooze", viewer, body); code != 422 {
+				t.Errorf("snooze %s: %d %v, want 422", body, code, b)
+			}
+		}
+		if code, _ := c.do("POST", "/v1/alerts/al_009/snooze", viewer, `{"until":"`+now.AddDate(0, 0, 2).Format(time.DateOnly)+`"}`); code != 409 {
+			t.Errorf("snoozing a resolved alert: %d, want 409", code)
+		}
+		tomorrow := now.AddDate(0, 0, 2).Format(time.DateOnly)
+		if code, a := c.do("POST", "/v1/alerts/al_003/snooze", viewer, `{"until":"`+tomorrow+`"}`); code != 200 || a["snoozed_until"] != tomorrow+"T00:00:00Z" {
+			t.Errorf("snooze until %s: %d %v", tomorrow, code, a)
+		}
+		soon := now.Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+		if code, a := c.do("POST", "/v1/alerts/al_004/snooze", viewer, `{"until":"`+soon.Format(time.RFC3339)+`"}`); code != 200 {
+			t.Errorf("snooze until %s: %d %v", soon, code, a)
+		}
+		active := ids(list("/v1/alerts?status=active&limit=500"))
+		if slices.Contains(active, "al_003") || slices.Contains(active, "al_004") || len(active) != n-3 {
+			t.Errorf("active alerts while two are snoozed and one resolved: %d, al_003 %v, al_004 %v", len(active),
+				slices.Contains(active, "al_003"), slices.Contains(active, "al_004"))
+		}
+		if got := ids(list("/v1/alerts?status=snoozed&limit=50")); !slices.Equal(slices.Sorted(slices.Values(got)), []string{"al_003", "al_004"}) {
+			t.Errorf("snoozed alerts: %v", got)
+		}
+		time.Sleep(time.Until(soon) + 100*time.Millisecond)
+		if active := ids(list("/v1/alerts?status=active&limit=500")); !slices.Contains(active, "al_004") || slices.Contains(active, "al_003") {
+			t.Errorf("after al_004's snooze ended: al_004 listed %v, al_003 %v", slices.Contains(active, "al_004"), slices.Contains(active, "al_003"))
+		}
+
+		// Resolve with a note; the alert's actions, newest first, by key.
+		for _, body := range []string{`{"note":"` + strings.Repeat("x", 2001) + `"}`, `{"note":"a\u0000b"}`} {
+			if code, _ := c.do("POST", "/v1/alerts/al_000/resolve", viewer, body); code != 422 {
+				t.Errorf("resolve with a bad note: %d, want 422", code)
+			}
+		}
+		if code, _ := c.do("POST", "/v1/alerts/al_000/resolve", viewer, `{"reason":"x"}`); code != 400 {
+			t.Errorf("resolve with an unknown field: %d, want 400", code)
+		}
+		if code, a := c.do("POST", "/v1/alerts/al_000/resolve", viewer, `{"note":"Called the champion; renewal signed"}`); code != 200 || a["status"] != "resolved" {
+			t.Errorf("resolve with a note: %d %v", code, a)
+		}
+		for id, want := range map[string]string{"al_000": "resolve acknowledge", "al_003": "snooze", "al_009": "resolve", "al_005": ""} {
+			code, a := c.do("GET", "/v1/alerts/"+id, viewer, nil)
+			var kinds []string
+			for _, x := range a["actions"].([]any) {
+				act := x.(map[string]any)
+				kinds = append(kinds, act["action"].(string))
+				if by := act["by"].(map[string]any); by["name"] != "rep-7" || by["key_id"] == "" || act["alert_id"] != id {
+					t.Errorf("%s: action %v", id, act)
+				}
+			}
+			if code != 200 || strings.Join(kinds, " ") != want {
+				t.Errorf("GET /v1/alerts/%s: %d, actions %v, want %s", id, code, kinds, want)
+			}
+			if id == "al_000" && a["actions"].([]any)[0].(map[string]any)["note"] != "Called the champion; renewal signed" {
+				t.Errorf("al_000's resolution lost its note: %v", a["actions"])
+			}
+		}
+	})
 }

@@ -374,49 +374,6 @@ func (s *Server) scoreOutcome(sc score.Score, err error) (*scoreView, *Error) {
 	return nil, nil
 }
 
-func (s *Server) listAlerts(c echo.Context) error {
-	status := c.QueryParam("status")
-	switch status {
-	case "", alerts.StatusActive, alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved:
-	default:
-		return errorf(http.StatusBadRequest, "bad_request", "status must be open, acknowledged, resolved or active", nil)
-	}
-	limit, err := listLimit(c)
-	if err != nil {
-		return err
-	}
-	as, err := s.store.Alerts(c.Request().Context(), alerts.Query{Owner: c.QueryParam("owner"), Status: status,
-		AccountID: c.QueryParam("account_id"), Limit: limit})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string][]alertView{"items": newAlertViews(as)})
-}
-
-func (s *Server) getAlert(c echo.Context) error {
-	a, err := s.store.Alert(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, newAlertView(&a))
-}
-
-func (s *Server) ackAlert(c echo.Context) error {
-	a, err := s.store.AcknowledgeAlert(c.Request().Context(), c.Param("id"), time.Now().UTC())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, newAlertView(&a))
-}
-
-func (s *Server) resolveAlert(c echo.Context) error {
-	a, err := s.store.ResolveAlert(c.Request().Context(), c.Param("id"), time.Now().UTC())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, newAlertView(&a))
-}
-
 func (s *Server) listFeatures(c echo.Context) error {
 	cfg := s.opts.Features
 	if s.scorer != nil {

@@ -272,6 +272,7 @@ type alertView struct {
 	OpenedAt       time.Time       `json:"opened_at"`
 	AcknowledgedAt time.Time       `json:"acknowledged_at,omitzero"`
 	ResolvedAt     time.Time       `json:"resolved_at,omitzero"`
+	SnoozedUntil   time.Time       `json:"snoozed_until,omitzero"`
 }
 
 func newAlertView(a *alerts.Alert) alertView {
@@ -281,15 +282,42 @@ func newAlertView(a *alerts.Alert) alertView {
 	}
 	return alertView{ID: a.ID, AccountID: a.AccountID, Rule: a.Rule, Owner: a.Owner, Severity: a.Severity, Status: a.Status,
 		Message: a.Message, Detail: detail, ObservedAt: a.ObservedAt, OpenedAt: a.OpenedAt, AcknowledgedAt: a.AcknowledgedAt,
-		ResolvedAt: a.ResolvedAt}
+		ResolvedAt: a.ResolvedAt, SnoozedUntil: a.SnoozedUntil}
 }
 
-func newAlertViews(as []alerts.Alert) []alertView {
-	out := make([]alertView, len(as))
-	for i := range as {
-		out[i] = newAlertView(&as[i])
+func newAlertViews(rows []alerts.Row) []alertView {
+	out := make([]alertView, len(rows))
+	for i := range rows {
+		out[i] = newAlertView(&rows[i].Alert)
 	}
 	return out
+}
+
+// alertItemView is an alert as the inbox lists it, with its account's
+// name, current health and band (null without a churn score) and ARR, and
+// its sort value, severity weight × ARR.
+type alertItemView struct {
+	alertView
+	AccountName string   `json:"account_name"`
+	Health      *float64 `json:"health"`
+	Band        string   `json:"band,omitempty"`
+	ARR         float64  `json:"arr"`
+	Priority    float64  `json:"priority"`
+}
+
+func newAlertItemView(r *alerts.Row) alertItemView {
+	v := alertItemView{alertView: newAlertView(&r.Alert), AccountName: r.AccountName, Band: r.Band, ARR: cents(r.ARR), Priority: cents(r.Value)}
+	if r.Scored {
+		h := r.Health
+		v.Health = &h
+	}
+	return v
+}
+
+// alertDetailView is one alert with the actions taken on it, newest first.
+type alertDetailView struct {
+	alertView
+	Actions []alerts.Action `json:"actions"`
 }
 
 // keyView is an API key as the API lists it: never its hash.

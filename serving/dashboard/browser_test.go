@@ -332,3 +332,226 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 }
+
+// padInbox opens alerts on the fixture's highest-ARR scored accounts,
+// every default rule on each, until the active inbox holds more than
+// twice a page and more than the 100 alerts that once capped it.
+func padInbox(t *testing.T, f *fixture) []alerts.Row {
+	t.Helper()
+	ctx := context.Background()
+	accounts, err := f.Store.ScoreRows(ctx, score.ListQuery{Task: "churn", ByRevenueAtRisk: true, WithoutDetail: true, Limit: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := alerts.DefaultRules().Names()
+	now := time.Now().UTC().Truncate(time.Second)
+	active := func() []alerts.Row {
+		rows, err := f.Store.Alerts(ctx, alerts.Query{Status: alerts.StatusActive, Sort: alerts.SortSeverityARR, Limit: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	i := 0
+	for _, acc := range accounts {
+		if len(active()) > 130 {
+			break
+		}
+		for _, rule := range rules {
+			at := now.Add(-time.Duration(i) * time.Minute)
+			a := alerts.Alert{ID: "al_pad_" + strconv.Itoa(i), AccountID: acc.AccountID, Rule: rule, Owner: acc.Owner,
+				Severity: alerts.Severities[i%len(alerts.Severities)], Message: words(rule) + " (test)", ObservedAt: at.Add(-24 * time.Hour), OpenedAt: at}
+			d := alerts.Delivery{ID: "dl_pad_" + strconv.Itoa(i), Owner: acc.Owner, Payload: []byte(`{}`), NextAttemptAt: at, CreatedAt: at}
+			if _, err := f.Store.OpenAlert(ctx, a, d, now); err != nil {
+				t.Fatal(err)
+			}
+			i++
+		}
+	}
+	rows := active()
+	if len(rows) <= 100 {
+		t.Fatalf("the padded inbox holds %d active alerts, want more than 100", len(rows))
+	}
+	return rows
+}
+
+func words(s string) string { return strings.ReplaceAll(s, "_", " ") }
+
+// clickAndLoad clicks what sel selects and waits for the page it loads.
+func clickAndLoad(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(voidOf(chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(css(sel)))), loaded())
+}
+
+// TestBrowserInbox pages through an inbox of more than 100 alerts by its
+// next links, acknowledges three alerts with the checkboxes and the one
+// button, snoozes one and resolves one with a note from the account page,
+// reads the account's timeline, and takes screenshots of the inbox and
+// the timeline at 1280 and 390 px (to $CHURN_SCREENSHOTS, else /tmp as
+// inbox-*.png).
+func TestBrowserInbox(t *testing.T) {
+	ctx := browser(t)
+	f := demoServer(t)
+	all := padInbox(t, f)
+	ids := func(rows []alerts.Row) []string {
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	do(t, ctx, "sign in", signIn(f.URL, f.Keys[access.Viewer]))
+	rowIDs := `[...document.querySelectorAll("#inbox tbody tr")].map(tr => tr.dataset.alert)`
+
+	t.Run("pages past 100", func(t *testing.T) {
+		do(t, ctx, "inbox", chromedp.Navigate(f.URL+"/alerts"), chromedp.WaitVisible(css("#inbox")))
+		var listed []string
+		pages := 0
+		for {
+			pages++
+			listed = append(listed, get(t, ctx, "rows", chromedp.Evaluate[[]string](rowIDs))...)
+			if !get(t, ctx, "next link", chromedp.Evaluate[bool](`document.querySelector("a[rel=next]") !== null`)) {
+				break
+			}
+			do(t, ctx, "next page", clickAndLoad("a[rel=next]"), chromedp.WaitVisible(css("#inbox")))
+		}
+		if !slices.Equal(listed, ids(all)) {
+			t.Errorf("the inbox's %d pages list %d alerts; the store's active alerts by severity × ARR are %d, in another order or set",
+				pages, len(listed), len(all))
+		}
+		if pages < 3 {
+			t.Errorf("%d alerts on %d pages", len(listed), pages)
+		}
+	})
+
+	// The account of the inbox's first alert that has at least three
+	// open alerts: it gets one of each action.
+	var acct string
+	var mine []alerts.Row
+	for _, r := range all {
+		var open []alerts.Row
+		for _, o := range all {
+			if o.AccountID == r.AccountID && o.Status == alerts.StatusOpen {
+				open = append(open, o)
+			}
+		}
+		if len(open) >= 3 {
+			acct, mine = r.AccountID, open
+			break
+		}
+	}
+	if acct == "" {
+		t.Fatal("no account has three open alerts")
+	}
+
+	t.Run("bulk acknowledge", func(t *testing.T) {
+		do(t, ctx, "inbox", chromedp.Navigate(f.URL+"/alerts?status=open&sort=newest"), chromedp.WaitVisible(css("#inbox")))
+		onPage := get(t, ctx, "rows", chromedp.Evaluate[[]string](rowIDs))
+		picked := []string{mine[0].ID}
+		for _, id := range onPage {
+			if len(picked) < 3 && id != mine[0].ID && !slices.ContainsFunc(mine, func(r alerts.Row) bool { return r.ID == id }) {
+				picked = append(picked, id)
+			}
+		}
+		if !slices.Contains(onPage, mine[0].ID) {
+			do(t, ctx, "account's alert", chromedp.Navigate(f.URL+"/alerts?status=open&sort=newest&rule="+mine[0].Rule), chromedp.WaitVisible(css("#inbox")))
+			picked = []string{mine[0].ID}
+		}
+		// The header's box ticks and unticks every alert of the page.
+		ticked := `[...document.querySelectorAll("input[name=id][form=bulk]")].filter(b => b.checked).length`
+		boxes := get(t, ctx, "boxes", chromedp.Evaluate[int](`document.querySelectorAll("input[name=id][form=bulk]").length`))
+		do(t, ctx, "select all", chromedp.Click(css("input[data-select-all]")))
+		if n := get(t, ctx, "ticked", chromedp.Evaluate[int](ticked)); n != boxes || n == 0 {
+			t.Errorf("select all ticked %d of %d alerts", n, boxes)
+		}
+		do(t, ctx, "select none", chromedp.Click(css("input[data-select-all]")))
+		if n := get(t, ctx, "ticked", chromedp.Evaluate[int](ticked)); n != 0 {
+			t.Errorf("unticking select all left %d alerts ticked", n)
+		}
+		for _, id := range picked {
+			do(t, ctx, "tick "+id, chromedp.Click(css(`input[name=id][value="`+id+`"]`)))
+		}
+		do(t, ctx, "acknowledge selected", clickAndLoad("button[data-action=bulk-ack]"), chromedp.WaitReady(css("main")))
+		for _, id := range picked {
+			a, err := f.Store.Alert(context.Background(), id)
+			if err != nil || a.Status != alerts.StatusAcknowledged {
+				t.Errorf("alert %s after the bulk acknowledgement: %s, %v", id, a.Status, err)
+			}
+		}
+		left := get(t, ctx, "rows", chromedp.Evaluate[[]string](rowIDs))
+		for _, id := range picked {
+			if slices.Contains(left, id) {
+				t.Errorf("acknowledged alert %s is still in the open inbox", id)
+			}
+		}
+	})
+
+	t.Run("snooze and resolve with a note", func(t *testing.T) {
+		page := f.URL + "/accounts/" + acct
+		snooze, resolve := mine[1].ID, mine[2].ID
+		until := time.Now().UTC().AddDate(0, 0, 3).Format(time.DateOnly)
+		do(t, ctx, "snooze", chromedp.Navigate(page), chromedp.WaitVisible(css("#alerts")),
+			chromedp.Click(css(`tr[data-alert="`+snooze+`"] details.more summary`)),
+			chromedp.SetValue(css(`input[name=until][data-alert="`+snooze+`"]`), until),
+			clickAndLoad(`button[data-action=snooze][data-alert="`+snooze+`"]`))
+		do(t, ctx, "resolve", chromedp.WaitVisible(css("#alerts")),
+			chromedp.Click(css(`tr[data-alert="`+resolve+`"] details.more summary`)),
+			chromedp.SendKeys(css(`input[name=note][data-alert="`+resolve+`"]`), "Called the champion; renewal signed"),
+			clickAndLoad(`button[data-action=resolve][data-alert="`+resolve+`"]`),
+			chromedp.WaitVisible(css("ol.timeline")))
+		if a, err := f.Store.Alert(context.Background(), snooze); err != nil || a.SnoozedUntil.Format(time.DateOnly) != until {
+			t.Errorf("snoozed alert %s: until %v, %v; want %s", snooze, a.SnoozedUntil, err, until)
+		}
+		if a, err := f.Store.Alert(context.Background(), resolve); err != nil || a.Status != alerts.StatusResolved {
+			t.Errorf("resolved alert %s: %s, %v", resolve, a.Status, err)
+		}
+		timeline := get(t, ctx, "timeline", chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll("ol.timeline li")].map(li => li.dataset.action + "|" + li.dataset.alert + "|" + li.querySelector(".actor").textContent + "|" + li.textContent)`))
+		want := []string{"resolve|" + resolve, "snooze|" + snooze, "acknowledge|" + mine[0].ID}
+		if len(timeline) != len(want) {
+			t.Fatalf("timeline %q, want %d entries", timeline, len(want))
+		}
+		for i, w := range want {
+			if !strings.HasPrefix(timeline[i], w+"|viewer-test|") {
+				t.Errorf("timeline entry %d: %q, want %s by viewer-test", i, timeline[i], w)
+			}
+		}
+		if !strings.Contains(timeline[0], "Called the champion; renewal signed") || !strings.Contains(timeline[1], "until "+until) {
+			t.Errorf("timeline lacks the note or the snooze's end: %q", timeline)
+		}
+		do(t, ctx, "inbox", chromedp.Navigate(f.URL+"/alerts?status=snoozed"), chromedp.WaitVisible(css("#inbox")))
+		if got := get(t, ctx, "snoozed", chromedp.Evaluate[[]string](rowIDs)); !slices.Equal(got, []string{snooze}) {
+			t.Errorf("the snoozed inbox lists %q, want [%s]", got, snooze)
+		}
+	})
+
+	t.Run("screenshots", func(t *testing.T) {
+		dir := os.Getenv("CHURN_SCREENSHOTS")
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		shots := []struct{ name, path, section string }{{"alerts", "/alerts", "#inbox"}, {"account", "/accounts/" + acct, "#alerts"}}
+		for _, width := range []int64{1280, 390} {
+			for _, s := range shots {
+				do(t, ctx, s.name, chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.URL+s.path), chromedp.WaitVisible(css(s.section)))
+				if s.name == "alerts" { // the second row's snooze and resolve forms, open
+					do(t, ctx, "open a row's forms", chromedp.Click(css("#inbox tbody tr:nth-child(2) details.more summary")))
+				}
+				fold := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+				section := get(t, ctx, "section", chromedp.Screenshot(css(s.section)))
+				base := filepath.Join(dir, "inbox-"+s.name+"-"+strconv.FormatInt(width, 10))
+				for file, png := range map[string][]byte{base + ".png": fold, base + "-section.png": section} {
+					if err := os.WriteFile(file, png, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					t.Logf("screenshot %s", file)
+				}
+				if get(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
+					t.Errorf("%s at %d px scrolls sideways", s.name, width)
+				}
+				if overlaps := get(t, ctx, "label overlaps", chromedp.Evaluate[[]string](labelOverlaps)); len(overlaps) > 0 {
+					t.Errorf("%s at %d px prints values over their labels: %q", s.name, width, overlaps)
+				}
+			}
+		}
+	})
+}

@@ -43,9 +43,9 @@ type Store interface {
 	HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]score.HealthPoint, error)
 	RiskByBand(ctx context.Context, task string) ([]score.BandTotal, error)
 	Facets(ctx context.Context, task string) (owners, segments []string, err error)
-	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error)
-	AcknowledgeAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
-	ResolveAlert(ctx context.Context, id string, at time.Time) (alerts.Alert, error)
+	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Row, error)
+	ActOnAlerts(ctx context.Context, ids []string, act alerts.Action) ([]string, error)
+	AlertActions(ctx context.Context, accountID, alertID string, limit int) ([]alerts.Action, error)
 	Models(ctx context.Context, task string) ([]trainer.RegisteredModel, error)
 	Model(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
 	ActivateModel(ctx context.Context, version int64) (*trainer.RegisteredModel, error)
@@ -77,6 +77,9 @@ type Options struct {
 	// Metrics configures the metrics page's reports (key features for
 	// trial activation).
 	Metrics saas.Options
+	// Rules are the alert rules the inbox filters by; nil means the
+	// defaults.
+	Rules alerts.Rules
 }
 
 // Dashboard serves the pages.
@@ -118,6 +121,9 @@ func New(s Store, keys Keys, opts Options) (*Dashboard, error) {
 	}
 	if opts.PortfolioTTL == 0 {
 		opts.PortfolioTTL = time.Minute
+	}
+	if opts.Rules == nil {
+		opts.Rules = alerts.DefaultRules()
 	}
 	d := &Dashboard{store: s, keys: keys, opts: opts, log: opts.Logger, secret: make([]byte, 32), pages: map[string]*template.Template{}}
 	if d.log == nil {
@@ -168,7 +174,9 @@ func (d *Dashboard) Mount(e *echo.Echo) {
 	e.GET("/accounts/:id", d.account, viewer)
 	e.GET("/trials", d.trials, viewer)
 	e.GET("/alerts", d.alerts, viewer)
+	e.POST("/alerts/ack", d.bulkAck, viewer)
 	e.POST("/alerts/:id/ack", d.alertAction, viewer)
+	e.POST("/alerts/:id/snooze", d.alertAction, viewer)
 	e.POST("/alerts/:id/resolve", d.alertAction, viewer)
 	e.GET("/models", d.models, viewer)
 	e.GET("/models/:version/report", d.modelReport, viewer)
@@ -379,6 +387,8 @@ func (d *Dashboard) fail(c echo.Context, err error) error {
 		return d.errorPage(c, http.StatusConflict, err.Error())
 	case errors.Is(err, errBadRequest):
 		return d.errorPage(c, http.StatusBadRequest, err.Error())
+	case errors.Is(err, errUnprocessable):
+		return d.errorPage(c, http.StatusUnprocessableEntity, err.Error())
 	case store.Unavailable(err):
 		d.log.WarnContext(c.Request().Context(), "store unavailable", "path", c.Request().URL.Path, "err", err)
 		c.Response().Header().Set("Retry-After", "5")
@@ -388,8 +398,13 @@ func (d *Dashboard) fail(c echo.Context, err error) error {
 	return d.errorPage(c, http.StatusInternalServerError, "Something went wrong reading the store; the server log has the details.")
 }
 
-// errBadRequest marks errors caused by a request's parameters.
-var errBadRequest = errors.New("bad request")
+// errBadRequest marks errors caused by a request's parameters, and
+// errUnprocessable those of a form's values that parse but cannot be
+// taken (a snooze that ends in the past).
+var (
+	errBadRequest    = errors.New("bad request")
+	errUnprocessable = errors.New("cannot be done")
+)
 
 // freshness is the freshness line and when it was read.
 type freshness struct {

@@ -7,9 +7,11 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/serving/access"
@@ -149,7 +151,13 @@ func TestPages(t *testing.T) {
 		{"unknown trial sort", viewer, "/trials?sort=name", http.StatusBadRequest, "sort must be one of"},
 		{"alerts", viewer, "/alerts", http.StatusOK, `id="inbox"`},
 		{"resolved alerts", viewer, "/alerts?status=resolved", http.StatusOK, "<h1>Alerts</h1>"},
-		{"unknown status", viewer, "/alerts?status=snoozed", http.StatusBadRequest, "status must be one of"},
+		{"unknown status", viewer, "/alerts?status=lost", http.StatusBadRequest, "status must be one of"},
+		{"snoozed alerts", viewer, "/alerts?status=snoozed", http.StatusOK, "<h1>Alerts</h1>"},
+		{"filtered alerts", viewer, "/alerts?rule=band_drop&rule=renewal_at_risk&severity=high&sort=newest", http.StatusOK, `value="band_drop" checked`},
+		{"unknown rule", viewer, "/alerts?rule=nope", http.StatusBadRequest, "not a configured alert rule"},
+		{"unknown severity", viewer, "/alerts?severity=urgent", http.StatusBadRequest, "severity"},
+		{"unknown sort", viewer, "/alerts?sort=arr", http.StatusBadRequest, "sort must be one of"},
+		{"foreign page link", viewer, "/alerts?after=zzz", http.StatusBadRequest, "page link"},
 		{"models as viewer", viewer, "/models", http.StatusOK, "needs an admin key"},
 		{"models as admin", admin, "/models", http.StatusOK, `<th scope="col">Action</th>`},
 		{"model report", viewer, "/models/1/report", http.StatusOK, "ROC"},
@@ -174,6 +182,16 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 	f := demoServer(t)
 	viewer, admin := newClient(t, f, f.Keys[access.Viewer]), newClient(t, f, f.Keys[access.Admin])
 	a := f.openAlert(t)
+	open, err := f.Store.Alerts(context.Background(), alerts.Query{Status: alerts.StatusOpen, Sort: alerts.SortNewest, Limit: 2})
+	if err != nil || len(open) < 2 {
+		t.Fatalf("the fixture has fewer than two open alerts: %v", err)
+	}
+	bAlert := open[0]
+	if bAlert.ID == a.ID {
+		bAlert = open[1]
+	}
+	b := bAlert.ID
+	day := func(days int) string { return time.Now().UTC().AddDate(0, 0, days).Format(time.DateOnly) }
 	ms, err := f.Store.Models(context.Background(), "churn")
 	if err != nil {
 		t.Fatal(err)
@@ -203,6 +221,14 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 		{"ack", viewer, "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}, "back": {"https://evil.example/"}}, http.StatusSeeOther},
 		{"resolve", viewer, "/alerts/" + a.ID + "/resolve", url.Values{"csrf": {viewerToken}, "back": {"/alerts"}}, http.StatusSeeOther},
 		{"ack a resolved alert", viewer, "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}}, http.StatusConflict},
+		{"snooze a resolved alert", viewer, "/alerts/" + a.ID + "/snooze", url.Values{"csrf": {viewerToken}, "until": {day(2)}}, http.StatusConflict},
+		{"snooze until yesterday", viewer, "/alerts/" + b + "/snooze", url.Values{"csrf": {viewerToken}, "until": {day(-1)}}, http.StatusUnprocessableEntity},
+		{"snooze until no date", viewer, "/alerts/" + b + "/snooze", url.Values{"csrf": {viewerToken}, "until": {"next week"}}, http.StatusUnprocessableEntity},
+		{"resolve with too long a note", viewer, "/alerts/" + b + "/resolve", url.Values{"csrf": {viewerToken}, "note": {strings.Repeat("x", 2001)}}, http.StatusUnprocessableEntity},
+		{"bulk ack without a token", viewer, "/alerts/ack", url.Values{"id": {b}}, http.StatusForbidden},
+		{"bulk ack of nothing", viewer, "/alerts/ack", url.Values{"csrf": {viewerToken}}, http.StatusBadRequest},
+		{"bulk ack with an unknown alert", viewer, "/alerts/ack", url.Values{"csrf": {viewerToken}, "id": {b, "nope"}}, http.StatusNotFound},
+		{"bulk ack with a resolved alert", viewer, "/alerts/ack", url.Values{"csrf": {viewerToken}, "id": {b, a.ID}}, http.StatusConflict},
 		{"admin activates the candidate", admin, activate, url.Values{"csrf": {adminToken}}, http.StatusSeeOther},
 		{"signed out", newClient(t, f, ""), "/alerts/" + a.ID + "/ack", url.Values{"csrf": {viewerToken}}, http.StatusUnauthorized},
 	}
@@ -219,6 +245,10 @@ func TestActionsNeedTokenAndRole(t *testing.T) {
 	}
 	if m, err := f.Store.ActiveModel(context.Background(), "churn"); err != nil || m.Version != candidate {
 		t.Errorf("after the admin activated model %d, the active churn model is %+v, %v", candidate, m, err)
+	}
+	if got, err := f.Store.Alerts(context.Background(), alerts.Query{AccountID: bAlert.AccountID, Status: alerts.StatusOpen}); err != nil ||
+		!slices.ContainsFunc(got, func(r alerts.Row) bool { return r.ID == b }) {
+		t.Errorf("alert %s is not open after refused actions on it: %v", b, err)
 	}
 	got, err := f.Store.Alerts(context.Background(), alerts.Query{AccountID: a.AccountID, Status: alerts.StatusResolved})
 	if err != nil || len(got) == 0 {

@@ -6,9 +6,11 @@
 // Mount adds the pages to the API server's router at /:
 //
 //	/ and /accounts      accounts by churn risk or ARR at risk, filtered by owner, band and segment
-//	/accounts/ID         one account: health history, components, reasons, tickets, escalations, NPS, usage, alerts
+//	/accounts/ID         one account: health history, components, reasons, tickets, escalations, NPS, usage,
+//	                     alerts and the timeline of actions on them
 //	/trials              trials by conversion probability, with the PQL badge and days left
-//	/alerts              the alerts inbox, with acknowledge and resolve
+//	/alerts              the alerts inbox: by severity × ARR or newest, filtered by status, owner, rules and
+//	                     severities, paged by cursor; bulk acknowledge, snooze until a date, resolve with a note
 //	/models              the registered models, their HTML reports, and activation (admin only)
 //	/portfolio           the metrics page: MRR movements, retention, cohort heat map, trial funnel by channel, ARR at risk
 //

@@ -160,12 +160,13 @@ func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixtur
 	return f, nil
 }
 
-// openAlert returns an open alert of the fixture, the first in the inbox.
+// openAlert returns an open alert of the fixture, the first of the open
+// inbox's first page.
 func (f *fixture) openAlert(t testing.TB) alerts.Alert {
 	t.Helper()
-	as, err := f.Store.Alerts(context.Background(), alerts.Query{Status: alerts.StatusOpen, Limit: 1})
+	as, err := f.Store.Alerts(context.Background(), alerts.Query{Status: alerts.StatusOpen, Sort: alerts.SortSeverityARR, Limit: 1})
 	if err != nil || len(as) == 0 {
 		t.Fatalf("the fixture has no open alert: %v", err)
 	}
-	return as[0]
+	return as[0].Alert
 }

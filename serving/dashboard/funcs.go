@@ -3,6 +3,7 @@ package dashboard
 import (
 	"html/template"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,8 @@ var funcs = template.FuncMap{
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
 	"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	// has reports whether a filter's values hold v.
+	"has": func(vs []string, v string) bool { return slices.Contains(vs, v) },
 }
 
 // num formats v with up to two decimals and no trailing zeros.
@@ -80,13 +83,15 @@ func money(v float64) string {
 	return "$" + b.String()
 }
 
-// alertForm is what the acknowledge and resolve buttons of an alert need.
+// alertForm is what the acknowledge, snooze and resolve forms of an
+// alert need; Tomorrow is the earliest date a snooze may end on.
 type alertForm struct {
-	ID, Status, Rule, CSRF, Back string
+	ID, Status, Rule, CSRF, Back, Tomorrow string
 }
 
 func init() {
 	funcs["alertForm"] = func(id, status, rule, csrf, back string) alertForm {
-		return alertForm{ID: id, Status: status, Rule: rule, CSRF: csrf, Back: back}
+		return alertForm{ID: id, Status: status, Rule: rule, CSRF: csrf, Back: back,
+			Tomorrow: time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)}
 	}
 }

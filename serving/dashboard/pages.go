@@ -38,7 +38,10 @@ const (
 // filter is a listing's query: the form's fields and the page cursor.
 type filter struct {
 	Owner, Band, Segment, Sort, PQL, Status string
-	After                                   string
+	// Rules and Severities are the alert inbox's filters, several values
+	// each.
+	Rules, Severities []string
+	After             string
 }
 
 // values returns the filter's non-empty fields as a query, without the
@@ -50,6 +53,12 @@ func (f filter) values() url.Values {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
+	}
+	for _, r := range f.Rules {
+		v.Add("rule", r)
+	}
+	for _, sev := range f.Severities {
+		v.Add("severity", sev)
 	}
 	return v
 }
@@ -272,8 +281,12 @@ type accountView struct {
 	NPS         []features.SurveyResponse
 	Usage       *chart
 	UsageWeeks  int
-	Alerts      []alerts.Alert
-	Back        string
+	Alerts      []alerts.Row
+	// Timeline is the actions taken on the account's alerts, newest
+	// first.
+	Timeline []alerts.Action
+	Now      time.Time
+	Back     string
 }
 
 // recent is how many tickets, escalations and answers the account page
@@ -282,6 +295,9 @@ const (
 	recent     = 8
 	usageWeeks = 26
 )
+
+// timelineLength is how many actions on alerts the account page lists.
+const timelineLength = 50
 
 func (d *Dashboard) account(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("id")
@@ -346,7 +362,11 @@ func (d *Dashboard) account(c echo.Context) error {
 	}
 	v.NPS = lastN(nps, recent)
 	v.Usage, v.UsageWeeks = usageChart(h.Usage, ref), usageWeeks
-	if v.Alerts, err = d.store.Alerts(ctx, alerts.Query{AccountID: id, Limit: 20}); err != nil {
+	v.Now = time.Now()
+	if v.Alerts, err = d.store.Alerts(ctx, alerts.Query{AccountID: id, Now: v.Now, Limit: 20}); err != nil {
+		return d.fail(c, err)
+	}
+	if v.Timeline, err = d.store.AlertActions(ctx, id, "", timelineLength); err != nil {
 		return d.fail(c, err)
 	}
 	title := a.Name
@@ -451,20 +471,6 @@ func usageChart(events []features.UsageEvent, ref time.Time) *chart {
 	return barChart(640, 160, "Product uses per week", pts)
 }
 
-func (d *Dashboard) alertAction(c echo.Context) error {
-	ctx, id, now := c.Request().Context(), c.Param("id"), time.Now().UTC()
-	var err error
-	if strings.HasSuffix(c.Path(), "/ack") {
-		_, err = d.store.AcknowledgeAlert(ctx, id, now)
-	} else {
-		_, err = d.store.ResolveAlert(ctx, id, now)
-	}
-	if err != nil {
-		return d.fail(c, err)
-	}
-	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("back")))
-}
-
 type trialRow struct {
 	ID, Name, Owner, Plan, Segment string
 	AsOf                           time.Time
@@ -548,43 +554,6 @@ func (d *Dashboard) trials(c echo.Context) error {
 		v.Rows = append(v.Rows, row)
 	}
 	return d.render(c, http.StatusOK, "trials", "Trials", v)
-}
-
-type alertsView struct {
-	Filter   filter
-	Owners   []string
-	Statuses []string
-	Alerts   []alerts.Alert
-	Limit    int
-	Back     string
-}
-
-// inboxLimit is how many alerts the inbox lists.
-const inboxLimit = 100
-
-func (d *Dashboard) alerts(c echo.Context) error {
-	f := filter{Owner: c.QueryParam("owner")}
-	status, err := oneOf(c, "status", alerts.StatusActive, alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved, "all")
-	if err != nil {
-		return d.fail(c, err)
-	}
-	f.Status = status
-	q := alerts.Query{Owner: f.Owner, Status: status, Limit: inboxLimit}
-	switch status {
-	case "":
-		q.Status = alerts.StatusActive
-	case "all":
-		q.Status = ""
-	}
-	v := alertsView{Filter: f, Limit: inboxLimit, Back: f.link("/alerts", ""),
-		Statuses: []string{alerts.StatusActive, alerts.StatusOpen, alerts.StatusAcknowledged, alerts.StatusResolved, "all"}}
-	if v.Alerts, err = d.store.Alerts(c.Request().Context(), q); err != nil {
-		return d.fail(c, err)
-	}
-	if v.Owners, _, err = d.facetsFor(c); err != nil {
-		return d.fail(c, err)
-	}
-	return d.render(c, http.StatusOK, "alerts", "Alerts", v)
 }
 
 type modelRow struct {
