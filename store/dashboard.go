@@ -4,21 +4,32 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/openchurn/churn/serving/score"
 )
 
-// ScoreRows lists current scores for q, highest first, each with its
-// account's name, segment, plan, trial end, renewal and open alerts. Each
-// order walks an index of current_scores; the segment filter reads each
-// candidate's accounts row by key.
-func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error) {
-	order := "cs.probability"
-	if q.ByRevenueAtRisk {
-		order = "cs.revenue_at_risk"
+// riseARR is the expression of score.Score.RiseARR on current_scores cs,
+// spelled as the indexes current_scores_task_rise and
+// current_scores_task_owner_rise spell it, so that the planners use them.
+const riseARR = "((cs.probability - cs.previous) * cs.arr)"
+
+// listOrder is the column or expression that q orders by.
+func listOrder(q *score.ListQuery) string {
+	switch {
+	case q.Rising:
+		return riseARR
+	case q.ByRevenueAtRisk:
+		return "cs.revenue_at_risk"
 	}
+	return "cs.probability"
+}
+
+// listWhere returns the conditions and arguments of q's filters on
+// current_scores cs left-joined to accounts a, its cursor included.
+func listWhere(q *score.ListQuery, timeArg func(time.Time) any) ([]string, []any, error) {
 	where, args := []string{"cs.task = ?"}, []any{q.Task}
 	add := func(cond string, arg ...any) { where, args = append(where, cond), append(args, arg...) }
 	if q.Owner != "" {
@@ -33,8 +44,38 @@ func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, 
 	if q.PQL != nil {
 		add("cs.pql = ?", *q.PQL)
 	}
+	if q.AccountIDs != nil {
+		if len(q.AccountIDs) == 0 {
+			add("1 = 0")
+		} else {
+			in, inArgs, err := sqlx.In("cs.account_id IN (?)", q.AccountIDs)
+			if err != nil {
+				return nil, nil, err
+			}
+			add(in, inArgs...)
+		}
+	}
+	if !q.RenewsBefore.IsZero() {
+		add("a.renewal_at >= ? AND a.renewal_at < ?", timeArg(q.RenewsFrom), timeArg(q.RenewsBefore))
+	}
+	if q.Rising {
+		add(riseARR + " > 0")
+	}
 	if q.After != nil {
+		order := listOrder(q)
 		add("("+order+" < ? OR ("+order+" = ? AND cs.account_id > ?))", q.After.Value, q.After.Value, q.After.AccountID)
+	}
+	return where, args, nil
+}
+
+// ScoreRows lists current scores for q, highest first, each with its
+// account's name, segment, plan, trial end, renewal and open alerts. Each
+// order walks an index of current_scores; the segment and renewal filters
+// read each candidate's accounts row by key.
+func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error) {
+	where, args, err := listWhere(&q, s.dialect.timeArg)
+	if err != nil {
+		return nil, fmt.Errorf("listing scores: %w", err)
 	}
 	cols := make([]string, len(scoreColumns))
 	for i, c := range scoreColumns {
@@ -47,7 +88,7 @@ func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, 
 		a.trial_ends_at, a.renewal_at,
 		(SELECT count(*) FROM alerts al WHERE al.account_id = cs.account_id AND al.status <> 'resolved')
 		FROM current_scores cs LEFT JOIN accounts a ON a.account_id = cs.account_id
-		WHERE ` + strings.Join(where, " AND ") + " ORDER BY " + order + " DESC, cs.account_id LIMIT ?"
+		WHERE ` + strings.Join(where, " AND ") + " ORDER BY " + listOrder(&q) + " DESC, cs.account_id LIMIT ?"
 	args = append(args, q.Limit)
 	rows, err := s.r.QueryContext(ctx, s.r.Rebind(query), args...)
 	if err != nil {
@@ -68,6 +109,25 @@ func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, 
 		return nil, fmt.Errorf("listing scores: %w", err)
 	}
 	return out, nil
+}
+
+// CountScoreRows counts the current scores that ScoreRows lists for q
+// without its cursor and limit, on the same indexes.
+func (s *Store) CountScoreRows(ctx context.Context, q score.ListQuery) (int64, error) {
+	q.After = nil
+	where, args, err := listWhere(&q, s.dialect.timeArg)
+	if err != nil {
+		return 0, fmt.Errorf("counting scores: %w", err)
+	}
+	join := ""
+	if q.Segment != "" || !q.RenewsBefore.IsZero() {
+		join = " JOIN accounts a ON a.account_id = cs.account_id"
+	}
+	var n int64
+	if err := s.r.GetContext(ctx, &n, s.r.Rebind("SELECT count(*) FROM current_scores cs"+join+" WHERE "+strings.Join(where, " AND ")), args...); err != nil {
+		return 0, fmt.Errorf("counting scores: %w", err)
+	}
+	return n, nil
 }
 
 // scanPrefix scans a row whose leading columns are read by another scan
