@@ -73,24 +73,11 @@ func listWhere(q *score.ListQuery, timeArg func(time.Time) any) ([]string, []any
 // order walks an index of current_scores; the segment and renewal filters
 // read each candidate's accounts row by key.
 func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error) {
-	where, args, err := listWhere(&q, s.dialect.timeArg)
+	query, args, err := s.scoreRowsQuery(&q)
 	if err != nil {
 		return nil, fmt.Errorf("listing scores: %w", err)
 	}
-	cols := make([]string, len(scoreColumns))
-	for i, c := range scoreColumns {
-		cols[i] = "cs." + c
-		if c == "detail" && q.WithoutDetail {
-			cols[i] = "'{}'"
-		}
-	}
-	query := "SELECT " + strings.Join(cols, ", ") + `, COALESCE(a.name, ''), COALESCE(a.segment, ''), COALESCE(a.plan, ''),
-		a.trial_ends_at, a.renewal_at,
-		(SELECT count(*) FROM alerts al WHERE al.account_id = cs.account_id AND al.status <> 'resolved')
-		FROM current_scores cs LEFT JOIN accounts a ON a.account_id = cs.account_id
-		WHERE ` + strings.Join(where, " AND ") + " ORDER BY " + listOrder(&q) + " DESC, cs.account_id LIMIT ?"
-	args = append(args, q.Limit)
-	rows, err := s.r.QueryContext(ctx, s.r.Rebind(query), args...)
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing scores: %w", err)
 	}
@@ -109,6 +96,28 @@ func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, 
 		return nil, fmt.Errorf("listing scores: %w", err)
 	}
 	return out, nil
+}
+
+// scoreRowsQuery returns ScoreRows' query for q, bound for the reader,
+// and its arguments.
+func (s *Store) scoreRowsQuery(q *score.ListQuery) (string, []any, error) {
+	where, args, err := listWhere(q, s.dialect.timeArg)
+	if err != nil {
+		return "", nil, err
+	}
+	cols := make([]string, len(scoreColumns))
+	for i, c := range scoreColumns {
+		cols[i] = "cs." + c
+		if c == "detail" && q.WithoutDetail {
+			cols[i] = "'{}'"
+		}
+	}
+	query := "SELECT " + strings.Join(cols, ", ") + `, COALESCE(a.name, ''), COALESCE(a.segment, ''), COALESCE(a.plan, ''),
+		a.trial_ends_at, a.renewal_at,
+		(SELECT count(*) FROM alerts al WHERE al.account_id = cs.account_id AND al.status <> 'resolved')
+		FROM current_scores cs LEFT JOIN accounts a ON a.account_id = cs.account_id
+		WHERE ` + strings.Join(where, " AND ") + " ORDER BY " + listOrder(q) + " DESC, cs.account_id LIMIT ?"
+	return s.r.Rebind(query), append(args, q.Limit), nil
 }
 
 // CountScoreRows counts the current scores that ScoreRows lists for q

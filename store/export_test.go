@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/serving/score"
 )
 
 // MigrateTo applies the migrations up to version v, so that tests can
@@ -113,4 +114,28 @@ func (s *Store) QueryString(ctx context.Context, q string, args ...any) (string,
 	var v string
 	err := s.r.GetContext(ctx, &v, s.r.Rebind(q), args...)
 	return v, err
+}
+
+// ScoreRowsPlan returns SQLite's EXPLAIN QUERY PLAN details of ScoreRows'
+// query for q, one line a node.
+func (s *Store) ScoreRowsPlan(ctx context.Context, q score.ListQuery) ([]string, error) {
+	query, args, err := s.scoreRowsQuery(&q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
 }
