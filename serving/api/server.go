@@ -20,6 +20,7 @@ import (
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/score"
+	"github.com/openchurn/churn/serving/today"
 	"github.com/openchurn/churn/training/trainer"
 )
 
@@ -36,6 +37,7 @@ type Store interface {
 	serving.IngestStore
 	serving.SaaSStore
 	alerts.AlertStore
+	today.Store
 	Ping(ctx context.Context) error
 	CreateAPIKey(ctx context.Context, k access.Key) error
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
@@ -156,6 +158,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	v1.POST("/score", srv.score, viewer)
 	v1.GET("/trials", srv.listTrials, viewer)
 	v1.GET("/trials/:id", srv.getTrial, viewer)
+	v1.GET("/today", srv.today, viewer)
 	v1.GET("/alerts", srv.listAlerts, viewer)
 	v1.GET("/alerts/:id", srv.getAlert, viewer)
 	v1.POST("/alerts/:id/ack", srv.ackAlert, viewer)
