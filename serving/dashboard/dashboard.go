@@ -28,6 +28,7 @@ import (
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/serving/score"
+	"github.com/openchurn/churn/serving/today"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/trainer"
 )
@@ -35,6 +36,7 @@ import (
 // Store is what the dashboard reads and writes.
 type Store interface {
 	serving.SaaSStore
+	today.Store
 	Account(ctx context.Context, id string) (*features.Account, error)
 	History(ctx context.Context, accountID string) (*features.History, error)
 	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
@@ -163,7 +165,8 @@ func (d *Dashboard) Mount(e *echo.Echo) {
 	e.POST("/signout", d.signout)
 
 	viewer, admin := d.session(access.Viewer), d.session(access.Admin)
-	e.GET("/", d.accounts, viewer)
+	e.GET("/", d.home, viewer)
+	e.GET("/today", d.today, viewer)
 	e.GET("/accounts", d.accounts, viewer)
 	e.GET("/accounts/:id", d.account, viewer)
 	e.GET("/trials", d.trials, viewer)
