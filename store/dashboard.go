@@ -60,6 +60,9 @@ func listWhere(q *score.ListQuery, timeArg func(time.Time) any) ([]string, []any
 	}
 	if q.Rising {
 		add(riseARR + " > 0")
+		if q.MinRise > 0 {
+			add("cs.probability - cs.previous >= ?", q.MinRise)
+		}
 	}
 	if q.After != nil {
 		order := listOrder(q)

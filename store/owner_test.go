@@ -126,6 +126,7 @@ func TestTodayListings(t *testing.T) {
 			{"rising", score.ListQuery{Rising: true}, []string{"a5", "a2", "a1"}, 3},
 			{"rising, one owner", score.ListQuery{Rising: true, Owner: "rep-1"}, []string{"a5", "a1"}, 2},
 			{"rising after a cursor", score.ListQuery{Rising: true, After: &score.ListCursor{Value: 500, AccountID: "a2"}}, []string{"a1"}, 3},
+			{"rising by at least 0.05", score.ListQuery{Rising: true, MinRise: 0.05}, []string{"a2", "a1"}, 2},
 			{"renewals in 60 days", score.ListQuery{RenewsFrom: day(0), RenewsBefore: day(60), ByRevenueAtRisk: true}, []string{"a2", "a1"}, 2},
 			{"renewals of one owner", score.ListQuery{Owner: "rep-1", RenewsFrom: day(0), RenewsBefore: day(61)}, []string{"a1", "a3"}, 2},
 			{"some accounts", score.ListQuery{AccountIDs: []string{"a3", "a4", "nope"}}, []string{"a4", "a3"}, 2},

@@ -41,8 +41,10 @@ type ListQuery struct {
 	// previous score, on an account with ARR, and orders them by the
 	// expected ARR lost that the rise added, (Probability − Previous) ×
 	// ARR (RiseARR), highest first, ties by account id; it overrides
-	// ByRevenueAtRisk.
-	Rising bool
+	// ByRevenueAtRisk. MinRise, with Rising, keeps only the rises of
+	// probability of at least MinRise.
+	Rising  bool
+	MinRise float64
 	// After continues a listing after the row it names; its Value is the
 	// row's probability, revenue at risk or RiseARR, whichever the order
 	// uses.

@@ -4,8 +4,9 @@
 //
 //   - the owner's open and acknowledged alerts;
 //   - the biggest health drops since the last batch: the current churn
-//     scores whose probability rose since the account's previous score,
-//     the largest rises of expected ARR lost, (p − p_prev) × ARR, first;
+//     scores whose probability rose by MinRise or more since the
+//     account's previous score, the largest rises of expected ARR lost,
+//     (p − p_prev) × ARR, first;
 //   - renewals in the next RenewalDays days from the latest scores' as-of
 //     date, the most expected ARR lost first.
 //

@@ -21,6 +21,12 @@ const (
 // are listed.
 const RenewalDays = 60
 
+// MinRise is the least rise of churn probability since the previous
+// score that counts as a health drop: half a percentage point, which over
+// a 30-day horizon is 2 to 5 health points for accounts from 10% down to
+// 1% risk, so that rounding noise ("health 75 → 75") is not listed.
+const MinRise = 0.005
+
 // How much of each source the view reads, and how many items it shows.
 const (
 	// MaxAlerts bounds the alerts read; at that many the count says "at
@@ -37,7 +43,8 @@ const (
 // Rule states Rank's order for a person, as the page and the API show it.
 const Rule = "Ranked by expected ARR lost: churn probability × ARR of the account's current score " +
 	"(for a trial, conversion probability × the ARR it brings, lost if it goes cold). " +
-	"A health drop is listed by how much expected ARR lost its rise added, (p − previous p) × ARR."
+	"A health drop (churn probability up by at least half a point since the previous score) " +
+	"is listed by how much expected ARR lost its rise added, (p − previous p) × ARR."
 
 // Store is what Build reads.
 type Store interface {
@@ -55,8 +62,8 @@ type Counts struct {
 	// AlertsCapped says there may be more.
 	Alerts       int
 	AlertsCapped bool
-	// Drops counts the accounts whose churn probability rose since their
-	// previous score (on an account with ARR).
+	// Drops counts the accounts whose churn probability rose by MinRise
+	// or more since their previous score (on an account with ARR).
 	Drops int64
 	// Renewals counts the scored customers renewing in the window.
 	Renewals int64
@@ -200,7 +207,7 @@ func Build(ctx context.Context, s Store, owner string) (*View, error) {
 		}
 		src.AlertRows = append(src.AlertRows, rows...)
 	}
-	drops := score.ListQuery{Task: taskChurn, Owner: owner, Rising: true, Limit: TopDrops, WithoutDetail: true}
+	drops := score.ListQuery{Task: taskChurn, Owner: owner, Rising: true, MinRise: MinRise, Limit: TopDrops, WithoutDetail: true}
 	if src.Drops, err = s.ScoreRows(ctx, drops); err != nil {
 		return nil, err
 	}
