@@ -5,7 +5,9 @@
 //
 // Mount adds the pages to the API server's router at /:
 //
-//	/ and /accounts      accounts by churn risk or ARR at risk, filtered by owner, band and segment
+//	/                    Today for a key with an owner, else the accounts list
+//	/today               Today (serving/today): open alerts, biggest health drops, renewals in 60 days, ranked by expected ARR lost
+//	/accounts            accounts by churn risk or ARR at risk, filtered by owner, band and segment
 //	/accounts/ID         one account: health history, components, reasons, tickets, escalations, NPS, usage, alerts
 //	/trials              trials by conversion probability, with the PQL badge and days left
 //	/alerts              the alerts inbox, with acknowledge and resolve
@@ -22,6 +24,13 @@
 // form that changes something carries a token derived from the session
 // cookie with a per-process secret (HMAC-SHA256), which a page of another
 // site cannot read.
+//
+// # A rep's book
+//
+// The accounts, trials, alerts and Today pages show the signed-in key's
+// owner's accounts (access.Key.Owner) unless ?owner= names another owner
+// or "all", with a line above the filters that says whose book it is and
+// links to the other view; a key without an owner sees every owner's.
 //
 // # Cost
 //
