@@ -44,40 +44,29 @@ func TestAPIKeyOwner(t *testing.T) {
 // TestMigrateKeyOwners checks that migration 0011 keeps the keys a store
 // already holds, without an owner.
 func TestMigrateKeyOwners(t *testing.T) {
-	for _, dialect := range storetest.Dialects() {
-		t.Run(dialect, func(t *testing.T) {
-			ctx := context.Background()
-			s, err := store.Open(ctx, storetest.DSN(t, dialect))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.MigrateTo(ctx, 10); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.ExecRaw(ctx, "INSERT INTO api_keys (key_id, role, hash, name, created_at) VALUES ('key_old', 'viewer', 'h-old', 'before owners', ?)", t0); err != nil {
-				t.Fatal(err)
-			}
-			applied, err := s.Migrate(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Contains(applied, "0011_key_owners") {
-				t.Errorf("the upgrade applied %v, not 0011_key_owners", applied)
-			}
-			if err := s.CreateAPIKey(ctx, access.Key{ID: "key_new", Role: access.Viewer, Hash: "h-new", Owner: "rep-07", CreatedAt: t0.Add(time.Minute)}); err != nil {
-				t.Fatal(err)
-			}
-			keys, err := s.APIKeys(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(keys) != 2 || keys[0].ID != "key_old" || keys[0].Owner != "" || keys[0].Name != "before owners" || !keys[0].Active() ||
-				keys[1].Owner != "rep-07" {
-				t.Errorf("keys after the upgrade: %+v", keys)
-			}
-		})
-	}
+	upgradeFrom(t, 10, func(t *testing.T, ctx context.Context, s *store.Store) {
+		if err := s.ExecRaw(ctx, "INSERT INTO api_keys (key_id, role, hash, name, created_at) VALUES ('key_old', 'viewer', 'h-old', 'before owners', ?)", t0); err != nil {
+			t.Fatal(err)
+		}
+		applied, err := s.Migrate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(applied, "0011_key_owners") {
+			t.Errorf("the upgrade applied %v, not 0011_key_owners", applied)
+		}
+		if err := s.CreateAPIKey(ctx, access.Key{ID: "key_new", Role: access.Viewer, Hash: "h-new", Owner: "rep-07", CreatedAt: t0.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := s.APIKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 2 || keys[0].ID != "key_old" || keys[0].Owner != "" || keys[0].Name != "before owners" || !keys[0].Active() ||
+			keys[1].Owner != "rep-07" {
+			t.Errorf("keys after the upgrade: %+v", keys)
+		}
+	})
 }
 
 // TestTodayListings checks the listings the Today view reads: rising

@@ -1,7 +1,7 @@
 package dashboard_test
 
 import (
-	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,29 +62,9 @@ func TestBrowserOwnerBook(t *testing.T) {
 		t.Errorf("All accounts lists only %s's accounts", f.Owner)
 	}
 
-	dir := os.Getenv("CHURN_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := screenshotDir(t)
 	for _, width := range []int64{1280, 390} {
 		do(t, ctx, "today", chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.URL+"/today"), chromedp.WaitVisible(css("#today")), loaded())
-		png := get(t, ctx, "screenshot", chromedp.FullScreenshot(100))
-		file := dir + "/owner-today-" + strconv.FormatInt(width, 10) + ".png"
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		fold := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
-		if err := os.WriteFile(strings.TrimSuffix(file, ".png")+"-fold.png", fold, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if get(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
-			t.Errorf("Today at %d px scrolls sideways", width)
-		}
-		if overlaps := get(t, ctx, "label overlaps", chromedp.Evaluate[[]string](labelOverlaps)); len(overlaps) > 0 {
-			t.Errorf("Today at %d px prints values over their labels: %q", width, overlaps)
-		}
-		t.Logf("screenshot %s", file)
+		screenshot(t, ctx, filepath.Join(dir, "owner-today-"+strconv.FormatInt(width, 10)+".png"), "Today", width)
 	}
 }
