@@ -11,15 +11,19 @@ import (
 	"github.com/openchurn/churn/serving/score"
 )
 
-// riseARR is the expression of score.Score.RiseARR on current_scores cs,
-// spelled as the indexes current_scores_task_rise and
-// current_scores_task_owner_rise spell it, so that the planners use them.
-const riseARR = "((cs.probability - cs.previous) * cs.arr)"
+// rise and riseARR are the rise of probability since the previous score
+// and score.Score.RiseARR on current_scores cs, spelled as the indexes
+// current_scores_task_rise and current_scores_task_owner_rise spell them,
+// so that the planners use them.
+const (
+	rise    = "(cs.probability - cs.previous)"
+	riseARR = "((cs.probability - cs.previous) * cs.arr)"
+)
 
 // listOrder is the column or expression that q orders by.
 func listOrder(q *score.ListQuery) string {
 	switch {
-	case q.Rising:
+	case q.RisingBy > 0:
 		return riseARR
 	case q.ByRevenueAtRisk:
 		return "cs.revenue_at_risk"
@@ -58,11 +62,8 @@ func listWhere(q *score.ListQuery, timeArg func(time.Time) any) ([]string, []any
 	if !q.RenewsBefore.IsZero() {
 		add("a.renewal_at >= ? AND a.renewal_at < ?", timeArg(q.RenewsFrom), timeArg(q.RenewsBefore))
 	}
-	if q.Rising {
-		add(riseARR + " > 0")
-		if q.MinRise > 0 {
-			add("cs.probability - cs.previous >= ?", q.MinRise)
-		}
+	if q.RisingBy > 0 {
+		add(rise+" >= ? AND "+riseARR+" > 0", q.RisingBy)
 	}
 	if q.After != nil {
 		order := listOrder(q)
@@ -126,20 +127,31 @@ func (s *Store) scoreRowsQuery(q *score.ListQuery) (string, []any, error) {
 // CountScoreRows counts the current scores that ScoreRows lists for q
 // without its cursor and limit, on the same indexes.
 func (s *Store) CountScoreRows(ctx context.Context, q score.ListQuery) (int64, error) {
-	q.After = nil
-	where, args, err := listWhere(&q, s.dialect.timeArg)
+	query, args, err := s.countQuery(&q)
 	if err != nil {
 		return 0, fmt.Errorf("counting scores: %w", err)
 	}
-	join := ""
-	if q.Segment != "" || !q.RenewsBefore.IsZero() {
-		join = " JOIN accounts a ON a.account_id = cs.account_id"
-	}
 	var n int64
-	if err := s.r.GetContext(ctx, &n, s.r.Rebind("SELECT count(*) FROM current_scores cs"+join+" WHERE "+strings.Join(where, " AND ")), args...); err != nil {
+	if err := s.r.GetContext(ctx, &n, query, args...); err != nil {
 		return 0, fmt.Errorf("counting scores: %w", err)
 	}
 	return n, nil
+}
+
+// countQuery returns CountScoreRows' query for q, bound for the reader,
+// and its arguments.
+func (s *Store) countQuery(q *score.ListQuery) (string, []any, error) {
+	c := *q
+	c.After = nil
+	where, args, err := listWhere(&c, s.dialect.timeArg)
+	if err != nil {
+		return "", nil, err
+	}
+	join := ""
+	if c.Segment != "" || !c.RenewsBefore.IsZero() {
+		join = " JOIN accounts a ON a.account_id = cs.account_id"
+	}
+	return s.r.Rebind("SELECT count(*) FROM current_scores cs" + join + " WHERE " + strings.Join(where, " AND ")), args, nil
 }
 
 // scanPrefix scans a row whose leading columns are read by another scan

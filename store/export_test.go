@@ -116,13 +116,24 @@ func (s *Store) QueryString(ctx context.Context, q string, args ...any) (string,
 	return v, err
 }
 
-// ScoreRowsPlan returns SQLite's EXPLAIN QUERY PLAN details of ScoreRows'
-// query for q, one line a node.
-func (s *Store) ScoreRowsPlan(ctx context.Context, q score.ListQuery) ([]string, error) {
+// ScoreRowsPlans returns SQLite's EXPLAIN QUERY PLAN details of the
+// queries of ScoreRows and CountScoreRows for q, one line a node.
+func (s *Store) ScoreRowsPlans(ctx context.Context, q score.ListQuery) (list, count []string, err error) {
 	query, args, err := s.scoreRowsQuery(&q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	if list, err = s.queryPlan(ctx, query, args); err != nil {
+		return nil, nil, err
+	}
+	if query, args, err = s.countQuery(&q); err != nil {
+		return nil, nil, err
+	}
+	count, err = s.queryPlan(ctx, query, args)
+	return list, count, err
+}
+
+func (s *Store) queryPlan(ctx context.Context, query string, args []any) ([]string, error) {
 	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		return nil, err

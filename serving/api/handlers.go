@@ -592,15 +592,22 @@ func (s *Server) revokeKey(c echo.Context) error {
 }
 
 // today serves the Today view of the owner's book (serving/today), the
-// key's own by default, as the dashboard's /today shows it.
+// key's own by default, as the dashboard's /today shows it, through the
+// view cache (Options.CacheTTL; writes through this server clear it).
 func (s *Server) today(c echo.Context) error {
 	owner, err := ownerScope(c)
 	if err != nil {
 		return err
 	}
-	v, err := today.Build(c.Request().Context(), s.store, owner)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, newTodayView(v))
+	return s.cachedJSON(c, "today/"+owner, false, func(ctx context.Context) (any, error) {
+		asOf, _, err := s.store.Freshness(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v, err := today.Build(ctx, s.store, owner, asOf)
+		if err != nil {
+			return nil, err
+		}
+		return newTodayView(v), nil
+	})
 }

@@ -43,6 +43,7 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	History(ctx context.Context, accountID string) (*features.History, error)
 	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
+	Freshness(ctx context.Context) (asOf, scoredAt time.Time, err error)
 	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
 	ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error)
 	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Alert, error)

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -394,33 +395,43 @@ func (d *Dashboard) fail(c echo.Context, err error) error {
 // errBadRequest marks errors caused by a request's parameters.
 var errBadRequest = errors.New("bad request")
 
-// freshness is the freshness line and when it was read.
+// freshness is the freshness line, the current scores' latest as-of time
+// it states, and when they were read.
 type freshness struct {
 	at   time.Time
 	line string
+	asOf time.Time
 }
 
 // freshness says how current the pages are ("Data through 2025-01-01;
-// scores as of 2025-01-01, scored 2025-01-01 02:00 UTC"), read at most
-// every 30 seconds. A failing read is logged and leaves the line out.
+// scores as of 2025-01-01, scored 2025-01-01 02:00 UTC"). A failing read
+// is logged and leaves the line out.
 func (d *Dashboard) freshness(ctx context.Context) string {
+	f, err := d.readFreshness(ctx)
+	if err != nil {
+		d.log.ErrorContext(ctx, "reading the freshness", "err", err)
+	}
+	return f.line
+}
+
+// readFreshness reads the data's extent and the scores' freshness at most
+// every 30 seconds.
+func (d *Dashboard) readFreshness(ctx context.Context) (freshness, error) {
 	d.freshMu.Lock()
 	defer d.freshMu.Unlock()
 	if time.Since(d.fresh.at) < 30*time.Second {
-		return d.fresh.line
+		return d.fresh, nil
 	}
 	ext, err := d.store.Extent(ctx)
 	if err != nil {
-		d.log.ErrorContext(ctx, "reading the data's extent", "err", err)
-		return ""
+		return freshness{}, fmt.Errorf("reading the data's extent: %w", err)
 	}
 	asOf, scoredAt, err := d.store.Freshness(ctx)
 	if err != nil {
-		d.log.ErrorContext(ctx, "reading the scores' freshness", "err", err)
-		return ""
+		return freshness{}, fmt.Errorf("reading the scores' freshness: %w", err)
 	}
-	d.fresh = freshness{at: time.Now(), line: freshnessLine(ext.Last, asOf, scoredAt)}
-	return d.fresh.line
+	d.fresh = freshness{at: time.Now(), line: freshnessLine(ext.Last, asOf, scoredAt), asOf: asOf}
+	return d.fresh, nil
 }
 
 // freshnessLine words the data's latest time and the current scores'

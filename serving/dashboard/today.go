@@ -78,7 +78,11 @@ func (d *Dashboard) today(c echo.Context) error {
 	if err := ownerFilter(c, &f, "/today"); err != nil {
 		return d.fail(c, err)
 	}
-	tv, err := today.Build(c.Request().Context(), d.store, f.Scope)
+	fresh, err := d.readFreshness(c.Request().Context())
+	if err != nil {
+		return d.fail(c, err)
+	}
+	tv, err := today.Build(c.Request().Context(), d.store, f.Scope, fresh.asOf)
 	if err != nil {
 		return d.fail(c, err)
 	}

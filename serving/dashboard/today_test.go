@@ -44,7 +44,11 @@ func TestOwnerBook(t *testing.T) {
 		t.Fatalf("GET /today: %s\n%.3000s", resp.Status, body)
 	}
 	// The page lists the rows serving/today ranks, in its order.
-	want, err := today.Build(context.Background(), f.Store, f.Owner)
+	asOf, _, err := f.Store.Freshness(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := today.Build(context.Background(), f.Store, f.Owner, asOf)
 	if err != nil {
 		t.Fatal(err)
 	}

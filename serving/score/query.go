@@ -37,14 +37,12 @@ type ListQuery struct {
 	// ByRevenueAtRisk orders by revenue at risk instead of probability,
 	// highest first either way, ties by account id.
 	ByRevenueAtRisk bool
-	// Rising keeps only the scores whose probability rose since the
-	// previous score, on an account with ARR, and orders them by the
-	// expected ARR lost that the rise added, (Probability − Previous) ×
-	// ARR (RiseARR), highest first, ties by account id; it overrides
-	// ByRevenueAtRisk. MinRise, with Rising, keeps only the rises of
-	// probability of at least MinRise.
-	Rising  bool
-	MinRise float64
+	// RisingBy, when positive, keeps only the scores whose probability
+	// rose by at least RisingBy since the previous score, on an account
+	// with ARR, and orders them by the expected ARR lost that the rise
+	// added, (Probability − Previous) × ARR (RiseARR), highest first, ties
+	// by account id; it overrides ByRevenueAtRisk.
+	RisingBy float64
 	// After continues a listing after the row it names; its Value is the
 	// row's probability, revenue at risk or RiseARR, whichever the order
 	// uses.

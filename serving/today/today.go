@@ -52,7 +52,6 @@ type Store interface {
 	ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error)
 	CountScoreRows(ctx context.Context, q score.ListQuery) (int64, error)
 	HealthTrends(ctx context.Context, task string, accountIDs []string, n int) (map[string][]score.HealthPoint, error)
-	Freshness(ctx context.Context) (asOf, scoredAt time.Time, err error)
 }
 
 // Counts says how many accounts each source holds, beyond the ones the
@@ -178,14 +177,15 @@ func Rank(src Sources) []Item {
 }
 
 // Build reads owner's book (every owner's for "") from s and ranks it.
-func Build(ctx context.Context, s Store, owner string) (*View, error) {
-	v := &View{Owner: owner}
-	asOf, _, err := s.Freshness(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v.AsOf = asOf
-	var src Sources
+// asOf is the latest as-of time of the current scores (the store's
+// Freshness, which callers cache), from which renewals are listed; zero
+// lists none.
+func Build(ctx context.Context, s Store, owner string, asOf time.Time) (*View, error) {
+	v := &View{Owner: owner, AsOf: asOf}
+	var (
+		src Sources
+		err error
+	)
 	if src.Alerts, err = s.Alerts(ctx, alerts.Query{Owner: owner, Status: alerts.StatusActive, Limit: MaxAlerts}); err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func Build(ctx context.Context, s Store, owner string) (*View, error) {
 		}
 		src.AlertRows = append(src.AlertRows, rows...)
 	}
-	drops := score.ListQuery{Task: taskChurn, Owner: owner, Rising: true, MinRise: MinRise, Limit: TopDrops, WithoutDetail: true}
+	drops := score.ListQuery{Task: taskChurn, Owner: owner, RisingBy: MinRise, Limit: TopDrops, WithoutDetail: true}
 	if src.Drops, err = s.ScoreRows(ctx, drops); err != nil {
 		return nil, err
 	}

@@ -3,15 +3,12 @@
 -- no owner and keep seeing every owner's book.
 ALTER TABLE api_keys ADD COLUMN owner {{.Text}} NOT NULL DEFAULT '';
 
--- The Today view (serving/today) lists the biggest rises of expected ARR
--- lost since each account's previous score, (probability - previous) × arr,
--- for everyone or one owner: these indexes hold that figure in order, as
--- current_scores_task_revenue and current_scores_task_owner_revenue hold
--- revenue_at_risk. Rows without a previous score index it as NULL, which
--- the listing's "> 0" leaves out.
-CREATE INDEX current_scores_task_rise ON current_scores (task, ((probability - previous) * arr), account_id);
-CREATE INDEX current_scores_task_owner_rise ON current_scores (task, owner, ((probability - previous) * arr), account_id);
-
--- Today's renewals in the next 60 days: the accounts renewing in a window,
--- found by range rather than by reading every account.
-CREATE INDEX accounts_renewal ON accounts (renewal_at);
+-- The Today view (serving/today) lists and counts the health drops since
+-- each account's previous score, for everyone or one owner: the rises of
+-- probability of at least a threshold, the largest rises of expected ARR
+-- lost, (probability - previous) × arr, first. These indexes hold both
+-- figures, so that the count reads the index alone and the listing reads
+-- only the rows past the threshold. Rows without a previous score index
+-- them as NULL, which no threshold keeps.
+CREATE INDEX current_scores_task_rise ON current_scores (task, (probability - previous), ((probability - previous) * arr), account_id);
+CREATE INDEX current_scores_task_owner_rise ON current_scores (task, owner, (probability - previous), ((probability - previous) * arr), account_id);
