@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,7 +65,7 @@ func listWhere(q *score.ListQuery, timeArg func(time.Time) any) ([]string, []any
 		add("a.renewal_at >= ? AND a.renewal_at < ?", timeArg(q.RenewsFrom), timeArg(q.RenewsBefore))
 	}
 	if q.RisingBy > 0 {
-		add(rise+" >= ? AND "+riseARR+" > 0", q.RisingBy)
+		add(riseARR+" > 0 AND "+rise+" >= ?", q.RisingBy)
 	}
 	if q.After != nil {
 		order := listOrder(q)
@@ -75,7 +77,9 @@ func listWhere(q *score.ListQuery, timeArg func(time.Time) any) ([]string, []any
 // ScoreRows lists current scores for q, highest first, each with its
 // account's name, segment, plan, trial end, renewal and open alerts. Each
 // order walks an index of current_scores; the segment and renewal filters
-// read each candidate's accounts row by key.
+// read each candidate's accounts row by key. A listing of AccountIDs reads
+// them by key and is ordered here: walking an order's index for a few
+// accounts would read every row before them.
 func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error) {
 	query, args, err := s.scoreRowsQuery(&q)
 	if err != nil {
@@ -99,7 +103,29 @@ func (s *Store) ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("listing scores: %w", err)
 	}
+	if q.AccountIDs != nil {
+		value := listValue(&q)
+		slices.SortFunc(out, func(a, b score.Row) int {
+			if c := cmp.Compare(value(&b.Score), value(&a.Score)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.AccountID, b.AccountID)
+		})
+		out = out[:min(len(out), max(q.Limit, 0))]
+	}
 	return out, nil
+}
+
+// listValue returns the figure of a score that q orders by, as listOrder
+// names its column.
+func listValue(q *score.ListQuery) func(*score.Score) float64 {
+	switch {
+	case q.RisingBy > 0:
+		return (*score.Score).RiseARR
+	case q.ByRevenueAtRisk:
+		return func(sc *score.Score) float64 { return sc.RevenueAtRisk }
+	}
+	return func(sc *score.Score) float64 { return sc.Probability }
 }
 
 // scoreRowsQuery returns ScoreRows' query for q, bound for the reader,
@@ -120,8 +146,11 @@ func (s *Store) scoreRowsQuery(q *score.ListQuery) (string, []any, error) {
 		a.trial_ends_at, a.renewal_at,
 		(SELECT count(*) FROM alerts al WHERE al.account_id = cs.account_id AND al.status <> 'resolved')
 		FROM current_scores cs LEFT JOIN accounts a ON a.account_id = cs.account_id
-		WHERE ` + strings.Join(where, " AND ") + " ORDER BY " + listOrder(q) + " DESC, cs.account_id LIMIT ?"
-	return s.r.Rebind(query), append(args, q.Limit), nil
+		WHERE ` + strings.Join(where, " AND ")
+	if q.AccountIDs != nil {
+		return s.r.Rebind(query), args, nil
+	}
+	return s.r.Rebind(query + " ORDER BY " + listOrder(q) + " DESC, cs.account_id LIMIT ?"), append(args, q.Limit), nil
 }
 
 // CountScoreRows counts the current scores that ScoreRows lists for q

@@ -119,10 +119,15 @@ func TestTodayListings(t *testing.T) {
 			{"renewals in 60 days", score.ListQuery{RenewsFrom: day(0), RenewsBefore: day(60), ByRevenueAtRisk: true}, []string{"a2", "a1"}, 2},
 			{"renewals of one owner", score.ListQuery{Owner: "rep-1", RenewsFrom: day(0), RenewsBefore: day(61)}, []string{"a1", "a3"}, 2},
 			{"some accounts", score.ListQuery{AccountIDs: []string{"a3", "a4", "nope"}}, []string{"a4", "a3"}, 2},
+			{"some accounts by ARR at risk, the first", score.ListQuery{AccountIDs: []string{"a1", "a3", "a5"}, ByRevenueAtRisk: true, Limit: 1}, []string{"a5"}, 3},
+			{"some rising accounts", score.ListQuery{AccountIDs: []string{"a1", "a2", "a3"}, RisingBy: 0.005}, []string{"a2", "a1"}, 2},
 			{"no accounts", score.ListQuery{AccountIDs: []string{}}, nil, 0},
 		}
 		for _, tc := range tests {
-			tc.q.Task, tc.q.Limit = "churn", 10
+			tc.q.Task = "churn"
+			if tc.q.Limit == 0 {
+				tc.q.Limit = 10
+			}
 			rows, err := s.ScoreRows(ctx, tc.q)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
