@@ -65,7 +65,7 @@ func listWhere(q *score.ListQuery, timeArg func(time.Time) any) ([]string, []any
 		add("a.renewal_at >= ? AND a.renewal_at < ?", timeArg(q.RenewsFrom), timeArg(q.RenewsBefore))
 	}
 	if q.RisingBy > 0 {
-		add(riseARR+" > 0 AND "+rise+" >= ?", q.RisingBy)
+		add(rise+" >= ? AND "+riseARR+" > 0", q.RisingBy)
 	}
 	if q.After != nil {
 		order := listOrder(q)
