@@ -14,9 +14,8 @@ import (
 )
 
 // rise and riseARR are the rise of probability since the previous score
-// and score.Score.RiseARR on current_scores cs, spelled as the indexes
-// current_scores_task_rise and current_scores_task_owner_rise spell them,
-// so that the planners use them.
+// and score.Score.RiseARR on current_scores cs, spelled as the index
+// current_scores_task_rise spells them, so that the planners use it.
 const (
 	rise    = "(cs.probability - cs.previous)"
 	riseARR = "((cs.probability - cs.previous) * cs.arr)"

@@ -156,7 +156,7 @@ func TestTodayListings(t *testing.T) {
 				index string
 			}{
 				{score.ListQuery{Task: "churn", RisingBy: 0.005, Limit: 10}, "current_scores_task_rise"},
-				{score.ListQuery{Task: "churn", Owner: "rep-1", RisingBy: 0.005, Limit: 10}, "current_scores_task_owner_rise"},
+				{score.ListQuery{Task: "churn", Owner: "rep-1", RisingBy: 0.005, Limit: 10}, "current_scores_task_rise"},
 			} {
 				list, count, err := s.ScoreRowsPlans(ctx, tc.q)
 				if err != nil || !strings.Contains(strings.Join(list, "\n"), "USING INDEX "+tc.index+" (task=? AND ") ||

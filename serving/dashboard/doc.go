@@ -36,6 +36,9 @@
 //
 // Listings read one page of current scores through an index (by
 // probability or by revenue at risk), with their sparklines in one query;
-// an account page reads one account's history. The portfolio sweeps the
+// an account page reads one account's history. Today reads the owner's
+// alerts, the drops past their threshold from one index, and the renewals
+// by ARR at risk, with their counts; the renewal count reads every scored
+// customer of the book renewing in the window. The portfolio sweeps the
 // billing changes and is therefore cached for a minute.
 package dashboard
