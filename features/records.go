@@ -164,6 +164,11 @@ func firstError(errs ...error) error {
 	return nil
 }
 
+// ValidateOwner reports, as a *FieldError of the field "owner", why v
+// cannot be an account's owner id: the rule Account.Validate applies to
+// Owner, for the other places that name an owner (an API key's).
+func ValidateOwner(v string) error { return optionalID("owner", v) }
+
 // Validate reports the first invalid field of a, as a *FieldError. Every
 // Validate holds the record to the limits of limits.go.
 func (a *Account) Validate() error {

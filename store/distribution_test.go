@@ -42,33 +42,22 @@ func TestDistributableByAccount(t *testing.T) {
 // TestMigrateDistributableAlerts checks that migration 0012 gives the
 // deliveries a store already holds their alert's account.
 func TestMigrateDistributableAlerts(t *testing.T) {
-	for _, dialect := range storetest.Dialects() {
-		t.Run(dialect, func(t *testing.T) {
-			ctx := context.Background()
-			s, err := store.Open(ctx, storetest.DSN(t, dialect))
-			if err != nil {
+	upgradeFrom(t, 11, func(t *testing.T, ctx context.Context, s *store.Store) {
+		now := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+		for _, q := range []string{
+			"INSERT INTO alerts (alert_id, account_id, rule, status, observed_at, opened_at) VALUES ('al-1', 'acme', 'usage_drop', 'open', ?, ?)",
+			"INSERT INTO alert_outbox (delivery_id, alert_id, payload, status, next_attempt_at, created_at) VALUES ('d-1', 'al-1', '{}', 'pending', ?, ?)",
+		} {
+			if err := s.ExecRaw(ctx, q, now, now); err != nil {
 				t.Fatal(err)
 			}
-			defer s.Close()
-			if _, err := s.MigrateTo(ctx, 11); err != nil {
-				t.Fatal(err)
-			}
-			now := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
-			for _, q := range []string{
-				"INSERT INTO alerts (alert_id, account_id, rule, status, observed_at, opened_at) VALUES ('al-1', 'acme', 'usage_drop', 'open', ?, ?)",
-				"INSERT INTO alert_outbox (delivery_id, alert_id, payload, status, next_attempt_at, created_at) VALUES ('d-1', 'al-1', '{}', 'pending', ?, ?)",
-			} {
-				if err := s.ExecRaw(ctx, q, now, now); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.QueryString(ctx, "SELECT account_id FROM alert_outbox WHERE delivery_id = ?", "d-1")
-			if err != nil || got != "acme" {
-				t.Errorf("delivery d-1 after the upgrade: account %q, %v; want acme", got, err)
-			}
-		})
-	}
+		}
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.QueryString(ctx, "SELECT account_id FROM alert_outbox WHERE delivery_id = ?", "d-1")
+		if err != nil || got != "acme" {
+			t.Errorf("delivery d-1 after the upgrade: account %q, %v; want acme", got, err)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/serving/score"
 )
 
 // MigrateTo applies the migrations up to version v, so that tests can
@@ -121,4 +122,39 @@ func SetSnapshotAccounts(n int) (restore func()) {
 	old := snapshotAccounts
 	snapshotAccounts = n
 	return func() { snapshotAccounts = old }
+}
+
+// ScoreRowsPlans returns SQLite's EXPLAIN QUERY PLAN details of the
+// queries of ScoreRows and CountScoreRows for q, one line a node.
+func (s *Store) ScoreRowsPlans(ctx context.Context, q score.ListQuery) (list, count []string, err error) {
+	query, args, err := s.scoreRowsQuery(&q)
+	if err != nil {
+		return nil, nil, err
+	}
+	if list, err = s.queryPlan(ctx, query, args); err != nil {
+		return nil, nil, err
+	}
+	if query, args, err = s.countQuery(&q); err != nil {
+		return nil, nil, err
+	}
+	count, err = s.queryPlan(ctx, query, args)
+	return list, count, err
+}
+
+func (s *Store) queryPlan(ctx context.Context, query string, args []any) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
 }

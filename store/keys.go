@@ -4,18 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/openchurn/churn/serving/access"
 	"time"
+
+	"github.com/openchurn/churn/serving/access"
 )
 
 // ErrUnknownKey is returned for an API key id or hash the store does not
 // hold.
 var ErrUnknownKey = errors.New("unknown API key")
 
-// CreateAPIKey stores k. Its ID and Hash must be unique.
+// CreateAPIKey stores k. Its ID and Hash must be unique, and its Owner
+// must pass access.ValidOwner.
 func (s *Store) CreateAPIKey(ctx context.Context, k access.Key) error {
-	_, err := s.w.ExecContext(ctx, s.w.Rebind(`INSERT INTO api_keys (key_id, role, hash, name, created_at) VALUES (?, ?, ?, ?, ?)`),
-		k.ID, string(k.Role), k.Hash, k.Name, s.dialect.timeArg(k.CreatedAt))
+	if err := access.ValidOwner(k.Owner); err != nil {
+		return fmt.Errorf("creating API key %s: %w", k.ID, err)
+	}
+	_, err := s.w.ExecContext(ctx, s.w.Rebind(`INSERT INTO api_keys (key_id, role, hash, name, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+		k.ID, string(k.Role), k.Hash, k.Name, k.Owner, s.dialect.timeArg(k.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("creating API key %s: %w", k.ID, err)
 	}
@@ -38,7 +43,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 
 // APIKeys returns every key, revoked ones included, oldest first.
 func (s *Store) APIKeys(ctx context.Context) ([]access.Key, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT key_id, role, hash, name, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id`)
+	rows, err := s.r.QueryContext(ctx, `SELECT key_id, role, hash, name, owner, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id`)
 	if err != nil {
 		return nil, fmt.Errorf("reading API keys: %w", err)
 	}
@@ -46,7 +51,7 @@ func (s *Store) APIKeys(ctx context.Context) ([]access.Key, error) {
 	var keys []access.Key
 	for rows.Next() {
 		var k access.Key
-		if err := rows.Scan(&k.ID, &k.Role, &k.Hash, &k.Name, dbTime{&k.CreatedAt}, dbTime{&k.RevokedAt}); err != nil {
+		if err := rows.Scan(&k.ID, &k.Role, &k.Hash, &k.Name, &k.Owner, dbTime{&k.CreatedAt}, dbTime{&k.RevokedAt}); err != nil {
 			return nil, fmt.Errorf("reading API keys: %w", err)
 		}
 		keys = append(keys, k)

@@ -227,34 +227,23 @@ func TestShardBucket(t *testing.T) {
 // TestMigrateShardBuckets checks that migration 0009 indexes the rows a
 // store already holds, so that an upgraded store's shards partition it.
 func TestMigrateShardBuckets(t *testing.T) {
-	for _, dialect := range storetest.Dialects() {
-		t.Run(dialect, func(t *testing.T) {
-			ctx := context.Background()
-			s, err := store.Open(ctx, storetest.DSN(t, dialect))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if _, err := s.MigrateTo(ctx, 8); err != nil {
-				t.Fatal(err)
-			}
-			// The tables whose columns are today's at version 8.
-			shardFixture(t, s, 100, 3, features.Accounts, features.UsageEvents)
-			if _, err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			_, all := readAll(t, s, store.Shard{})
-			var union []string
-			for i := range 3 {
-				_, accounts := readAll(t, s, store.Shard{Index: i, Count: 3})
-				union = append(union, accounts...)
-			}
-			slices.Sort(union)
-			if !slices.Equal(union, all) {
-				t.Errorf("after the upgrade, 3 shards hold accounts %v, the store %v", union, all)
-			}
-		})
-	}
+	upgradeFrom(t, 8, func(t *testing.T, ctx context.Context, s *store.Store) {
+		// The tables whose columns are today's at version 8.
+		shardFixture(t, s, 100, 3, features.Accounts, features.UsageEvents)
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, all := readAll(t, s, store.Shard{})
+		var union []string
+		for i := range 3 {
+			_, accounts := readAll(t, s, store.Shard{Index: i, Count: 3})
+			union = append(union, accounts...)
+		}
+		slices.Sort(union)
+		if !slices.Equal(union, all) {
+			t.Errorf("after the upgrade, 3 shards hold accounts %v, the store %v", union, all)
+		}
+	})
 }
 
 // TestHistoriesStopEarly checks that a sweep that fn stops at its first

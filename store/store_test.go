@@ -547,61 +547,50 @@ func TestLoadAsWriter(t *testing.T) {
 // by (account_id, event_id) to the key (account_id, at, event_id): every
 // event survives, reads come in time order, and loads keep to the new key.
 func TestMigrateRekeysUsageEvents(t *testing.T) {
-	for _, dialect := range storetest.Dialects() {
-		t.Run(dialect, func(t *testing.T) {
-			ctx := context.Background()
-			s, err := store.Open(ctx, storetest.DSN(t, dialect))
-			if err != nil {
+	upgradeFrom(t, 6, func(t *testing.T, ctx context.Context, s *store.Store) {
+		day := func(d int) time.Time { return time.Date(2024, 1, d, 0, 0, 0, 0, time.UTC) }
+		for _, e := range []struct {
+			id, account string
+			at          time.Time
+		}{{"e2", "a", day(3)}, {"e1", "a", day(2)}, {"e1", "b", day(2)}} {
+			if err := s.ExecRaw(ctx, "INSERT INTO usage_events (event_id, account_id, feature, at) VALUES (?, ?, 'reports', ?)",
+				e.id, e.account, e.at); err != nil {
 				t.Fatal(err)
 			}
-			defer s.Close()
-			if _, err := s.MigrateTo(ctx, 6); err != nil {
-				t.Fatal(err)
-			}
-			day := func(d int) time.Time { return time.Date(2024, 1, d, 0, 0, 0, 0, time.UTC) }
-			for _, e := range []struct {
-				id, account string
-				at          time.Time
-			}{{"e2", "a", day(3)}, {"e1", "a", day(2)}, {"e1", "b", day(2)}} {
-				if err := s.ExecRaw(ctx, "INSERT INTO usage_events (event_id, account_id, feature, at) VALUES (?, ?, 'reports', ?)",
-					e.id, e.account, e.at); err != nil {
-					t.Fatal(err)
-				}
-			}
-			applied, err := s.MigrateTo(ctx, 7)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Later migrations follow; this one must come first.
-			if want := []string{"0007_usage_events_keyed_by_time"}; len(applied) == 0 || !slices.Equal(applied[:1], want) {
-				t.Errorf("applied %v, want %v", applied, want)
-			}
-			// Reading goes through today's columns, which later
-			// migrations add.
-			if _, err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			h, err := s.History(ctx, "a")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(h.Usage) != 2 || h.Usage[0].EventID != "e1" || h.Usage[1].EventID != "e2" {
-				t.Errorf("a's usage after the upgrade: %+v, want e1 then e2", h.Usage)
-			}
-			in := "event_id,account_id,feature,at,count\n" +
-				"e1,a,reports,2024-01-02T00:00:00Z,7\n" + // stored: its count changes
-				"e1,a,reports,2024-01-05T00:00:00Z,1\n" // another time: another event
-			d, err := recordio.NewDecoder(strings.NewReader(in), "usage.csv", features.UsageEvents, recordio.CSV, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := s.Load(ctx, features.UsageEvents, d)
-			if want := (load.Result{Table: features.UsageEvents, Read: 2, Inserted: 1, Updated: 1,
-				Orphans: load.Orphans{Rows: 2, Accounts: 1, First: "a"}}); err != nil || res != want {
-				t.Errorf("load after the upgrade = %+v, %v; want %+v", res, err, want)
-			}
-		})
-	}
+		}
+		applied, err := s.MigrateTo(ctx, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Later migrations follow; this one must come first.
+		if want := []string{"0007_usage_events_keyed_by_time"}; len(applied) == 0 || !slices.Equal(applied[:1], want) {
+			t.Errorf("applied %v, want %v", applied, want)
+		}
+		// Reading goes through today's columns, which later
+		// migrations add.
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		h, err := s.History(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Usage) != 2 || h.Usage[0].EventID != "e1" || h.Usage[1].EventID != "e2" {
+			t.Errorf("a's usage after the upgrade: %+v, want e1 then e2", h.Usage)
+		}
+		in := "event_id,account_id,feature,at,count\n" +
+			"e1,a,reports,2024-01-02T00:00:00Z,7\n" + // stored: its count changes
+			"e1,a,reports,2024-01-05T00:00:00Z,1\n" // another time: another event
+		d, err := recordio.NewDecoder(strings.NewReader(in), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Load(ctx, features.UsageEvents, d)
+		if want := (load.Result{Table: features.UsageEvents, Read: 2, Inserted: 1, Updated: 1,
+			Orphans: load.Orphans{Rows: 2, Accounts: 1, First: "a"}}); err != nil || res != want {
+			t.Errorf("load after the upgrade = %+v, %v; want %+v", res, err, want)
+		}
+	})
 }
 
 // TestEmptyExport loads exports without rows: nothing to do, no error.

@@ -15,10 +15,12 @@ import (
 // runKeys creates, lists and revokes API keys.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := func() {
-		fmt.Fprintln(stderr, "Usage: churnctl keys create --role viewer|ingest|admin [--name NAME] [--db DSN]\n"+
+		fmt.Fprintln(stderr, "Usage: churnctl keys create --role viewer|ingest|admin [--name NAME] [--owner OWNER] [--db DSN]\n"+
 			"       churnctl keys list [--db DSN]\n"+
 			"       churnctl keys revoke [--db DSN] ID\n\n"+
-			"create prints the new key once; the store keeps only its SHA-256.")
+			"create prints the new key once; the store keeps only its SHA-256. A key with an owner\n"+
+			"(a rep's id, as in the accounts' owner column) opens the dashboard on that owner's Today\n"+
+			"view and lists that owner's accounts, trials and alerts unless asked for all.")
 	}
 	if len(args) == 0 {
 		usage()
@@ -27,10 +29,11 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sub := args[0]
 	fs := newFlagSet("keys "+sub, stderr)
 	db := dbFlag(fs)
-	var role, name *string
+	var role, name, owner *string
 	if sub == "create" {
 		role = fs.String("role", "", "viewer (read), ingest (write records) or admin (models, keys)")
 		name = fs.String("name", "", "what the key is for")
+		owner = fs.String("owner", "", "the account owner whose book the key sees by default (a rep's id, e.g. rep-02); none by default")
 	}
 	fs.Usage = func() { usage(); fmt.Fprintln(stderr, "\nFlags:"); fs.PrintDefaults() }
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -41,6 +44,9 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "create":
 		if !access.Role(*role).Valid() {
 			return usagef("--role %q: want viewer, ingest or admin", *role)
+		}
+		if err := access.ValidOwner(*owner); err != nil {
+			return usagef("--owner: %v", err)
 		}
 	case "list":
 	case "revoke":
@@ -59,14 +65,18 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer s.Close()
 	switch sub {
 	case "create":
-		key, rec, err := access.NewKey(access.Role(*role), *name, time.Now())
+		key, rec, err := access.NewOwnedKey(access.Role(*role), *name, *owner, time.Now())
 		if err != nil {
 			return err
 		}
 		if err := s.CreateAPIKey(ctx, rec); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "created %s key %s; it is shown only now:\n", rec.Role, rec.ID)
+		if rec.Owner != "" {
+			fmt.Fprintf(stderr, "created %s key %s for %s's book; it is shown only now:\n", rec.Role, rec.ID, rec.Owner)
+		} else {
+			fmt.Fprintf(stderr, "created %s key %s; it is shown only now:\n", rec.Role, rec.ID)
+		}
 		fmt.Fprintln(stdout, key)
 	case "list":
 		keys, err := s.APIKeys(ctx)
@@ -74,13 +84,13 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "id\trole\tname\tcreated\trevoked")
+		fmt.Fprintln(tw, "id\trole\tname\towner\tcreated\trevoked")
 		for _, k := range keys {
 			revoked := ""
 			if !k.RevokedAt.IsZero() {
 				revoked = k.RevokedAt.Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Name, k.CreatedAt.Format(time.RFC3339), revoked)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Name, k.Owner, k.CreatedAt.Format(time.RFC3339), revoked)
 		}
 		return tw.Flush()
 	case "revoke":

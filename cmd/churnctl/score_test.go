@@ -103,7 +103,16 @@ func TestKeys(t *testing.T) {
 	if out, code := keys("revoke", id); code != 0 {
 		t.Errorf("revoke: exit %d\n%s", code, out)
 	}
-	for _, bad := range [][]string{{"create", "--role", "root"}, {"revoke", "key_nope"}, {"revoke"}, {"rotate"}} {
+	out, code = keys("create", "--role", "viewer", "--name", "rep two", "--owner", "rep-02")
+	owned := regexp.MustCompile(`key_[0-9a-f]+`).FindString(out)
+	if code != 0 || owned == "" || !strings.Contains(out, "rep-02's book") {
+		t.Fatalf("create --owner: exit %d\n%s", code, out)
+	}
+	if out, _ := keys("list"); !regexp.MustCompile(owned + `\s+viewer\s+rep two\s+rep-02\s`).MatchString(out) {
+		t.Errorf("list does not show %s's owner:\n%s", owned, out)
+	}
+	for _, bad := range [][]string{{"create", "--role", "root"}, {"create", "--role", "viewer", "--owner", "all"},
+		{"create", "--role", "viewer", "--owner", "rep\x01"}, {"revoke", "key_nope"}, {"revoke"}, {"rotate"}} {
 		if out, code := keys(bad...); code != 2 {
 			t.Errorf("keys %v: exit %d, want 2\n%s", bad, code, out)
 		}

@@ -15,4 +15,10 @@
 //
 // The REST API and the dashboard check a key's role with Role.Allows, so
 // both grant exactly the same.
+//
+// A key may name an owner, the rep whose book it is (churnctl keys create
+// --owner rep-02). The owner is a default, not a permission: the account,
+// trial and alert listings and the Today view show that owner's accounts
+// unless the request's owner filter names another owner or AllOwners
+// ("all"), and Key.Scope is that rule for the API and the dashboard alike.
 package access

@@ -58,7 +58,11 @@ func alertQuery(c echo.Context, rules alerts.Rules) (alerts.Query, error) {
 				strings.Join(alertListParams, ", "), map[string]string{"parameter": name})
 		}
 	}
-	q := alerts.Query{Owner: c.QueryParam("owner"), AccountID: c.QueryParam("account_id"), Status: c.QueryParam("status"),
+	owner, err := ownerScope(c)
+	if err != nil {
+		return alerts.Query{}, err
+	}
+	q := alerts.Query{Owner: owner, AccountID: c.QueryParam("account_id"), Status: c.QueryParam("status"),
 		Rules: multiParam(c, "rule"), Severities: multiParam(c, "severity"), Sort: c.QueryParam("sort")}
 	if q.Status != "" && !slices.Contains(alerts.QueryStatuses, q.Status) {
 		return q, errorf(http.StatusBadRequest, "bad_request", "status must be one of "+strings.Join(alerts.QueryStatuses, ", "),

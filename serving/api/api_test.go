@@ -511,6 +511,114 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("revoked key: %d, want 401", code)
 		}
 
+		// A rep's key: its owner is stored and listed, and scopes the
+		// listings and Today by default; owner=all and owner=ID look past it.
+		// The rep is one with a trial that went cold, so that its book has
+		// accounts, trials and alerts.
+		var me string
+		for _, a := range all {
+			if a.Rule == "trial_going_cold" {
+				me = a.Owner
+			}
+		}
+		other := "rep-02"
+		if me == other {
+			other = "rep-03"
+		}
+		code, rep := c.do("POST", "/v1/keys", admin, map[string]string{"role": "viewer", "name": "a rep", "owner": me})
+		if code != 201 || me == "" || rep["owner"] != me {
+			t.Fatalf("create a key owned by %q: %d %v", me, code, rep)
+		}
+		repKey := rep["key"].(string)
+		_, listed := c.do("GET", "/v1/keys", admin, nil)
+		owners := map[string]any{}
+		for _, it := range listed["items"].([]any) {
+			k := it.(map[string]any)
+			owners[k["id"].(string)] = k["owner"]
+		}
+		if owners[rep["id"].(string)] != me || len(owners) < 4 {
+			t.Errorf("GET /v1/keys: owners %v, want %s for %s and \"\" for the others", owners, me, rep["id"])
+		}
+		for _, body := range []map[string]string{{"role": "viewer", "owner": "all"}, {"role": "viewer", "owner": "rep\u0001"},
+			{"role": "viewer", "owner": strings.Repeat("r", 257)}} {
+			if code, e := c.do("POST", "/v1/keys", admin, body); code != 400 {
+				t.Errorf("a key owned by %.20q: %d %v, want 400", body["owner"], code, e)
+			}
+		}
+		ownersOf := func(path, key string) map[string]int {
+			t.Helper()
+			code, page := c.do("GET", path, key, nil)
+			if code != 200 {
+				t.Fatalf("GET %s: %d %v", path, code, page)
+			}
+			got := map[string]int{}
+			for _, it := range page["items"].([]any) {
+				got[it.(map[string]any)["owner"].(string)]++
+			}
+			return got
+		}
+		scoped := map[string]struct {
+			key  string
+			want string // the only owner listed, "" for several
+		}{
+			"/v1/accounts?limit=500":                {repKey, me},
+			"/v1/accounts?limit=500&owner=" + other: {repKey, other},
+			"/v1/accounts?limit=500&owner=all":      {repKey, ""},
+			"/v1/accounts?limit=500&owner=" + me:    {viewer, me},
+			"/v1/trials?limit=500":                  {repKey, me},
+			"/v1/trials?limit=500&owner=all":        {repKey, ""},
+			"/v1/alerts?limit=500&status=active":    {repKey, me},
+			"/v1/alerts?limit=500&owner=all":        {repKey, ""},
+		}
+		for path, tc := range scoped {
+			got := ownersOf(path, tc.key)
+			if tc.want != "" && (len(got) != 1 || got[tc.want] == 0) {
+				t.Errorf("GET %s: owners %v, want only %s", path, got, tc.want)
+			}
+			if tc.want == "" && len(got) < 2 {
+				t.Errorf("GET %s: owners %v, want every owner's", path, got)
+			}
+		}
+		for _, path := range []string{"/v1/accounts?owner=rep%01", "/v1/trials?owner=" + strings.Repeat("r", 257), "/v1/alerts?owner=rep%7F",
+			"/v1/today?owner=rep%01"} {
+			if code, e := c.do("GET", path, repKey, nil); code != 400 {
+				t.Errorf("GET %.40s: %d %v, want 400", path, code, e)
+			}
+		}
+		// Today: the key's own book, ranked by expected ARR lost.
+		for _, tc := range []struct {
+			path, key, owner string
+		}{{"/v1/today", repKey, me}, {"/v1/today?owner=all", repKey, ""}, {"/v1/today", viewer, ""}, {"/v1/today?owner=" + other, viewer, other}} {
+			code, td := c.do("GET", tc.path, tc.key, nil)
+			if code != 200 || td["owner"] != tc.owner {
+				t.Fatalf("GET %s: %d %v, want the book of %q", tc.path, code, td, tc.owner)
+			}
+			items := td["items"].([]any)
+			counts := td["counts"].(map[string]any)
+			// Every book renews within 60 days; the whole book has drops.
+			if len(items) == 0 || counts["renewals"].(float64) == 0 || (tc.owner == "" && counts["health_drops"].(float64) == 0) || td["rule"] == "" {
+				t.Errorf("GET %s: %d items, counts %v", tc.path, len(items), counts)
+			}
+			prev, owners := math.Inf(1), map[string]bool{}
+			for _, it := range items {
+				item := it.(map[string]any)
+				v := item["expected_arr_lost"].(float64)
+				if v > prev {
+					t.Errorf("GET %s: %v ranked after %v", tc.path, item, prev)
+				}
+				prev, owners[item["owner"].(string)] = v, true
+				if item["alerts"] == nil || (len(item["alerts"].([]any)) == 0 && item["health_drop"] == nil && item["renewal_at"] == nil) {
+					t.Errorf("GET %s: item %v has no reason to be listed", tc.path, item)
+				}
+				if d, _ := item["health_drop"].(map[string]any); d != nil && d["rise_arr"].(float64) <= 0 {
+					t.Errorf("GET %s: a health drop that added no expected ARR lost: %v", tc.path, item)
+				}
+			}
+			if tc.owner != "" && (len(owners) != 1 || !owners[tc.owner]) {
+				t.Errorf("GET %s: items of %v, want only %s's", tc.path, owners, tc.owner)
+			}
+		}
+
 		// The OpenAPI document itself.
 		resp, err := http.Get(srv.URL + "/openapi.yaml")
 		if err != nil {

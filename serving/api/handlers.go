@@ -20,6 +20,7 @@ import (
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/cursor"
 	"github.com/openchurn/churn/serving/score"
+	"github.com/openchurn/churn/serving/today"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/trainer"
@@ -43,8 +44,8 @@ func listLimit(c echo.Context) (int, error) {
 
 // listScores serves the account and trial listings: current scores of
 // q.Task, highest first by probability or by revenue at risk (sort=arr
-// for accounts, sort=value for trials), filtered by owner and segment,
-// paged by an opaque cursor.
+// for accounts, sort=value for trials), filtered by owner (the key's own
+// by default, see ownerScope) and segment, paged by an opaque cursor.
 func (s *Server) listScores(c echo.Context, q score.ListQuery, sorts map[string]bool) error {
 	sort := c.QueryParam("sort")
 	if sort != "" {
@@ -57,7 +58,10 @@ func (s *Server) listScores(c echo.Context, q score.ListQuery, sorts map[string]
 	if err != nil {
 		return err
 	}
-	q.Owner, q.Segment, q.Limit = c.QueryParam("owner"), c.QueryParam("segment"), limit+1
+	if q.Owner, err = ownerScope(c); err != nil {
+		return err
+	}
+	q.Segment, q.Limit = c.QueryParam("segment"), limit+1
 	if cur := c.QueryParam("cursor"); cur != "" {
 		after, err := cursor.Decode[score.ListCursor](cur)
 		if err != nil {
@@ -510,13 +514,14 @@ func (s *Server) listKeys(c echo.Context) error {
 
 func (s *Server) createKey(c echo.Context) error {
 	var req struct {
-		Role access.Role `json:"role"`
-		Name string      `json:"name"`
+		Role  access.Role `json:"role"`
+		Name  string      `json:"name"`
+		Owner string      `json:"owner"`
 	}
 	if err := json.NewDecoder(c.Request().Body).Decode(&req); err != nil {
 		return errorf(http.StatusBadRequest, "bad_request", "body must be a JSON object: "+err.Error(), nil)
 	}
-	secret, rec, err := access.NewKey(req.Role, req.Name, time.Now())
+	secret, rec, err := access.NewOwnedKey(req.Role, req.Name, req.Owner, time.Now())
 	if err != nil {
 		return errorf(http.StatusBadRequest, "bad_request", err.Error(), nil)
 	}
@@ -537,4 +542,25 @@ func (s *Server) revokeKey(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// today serves the Today view of the owner's book (serving/today), the
+// key's own by default, as the dashboard's /today shows it, through the
+// view cache (Options.CacheTTL; writes through this server clear it).
+func (s *Server) today(c echo.Context) error {
+	owner, err := ownerScope(c)
+	if err != nil {
+		return err
+	}
+	return s.cachedJSON(c, "today/"+owner, false, func(ctx context.Context) (any, error) {
+		asOf, _, err := s.store.Freshness(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v, err := today.Build(ctx, s.store, owner, asOf)
+		if err != nil {
+			return nil, err
+		}
+		return newTodayView(v), nil
+	})
 }

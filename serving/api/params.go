@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/serving/access"
 )
 
 // checkParams refuses, with a 400 naming the parameter, a request whose
@@ -76,4 +77,19 @@ func queryDate(c echo.Context, name string) (time.Time, error) {
 			map[string]string{name: v})
 	}
 	return t, nil
+}
+
+// ownerScope reads the owner filter of a listing, ?owner=, for the
+// request's key by access.Key.Scope: an owner id, "all" for every owner,
+// or absent for the key's own owner (every owner for a key without one).
+// It returns the owner to filter by, "" for every owner; a value that is
+// no owner id is a 400.
+func ownerScope(c echo.Context) (string, error) {
+	key, _ := c.Get(keyContext).(access.Key)
+	v := c.QueryParam("owner")
+	owner, err := key.Scope(v)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, "bad_request", "owner must be an account owner id or all: "+err.Error(), map[string]string{"owner": v})
+	}
+	return owner, nil
 }

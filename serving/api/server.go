@@ -20,6 +20,7 @@ import (
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/score"
+	"github.com/openchurn/churn/serving/today"
 	"github.com/openchurn/churn/training/trainer"
 )
 
@@ -36,11 +37,13 @@ type Store interface {
 	serving.IngestStore
 	serving.SaaSStore
 	alerts.AlertStore
+	today.Store
 	Ping(ctx context.Context) error
 	CreateAPIKey(ctx context.Context, k access.Key) error
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	History(ctx context.Context, accountID string) (*features.History, error)
 	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
+	Freshness(ctx context.Context) (asOf, scoredAt time.Time, err error)
 	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
 	ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error)
 	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Row, error)
@@ -156,6 +159,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	v1.POST("/score", srv.score, viewer)
 	v1.GET("/trials", srv.listTrials, viewer)
 	v1.GET("/trials/:id", srv.getTrial, viewer)
+	v1.GET("/today", srv.today, viewer)
 	v1.GET("/alerts", srv.listAlerts, viewer)
 	v1.POST("/alerts/ack", srv.ackAlerts, viewer)
 	v1.GET("/alerts/:id", srv.getAlert, viewer)

@@ -9,6 +9,7 @@ import (
 	"github.com/openchurn/churn/serving/access"
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/score"
+	"github.com/openchurn/churn/serving/today"
 )
 
 // The views below are the API's JSON, one per resource, each built from
@@ -322,15 +323,18 @@ type alertDetailView struct {
 
 // keyView is an API key as the API lists it: never its hash.
 type keyView struct {
-	ID        string    `json:"id"`
-	Role      string    `json:"role"`
-	Name      string    `json:"name"`
+	ID   string `json:"id"`
+	Role string `json:"role"`
+	Name string `json:"name"`
+	// Owner is the account owner whose book the key sees by default, ""
+	// for none.
+	Owner     string    `json:"owner"`
 	CreatedAt time.Time `json:"created_at"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }
 
 func newKeyView(k access.Key) keyView {
-	return keyView{ID: k.ID, Role: string(k.Role), Name: k.Name, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+	return keyView{ID: k.ID, Role: string(k.Role), Name: k.Name, Owner: k.Owner, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
 }
 
 // createdKeyView is a new key with its secret, which is shown only then.
@@ -358,4 +362,68 @@ type orphansView struct {
 	Rows     int64  `json:"rows"`
 	Accounts int64  `json:"accounts"`
 	First    string `json:"first,omitempty"`
+}
+
+// todayView is the Today view of an owner's book (serving/today).
+type todayView struct {
+	// Owner is the owner whose book it is, "" for every owner's.
+	Owner          string      `json:"owner"`
+	AsOf           time.Time   `json:"as_of,omitzero"`
+	RenewalsBefore time.Time   `json:"renewals_before,omitzero"`
+	Rule           string      `json:"rule"`
+	Counts         todayCounts `json:"counts"`
+	Items          []todayItem `json:"items"`
+}
+
+type todayCounts struct {
+	Alerts       int   `json:"alerts"`
+	AlertsCapped bool  `json:"alerts_capped"`
+	HealthDrops  int64 `json:"health_drops"`
+	Renewals     int64 `json:"renewals"`
+}
+
+// todayItem is one account of the Today view and why it is there.
+type todayItem struct {
+	AccountID       string  `json:"account_id"`
+	Owner           string  `json:"owner"`
+	ExpectedARRLost float64 `json:"expected_arr_lost"`
+	// Score is the account's current churn score, or a trial's conversion
+	// score; nil for an account with neither.
+	Score      *summaryView    `json:"score"`
+	Alerts     []alertView     `json:"alerts"`
+	HealthDrop *healthDropView `json:"health_drop"`
+	RenewalAt  time.Time       `json:"renewal_at,omitzero"`
+}
+
+type healthDropView struct {
+	// PreviousHealth is nil when the previous score is not stored.
+	PreviousHealth *float64 `json:"previous_health"`
+	Health         float64  `json:"health"`
+	RiseARR        float64  `json:"rise_arr"`
+}
+
+func newTodayView(v *today.View) todayView {
+	out := todayView{Owner: v.Owner, AsOf: v.AsOf, RenewalsBefore: v.RenewalsBefore, Rule: today.Rule,
+		Counts: todayCounts{Alerts: v.Counts.Alerts, AlertsCapped: v.Counts.AlertsCapped, HealthDrops: v.Counts.Drops, Renewals: v.Counts.Renewals},
+		Items:  make([]todayItem, len(v.Items))}
+	for i := range v.Items {
+		it := &v.Items[i]
+		item := todayItem{AccountID: it.AccountID, Owner: it.Owner, ExpectedARRLost: cents(it.Value), Alerts: newAlertViews(it.Alerts)}
+		if it.Task != "" {
+			sv := newSummaryView(&it.Row)
+			item.Score = &sv
+		}
+		if d := it.Drop; d != nil {
+			item.HealthDrop = &healthDropView{Health: d.Health, RiseARR: cents(d.RiseARR)}
+			if !math.IsNaN(d.PreviousHealth) {
+				prev := d.PreviousHealth
+				item.HealthDrop.PreviousHealth = &prev
+			}
+		}
+		if it.Renews {
+			item.RenewalAt = it.RenewalAt
+		}
+		out.Items[i] = item
+	}
+	return out
 }

@@ -71,6 +71,8 @@ func BenchmarkPages(b *testing.B) {
 		{"accounts_owner_band_segment", "/accounts?owner=" + top[0].Owner + "&band=yellow&segment=mid-market"},
 		{"accounts_second_page", "/accounts?after=" + cursorAfter(b, f.Handler, session)},
 		{"account", "/accounts/" + top[0].AccountID},
+		{"today", "/today"},
+		{"today_owner", "/today?owner=" + top[0].Owner},
 		{"trials", "/trials"},
 		{"alerts", "/alerts"},
 		{"models", "/models"},

@@ -129,6 +129,43 @@ const labelOverlaps = `[...document.querySelectorAll("table.list td[data-label]"
 	return content.width > 0 && content.left < labelRight - 0.5;
 }).map(td => td.dataset.label + ": " + td.textContent.trim()).slice(0, 5)`
 
+// screenshotDir is $CHURN_SCREENSHOTS, made if need be, else a folder of
+// the test's own.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CHURN_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// screenshot writes the page shown, width px wide, to file and its first
+// screen beside it (-fold.png), which is what a person sees first and is
+// legible when a tall page is shrunk to view, and checks that the page
+// neither scrolls sideways nor prints table values over their labels.
+func screenshot(t *testing.T, ctx context.Context, file, name string, width int64) {
+	t.Helper()
+	png := get(t, ctx, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fold := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+	if err := os.WriteFile(strings.TrimSuffix(file, ".png")+"-fold.png", fold, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if get(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
+		t.Errorf("%s at %d px scrolls sideways", name, width)
+	}
+	if overlaps := get(t, ctx, "label overlaps", chromedp.Evaluate[[]string](labelOverlaps)); len(overlaps) > 0 {
+		t.Errorf("%s at %d px prints values over their labels: %q", name, width, overlaps)
+	}
+	t.Logf("screenshot %s", file)
+}
+
 // TestBrowser drives the dashboard as a rep would, in one browser: sign in,
 // filter the list, open the riskiest account, acknowledge an alert, check
 // what a viewer and an admin see, and take screenshots at both widths.
@@ -299,35 +336,13 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("screenshots", func(t *testing.T) {
-		dir := os.Getenv("CHURN_SCREENSHOTS")
-		if dir == "" {
-			dir = t.TempDir()
-		} else if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		dir := screenshotDir(t)
 		pages := []struct{ name, path string }{{"accounts", "/accounts"}, {"account", "/accounts/" + riskiest.AccountID},
 			{"trials", "/trials"}, {"alerts", "/alerts"}, {"portfolio", "/portfolio"}, {"models", "/models"}}
 		for _, width := range []int64{1280, 390} {
 			for _, p := range pages {
 				do(t, ctx, p.name, chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.URL+p.path), chromedp.WaitVisible(css("main")))
-				png := get(t, ctx, "screenshot", chromedp.FullScreenshot(100))
-				file := filepath.Join(dir, p.name+"-"+strconv.FormatInt(width, 10)+".png")
-				if err := os.WriteFile(file, png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				// The first screen too, which is what a person sees first
-				// and is legible when a tall page is shrunk to view.
-				fold := get(t, ctx, "screenshot", chromedp.CaptureScreenshot())
-				if err := os.WriteFile(strings.TrimSuffix(file, ".png")+"-fold.png", fold, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				if get(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
-					t.Errorf("%s at %d px scrolls sideways", p.name, width)
-				}
-				if overlaps := get(t, ctx, "label overlaps", chromedp.Evaluate[[]string](labelOverlaps)); len(overlaps) > 0 {
-					t.Errorf("%s at %d px prints values over their labels: %q", p.name, width, overlaps)
-				}
-				t.Logf("screenshot %s", file)
+				screenshot(t, ctx, filepath.Join(dir, p.name+"-"+strconv.FormatInt(width, 10)+".png"), p.name, width)
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 	"github.com/openchurn/churn/serving/alerts"
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/serving/score"
+	"github.com/openchurn/churn/serving/today"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/trainer"
 )
@@ -35,6 +37,7 @@ import (
 // Store is what the dashboard reads and writes.
 type Store interface {
 	serving.SaaSStore
+	today.Store
 	Account(ctx context.Context, id string) (*features.Account, error)
 	History(ctx context.Context, accountID string) (*features.History, error)
 	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
@@ -169,7 +172,8 @@ func (d *Dashboard) Mount(e *echo.Echo) {
 	e.POST("/signout", d.signout)
 
 	viewer, admin := d.session(access.Viewer), d.session(access.Admin)
-	e.GET("/", d.accounts, viewer)
+	e.GET("/", d.home, viewer)
+	e.GET("/today", d.today, viewer)
 	e.GET("/accounts", d.accounts, viewer)
 	e.GET("/accounts/:id", d.account, viewer)
 	e.GET("/trials", d.trials, viewer)
@@ -406,33 +410,43 @@ var (
 	errUnprocessable = errors.New("cannot be done")
 )
 
-// freshness is the freshness line and when it was read.
+// freshness is the freshness line, the current scores' latest as-of time
+// it states, and when they were read.
 type freshness struct {
 	at   time.Time
 	line string
+	asOf time.Time
 }
 
 // freshness says how current the pages are ("Data through 2025-01-01;
-// scores as of 2025-01-01, scored 2025-01-01 02:00 UTC"), read at most
-// every 30 seconds. A failing read is logged and leaves the line out.
+// scores as of 2025-01-01, scored 2025-01-01 02:00 UTC"). A failing read
+// is logged and leaves the line out.
 func (d *Dashboard) freshness(ctx context.Context) string {
+	f, err := d.readFreshness(ctx)
+	if err != nil {
+		d.log.ErrorContext(ctx, "reading the freshness", "err", err)
+	}
+	return f.line
+}
+
+// readFreshness reads the data's extent and the scores' freshness at most
+// every 30 seconds.
+func (d *Dashboard) readFreshness(ctx context.Context) (freshness, error) {
 	d.freshMu.Lock()
 	defer d.freshMu.Unlock()
 	if time.Since(d.fresh.at) < 30*time.Second {
-		return d.fresh.line
+		return d.fresh, nil
 	}
 	ext, err := d.store.Extent(ctx)
 	if err != nil {
-		d.log.ErrorContext(ctx, "reading the data's extent", "err", err)
-		return ""
+		return freshness{}, fmt.Errorf("reading the data's extent: %w", err)
 	}
 	asOf, scoredAt, err := d.store.Freshness(ctx)
 	if err != nil {
-		d.log.ErrorContext(ctx, "reading the scores' freshness", "err", err)
-		return ""
+		return freshness{}, fmt.Errorf("reading the scores' freshness: %w", err)
 	}
-	d.fresh = freshness{at: time.Now(), line: freshnessLine(ext.Last, asOf, scoredAt)}
-	return d.fresh.line
+	d.fresh = freshness{at: time.Now(), line: freshnessLine(ext.Last, asOf, scoredAt), asOf: asOf}
+	return d.fresh, nil
 }
 
 // freshnessLine words the data's latest time and the current scores'

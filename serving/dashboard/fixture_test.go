@@ -19,6 +19,7 @@ import (
 	"github.com/openchurn/churn/serving/api"
 	"github.com/openchurn/churn/serving/dashboard"
 	"github.com/openchurn/churn/serving/demo"
+	"github.com/openchurn/churn/serving/score"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/simulate"
 	"github.com/openchurn/churn/training/trainer"
@@ -33,6 +34,9 @@ type fixture struct {
 	Handler http.Handler
 	Store   *store.Store
 	Keys    map[access.Role]string // secrets by role
+	// Owner is the owner of the most open alerts, and OwnerKey the secret
+	// of a viewer key whose book is Owner's.
+	Owner, OwnerKey string
 }
 
 var (
@@ -142,6 +146,9 @@ func serveDemo(path string, accounts int, pad func(*store.Store) error) (*fixtur
 		}
 		f.Keys[role] = key
 	}
+	if f.Owner, f.OwnerKey, err = ownerKey(ctx, s); err != nil {
+		return nil, err
+	}
 	srv := api.New(s, scorer, eng, api.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err := dashboard.Mount(srv, s, dashboard.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
 		return nil, err
@@ -169,4 +176,41 @@ func (f *fixture) openAlert(t testing.TB) alerts.Alert {
 		t.Fatalf("the fixture has no open alert: %v", err)
 	}
 	return as[0].Alert
+}
+
+// ownerKey makes a viewer key for the owner of the most open alerts
+// (ties by name) among the owners of scored trials, so that its book has
+// accounts, trials and alerts, and returns the owner and the key's secret.
+func ownerKey(ctx context.Context, s *store.Store) (owner, secret string, err error) {
+	as, err := s.Alerts(ctx, alerts.Query{Status: alerts.StatusActive, Limit: 10_000})
+	if err != nil {
+		return "", "", err
+	}
+	trials, err := s.ScoreRows(ctx, score.ListQuery{Task: serving.TaskConversion, Limit: 10_000, WithoutDetail: true})
+	if err != nil {
+		return "", "", err
+	}
+	n := map[string]int{}
+	for _, r := range trials {
+		n[r.Owner] = 0
+	}
+	for _, a := range as {
+		if _, ok := n[a.Owner]; ok && a.Owner != "" {
+			n[a.Owner]++
+		}
+	}
+	delete(n, "")
+	for o, k := range n {
+		if owner == "" || k > n[owner] || (k == n[owner] && o < owner) {
+			owner = o
+		}
+	}
+	if owner == "" {
+		return "", "", errors.New("the fixture has no scored trial with an owner")
+	}
+	secret, rec, err := access.NewOwnedKey(access.Viewer, "rep-test", owner, time.Now())
+	if err != nil {
+		return "", "", err
+	}
+	return owner, secret, s.CreateAPIKey(ctx, rec)
 }

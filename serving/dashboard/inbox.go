@@ -36,8 +36,10 @@ var inboxStatuses = append(slices.Clone(alerts.QueryStatuses), "all")
 // alerts serves the inbox: alerts by severity × ARR (or newest first),
 // filtered by status, owner, rules and severities, a page at a time.
 func (d *Dashboard) alerts(c echo.Context) error {
-	f := filter{Owner: c.QueryParam("owner"), After: c.QueryParam("after"),
-		Rules: c.QueryParams()["rule"], Severities: c.QueryParams()["severity"]}
+	f := filter{After: c.QueryParam("after"), Rules: c.QueryParams()["rule"], Severities: c.QueryParams()["severity"]}
+	if err := ownerFilter(c, &f, "/alerts"); err != nil {
+		return d.fail(c, err)
+	}
 	var err error
 	if f.Status, err = oneOf(c, "status", inboxStatuses...); err != nil {
 		return d.fail(c, err)
@@ -49,7 +51,7 @@ func (d *Dashboard) alerts(c echo.Context) error {
 		return d.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 	}
 	now := time.Now()
-	q := alerts.Query{Owner: f.Owner, Status: f.Status, Rules: f.Rules, Severities: f.Severities, Sort: f.Sort, Now: now,
+	q := alerts.Query{Owner: f.Scope, Status: f.Status, Rules: f.Rules, Severities: f.Severities, Sort: f.Sort, Now: now,
 		Limit: inboxPageSize + 1}
 	switch f.Status {
 	case "":
@@ -86,6 +88,7 @@ func (d *Dashboard) alerts(c echo.Context) error {
 	if v.Owners, _, err = d.facetsFor(c); err != nil {
 		return d.fail(c, err)
 	}
+	v.Owners = withScope(v.Owners, f)
 	return d.render(c, http.StatusOK, "alerts", "Alerts", v)
 }
 

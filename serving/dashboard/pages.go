@@ -42,6 +42,17 @@ type filter struct {
 	// each.
 	Rules, Severities []string
 	After             string
+	// Scope is the owner listed, "" for every owner, and Mine the
+	// signed-in key's owner (ownerFilter); Path is the listing's page.
+	Scope, Mine, Path string
+}
+
+// WithOwner links to the filter's page with its filters but owner's
+// ("" for the key's own, access.AllOwners for every owner's), from the
+// first page.
+func (f filter) WithOwner(owner string) string {
+	f.Owner = owner
+	return f.link(f.Path, "")
 }
 
 // values returns the filter's non-empty fields as a query, without the
@@ -167,9 +178,12 @@ type accountsView struct {
 
 func (d *Dashboard) accounts(c echo.Context) error {
 	var (
-		f   = filter{Owner: c.QueryParam("owner"), Segment: c.QueryParam("segment"), After: c.QueryParam("after")}
+		f   = filter{Segment: c.QueryParam("segment"), After: c.QueryParam("after")}
 		err error
 	)
+	if err = ownerFilter(c, &f, "/accounts"); err != nil {
+		return d.fail(c, err)
+	}
 	if f.Band, err = oneOf(c, "band", serving.Green, serving.Yellow, serving.Red); err != nil {
 		return d.fail(c, err)
 	}
@@ -181,7 +195,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 		return d.fail(c, err)
 	}
 	ctx := c.Request().Context()
-	rows, err := d.store.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Owner: f.Owner, Band: f.Band, Segment: f.Segment,
+	rows, err := d.store.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Owner: f.Scope, Band: f.Band, Segment: f.Segment,
 		ByRevenueAtRisk: f.Sort == "arr", After: after, Limit: pageSize + 1})
 	if err != nil {
 		return d.fail(c, err)
@@ -190,6 +204,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 	if v.Owners, v.Segments, err = d.facetsFor(c); err != nil {
 		return d.fail(c, err)
 	}
+	v.Owners = withScope(v.Owners, f)
 	if len(rows) > pageSize {
 		last := rows[pageSize-1]
 		value := last.Probability
@@ -497,9 +512,12 @@ type trialsView struct {
 
 func (d *Dashboard) trials(c echo.Context) error {
 	var (
-		f   = filter{Owner: c.QueryParam("owner"), After: c.QueryParam("after")}
+		f   = filter{After: c.QueryParam("after")}
 		err error
 	)
+	if err = ownerFilter(c, &f, "/trials"); err != nil {
+		return d.fail(c, err)
+	}
 	if f.PQL, err = oneOf(c, "pql", "true"); err != nil {
 		return d.fail(c, err)
 	}
@@ -511,7 +529,7 @@ func (d *Dashboard) trials(c echo.Context) error {
 		return d.fail(c, err)
 	}
 	byValue := f.Sort != "conversion"
-	q := score.ListQuery{Task: serving.TaskConversion, Owner: f.Owner, ByRevenueAtRisk: byValue, After: after, Limit: pageSize + 1}
+	q := score.ListQuery{Task: serving.TaskConversion, Owner: f.Scope, ByRevenueAtRisk: byValue, After: after, Limit: pageSize + 1}
 	if f.PQL == "true" {
 		pql := true
 		q.PQL = &pql
@@ -524,6 +542,7 @@ func (d *Dashboard) trials(c echo.Context) error {
 	if v.Owners, _, err = d.facetsFor(c); err != nil {
 		return d.fail(c, err)
 	}
+	v.Owners = withScope(v.Owners, f)
 	if len(rows) > pageSize {
 		last := rows[pageSize-1]
 		value := last.Probability

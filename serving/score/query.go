@@ -29,11 +29,23 @@ type ListQuery struct {
 	Band    string // empty for every band
 	Segment string // empty for every segment
 	PQL     *bool  // nil for every trial
+	// AccountIDs, when not nil, keeps only these accounts.
+	AccountIDs []string
+	// RenewsBefore, when not zero, keeps only the accounts whose renewal
+	// date lies in [RenewsFrom, RenewsBefore).
+	RenewsFrom, RenewsBefore time.Time
 	// ByRevenueAtRisk orders by revenue at risk instead of probability,
 	// highest first either way, ties by account id.
 	ByRevenueAtRisk bool
+	// RisingBy, when positive, keeps only the scores whose probability
+	// rose by at least RisingBy since the previous score, on an account
+	// with ARR, and orders them by the expected ARR lost that the rise
+	// added, (Probability − Previous) × ARR (RiseARR), highest first, ties
+	// by account id; it overrides ByRevenueAtRisk.
+	RisingBy float64
 	// After continues a listing after the row it names; its Value is the
-	// row's probability or revenue at risk, whichever the order uses.
+	// row's probability, revenue at risk or RiseARR, whichever the order
+	// uses.
 	After *ListCursor
 	Limit int
 	// WithoutDetail leaves each row's Detail empty, for listings that

@@ -59,6 +59,17 @@ func (s *Score) Delta() (float64, bool) {
 	return s.Probability - s.Previous, true
 }
 
+// RiseARR is the expected ARR lost that the rise of the score's
+// probability since its previous score added, (Probability − Previous) ×
+// ARR: negative for a fall, and 0 for a first score.
+func (s *Score) RiseARR() float64 {
+	d, ok := s.Delta()
+	if !ok {
+		return 0
+	}
+	return d * s.ARR
+}
+
 // Detail is a score's explanation.
 type Detail struct {
 	// Horizon states the event the probability is about.
