@@ -40,8 +40,8 @@ func (s *Store) SweepPlan(ctx context.Context, t features.Table, shard Shard) ([
 	if s.dialect.name() == "sqlite" {
 		order, explain = keyColumns(t), "EXPLAIN QUERY PLAN "
 	}
-	q, args := sweepQuery(s.dialect.name(), t, order, "", shard)
-	rows, err := s.r.QueryContext(ctx, s.r.Rebind(explain+q), args...)
+	q := sweepQuery(s.dialect.name(), t, order, shardSpan(shard))
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(explain+q.sql), q.args...)
 	if err != nil {
 		return nil, err
 	}
