@@ -121,11 +121,7 @@ func (r *pgRows) close() {
 // forbidden so that the planner takes the index.
 func (r *pgRows) stream(ctx context.Context, pg *pgconn.PgConn, sql string, params [][]byte, q query) error {
 	if q.many {
-		begin := "BEGIN READ ONLY; SET LOCAL jit = off"
-		if q.indexOrder {
-			begin += "; SET LOCAL enable_sort = off"
-		}
-		if err := pg.Exec(ctx, begin).Close(); err != nil {
+		if err := pg.Exec(ctx, "BEGIN READ ONLY; "+sweepSettings(q)).Close(); err != nil {
 			return err
 		}
 	}
@@ -186,6 +182,15 @@ func (r *pgRows) send(ctx context.Context, b *pgBatch) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// sweepSettings returns the statements that set up the transaction of a
+// query of many accounts.
+func sweepSettings(q query) string {
+	if q.indexOrder {
+		return "SET LOCAL jit = off; SET LOCAL enable_sort = off"
+	}
+	return "SET LOCAL jit = off"
 }
 
 // textParams encodes a sweep query's arguments, strings and ints, as
