@@ -50,6 +50,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	alertPast := fs.Bool("alert-past", false, "open alerts even when --as-of is more than --interval before the data's latest time (a past batch opens none by default)")
 	interval := fs.Duration("interval", 24*time.Hour, "the scoring interval: a batch as of more than this before the data's latest time is a past batch")
 	workers := fs.Int("workers", 0, "accounts built and scored in parallel (default GOMAXPROCS)")
+	streams := fs.Int("streams", 0, "parts of the shard read at once, each by queries of its own (default 2)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: churnctl score --db DSN --task churn|conversion|all [--as-of DATE] [--shard i/n] [--json]\n\n"+
@@ -103,7 +104,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer s.Close()
-	b := &serving.Batch{Store: s, Tasks: tasks, AsOf: asOf, Shard: shard, Workers: *workers, AlertPast: *alertPast, Interval: *interval,
+	b := &serving.Batch{Store: s, Tasks: tasks, AsOf: asOf, Shard: shard, Workers: *workers, Streams: *streams, AlertPast: *alertPast, Interval: *interval,
 		Scorer:   &serving.Scorer{Registry: s, Reference: s, Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold},
 		Progress: progress(stderr)}
 	if !*noAlerts {
