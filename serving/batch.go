@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 
 // BatchStore is what a batch run reads and writes.
 type BatchStore interface {
-	Histories(ctx context.Context, shard store.Shard, fn func(h *features.History) error) error
+	HistoriesUnordered(ctx context.Context, shard store.Shard, streams int, fn func(h *features.History) error) error
 	PreviousProbabilities(ctx context.Context, task string, asOf time.Time, accountIDs []string) (map[string]float64, error)
 	PutScores(ctx context.Context, scores []score.Score) error
 	RetireScores(ctx context.Context, task string, asOf time.Time, accountIDs []string) (int64, error)
@@ -53,6 +54,10 @@ type Batch struct {
 	Shard    store.Shard
 	// Workers build and score accounts in parallel; 0 means GOMAXPROCS.
 	Workers int
+	// Streams is how many parts of the shard are read at once, each by
+	// queries of its own, so that the store's work overlaps; 0 means
+	// defaultStreams. Accounts are then scored in no particular order.
+	Streams int
 	// Progress, when set, is called about every ProgressEvery (default
 	// 5 s) and once at the end.
 	Progress      func(Report)
@@ -108,6 +113,11 @@ type item struct {
 	scored
 }
 
+// defaultStreams is how many parts of its shard a batch reads at once by
+// default: with two, one part's rows are read and decoded while the
+// other's wait on the database.
+const defaultStreams = 2
+
 // flushSize is how many accounts a batch stores in one transaction.
 const flushSize = 256
 
@@ -118,7 +128,8 @@ const inFlight = 64
 
 // Run scores the shard. It returns an error, with the report so far, when
 // a model's feature configuration is invalid, the store fails or ctx
-// ends; accounts that fail to score are listed in the report instead.
+// ends; accounts that fail to score are listed in the report instead, by
+// account id.
 // Every write is keyed by (account, task, as_of, model version), so a run
 // that was killed can simply be run again.
 //
@@ -190,8 +201,12 @@ func (b *Batch) Run(ctx context.Context) (Report, error) {
 	// largest account it ever held.
 	pending, stored := newChunk(), newChunk()
 	n := 0
+	streams := b.Streams
+	if streams <= 0 {
+		streams = defaultStreams
+	}
 	src := dataset.SourceFunc(func(ctx context.Context, fn func(h *features.History) error) error {
-		return b.Store.Histories(ctx, b.Shard, fn)
+		return b.Store.HistoriesUnordered(ctx, b.Shard, streams, fn)
 	})
 	err := dataset.Stream(ctx, src, pipeline.Options{Workers: len(workers), InFlight: inFlight},
 		func(w int, h *features.History, sc *scored) error {
@@ -223,6 +238,7 @@ func (b *Batch) Run(ctx context.Context) (Report, error) {
 		err = ferr
 	}
 	rep.Accounts, rep.Elapsed = accounts, time.Since(start)
+	slices.SortFunc(rep.Failed, func(a, b Failure) int { return strings.Compare(a.AccountID, b.AccountID) })
 	if b.Progress != nil {
 		report()
 	}
@@ -432,6 +448,20 @@ func (b *Batch) flush(ctx context.Context, ms map[string]*Model, items []*item, 
 	if rep.Past {
 		return nil
 	}
+	// The chunk's alerts are opened in one transaction when the alert
+	// store can: one commit for all, not one each.
+	eng, commit := b.Alerts, func() error { return nil }
+	if s, ok := b.Alerts.Store.(alertBatcher); ok {
+		batch, err := s.BeginAlerts(ctx)
+		if err != nil {
+			return err
+		}
+		defer batch.Rollback()
+		e := *b.Alerts
+		e.Store = batchedAlerts{AlertStore: b.Alerts.Store, batch: batch}
+		eng, commit = &e, batch.Commit
+	}
+	var opened int64
 	for _, it := range items {
 		if it.err != nil || len(it.scores) == 0 {
 			continue // an account no task scores is neither a customer nor an open trial
@@ -444,13 +474,33 @@ func (b *Batch) flush(ctx context.Context, ms map[string]*Model, items []*item, 
 				o.Conversion = b.change(sc, ms[sc.Task])
 			}
 		}
-		opened, err := b.Alerts.Raise(ctx, &o, false)
+		as, err := eng.Raise(ctx, &o, false)
 		if err != nil {
 			return err
 		}
-		rep.Alerts += int64(len(opened))
+		opened += int64(len(as))
 	}
+	if err := commit(); err != nil {
+		return err
+	}
+	rep.Alerts += opened
 	return nil
+}
+
+// alertBatcher is an alert store that can open many alerts in one
+// transaction (store.Store).
+type alertBatcher interface {
+	BeginAlerts(ctx context.Context) (*store.AlertBatch, error)
+}
+
+// batchedAlerts opens alerts within batch; Raise resolves none.
+type batchedAlerts struct {
+	alerts.AlertStore
+	batch *store.AlertBatch
+}
+
+func (b batchedAlerts) OpenAlert(ctx context.Context, a alerts.Alert, d alerts.Delivery, cooldownSince time.Time) (bool, error) {
+	return b.batch.OpenAlert(ctx, a, d, cooldownSince)
 }
 
 // change describes a stored score and its previous one for the alert rules.

@@ -47,6 +47,17 @@ func (s *Store) OpenAlert(ctx context.Context, a alerts.Alert, d alerts.Delivery
 		return false, fmt.Errorf("opening alert: %w", err)
 	}
 	defer tx.Rollback()
+	if ok, err := s.openAlert(ctx, tx, a, d, cooldownSince); err != nil || !ok {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("opening alert: %w", err)
+	}
+	return true, nil
+}
+
+// openAlert is OpenAlert within tx.
+func (s *Store) openAlert(ctx context.Context, tx *sqlx.Tx, a alerts.Alert, d alerts.Delivery, cooldownSince time.Time) (bool, error) {
 	detail := string(a.Detail)
 	if detail == "" {
 		detail = "{}"
@@ -67,9 +78,6 @@ func (s *Store) OpenAlert(ctx context.Context, a alerts.Alert, d alerts.Delivery
 	d.AlertID = a.ID
 	if err := s.insertDelivery(ctx, tx, a.AccountID, d); err != nil {
 		return false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("opening alert: %w", err)
 	}
 	return true, nil
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/openchurn/churn/features"
 )
 
 // dialect is what differs between the stores.
@@ -16,4 +18,6 @@ type dialect interface {
 	timeArg(time.Time) any
 	// lockMigrations keeps concurrent Migrate calls apart, within tx.
 	lockMigrations(ctx context.Context, tx *sqlx.Tx) error
+	// sweepRows runs q on db and returns its rows as records of t.
+	sweepRows(ctx context.Context, db *sqlx.DB, t features.Table, q query) (rowStream, error)
 }

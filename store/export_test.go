@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/openchurn/churn/features"
@@ -41,8 +42,8 @@ func (s *Store) SweepPlan(ctx context.Context, t features.Table, shard Shard) ([
 	if s.dialect.name() == "sqlite" {
 		order, explain = keyColumns(t), "EXPLAIN QUERY PLAN "
 	}
-	q, args := sweepQuery(s.dialect.name(), t, order, "", shard)
-	rows, err := s.r.QueryContext(ctx, s.r.Rebind(explain+q), args...)
+	q := sweepQuery(s.dialect.name(), t, order, shardSpan(shard))
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(explain+q.sql), q.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +66,31 @@ func (s *Store) SweepPlan(ctx context.Context, t features.Table, shard Shard) ([
 		plan = append(plan, line)
 	}
 	return plan, rows.Err()
+}
+
+// WholeSweepPlan returns PostgreSQL's plan, EXPLAIN's lines, for the
+// query with which a sweep of every account reads table t, with the
+// planner made to prefer sorting (random pages cost 1000 times a
+// sequential one) and, when settings, under the sweep's own settings.
+func (s *Store) WholeSweepPlan(ctx context.Context, t features.Table, settings bool) ([]string, error) {
+	tx, err := s.r.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	q := sweepQuery(s.dialect.name(), t, orderColumns(t), span{})
+	setup := "SET LOCAL random_page_cost = 1000"
+	if settings {
+		setup += "; " + sweepSettings(q)
+	}
+	for _, stmt := range strings.Split(setup, "; ") {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return nil, err
+		}
+	}
+	var plan []string
+	err = tx.SelectContext(ctx, &plan, "EXPLAIN (COSTS OFF) "+q.sql)
+	return plan, err
 }
 
 // ShardBuckets returns, on PostgreSQL, the stored bucket of each account

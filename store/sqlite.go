@@ -36,6 +36,15 @@ func (sqliteDialect) timeArg(t time.Time) any {
 // IMMEDIATE, which already excludes other writers.
 func (sqliteDialect) lockMigrations(context.Context, *sqlx.Tx) error { return nil }
 
+// sweepRows scans q's rows with database/sql.
+func (sqliteDialect) sweepRows(ctx context.Context, db *sqlx.DB, t features.Table, q query) (rowStream, error) {
+	rows, err := db.QueryContext(ctx, db.Rebind(q.sql), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{t: t, rows: rows}, nil
+}
+
 // sqliteBatchRows is how many rows one INSERT carries. Larger batches
 // amortise statement overhead until the bound-parameter count (13 columns
 // × 256 rows for accounts) stays well under SQLite's limit of 32766.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -49,6 +50,8 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	alertPast := fs.Bool("alert-past", false, "open alerts even when --as-of is more than --interval before the data's latest time (a past batch opens none by default)")
 	interval := fs.Duration("interval", 24*time.Hour, "the scoring interval: a batch as of more than this before the data's latest time is a past batch")
 	workers := fs.Int("workers", 0, "accounts built and scored in parallel (default GOMAXPROCS)")
+	streams := fs.Int("streams", 0, "parts of the shard read at once, each by queries of its own (default 2)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: churnctl score --db DSN --task churn|conversion|all [--as-of DATE] [--shard i/n] [--json]\n\n"+
 			"Scores every account with the active model of each task, stores the scores keyed by\n"+
@@ -89,12 +92,19 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{err}
 	}
 
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	s, err := openMigrated(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	b := &serving.Batch{Store: s, Tasks: tasks, AsOf: asOf, Shard: shard, Workers: *workers, AlertPast: *alertPast, Interval: *interval,
+	b := &serving.Batch{Store: s, Tasks: tasks, AsOf: asOf, Shard: shard, Workers: *workers, Streams: *streams, AlertPast: *alertPast, Interval: *interval,
 		Scorer:   &serving.Scorer{Registry: s, Reference: s, Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold},
 		Progress: progress(stderr)}
 	if !*noAlerts {
@@ -119,6 +129,23 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitError{exitPartial, fmt.Errorf("%d of %d accounts failed to score", n, rep.Accounts)}
 	}
 	return nil
+}
+
+// startCPUProfile starts writing a CPU profile to path and returns the
+// function that stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // progress reports a batch's progress on stderr: a line redrawn in place
