@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -75,7 +74,7 @@ func (s *Store) loadWith(ctx context.Context, in *session, t features.Table, src
 	if err != nil {
 		return load.Result{Table: t, Invalid: res.Invalid}, err
 	}
-	slog.DebugContext(ctx, "loaded", "table", t, "read", res.Read, "inserted", res.Inserted,
+	s.log.DebugContext(ctx, "loaded", "table", t, "read", res.Read, "inserted", res.Inserted,
 		"updated", res.Updated, "merged", res.Merged, "superseded", res.Superseded,
 		"orphans", res.Orphans.Rows, "elapsed", time.Since(start))
 	return res, nil

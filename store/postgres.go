@@ -21,7 +21,9 @@ import (
 	"github.com/openchurn/churn/features/recordio"
 )
 
-type postgresDialect struct{}
+type postgresDialect struct {
+	log *slog.Logger // the store's
+}
 
 func (postgresDialect) name() string { return "postgres" }
 
@@ -82,10 +84,10 @@ func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx,
 	if res.Read, err = d.copyIn(ctx, conn, t, "load_staging", src); err != nil {
 		return res, err
 	}
-	slog.DebugContext(ctx, "copied into staging", "table", t, "rows", res.Read, "elapsed", time.Since(start))
+	d.log.DebugContext(ctx, "copied into staging", "table", t, "rows", res.Read, "elapsed", time.Since(start))
 	start = time.Now()
 	res.Inserted, res.Updated, err = d.merge(ctx, tx, t)
-	slog.DebugContext(ctx, "merged", "table", t, "elapsed", time.Since(start))
+	d.log.DebugContext(ctx, "merged", "table", t, "elapsed", time.Since(start))
 	return res, err
 }
 
@@ -125,7 +127,7 @@ func (d postgresDialect) bulkLoad(ctx context.Context, conn *sqlx.Conn, tx *sqlx
 	if res.Read, err = d.copyIn(ctx, conn, t, string(t), src); err != nil {
 		return res, err
 	}
-	slog.DebugContext(ctx, "copied", "table", t, "rows", res.Read, "elapsed", time.Since(start))
+	d.log.DebugContext(ctx, "copied", "table", t, "rows", res.Read, "elapsed", time.Since(start))
 	start = time.Now()
 	// The indexes are built with one sort each; give it enough memory to
 	// stay off disk for loads of a few million rows.
@@ -135,7 +137,7 @@ func (d postgresDialect) bulkLoad(ctx context.Context, conn *sqlx.Conn, tx *sqlx
 	if err := execAll(ctx, tx, rebuild); err != nil {
 		return res, fmt.Errorf("loading %s: building indexes: %w", t, err)
 	}
-	slog.DebugContext(ctx, "indexed", "table", t, "elapsed", time.Since(start))
+	d.log.DebugContext(ctx, "indexed", "table", t, "elapsed", time.Since(start))
 	res.Inserted = res.Read
 	return res, nil
 }

@@ -41,7 +41,7 @@ func (s *Store) Histories(ctx context.Context, shard Shard, fn func(h *features.
 	var h features.History
 	n, err := s.sweep(ctx, shardSpan(shard), &h, fn)
 	if err == nil {
-		n.log(ctx, shard)
+		n.log(ctx, s.log, shard)
 	}
 	return err
 }
@@ -118,7 +118,7 @@ func (s *Store) HistoriesUnordered(ctx context.Context, shard Shard, streams int
 	for _, n := range counts {
 		total.add(n)
 	}
-	total.log(ctx, shard)
+	total.log(ctx, s.log, shard)
 	return nil
 }
 
@@ -205,7 +205,7 @@ func (n *sweepCounts) add(o sweepCounts) {
 
 // log logs what a sweep of shard read: its accounts, and the rows of each
 // table and in all.
-func (n sweepCounts) log(ctx context.Context, shard Shard) {
+func (n sweepCounts) log(ctx context.Context, l *slog.Logger, shard Shard) {
 	var (
 		tables []any
 		total  int64
@@ -214,7 +214,7 @@ func (n sweepCounts) log(ctx context.Context, shard Shard) {
 		tables = append(tables, slog.Int64(string(features.Tables[i]), r))
 		total += r
 	}
-	slog.InfoContext(ctx, "read histories", "shard", shard.String(), "accounts", n.accounts, "rows", total,
+	l.InfoContext(ctx, "read histories", "shard", shard.String(), "accounts", n.accounts, "rows", total,
 		slog.Group("table_rows", tables...))
 }
 

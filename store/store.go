@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -20,22 +21,52 @@ type Store struct {
 	// r runs reads; on SQLite a separate pool, so that reads proceed
 	// (under WAL) while a long load holds the writer. On PostgreSQL r == w.
 	r *sqlx.DB
+	// log receives what the store reports: each sweep's accounts and rows
+	// (Info), each load's phases (Debug).
+	log *slog.Logger
 }
+
+// Option configures a Store at Open.
+type Option func(*Store)
+
+// WithLogger makes the store log to l; without it, it logs nothing.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 
 // Open connects to the store named by dsn: sqlite:PATH or postgres://….
 // It does not migrate; call Migrate for that.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	var (
+		s   *Store
+		err error
+	)
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		s, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn)
+		s, err = openPostgres(ctx, dsn)
+	default:
+		return nil, unknownScheme(dsn)
 	}
+	if err != nil {
+		return nil, err
+	}
+	s.log = slog.New(slog.DiscardHandler)
+	for _, o := range opts {
+		o(s)
+	}
+	if _, ok := s.dialect.(postgresDialect); ok {
+		s.dialect = postgresDialect{log: s.log}
+	}
+	return s, nil
+}
+
+// unknownScheme is Open's error for a DSN of no known scheme.
+func unknownScheme(dsn string) error {
 	scheme, _, ok := strings.Cut(dsn, ":")
 	if !ok || scheme == "" {
-		return nil, fmt.Errorf("opening store: DSN %q has no scheme (want sqlite:PATH or postgres://…)", dsn)
+		return fmt.Errorf("opening store: DSN %q has no scheme (want sqlite:PATH or postgres://…)", dsn)
 	}
-	return nil, fmt.Errorf("opening store: unknown DSN scheme %q (want sqlite:PATH or postgres://…)", scheme)
+	return fmt.Errorf("opening store: unknown DSN scheme %q (want sqlite:PATH or postgres://…)", scheme)
 }
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {

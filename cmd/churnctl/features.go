@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
-	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
 )
 
@@ -50,7 +49,7 @@ func runFeatures(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if _, err := cfg.Catalog(); err != nil {
 		return usageError{err}
 	}
-	s, err := store.Open(ctx, *db)
+	s, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

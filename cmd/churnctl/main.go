@@ -89,10 +89,15 @@ func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", def, "store DSN: sqlite:PATH or postgres://… (env CHURN_DB)")
 }
 
+// openStore opens the store at dsn, logging to the command's logger.
+func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+	return store.Open(ctx, dsn, store.WithLogger(slog.Default()))
+}
+
 // openMigrated opens the store at dsn and brings its schema up to date, so
 // that commands which write work on a new store without a migrate step.
 func openMigrated(ctx context.Context, dsn string) (*store.Store, error) {
-	s, err := store.Open(ctx, dsn)
+	s, err := openStore(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving"
-	"github.com/openchurn/churn/store"
 )
 
 // runMetrics prints one SaaS metrics report (docs/METRICS.md) for a range
@@ -74,7 +73,7 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(ctx, *db)
+	s, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-
-	"github.com/openchurn/churn/store"
 )
 
 // runMigrate brings the store's schema up to date.
@@ -18,7 +16,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q", fs.Args())
 	}
-	s, err := store.Open(ctx, *db)
+	s, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/models"
-	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/trainer"
 )
@@ -59,7 +58,7 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if len(rest) > 0 {
 		return usagef("unexpected arguments %q", rest)
 	}
-	s, err := store.Open(ctx, *db)
+	s, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

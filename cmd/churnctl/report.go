@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/training/report"
 )
 
@@ -24,7 +23,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case fs.NArg() > 0:
 		return usagef("unexpected arguments %q", fs.Args())
 	}
-	s, err := store.Open(ctx, *db)
+	s, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

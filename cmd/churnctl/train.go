@@ -303,7 +303,7 @@ func list(v string) []string {
 // planFromStore opens the store tf names and plans spec against its data.
 // The caller closes the store.
 func planFromStore(ctx context.Context, tf *taskFlags, spec trainer.Spec) (*store.Store, *trainer.Plan, error) {
-	s, err := store.Open(ctx, *tf.db)
+	s, err := openStore(ctx, *tf.db)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -342,7 +342,7 @@ type storeTrainReport struct {
 // registers it.
 func trainFromStore(ctx context.Context, tf *taskFlags, spec trainer.Spec, out string, asJSON bool, stdout io.Writer) error {
 	start := time.Now()
-	s, err := store.Open(ctx, *tf.db)
+	s, err := openStore(ctx, *tf.db)
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 const idleReaders = 64
 
 func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer, logger *slog.Logger) error {
-	s, err := store.Open(ctx, o.dsn)
+	s, err := store.Open(ctx, o.dsn, store.WithLogger(logger))
 	if err != nil {
 		return err
 	}
