@@ -260,11 +260,14 @@ func (c *checkedSource) describeKey(rec recordio.Record) string {
 }
 
 func (c *checkedSource) countAccount(rec recordio.Record) {
-	if a, ok := rec.(*features.Account); ok {
-		if a.CreatedAt.IsZero() {
-			a.CreatedAt = noStart // until inferStarts gives it one
+	switch r := rec.(type) {
+	case *features.Account:
+		if r.CreatedAt.IsZero() {
+			r.CreatedAt = noStart // until inferStarts gives it one
 		}
 		return
+	case *features.Spend:
+		return // spend is by channel, of no account
 	}
 	var buf [16]any
 	fields, _ := fieldsOf(buf[:0], rec)

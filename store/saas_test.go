@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
@@ -20,8 +21,8 @@ func TestMetricsInputs(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		spend := "month,channel,kind,amount\n2025-02,ads,marketing,500\n2025-01,ads,sales,100.25\n2025-01,ads,marketing,300\n"
-		if res := mustLoadCSV(t, s, features.Spends, spend); res.Inserted != 3 {
-			t.Errorf("first spend load %+v, want 3 inserted", res)
+		if res := mustLoadCSV(t, s, features.Spends, spend); res.Inserted != 3 || res.Orphans != (load.Orphans{}) {
+			t.Errorf("first spend load %+v, want 3 inserted and no orphans (spend is by channel, of no account)", res)
 		}
 		if res := mustLoadCSV(t, s, features.Spends, spend); res.Unchanged != 3 {
 			t.Errorf("second spend load %+v, want 3 unchanged", res)
