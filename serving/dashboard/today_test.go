@@ -74,7 +74,7 @@ func TestOwnerBook(t *testing.T) {
 		_, all := rep.do("GET", page+"?owner=all", nil)
 		re, group := rowOwner, 1
 		if page == "/alerts" {
-			re = regexp.MustCompile(`<a href="/accounts/[^"]+">[^<]+</a><div class="sub">([^<]*)</div>`)
+			re = regexp.MustCompile(`<a href="/accounts/[^"]+">[^<]+</a><div class="sub">[^<]*? · ([^<]*)</div>`)
 		}
 		if got := owners(re, group, mine); len(got) != 1 || got[f.Owner] == 0 {
 			t.Errorf("%s for %s's key lists the owners %v", page, f.Owner, got)
