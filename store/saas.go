@@ -25,6 +25,10 @@ func (s *Store) Each(ctx context.Context, t features.Table, fn func(recordio.Rec
 	return s.each(ctx, t, q, nil, fn)
 }
 
+// afterAllRecords is a time after every time a record may hold
+// (features limits years to 9999).
+var afterAllRecords = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // EachTrialKeyUse calls fn, in account_id order, with every trial
 // account that used one of the features names from the start of its trial
 // (before trial_ends_at when that is set), and the times of its first and
@@ -38,15 +42,17 @@ func (s *Store) EachTrialKeyUse(ctx context.Context, names []string, fn func(acc
 	}
 	// CROSS JOIN makes SQLite loop over the accounts and search each
 	// one's events by key, where it would otherwise scan every event;
-	// PostgreSQL plans it as any inner join.
+	// PostgreSQL plans it as any inner join. Both bounds of the time are
+	// on the key, so only the events of the trial are read: a trial
+	// without an end ends after every time a record may hold.
 	q := `SELECT a.account_id, min(u.at), max(u.at) FROM accounts a CROSS JOIN usage_events u
 		WHERE u.account_id = a.account_id AND a.trial_started_at IS NOT NULL
-		AND u.at >= a.trial_started_at AND (a.trial_ends_at IS NULL OR u.at < a.trial_ends_at)
+		AND u.at >= a.trial_started_at AND u.at < COALESCE(a.trial_ends_at, ?)
 		AND u.feature IN (?` + strings.Repeat(", ?", len(names)-1) + `)
 		GROUP BY a.account_id ORDER BY a.account_id`
-	args := make([]any, len(names))
-	for i, n := range names {
-		args[i] = n
+	args := []any{s.dialect.timeArg(afterAllRecords)}
+	for _, n := range names {
+		args = append(args, n)
 	}
 	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q), args...)
 	if err != nil {
