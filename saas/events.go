@@ -139,14 +139,19 @@ func (b *Book) AddUsageMonth(u UsageMonth) {
 		t = &UsageMonth{Month: u.Month}
 		b.usage.months[u.Month] = t
 	}
-	t.Accounts += u.Accounts
-	t.Users += u.Users
-	t.UserDays += u.UserDays
-	t.Features += u.Features
-	if u.Last.After(t.Last) {
-		t.Last = u.Last
-	}
+	t.Add(u)
 	b.seen(u.Last)
+}
+
+// Add adds o, the usage of other accounts in the same month, to u.
+func (u *UsageMonth) Add(o UsageMonth) {
+	u.Accounts += o.Accounts
+	u.Users += o.Users
+	u.UserDays += o.UserDays
+	u.Features += o.Features
+	if o.Last.After(u.Last) {
+		u.Last = o.Last
+	}
 }
 
 // AddTrialKeyUse adds the first and the last use of a key feature by the

@@ -122,13 +122,7 @@ func rolledUp(t *testing.T, s *store.Store) []saas.UsageMonth {
 			m = &saas.UsageMonth{Month: u.Month}
 			sums[u.Month] = m
 		}
-		m.Accounts += u.Accounts
-		m.Users += u.Users
-		m.UserDays += u.UserDays
-		m.Features += u.Features
-		if u.Last.After(m.Last) {
-			m.Last = u.Last
-		}
+		m.Add(u)
 	})
 	err := s.Each(context.Background(), features.UsageEvents, func(rec recordio.Record) error { return r.Add(rec.(*features.UsageEvent)) })
 	if err != nil {
