@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +26,10 @@ import (
 // rollupBatchRows is how many rollup rows one upsert writes (6 columns).
 const rollupBatchRows = 256
 
+// rollupChunk is how many accounts' events one PostgreSQL query reads,
+// and how many accounts' rollup rows are written together.
+const rollupChunk = 1000
+
 // rollUpUsage rebuilds, in tx, the usage_months rows of the months that
 // spans cover: per account, from the month of its first event in the load
 // to that of its last.
@@ -46,49 +51,104 @@ func rollUpUsage(ctx context.Context, tx *sqlx.Tx, d dialect, spans map[string]*
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	read, err := tx.PreparexContext(ctx, tx.Rebind(`SELECT user_id, feature, at FROM usage_events
-		WHERE account_id = ? AND at >= ? AND at < ? ORDER BY at, event_id`))
+	events, err := newSpanReader(ctx, tx, d)
 	if err != nil {
 		return fail(err)
 	}
-	defer read.Close()
+	defer events.close()
 	w := rollupWriter{ctx: ctx, tx: tx, d: d}
 	rollup := saas.NewUsageRollup(w.add)
-	e := features.UsageEvent{}
-	for _, id := range ids {
-		span := spans[id]
-		from, to := saas.MonthOf(span.first).Start(), saas.MonthOf(span.last).End()
-		rows, err := read.QueryContext(ctx, id, d.timeArg(from), d.timeArg(to))
+	for start := 0; start < len(ids); start += rollupChunk {
+		err := events.read(ids[start:min(start+rollupChunk, len(ids))], spans, rollup.Add)
 		if err != nil {
 			return fail(err)
 		}
-		e.AccountID = id
-		for rows.Next() {
-			if err := rows.Scan(&e.UserID, &e.Feature, dbTime{&e.At}); err != nil {
-				rows.Close()
-				return fail(err)
-			}
-			if err := rollup.Add(&e); err != nil {
-				rows.Close()
-				return fail(err)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fail(err)
-		}
 		rollup.Flush()
-		if err := w.flushIfFull(); err != nil {
+		if err := w.flush(); err != nil {
 			return fail(err)
 		}
-	}
-	if err := w.flush(); err != nil {
-		return fail(err)
 	}
 	return nil
 }
 
-// rollupWriter upserts usage_months rows in batches.
+// spanReader reads the stored usage events of accounts within their
+// spans' months, each account's together and in (at, event_id) order. On
+// SQLite it runs one query an account, through the key; on PostgreSQL,
+// where each query is a round trip, one a chunk of accounts. No query is
+// open when read returns, so that the caller may write.
+type spanReader struct {
+	ctx  context.Context
+	tx   *sqlx.Tx
+	d    dialect
+	stmt *sqlx.Stmt // SQLite's query of one account
+}
+
+func newSpanReader(ctx context.Context, tx *sqlx.Tx, d dialect) (*spanReader, error) {
+	r := &spanReader{ctx: ctx, tx: tx, d: d}
+	if d.name() == "postgres" {
+		return r, nil
+	}
+	var err error
+	r.stmt, err = tx.PreparexContext(ctx, `SELECT account_id, user_id, feature, at FROM usage_events
+		WHERE account_id = ? AND at >= ? AND at < ? ORDER BY at, event_id`)
+	return r, err
+}
+
+func (r *spanReader) close() {
+	if r.stmt != nil {
+		r.stmt.Close()
+	}
+}
+
+// read calls fn with the events of the accounts ids.
+func (r *spanReader) read(ids []string, spans map[string]*accountRows, fn func(*features.UsageEvent) error) error {
+	bounds := func(id string) (from, to time.Time) {
+		return saas.MonthOf(spans[id].first).Start(), saas.MonthOf(spans[id].last).End()
+	}
+	if r.stmt != nil {
+		for _, id := range ids {
+			from, to := bounds(id)
+			rows, err := r.stmt.QueryContext(r.ctx, id, r.d.timeArg(from), r.d.timeArg(to))
+			if err != nil {
+				return err
+			}
+			if err := scanEvents(rows, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	froms, tos := make([]time.Time, len(ids)), make([]time.Time, len(ids))
+	for i, id := range ids {
+		froms[i], tos[i] = bounds(id)
+	}
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT u.account_id, u.user_id, u.feature, u.at
+		FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS s(account_id, lo, hi)
+		JOIN usage_events u ON u.account_id = s.account_id AND u.at >= s.lo AND u.at < s.hi
+		ORDER BY u.account_id, u.at, u.event_id`, ids, froms, tos)
+	if err != nil {
+		return err
+	}
+	return scanEvents(rows, fn)
+}
+
+// scanEvents calls fn with each row of rows (account_id, user_id,
+// feature, at), and closes rows.
+func scanEvents(rows *sql.Rows, fn func(*features.UsageEvent) error) error {
+	defer rows.Close()
+	var e features.UsageEvent
+	for rows.Next() {
+		if err := rows.Scan(&e.AccountID, &e.UserID, &e.Feature, dbTime{&e.At}); err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// rollupWriter upserts usage_months rows.
 type rollupWriter struct {
 	ctx  context.Context
 	tx   *sqlx.Tx
@@ -100,19 +160,9 @@ func (w *rollupWriter) add(accountID string, u saas.UsageMonth) {
 	w.args = append(w.args, w.d.timeArg(u.Month.Start()), accountID, u.Users, u.UserDays, u.Features, w.d.timeArg(u.Last))
 }
 
-func (w *rollupWriter) flushIfFull() error {
-	if len(w.args) < rollupBatchRows*6 {
-		return nil
-	}
-	return w.flush()
-}
-
-// flush writes the rows added since the last flush. A row that is stored
-// as it is written is left alone.
+// flush writes the rows added since the last flush, rollupBatchRows a
+// statement. A row that is stored as it is written is left alone.
 func (w *rollupWriter) flush() error {
-	if len(w.args) == 0 {
-		return nil
-	}
 	cols := []string{"users", "user_days", "features", "last_at"}
 	set := make([]string, len(cols))
 	differ := make([]string, len(cols))
@@ -120,10 +170,14 @@ func (w *rollupWriter) flush() error {
 		set[i] = c + " = excluded." + c
 		differ[i] = "usage_months." + c + " IS DISTINCT FROM excluded." + c
 	}
-	q := "INSERT INTO usage_months (month, account_id, users, user_days, features, last_at) " + valuesList(len(w.args)/6, 6) +
-		" ON CONFLICT (month, account_id) DO UPDATE SET " + strings.Join(set, ", ") + " WHERE " + strings.Join(differ, " OR ")
-	if _, err := w.tx.ExecContext(w.ctx, w.tx.Rebind(q), w.args...); err != nil {
-		return err
+	const ncol = 6
+	for start := 0; start < len(w.args); start += rollupBatchRows * ncol {
+		args := w.args[start:min(start+rollupBatchRows*ncol, len(w.args))]
+		q := "INSERT INTO usage_months (month, account_id, users, user_days, features, last_at) " + valuesList(len(args)/ncol, ncol) +
+			" ON CONFLICT (month, account_id) DO UPDATE SET " + strings.Join(set, ", ") + " WHERE " + strings.Join(differ, " OR ")
+		if _, err := w.tx.ExecContext(w.ctx, w.tx.Rebind(q), args...); err != nil {
+			return err
+		}
 	}
 	w.args = w.args[:0]
 	return nil
