@@ -40,16 +40,22 @@ func (s *Store) EachTrialKeyUse(ctx context.Context, names []string, fn func(acc
 	if len(names) == 0 {
 		return nil
 	}
+	// Both bounds of the time are on the key, so only the events of the
+	// trial are read: a trial without an end ends after every time a
+	// record may hold.
+	use := `u.account_id = a.account_id AND u.at >= a.trial_started_at AND u.at < COALESCE(a.trial_ends_at, ?)
+		AND u.feature IN (?` + strings.Repeat(", ?", len(names)-1) + `)`
 	// CROSS JOIN makes SQLite loop over the accounts and search each
-	// one's events by key, where it would otherwise scan every event;
-	// PostgreSQL plans it as any inner join. Both bounds of the time are
-	// on the key, so only the events of the trial are read: a trial
-	// without an end ends after every time a record may hold.
+	// one's events by key, where it would otherwise scan every event.
+	// PostgreSQL would hash-join a scan of every event, so a LATERAL
+	// subquery makes it search each trial's events by key too.
 	q := `SELECT a.account_id, min(u.at), max(u.at) FROM accounts a CROSS JOIN usage_events u
-		WHERE u.account_id = a.account_id AND a.trial_started_at IS NOT NULL
-		AND u.at >= a.trial_started_at AND u.at < COALESCE(a.trial_ends_at, ?)
-		AND u.feature IN (?` + strings.Repeat(", ?", len(names)-1) + `)
-		GROUP BY a.account_id ORDER BY a.account_id`
+		WHERE a.trial_started_at IS NOT NULL AND ` + use + ` GROUP BY a.account_id ORDER BY a.account_id`
+	if s.dialect.name() == "postgres" {
+		q = `SELECT a.account_id, f.first, f.last FROM accounts a
+			CROSS JOIN LATERAL (SELECT min(u.at) AS first, max(u.at) AS last FROM usage_events u WHERE ` + use + `) f
+			WHERE a.trial_started_at IS NOT NULL AND f.first IS NOT NULL ORDER BY a.account_id`
+	}
 	args := []any{s.dialect.timeArg(afterAllRecords)}
 	for _, n := range names {
 		args = append(args, n)
