@@ -161,8 +161,16 @@ func NewBook(opts Options) (*Book, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Book{opts: opts, accounts: map[string]*account{}, spend: map[Month]*spendTally{}, pqls: map[Month]int{},
-		usage: newUsageTally(opts.KeyFeatures), support: newSupportTally()}, nil
+	b := &Book{opts: opts, accounts: map[string]*account{}, spend: map[Month]*spendTally{}, pqls: map[Month]int{},
+		usage: usageTally{months: map[Month]*UsageMonth{}}, support: newSupportTally()}
+	b.usage.rollup = NewUsageRollup(func(_ string, u UsageMonth) { b.AddUsageMonth(u) })
+	if len(opts.KeyFeatures) > 0 {
+		b.usage.keyFeatures = make(map[string]bool, len(opts.KeyFeatures))
+		for _, f := range opts.KeyFeatures {
+			b.usage.keyFeatures[f] = true
+		}
+	}
+	return b, nil
 }
 
 // AddAccount adds an account. Adding one twice, or after records that
@@ -316,7 +324,8 @@ func (b *Book) AddPQL(accountID string, at time.Time) {
 // reports.
 func (b *Book) Finish() {
 	b.flushBilling()
-	b.usage.flush()
+	b.usage.rollup.Flush()
+	b.usage.acct = nil
 }
 
 // DataEnd returns the latest time of any record added (an account's

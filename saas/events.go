@@ -7,112 +7,164 @@ import (
 	"github.com/openchurn/churn/features"
 )
 
-// usageTally sums usage per month across the book, from one pass over
-// the events in (account, time) order: distinct users and features are
-// counted per account and month, then the sets are emptied, so memory
-// does not grow with the book.
-type usageTally struct {
-	keyFeatures map[string]bool
-	months      map[Month]*usageMonth
-
-	acct     *account
-	last     time.Time
-	month    Month
-	day      int64 // days since the Unix epoch
-	users    map[string]struct{}
-	features map[string]struct{}
-	dayUsers map[string]struct{}
+// UsageMonth is what the reports need of the usage events of one month,
+// of one account or summed over several: the customer-success report's
+// active accounts and users, DAU/MAU and adoption. A UsageRollup computes
+// it from an account's events; package store keeps the rollup at ingest,
+// so that the reports need not read the events.
+type UsageMonth struct {
+	Month Month
+	// Accounts counts the accounts with an event in the month.
+	Accounts int
+	// Users counts the distinct (account, user_id) pairs, user_id not
+	// empty.
+	Users int
+	// UserDays sums, over the month's days (UTC), the distinct (account,
+	// user_id) pairs with an event that day.
+	UserDays int
+	// Features sums, over the accounts, the distinct features each used.
+	Features int
+	// Last is the time of the latest event.
+	Last time.Time
 }
 
-type usageMonth struct {
-	activeAccounts int
-	activeUsers    int // distinct (account, user) pairs
-	userDays       int // Σ over days of distinct (account, user) pairs active that day
-	featuresUsed   int // Σ over active accounts of distinct features used
+// UsageRollup rolls usage events up into one UsageMonth per account and
+// month, in one pass over the events in (account, time) order: it holds
+// the users and features of one account-month, so memory does not grow
+// with the events.
+type UsageRollup struct {
+	emit                      func(accountID string, u UsageMonth)
+	account                   string
+	started                   bool
+	cur                       UsageMonth
+	day                       int64 // days since the Unix epoch
+	users, features, dayUsers map[string]struct{}
 }
 
-func newUsageTally(keyFeatures []string) usageTally {
-	u := usageTally{months: map[Month]*usageMonth{}, users: map[string]struct{}{},
-		features: map[string]struct{}{}, dayUsers: map[string]struct{}{}}
-	if len(keyFeatures) > 0 {
-		u.keyFeatures = make(map[string]bool, len(keyFeatures))
-		for _, f := range keyFeatures {
-			u.keyFeatures[f] = true
+// NewUsageRollup returns a rollup that calls emit with each account-month
+// as it completes (Accounts is 1), and the last at Flush.
+func NewUsageRollup(emit func(accountID string, u UsageMonth)) *UsageRollup {
+	return &UsageRollup{emit: emit, users: map[string]struct{}{}, features: map[string]struct{}{}, dayUsers: map[string]struct{}{}}
+}
+
+// Add adds one event. An account's events must come together and in time
+// order; Add reports one earlier than the account's event before it.
+func (r *UsageRollup) Add(e *features.UsageEvent) error {
+	d := e.At.Unix() / 86400
+	switch {
+	case !r.started || e.AccountID != r.account:
+		r.Flush()
+		r.started, r.account = true, e.AccountID
+		r.cur.Month, r.day = MonthOf(e.At), d
+	case e.At.Before(r.cur.Last):
+		return fmt.Errorf("saas: usage event %s of account %s is out of time order", e.EventID, e.AccountID)
+	case d != r.day: // a new month starts on a new day
+		r.flushDay()
+		r.day = d
+		if m := MonthOf(e.At); m != r.cur.Month {
+			r.flushMonth()
+			r.cur.Month = m
 		}
 	}
-	return u
+	r.cur.Last = e.At
+	if e.UserID != "" {
+		r.users[e.UserID] = struct{}{}
+		r.dayUsers[e.UserID] = struct{}{}
+	}
+	r.features[e.Feature] = struct{}{}
+	return nil
+}
+
+func (r *UsageRollup) flushDay() {
+	r.cur.UserDays += len(r.dayUsers)
+	clear(r.dayUsers)
+}
+
+// flushMonth emits the current account-month, which has an event.
+func (r *UsageRollup) flushMonth() {
+	r.flushDay()
+	r.cur.Accounts, r.cur.Users, r.cur.Features = 1, len(r.users), len(r.features)
+	r.emit(r.account, r.cur)
+	clear(r.users)
+	clear(r.features)
+	r.cur = UsageMonth{Month: r.cur.Month}
+}
+
+// Flush emits the account-month in progress, if any: call it after the
+// last event.
+func (r *UsageRollup) Flush() {
+	if r.started {
+		r.flushMonth()
+	}
+	r.started = false
+}
+
+// usageTally sums the UsageMonths of the book, from the events or from a
+// rollup.
+type usageTally struct {
+	keyFeatures map[string]bool
+	months      map[Month]*UsageMonth
+	rollup      *UsageRollup
+	acct        *account // the account whose events are arriving
 }
 
 // AddUsageEvent adds a usage event. Events must come in (account, time)
-// order, an account's events together, as the store reads them.
+// order, an account's events together, as the store reads them. Add an
+// account's events or its UsageMonths, not both.
 func (b *Book) AddUsageEvent(e *features.UsageEvent) error {
 	u := &b.usage
 	if u.acct == nil || u.acct.id != e.AccountID {
-		u.flush()
 		a := b.account(e.AccountID)
 		if a.usageSeen {
 			return fmt.Errorf("saas: usage events of account %s are not together", e.AccountID)
 		}
 		a.usageSeen = true
-		u.acct, u.month, u.day = a, MonthOf(e.At), e.At.Unix()/86400
-	} else if e.At.Before(u.last) {
-		return fmt.Errorf("saas: usage event %s of account %s is out of time order", e.EventID, e.AccountID)
+		u.acct = a
 	}
-	u.last = e.At
-	b.seen(e.At)
-	if d := e.At.Unix() / 86400; d != u.day { // a new month starts on a new day
-		u.flushDay()
-		u.day = d
-		if m := MonthOf(e.At); m != u.month {
-			u.flushMonth()
-			u.month = m
-		}
+	if err := u.rollup.Add(e); err != nil {
+		return err
 	}
-	if e.UserID != "" {
-		u.users[e.UserID] = struct{}{}
-		u.dayUsers[e.UserID] = struct{}{}
-	}
-	u.features[e.Feature] = struct{}{}
 	if a := u.acct; u.keyFeatures[e.Feature] && !a.trialStart.IsZero() && !e.At.Before(a.trialStart) && e.At.Before(a.trialEnd) {
 		a.activated = true
 	}
 	return nil
 }
 
-func (u *usageTally) monthTally(m Month) *usageMonth {
-	t := u.months[m]
+// AddUsageMonth adds the usage of a month, of one account or summed over
+// several (a UsageRollup's, or the store's sums of it), in any order; the
+// same account-month must not be added twice.
+func (b *Book) AddUsageMonth(u UsageMonth) {
+	t := b.usage.months[u.Month]
 	if t == nil {
-		t = &usageMonth{}
-		u.months[m] = t
+		t = &UsageMonth{Month: u.Month}
+		b.usage.months[u.Month] = t
 	}
-	return t
+	t.Add(u)
+	b.seen(u.Last)
 }
 
-func (u *usageTally) flushDay() {
-	if len(u.dayUsers) > 0 {
-		u.monthTally(MonthOf(time.Unix(u.day*86400, 0))).userDays += len(u.dayUsers)
-		clear(u.dayUsers)
-	}
-}
-
-func (u *usageTally) flushMonth() {
-	u.flushDay()
-	if len(u.features) > 0 {
-		t := u.monthTally(u.month)
-		t.activeAccounts++
-		t.activeUsers += len(u.users)
-		t.featuresUsed += len(u.features)
-		clear(u.users)
-		clear(u.features)
+// Add adds o, the usage of other accounts in the same month, to u.
+func (u *UsageMonth) Add(o UsageMonth) {
+	u.Accounts += o.Accounts
+	u.Users += o.Users
+	u.UserDays += o.UserDays
+	u.Features += o.Features
+	if o.Last.After(u.Last) {
+		u.Last = o.Last
 	}
 }
 
-// flush completes the current account.
-func (u *usageTally) flush() {
-	if u.acct != nil {
-		u.flushMonth()
+// AddTrialKeyUse adds the first and the last use of a key feature by the
+// trial account accountID from the start of its trial, before its
+// trial_ends_at when that is set (store.EachTrialKeyUse): the trial is
+// activated when the first falls within the trial. It is what the funnel
+// needs of the events, in place of AddUsageEvent.
+func (b *Book) AddTrialKeyUse(accountID string, first, last time.Time) {
+	a := b.account(accountID)
+	if b.usage.keyFeatures != nil && !a.trialStart.IsZero() && !first.Before(a.trialStart) && first.Before(a.trialEnd) {
+		a.activated = true
 	}
-	u.acct = nil
+	b.seen(last)
 }
 
 // supportTally holds tickets, escalations and surveys by month. Ticket

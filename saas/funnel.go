@@ -115,9 +115,11 @@ func (b *Book) Funnel(r Range) (Funnel, error) {
 	for i, t := range months {
 		m := r.From + Month(i)
 		v := VelocityMonth{Month: m, Trials: t.trials}
-		prevTrials := b.trialsIn(m - 1)
+		var prevTrials int
 		if i > 0 {
 			prevTrials = months[i-1].trials
+		} else {
+			prevTrials = b.trialsIn(m - 1)
 		}
 		v.TrialGrowth = v.Absent.note("trial_growth", ratio(float64(t.trials-prevTrials), float64(prevTrials), "no trials started the month before"))
 		v.PQLs, v.PQLGrowth = Absent(noPQLs), Absent(noPQLs)

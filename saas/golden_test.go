@@ -42,7 +42,13 @@ import (
 //	S2  150  120  80   0  100  50  40  30   570
 //	S3  200  120  90   0  100  50  40   0   600
 //	S4  200  120  90  60  100   0  40   0   610
-func golden(t *testing.T) *Book {
+func golden(t *testing.T) *Book { t.Helper(); return goldenBook(t, false) }
+
+// goldenBook is the golden history; rolled gives the Book its usage as
+// the store does, rolled up by month (AddUsageMonth), and the trials' use
+// of the key feature (AddTrialKeyUse: G used "reports" on 01-08 at 9:00
+// and 10:00, H never), rather than the events.
+func goldenBook(t *testing.T, rolled bool) *Book {
 	t.Helper()
 	b, err := NewBook(Options{GrossMargin: 0.8, KeyFeatures: []string{"reports"}, CatalogueSize: 10})
 	if err != nil {
@@ -91,7 +97,7 @@ func golden(t *testing.T) *Book {
 	ev := func(acct, user, feature string, when time.Time) features.UsageEvent {
 		return features.UsageEvent{AccountID: acct, UserID: user, Feature: feature, At: when, Count: 1}
 	}
-	for _, e := range []features.UsageEvent{
+	events := []features.UsageEvent{
 		ev("A", "u1", "reports", at(2025, 1, 3, 10)),
 		ev("A", "u2", "reports", at(2025, 1, 3, 11)),
 		ev("A", "u1", "login", at(2025, 1, 4, 9)),
@@ -101,8 +107,18 @@ func golden(t *testing.T) *Book {
 		ev("G", "g2", "reports", at(2025, 1, 8, 10)),
 		ev("H", "h1", "login", at(2025, 1, 21, 10)),
 		ev("H", "h1", "login", at(2025, 1, 22, 10)),
-	} {
-		must(t, b.AddUsageEvent(&e))
+	}
+	if rolled {
+		r := NewUsageRollup(func(_ string, u UsageMonth) { b.AddUsageMonth(u) })
+		for _, e := range events {
+			must(t, r.Add(&e))
+		}
+		r.Flush()
+		b.AddTrialKeyUse("G", at(2025, 1, 8, 9), at(2025, 1, 8, 10))
+	} else {
+		for _, e := range events {
+			must(t, b.AddUsageEvent(&e))
+		}
 	}
 	for _, tk := range []features.Ticket{
 		{TicketID: "T1", AccountID: "A", OpenedAt: at(2025, 1, 10, 9), FirstResponseAt: at(2025, 1, 10, 11),
@@ -472,6 +488,29 @@ func TestGoldenSupport(t *testing.T) {
 	n := got.NPS[0]
 	if n.Quarter != "2025-Q1" || n.Responses != 5 || n.Promoters != 2 || n.Passives != 2 || n.Detractors != 1 || !same(n.NPS, k(20)) {
 		t.Errorf("NPS %+v, want 2025-Q1 with 5 responses, 2/2/1, NPS 20", n)
+	}
+}
+
+// TestGoldenRolledUp checks that a Book given the usage as the store
+// keeps it (rolled up by month, and the trials' key-feature use) computes
+// the funnel and the customer-success figures, and the data's end, that
+// the events give.
+func TestGoldenRolledUp(t *testing.T) {
+	events, rolled := golden(t), goldenBook(t, true)
+	if events.DataEnd() != rolled.DataEnd() {
+		t.Errorf("data end %v rolled up, %v from the events", rolled.DataEnd(), events.DataEnd())
+	}
+	for name, report := range map[string]func(*Book) (any, error){
+		"funnel":  func(b *Book) (any, error) { return b.Funnel(q1) },
+		"support": func(b *Book) (any, error) { return b.Support(q1) },
+	} {
+		want, err := report(events)
+		must(t, err)
+		got, err := report(rolled)
+		must(t, err)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s rolled up\n got %+v\nwant %+v", name, got, want)
+		}
 	}
 }
 

@@ -82,13 +82,13 @@ func (b *Book) Support(r Range) (Support, error) {
 		s.CSATMean = a.note("csat_mean", ratio(float64(t.ratingSum), float64(t.ratings), "no CSAT rating in the month"))
 		u := b.usage.months[m]
 		if u == nil {
-			u = &usageMonth{}
+			u = &UsageMonth{}
 		}
-		s.ActiveAccounts, s.ActiveUsers = u.activeAccounts, u.activeUsers
-		s.DAUMAU = a.note("dau_mau", ratio(float64(u.userDays)/float64(m.Days()), float64(u.activeUsers), "no active users in the month"))
+		s.ActiveAccounts, s.ActiveUsers = u.Accounts, u.Users
+		s.DAUMAU = a.note("dau_mau", ratio(float64(u.UserDays)/float64(m.Days()), float64(u.Users), "no active users in the month"))
 		s.Adoption = Absent("no catalogue size is configured")
 		if b.opts.CatalogueSize > 0 {
-			s.Adoption = ratio(float64(u.featuresUsed)/float64(b.opts.CatalogueSize), float64(u.activeAccounts), "no active accounts in the month")
+			s.Adoption = ratio(float64(u.Features)/float64(b.opts.CatalogueSize), float64(u.Accounts), "no active accounts in the month")
 		}
 		a.note("adoption", s.Adoption)
 		out.Months = append(out.Months, s)

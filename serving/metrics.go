@@ -15,9 +15,11 @@ import (
 // order package saas requires, and the conversion model's PQL flags.
 type MetricsStore interface {
 	Each(ctx context.Context, t features.Table, fn func(recordio.Record) error) error
-	// EachTrialUsage reads the usage events of accounts with a trial
-	// whose feature is one of names, in (account, time) order.
-	EachTrialUsage(ctx context.Context, names []string, fn func(*features.UsageEvent) error) error
+	// EachUsageMonth reads the usage rollup summed by month.
+	EachUsageMonth(ctx context.Context, fn func(saas.UsageMonth) error) error
+	// EachTrialKeyUse reads, per trial account, the first and last use
+	// of one of the features names from the start of its trial.
+	EachTrialKeyUse(ctx context.Context, names []string, fn func(accountID string, first, last time.Time) error) error
 	EachFirstPQL(ctx context.Context, task string, fn func(accountID string, at time.Time) error) error
 }
 
@@ -45,14 +47,15 @@ func ParseMetricsReport(name string) (MetricsReport, error) {
 	return "", fmt.Errorf("unknown report %q (want one of %v)", name, MetricsReports)
 }
 
-// tables returns what r reads, accounts first. The funnel's usage events
-// are read apart (see LoadBook).
+// tables returns the tables r reads, accounts first. What the funnel and
+// the support report need of the usage events is read apart (see
+// LoadBook).
 func (r MetricsReport) tables() []features.Table {
 	switch r {
 	case ReportFunnel:
 		return []features.Table{features.Accounts}
 	case ReportSupport:
-		return []features.Table{features.Accounts, features.UsageEvents, features.Tickets, features.Escalations, features.SurveyResponses}
+		return []features.Table{features.Accounts, features.Tickets, features.Escalations, features.SurveyResponses}
 	case ReportUnitEconomics:
 		return []features.Table{features.Accounts, features.BillingChanges, features.Spends}
 	}
@@ -68,23 +71,23 @@ func (c Config) MetricsOptions() saas.Options {
 }
 
 // LoadBook reads what the reports need into a saas.Book, each table once:
-// accounts, billing changes, spend, usage events, tickets, escalations,
-// surveys and the PQL flags, as the reports require. The funnel alone
-// reads only the trial accounts' events of the key features (none when
-// no key features are configured), which is all activation depends on.
-// The Book serves the reports it was loaded for.
+// accounts, billing changes, spend, tickets, escalations, surveys and the
+// PQL flags, as the reports require. Of the usage events it reads only
+// what the store keeps or finds of them: the support report's usage
+// rollup summed by month, and the funnel's first and last use of a key
+// feature by each trial (none when no key features are configured), which
+// is all activation depends on. The Book serves the reports it was loaded
+// for.
 func LoadBook(ctx context.Context, s MetricsStore, opts saas.Options, reports ...MetricsReport) (*saas.Book, error) {
 	b, err := saas.NewBook(opts)
 	if err != nil {
 		return nil, err
 	}
 	need := map[features.Table]bool{}
-	funnel := false
 	for _, r := range reports {
 		for _, t := range r.tables() {
 			need[t] = true
 		}
-		funnel = funnel || r == ReportFunnel
 	}
 	for _, t := range features.AllTables {
 		if !need[t] {
@@ -95,12 +98,19 @@ func LoadBook(ctx context.Context, s MetricsStore, opts saas.Options, reports ..
 			return nil, fmt.Errorf("saas metrics: %w", err)
 		}
 	}
-	if funnel && !need[features.UsageEvents] {
-		if err := s.EachTrialUsage(ctx, opts.KeyFeatures, b.AddUsageEvent); err != nil {
+	if slices.Contains(reports, ReportSupport) {
+		if err := s.EachUsageMonth(ctx, func(u saas.UsageMonth) error { b.AddUsageMonth(u); return nil }); err != nil {
 			return nil, fmt.Errorf("saas metrics: %w", err)
 		}
 	}
-	if funnel {
+	if slices.Contains(reports, ReportFunnel) {
+		err := s.EachTrialKeyUse(ctx, opts.KeyFeatures, func(id string, first, last time.Time) error {
+			b.AddTrialKeyUse(id, first, last)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("saas metrics: %w", err)
+		}
 		if err := s.EachFirstPQL(ctx, TaskConversion, func(id string, at time.Time) error { b.AddPQL(id, at); return nil }); err != nil {
 			return nil, fmt.Errorf("saas metrics: %w", err)
 		}
@@ -116,8 +126,6 @@ func add(b *saas.Book, rec recordio.Record) error {
 		return b.AddAccount(r)
 	case *features.BillingChange:
 		return b.AddBillingChange(r)
-	case *features.UsageEvent:
-		return b.AddUsageEvent(r)
 	case *features.Ticket:
 		b.AddTicket(r)
 	case *features.Escalation:

@@ -17,6 +17,9 @@ import (
 //	churnctl generate --accounts 100000 --months 24 --out /tmp/h && churnctl ingest --db sqlite:/tmp/h.db /tmp/h
 //	CHURN_METRICS_DB=sqlite:/tmp/h.db go test ./serving -run '^$' -bench Metrics -benchtime 1x
 //
+// (a store loaded before migration 0014 needs churnctl migrate first,
+// which builds its usage rollup).
+//
 // Each sub-benchmark loads the book of one report, as the CLI and the API
 // do; "all" loads one book for every report and computes them all.
 func BenchmarkMetrics(b *testing.B) {

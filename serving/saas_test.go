@@ -26,7 +26,9 @@ func (f fakeSaaS) Each(_ context.Context, t features.Table, fn func(recordio.Rec
 	return nil
 }
 
-func (fakeSaaS) EachTrialUsage(context.Context, []string, func(*features.UsageEvent) error) error {
+func (fakeSaaS) EachUsageMonth(context.Context, func(saas.UsageMonth) error) error { return nil }
+
+func (fakeSaaS) EachTrialKeyUse(context.Context, []string, func(string, time.Time, time.Time) error) error {
 	return nil
 }
 

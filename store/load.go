@@ -131,6 +131,11 @@ func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src
 	if res.StartsInferred, err = inferStarts(ctx, tx, s.dialect, t, time.Now()); err != nil {
 		return failed(err)
 	}
+	if t == features.UsageEvents {
+		if err := rollUpUsage(ctx, tx, s.dialect, src.accounts); err != nil {
+			return failed(err)
+		}
+	}
 	if in != nil {
 		_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT load")
 		released = err == nil

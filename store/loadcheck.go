@@ -61,10 +61,12 @@ type replay struct {
 	merged map[uint32]*merge
 }
 
-// accountRows counts the rows of one account in a load, for orphans.
+// accountRows counts the rows of one account in a load, for orphans, and
+// spans the times of its usage events, for the usage rollup.
 type accountRows struct {
-	rows int64
-	line int
+	rows        int64
+	line        int
+	first, last time.Time // of its usage events; zero for other tables
 }
 
 // checkedSource wraps a load's source: it refuses or supersedes repeated
@@ -278,6 +280,14 @@ func (c *checkedSource) countAccount(rec recordio.Record) {
 		c.accounts[id] = a
 	}
 	a.rows++
+	if e, ok := rec.(*features.UsageEvent); ok {
+		if a.first.IsZero() || e.At.Before(a.first) {
+			a.first = e.At
+		}
+		if e.At.After(a.last) {
+			a.last = e.At
+		}
+	}
 }
 
 // orphans finds the accounts of the load that q's accounts table lacks.

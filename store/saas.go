@@ -25,33 +25,62 @@ func (s *Store) Each(ctx context.Context, t features.Table, fn func(recordio.Rec
 	return s.each(ctx, t, q, nil, fn)
 }
 
-// EachTrialUsage calls fn, as Each does, with the usage events of trial
-// accounts whose feature is one of names and whose time is within the
-// account's trial (from trial_started_at, before trial_ends_at when set):
-// all that trial activation depends on, read through the (account_id,
-// at) key rather than by scanning every event.
-func (s *Store) EachTrialUsage(ctx context.Context, names []string, fn func(*features.UsageEvent) error) error {
+// afterAllRecords is a time after every time a record may hold
+// (features limits years to 9999).
+var afterAllRecords = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// EachTrialKeyUse calls fn, in account_id order, with every trial
+// account that used one of the features names from the start of its trial
+// (before trial_ends_at when that is set), and the times of its first and
+// last such use: all that trial activation depends on
+// (saas.Book.AddTrialKeyUse). The database finds them through the
+// (account_id, at) key, and returns one row a trial rather than its
+// events.
+func (s *Store) EachTrialKeyUse(ctx context.Context, names []string, fn func(accountID string, first, last time.Time) error) error {
 	if len(names) == 0 {
 		return nil
 	}
-	t := features.UsageEvents
-	cols := make([]string, len(t.Columns()))
-	for i, c := range t.Columns() {
-		cols[i] = "u." + c
-	}
+	// Both bounds of the time are on the key, so only the events of the
+	// trial are read: a trial without an end ends after every time a
+	// record may hold.
+	use := `u.account_id = a.account_id AND u.at >= a.trial_started_at AND u.at < COALESCE(a.trial_ends_at, ?)
+		AND u.feature IN (?` + strings.Repeat(", ?", len(names)-1) + `)`
 	// CROSS JOIN makes SQLite loop over the accounts and search each
-	// one's events by key, where it would otherwise scan every event;
-	// PostgreSQL plans it as any inner join.
-	q := "SELECT " + strings.Join(cols, ", ") + ` FROM accounts a CROSS JOIN usage_events u
-		WHERE u.account_id = a.account_id AND a.trial_started_at IS NOT NULL
-		AND u.at >= a.trial_started_at AND (a.trial_ends_at IS NULL OR u.at < a.trial_ends_at)
-		AND u.feature IN (?` + strings.Repeat(", ?", len(names)-1) + `)
-		ORDER BY u.account_id, u.at, u.event_id`
-	args := make([]any, len(names))
-	for i, n := range names {
-		args[i] = n
+	// one's events by key, where it would otherwise scan every event.
+	// PostgreSQL would hash-join a scan of every event, so a LATERAL
+	// subquery makes it search each trial's events by key too.
+	q := `SELECT a.account_id, min(u.at), max(u.at) FROM accounts a CROSS JOIN usage_events u
+		WHERE a.trial_started_at IS NOT NULL AND ` + use + ` GROUP BY a.account_id ORDER BY a.account_id`
+	if s.dialect.name() == "postgres" {
+		q = `SELECT a.account_id, f.first, f.last FROM accounts a
+			CROSS JOIN LATERAL (SELECT min(u.at) AS first, max(u.at) AS last FROM usage_events u WHERE ` + use + `) f
+			WHERE a.trial_started_at IS NOT NULL AND f.first IS NOT NULL ORDER BY a.account_id`
 	}
-	return s.each(ctx, t, s.r.Rebind(q), args, func(rec recordio.Record) error { return fn(rec.(*features.UsageEvent)) })
+	args := []any{s.dialect.timeArg(afterAllRecords)}
+	for _, n := range names {
+		args = append(args, n)
+	}
+	rows, err := s.r.QueryContext(ctx, s.r.Rebind(q), args...)
+	if err != nil {
+		return fmt.Errorf("reading trials' key-feature use: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id          string
+			first, last time.Time
+		)
+		if err := rows.Scan(&id, dbTime{&first}, dbTime{&last}); err != nil {
+			return fmt.Errorf("reading trials' key-feature use: %w", err)
+		}
+		if err := fn(id, first, last); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading trials' key-feature use: %w", err)
+	}
+	return nil
 }
 
 // each runs q, which selects rows of t in canonical column order, and

@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/load"
 	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/store"
 	"github.com/openchurn/churn/store/storetest"
 )
@@ -66,37 +70,171 @@ func TestMetricsInputs(t *testing.T) {
 	})
 }
 
-// TestEachTrialUsage reads the key-feature events of trials, within
-// them, only.
-func TestEachTrialUsage(t *testing.T) {
+// TestEachTrialKeyUse finds the first and last key-feature use of each
+// trial, within it.
+func TestEachTrialKeyUse(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		for table, csv := range map[features.Table]string{
-			features.Accounts: "account_id,created_at,trial_started_at,trial_ends_at\ntrial,2025-01-01,2025-01-01,2025-01-15\n" +
-				"open,2025-01-01,2025-01-01,\npaying,2024-01-01,,\n",
-			features.UsageEvents: "account_id,feature,at\ntrial,reports,2025-01-03\ntrial,login,2025-01-02\npaying,reports,2025-01-02\n" +
-				"trial,export,2025-01-01\ntrial,reports,2025-01-15\nopen,reports,2024-12-31\nopen,reports,2025-03-01\n",
-		} {
-			d, err := recordio.NewDecoder(strings.NewReader(csv), string(table)+".csv", table, recordio.CSV, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Load(ctx, table, d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var got []string
-		err := s.EachTrialUsage(ctx, []string{"reports", "export"}, func(e *features.UsageEvent) error {
-			got = append(got, e.AccountID+" "+e.Feature)
+		mustLoadCSV(t, s, features.Accounts, "account_id,created_at,trial_started_at,trial_ends_at\ntrial,2025-01-01,2025-01-01,2025-01-15\n"+
+			"open,2025-01-01,2025-01-01,\npaying,2024-01-01,,\n")
+		mustLoadCSV(t, s, features.UsageEvents, "account_id,feature,at\ntrial,reports,2025-01-03\ntrial,login,2025-01-09\npaying,reports,2025-01-02\n"+
+			"trial,export,2025-01-01\ntrial,reports,2025-01-15\nopen,reports,2024-12-31\nopen,reports,2025-03-01\nopen,export,2025-02-01\n")
+		got := map[string][2]time.Time{}
+		var order []string
+		err := s.EachTrialKeyUse(ctx, []string{"reports", "export"}, func(id string, first, last time.Time) error {
+			got[id] = [2]time.Time{first, last}
+			order = append(order, id)
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
+		day := func(m time.Month, d int) time.Time { return time.Date(2025, m, d, 0, 0, 0, 0, time.UTC) }
 		// Not the login, the paying account's, the events before a trial or
 		// at its end; all after the start of a trial that has no end.
-		if want := []string{"open reports", "trial export", "trial reports"}; !reflect.DeepEqual(got, want) {
-			t.Errorf("events %v, want %v", got, want)
+		want := map[string][2]time.Time{"open": {day(2, 1), day(3, 1)}, "trial": {day(1, 1), day(1, 3)}}
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(order, []string{"open", "trial"}) {
+			t.Errorf("key-feature use %v in order %v, want %v in account order", got, order, want)
+		}
+		if err := s.EachTrialKeyUse(ctx, nil, func(string, time.Time, time.Time) error { return errors.New("called") }); err != nil {
+			t.Errorf("without key features: %v", err)
 		}
 	})
+}
+
+// usageMonths reads the usage rollup of s.
+func usageMonths(t *testing.T, s *store.Store) []saas.UsageMonth {
+	t.Helper()
+	var got []saas.UsageMonth
+	if err := s.EachUsageMonth(context.Background(), func(u saas.UsageMonth) error { got = append(got, u); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// rolledUp rolls up the usage events stored in s with saas.UsageRollup and
+// sums the account-months by month: what the store's rollup must hold.
+func rolledUp(t *testing.T, s *store.Store) []saas.UsageMonth {
+	t.Helper()
+	sums := map[saas.Month]*saas.UsageMonth{}
+	r := saas.NewUsageRollup(func(_ string, u saas.UsageMonth) {
+		m := sums[u.Month]
+		if m == nil {
+			m = &saas.UsageMonth{Month: u.Month}
+			sums[u.Month] = m
+		}
+		m.Add(u)
+	})
+	err := s.Each(context.Background(), features.UsageEvents, func(rec recordio.Record) error { return r.Add(rec.(*features.UsageEvent)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Flush()
+	var out []saas.UsageMonth
+	for _, m := range sums {
+		out = append(out, *m)
+	}
+	slices.SortFunc(out, func(a, b saas.UsageMonth) int { return int(a.Month - b.Month) })
+	return out
+}
+
+// usageRollupCSV holds events of two accounts over three months: users
+// on several days, an event without a user, a month's last microsecond
+// and a day's last second.
+const usageRollupCSV = `event_id,account_id,user_id,feature,at
+e1,a,u1,reports,2025-01-01T00:00:00Z
+e2,a,u1,export,2025-01-01T23:59:59Z
+e3,a,u2,reports,2025-01-02T10:00:00Z
+e4,a,u1,reports,2025-01-02T11:00:00Z
+e5,a,,login,2025-01-31T23:59:59.999999Z
+e6,a,u1,reports,2025-02-01T00:00:00Z
+e7,b,u9,reports,2025-01-15T08:00:00Z
+e8,b,u9,reports,2025-03-15T08:00:00Z
+`
+
+// TestUsageRollup checks the rollup that loads of usage events keep
+// against saas.UsageRollup over the stored events, and by hand: after a
+// first load, after a re-sent one (which changes nothing), after loads
+// that add events to months that have some and that replace an event.
+func TestUsageRollup(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		jan, feb, mar := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		check := func(step string, want []saas.UsageMonth) {
+			t.Helper()
+			got := usageMonths(t, s)
+			if !reflect.DeepEqual(got, rolledUp(t, s)) {
+				t.Errorf("%s: rollup %+v, the events roll up to %+v", step, got, rolledUp(t, s))
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: rollup\n got %+v\nwant %+v", step, got, want)
+			}
+		}
+		mustLoadCSV(t, s, features.UsageEvents, usageRollupCSV)
+		// January: a has users u1 (days 1, 2) and u2 (day 2): 2 users, 3
+		// user-days, features reports, export, login; b has u9 on one day.
+		want := []saas.UsageMonth{
+			{Month: saas.MonthOf(jan), Accounts: 2, Users: 3, UserDays: 4, Features: 4, Last: jan.AddDate(0, 1, 0).Add(-time.Microsecond)},
+			{Month: saas.MonthOf(feb), Accounts: 1, Users: 1, UserDays: 1, Features: 1, Last: feb},
+			{Month: saas.MonthOf(mar), Accounts: 1, Users: 1, UserDays: 1, Features: 1, Last: mar.AddDate(0, 0, 14).Add(8 * time.Hour)},
+		}
+		check("first load", want)
+		if res := mustLoadCSV(t, s, features.UsageEvents, usageRollupCSV); res.Unchanged != 8 {
+			t.Errorf("re-sent load %+v, want 8 unchanged", res)
+		}
+		check("re-sent load", want)
+		// February gains u3 on two days and a feature; March a second
+		// account.
+		mustLoadCSV(t, s, features.UsageEvents, "event_id,account_id,user_id,feature,at\n"+
+			"e9,a,u3,alerts,2025-02-10T00:00:00Z\ne10,a,u3,alerts,2025-02-11T00:00:00Z\ne11,c,u1,reports,2025-03-02T00:00:00Z\n")
+		want[1] = saas.UsageMonth{Month: saas.MonthOf(feb), Accounts: 1, Users: 2, UserDays: 3, Features: 2, Last: feb.AddDate(0, 0, 10)}
+		want[2].Accounts, want[2].Users, want[2].UserDays, want[2].Features = 2, 2, 2, 2
+		check("added events", want)
+		// e3 turns out to be u1's: a's January has one user, on two days.
+		mustLoadCSV(t, s, features.UsageEvents, "event_id,account_id,user_id,feature,at\ne3,a,u1,reports,2025-01-02T10:00:00Z\n")
+		want[0].Users, want[0].UserDays = 2, 3
+		check("replaced event", want)
+	})
+}
+
+// TestMigrateUsageRollup checks that migration 0014 rolls up the usage
+// events a store already holds as loads do.
+func TestMigrateUsageRollup(t *testing.T) {
+	for _, dialect := range storetest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, storetest.DSN(t, dialect))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.MigrateTo(ctx, 13); err != nil {
+				t.Fatal(err)
+			}
+			d, err := recordio.NewDecoder(strings.NewReader(usageRollupCSV), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				rec, err := d.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				e := rec.(*features.UsageEvent)
+				if err := s.ExecRaw(ctx, "INSERT INTO usage_events (event_id, account_id, user_id, feature, at) VALUES (?, ?, ?, ?, ?)",
+					e.EventID, e.AccountID, e.UserID, e.Feature, e.At); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got, want := usageMonths(t, s), rolledUp(t, s)
+			if len(want) != 3 || !reflect.DeepEqual(got, want) {
+				t.Errorf("rollup after the upgrade %+v, want %+v", got, want)
+			}
+		})
+	}
 }

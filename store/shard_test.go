@@ -228,8 +228,17 @@ func TestShardBucket(t *testing.T) {
 // store already holds, so that an upgraded store's shards partition it.
 func TestMigrateShardBuckets(t *testing.T) {
 	upgradeFrom(t, 8, func(t *testing.T, ctx context.Context, s *store.Store) {
-		// The tables whose columns are today's at version 8.
-		shardFixture(t, s, 100, 3, features.Accounts, features.UsageEvents)
+		// The tables whose columns are today's at version 8: accounts
+		// through the loader, usage events written as version 8 holds
+		// them (a load of them now also keeps the usage rollup of
+		// migration 0014).
+		shardFixture(t, s, 100, 3, features.Accounts)
+		for a := range 100 {
+			if err := s.ExecRaw(ctx, "INSERT INTO usage_events (event_id, account_id, feature, at) VALUES (?, ?, ?, ?)",
+				"e1", fmt.Sprintf("acct-%05d", a), "reports", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, err := s.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/saas"
+)
+
+// The usage rollup (table usage_months, migration 0014) holds, per
+// account and month, what the SaaS metrics need of the usage events: a
+// saas.UsageMonth. A load of usage events rebuilds, in its transaction,
+// the months from the first to the last of each account's events in the
+// load, from the events stored: so the rollup is whatever the events are,
+// however often a file is re-sent, whichever stored events a load
+// replaced. Events are never deleted, so a month that has a row keeps
+// its events, and rebuilding a month is an upsert.
+
+// rollupBatchRows is how many rollup rows one upsert writes (6 columns).
+const rollupBatchRows = 256
+
+// rollupChunk is how many accounts' events one PostgreSQL query reads,
+// and how many accounts' rollup rows are written together.
+const rollupChunk = 1000
+
+// rollUpUsage rebuilds, in tx, the usage_months rows of the months that
+// spans cover: per account, from the month of its first event in the load
+// to that of its last.
+func rollUpUsage(ctx context.Context, tx *sqlx.Tx, d dialect, spans map[string]*accountRows) error {
+	fail := func(err error) error { return fmt.Errorf("loading usage_events: rolling up usage: %w", err) }
+	if len(spans) == 0 {
+		return nil
+	}
+	if d.name() == "postgres" {
+		// Two loads rolling up the same account at once would each count
+		// only the events they see: the second waits here for the first to
+		// commit, and then sees its events.
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE usage_months IN EXCLUSIVE MODE"); err != nil {
+			return fail(err)
+		}
+	}
+	ids := make([]string, 0, len(spans))
+	for id := range spans {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	events, err := newSpanReader(ctx, tx, d)
+	if err != nil {
+		return fail(err)
+	}
+	defer events.close()
+	w := rollupWriter{ctx: ctx, tx: tx, d: d}
+	rollup := saas.NewUsageRollup(w.add)
+	for start := 0; start < len(ids); start += rollupChunk {
+		err := events.read(ids[start:min(start+rollupChunk, len(ids))], spans, rollup.Add)
+		if err != nil {
+			return fail(err)
+		}
+		rollup.Flush()
+		if err := w.flush(); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// spanReader reads the stored usage events of accounts within their
+// spans' months, each account's together and in (at, event_id) order. On
+// SQLite it runs one query an account, through the key; on PostgreSQL,
+// where each query is a round trip, one a chunk of accounts. No query is
+// open when read returns, so that the caller may write.
+type spanReader struct {
+	ctx  context.Context
+	tx   *sqlx.Tx
+	d    dialect
+	stmt *sqlx.Stmt // SQLite's query of one account
+}
+
+func newSpanReader(ctx context.Context, tx *sqlx.Tx, d dialect) (*spanReader, error) {
+	r := &spanReader{ctx: ctx, tx: tx, d: d}
+	if d.name() == "postgres" {
+		return r, nil
+	}
+	var err error
+	r.stmt, err = tx.PreparexContext(ctx, `SELECT account_id, user_id, feature, at FROM usage_events
+		WHERE account_id = ? AND at >= ? AND at < ? ORDER BY at, event_id`)
+	return r, err
+}
+
+func (r *spanReader) close() {
+	if r.stmt != nil {
+		r.stmt.Close()
+	}
+}
+
+// read calls fn with the events of the accounts ids.
+func (r *spanReader) read(ids []string, spans map[string]*accountRows, fn func(*features.UsageEvent) error) error {
+	bounds := func(id string) (from, to time.Time) {
+		return saas.MonthOf(spans[id].first).Start(), saas.MonthOf(spans[id].last).End()
+	}
+	if r.stmt != nil {
+		for _, id := range ids {
+			from, to := bounds(id)
+			rows, err := r.stmt.QueryContext(r.ctx, id, r.d.timeArg(from), r.d.timeArg(to))
+			if err != nil {
+				return err
+			}
+			if err := scanEvents(rows, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	froms, tos := make([]time.Time, len(ids)), make([]time.Time, len(ids))
+	for i, id := range ids {
+		froms[i], tos[i] = bounds(id)
+	}
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT u.account_id, u.user_id, u.feature, u.at
+		FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS s(account_id, lo, hi)
+		JOIN usage_events u ON u.account_id = s.account_id AND u.at >= s.lo AND u.at < s.hi
+		ORDER BY u.account_id, u.at, u.event_id`, ids, froms, tos)
+	if err != nil {
+		return err
+	}
+	return scanEvents(rows, fn)
+}
+
+// scanEvents calls fn with each row of rows (account_id, user_id,
+// feature, at), and closes rows.
+func scanEvents(rows *sql.Rows, fn func(*features.UsageEvent) error) error {
+	defer rows.Close()
+	var e features.UsageEvent
+	for rows.Next() {
+		if err := rows.Scan(&e.AccountID, &e.UserID, &e.Feature, dbTime{&e.At}); err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// rollupWriter upserts usage_months rows.
+type rollupWriter struct {
+	ctx  context.Context
+	tx   *sqlx.Tx
+	d    dialect
+	args []any
+}
+
+func (w *rollupWriter) add(accountID string, u saas.UsageMonth) {
+	w.args = append(w.args, w.d.timeArg(u.Month.Start()), accountID, u.Users, u.UserDays, u.Features, w.d.timeArg(u.Last))
+}
+
+// flush writes the rows added since the last flush, rollupBatchRows a
+// statement. A row that is stored as it is written is left alone.
+func (w *rollupWriter) flush() error {
+	cols := []string{"users", "user_days", "features", "last_at"}
+	set := make([]string, len(cols))
+	differ := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = c + " = excluded." + c
+		differ[i] = "usage_months." + c + " IS DISTINCT FROM excluded." + c
+	}
+	const ncol = 6
+	for start := 0; start < len(w.args); start += rollupBatchRows * ncol {
+		args := w.args[start:min(start+rollupBatchRows*ncol, len(w.args))]
+		q := "INSERT INTO usage_months (month, account_id, users, user_days, features, last_at) " + valuesList(len(args)/ncol, ncol) +
+			" ON CONFLICT (month, account_id) DO UPDATE SET " + strings.Join(set, ", ") + " WHERE " + strings.Join(differ, " OR ")
+		if _, err := w.tx.ExecContext(w.ctx, w.tx.Rebind(q), args...); err != nil {
+			return err
+		}
+	}
+	w.args = w.args[:0]
+	return nil
+}
+
+// EachUsageMonth calls fn with the usage rollup summed by month, in month
+// order: for each month with usage events, the accounts active in it and
+// their users, user-days and features (saas.UsageMonth), read from the
+// rollup that loads keep rather than from the events.
+func (s *Store) EachUsageMonth(ctx context.Context, fn func(saas.UsageMonth) error) error {
+	total := func(c string) string {
+		if s.dialect.name() == "postgres" {
+			return "CAST(sum(" + c + ") AS BIGINT)" // a sum of BIGINT is NUMERIC
+		}
+		return "sum(" + c + ")"
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT month, count(*), "+total("users")+", "+total("user_days")+", "+total("features")+
+		", max(last_at) FROM usage_months GROUP BY month ORDER BY month")
+	if err != nil {
+		return fmt.Errorf("reading the usage rollup: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			u     saas.UsageMonth
+			month time.Time
+		)
+		if err := rows.Scan(dbTime{&month}, &u.Accounts, &u.Users, &u.UserDays, &u.Features, dbTime{&u.Last}); err != nil {
+			return fmt.Errorf("reading the usage rollup: %w", err)
+		}
+		u.Month = saas.MonthOf(month)
+		if err := fn(u); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the usage rollup: %w", err)
+	}
+	return nil
+}
