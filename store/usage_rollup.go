@@ -26,8 +26,8 @@ import (
 // rollupBatchRows is how many rollup rows one upsert writes (6 columns).
 const rollupBatchRows = 256
 
-// rollupChunk is how many accounts' events one PostgreSQL query reads,
-// and how many accounts' rollup rows are written together.
+// rollupChunk is how many accounts one PostgreSQL statement rolls up,
+// and how many accounts' rollup rows SQLite writes together.
 const rollupChunk = 1000
 
 // rollUpUsage rebuilds, in tx, the usage_months rows of the months that
@@ -51,6 +51,14 @@ func rollUpUsage(ctx context.Context, tx *sqlx.Tx, d dialect, spans map[string]*
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	if d.name() == "postgres" {
+		for start := 0; start < len(ids); start += rollupChunk {
+			if err := rollUpInPostgres(ctx, tx, ids[start:min(start+rollupChunk, len(ids))], spans); err != nil {
+				return fail(err)
+			}
+		}
+		return nil
+	}
 	events, err := newSpanReader(ctx, tx, d)
 	if err != nil {
 		return fail(err)
@@ -71,65 +79,63 @@ func rollUpUsage(ctx context.Context, tx *sqlx.Tx, d dialect, spans map[string]*
 	return nil
 }
 
+// rollUpInPostgres rebuilds the rollup rows of the accounts ids within
+// their spans' months in one statement, aggregating on the server: the
+// definitions of saas.UsageRollup in SQL, as migration 0014 has them, so
+// that the events stay on the server rather than cross to the client.
+func rollUpInPostgres(ctx context.Context, tx *sqlx.Tx, ids []string, spans map[string]*accountRows) error {
+	froms, tos := make([]time.Time, len(ids)), make([]time.Time, len(ids))
+	for i, id := range ids {
+		froms[i], tos[i] = saas.MonthOf(spans[id].first).Start(), saas.MonthOf(spans[id].last).End()
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO usage_months (month, account_id, users, user_days, features, last_at)
+		SELECT month, account_id, count(DISTINCT NULLIF(user_id, '')),
+			count(DISTINCT CASE WHEN user_id <> '' THEN day || ' ' || user_id END), count(DISTINCT feature), max(at)
+		FROM (SELECT u.account_id, u.user_id, u.feature, u.at,
+				date_trunc('month', u.at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS month,
+				CAST(date_trunc('day', u.at AT TIME ZONE 'UTC') AS TEXT) AS day
+			FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS s(account_id, lo, hi)
+			JOIN usage_events u ON u.account_id = s.account_id AND u.at >= s.lo AND u.at < s.hi) e
+		GROUP BY month, account_id
+		ON CONFLICT (month, account_id) DO UPDATE SET users = excluded.users, user_days = excluded.user_days,
+			features = excluded.features, last_at = excluded.last_at
+		WHERE (usage_months.users, usage_months.user_days, usage_months.features, usage_months.last_at) IS DISTINCT FROM
+			(excluded.users, excluded.user_days, excluded.features, excluded.last_at)`, ids, froms, tos)
+	return err
+}
+
 // spanReader reads the stored usage events of accounts within their
-// spans' months, each account's together and in (at, event_id) order. On
-// SQLite it runs one query an account, through the key; on PostgreSQL,
-// where each query is a round trip, one a chunk of accounts. No query is
-// open when read returns, so that the caller may write.
+// spans' months, each account's together and in (at, event_id) order, by
+// one query an account through the key (SQLite, where a query costs no
+// round trip). No query is open when read returns, so that the caller
+// may write.
 type spanReader struct {
 	ctx  context.Context
-	tx   *sqlx.Tx
 	d    dialect
-	stmt *sqlx.Stmt // SQLite's query of one account
+	stmt *sqlx.Stmt
 }
 
 func newSpanReader(ctx context.Context, tx *sqlx.Tx, d dialect) (*spanReader, error) {
-	r := &spanReader{ctx: ctx, tx: tx, d: d}
-	if d.name() == "postgres" {
-		return r, nil
-	}
-	var err error
-	r.stmt, err = tx.PreparexContext(ctx, `SELECT account_id, user_id, feature, at FROM usage_events
+	stmt, err := tx.PreparexContext(ctx, `SELECT account_id, user_id, feature, at FROM usage_events
 		WHERE account_id = ? AND at >= ? AND at < ? ORDER BY at, event_id`)
-	return r, err
+	return &spanReader{ctx: ctx, d: d, stmt: stmt}, err
 }
 
-func (r *spanReader) close() {
-	if r.stmt != nil {
-		r.stmt.Close()
-	}
-}
+func (r *spanReader) close() { r.stmt.Close() }
 
 // read calls fn with the events of the accounts ids.
 func (r *spanReader) read(ids []string, spans map[string]*accountRows, fn func(*features.UsageEvent) error) error {
-	bounds := func(id string) (from, to time.Time) {
-		return saas.MonthOf(spans[id].first).Start(), saas.MonthOf(spans[id].last).End()
-	}
-	if r.stmt != nil {
-		for _, id := range ids {
-			from, to := bounds(id)
-			rows, err := r.stmt.QueryContext(r.ctx, id, r.d.timeArg(from), r.d.timeArg(to))
-			if err != nil {
-				return err
-			}
-			if err := scanEvents(rows, fn); err != nil {
-				return err
-			}
+	for _, id := range ids {
+		from, to := saas.MonthOf(spans[id].first).Start(), saas.MonthOf(spans[id].last).End()
+		rows, err := r.stmt.QueryContext(r.ctx, id, r.d.timeArg(from), r.d.timeArg(to))
+		if err != nil {
+			return err
 		}
-		return nil
+		if err := scanEvents(rows, fn); err != nil {
+			return err
+		}
 	}
-	froms, tos := make([]time.Time, len(ids)), make([]time.Time, len(ids))
-	for i, id := range ids {
-		froms[i], tos[i] = bounds(id)
-	}
-	rows, err := r.tx.QueryContext(r.ctx, `SELECT u.account_id, u.user_id, u.feature, u.at
-		FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS s(account_id, lo, hi)
-		JOIN usage_events u ON u.account_id = s.account_id AND u.at >= s.lo AND u.at < s.hi
-		ORDER BY u.account_id, u.at, u.event_id`, ids, froms, tos)
-	if err != nil {
-		return err
-	}
-	return scanEvents(rows, fn)
+	return nil
 }
 
 // scanEvents calls fn with each row of rows (account_id, user_id,
