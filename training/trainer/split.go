@@ -22,15 +22,19 @@ type Examples struct {
 	// Truth holds the true probability of each row's label when the data
 	// is simulated, NaN where unknown; nil when there is no truth.
 	Truth []float64
+	// Early holds the truth as of each row's observation where the
+	// simulation has it (see Labels.Early), NaN elsewhere; nil when there
+	// is none.
+	Early []float64
 }
 
 // Validate checks that the slices have one element per row and that no
 // label is known before its row was observed.
 func (e *Examples) Validate() error {
 	n := e.Data.Rows()
-	if len(e.Accounts) != n || len(e.AsOf) != n || len(e.Known) != n || (e.Truth != nil && len(e.Truth) != n) {
-		return fmt.Errorf("trainer: %d rows but %d accounts, %d as-of times, %d label times, %d truths",
-			n, len(e.Accounts), len(e.AsOf), len(e.Known), len(e.Truth))
+	if len(e.Accounts) != n || len(e.AsOf) != n || len(e.Known) != n || (e.Truth != nil && len(e.Truth) != n) || (e.Early != nil && len(e.Early) != n) {
+		return fmt.Errorf("trainer: %d rows but %d accounts, %d as-of times, %d label times, %d truths, %d early truths",
+			n, len(e.Accounts), len(e.AsOf), len(e.Known), len(e.Truth), len(e.Early))
 	}
 	if e.Data.Labels == nil {
 		return models.ErrNoLabels
