@@ -103,6 +103,16 @@ func (c Config) checkEvents() error {
 	return nil
 }
 
+// EventFeatureNames returns the names of the per-event features under c,
+// in catalog order; none without a vocabulary.
+func (c Config) EventFeatureNames() []string {
+	var names []string
+	for _, f := range c.eventCatalog() {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
 // eventCatalog returns the per-event features under c, family by family:
 // one per vocabulary entry, then the pool of the others; none without a
 // vocabulary.

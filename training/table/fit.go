@@ -28,6 +28,12 @@ type Options struct {
 	// most rounds a fold may grow; early stopping picks fewer.
 	GBDT   models.GBDTParams
 	LogReg models.LogRegParams
+	// LogRegLambdas are the penalties logistic regression is evaluated
+	// with, each as a learner of its own, the one of lowest validation log
+	// loss kept (LogReg.Lambda is then ignored); empty tries LogReg.Lambda
+	// alone. The penalty a table needs varies by decades with its rows,
+	// features and base rate.
+	LogRegLambdas []float64
 	// Bag is the number of tree ensembles, differing only in their seed,
 	// whose scores are averaged (models.Bag). 1 fits a single GBDT.
 	Bag int
@@ -37,6 +43,13 @@ type Options struct {
 	// it lowers the out-of-fold log loss. Greedy partitions of many
 	// categories overfit small tables. 0 disables screening.
 	WideCategories int
+	// Screen lists groups of features that are screened as a whole after
+	// the wide categorical features: the learner is evaluated once more
+	// with every feature of the group masked, and the mask is kept if it
+	// lowers the validation log loss. Many weak features of one kind
+	// (per-event counts, say) dilute the few strong ones of a small
+	// table; where they carry signal, the mask is refused.
+	Screen []FeatureGroup
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -44,8 +57,8 @@ type Options struct {
 // DefaultOptions returns the settings `churnctl train` uses: auto
 // selection over five folds; trees as models.DefaultGBDTParams but with
 // 80% row and column sampling, bagged over five seeds; ridge logistic
-// regression; screening of categorical features with more than 16
-// categories.
+// regression with the penalty of DefaultLogRegLambdas that validates best;
+// screening of categorical features with more than 16 categories.
 func DefaultOptions() Options {
 	gbdt := models.DefaultGBDTParams()
 	gbdt.Subsample, gbdt.ColSample = 0.8, 0.8
@@ -55,9 +68,20 @@ func DefaultOptions() Options {
 		Seed:           7,
 		GBDT:           gbdt,
 		LogReg:         models.DefaultLogRegParams(),
+		LogRegLambdas:  DefaultLogRegLambdas,
 		Bag:            5,
 		WideCategories: 16,
 	}
+}
+
+// DefaultLogRegLambdas are the ridge penalties DefaultOptions tries: every
+// decade from 10⁻⁵ to 1 (models.DefaultLogRegParams' 10⁻³ among them).
+var DefaultLogRegLambdas = []float64{1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1}
+
+// FeatureGroup names features screened together (Options.Screen).
+type FeatureGroup struct {
+	Name     string
+	Features []string
 }
 
 // Candidate describes one learner as cross-fitting evaluated it.
@@ -69,13 +93,18 @@ type Candidate struct {
 	Validation metrics.Summary `json:"validation"`
 	// Rounds is the number of boosting rounds of the final model, for trees.
 	Rounds int `json:"rounds,omitempty"`
-	// Masked lists the features screening masked.
-	Masked []string `json:"masked,omitempty"`
+	// Masked lists the features screening masked, and MaskedGroups the
+	// groups of Options.Screen among them.
+	Masked       []string `json:"masked,omitempty"`
+	MaskedGroups []string `json:"masked_groups,omitempty"`
 	// FitSeconds is the wall time spent evaluating this learner, screening
 	// included.
 	FitSeconds float64 `json:"fit_seconds"`
 	// TreeWeight is, for a blend, the trees' share of its raw score.
 	TreeWeight float64 `json:"tree_weight,omitempty"`
+	// Lambda is, for logistic regression and a blend, the regression's
+	// penalty (see Options.LogRegLambdas).
+	Lambda float64 `json:"lambda,omitempty"`
 }
 
 // Result is the outcome of Fit.
@@ -138,17 +167,26 @@ func (o Options) learners() ([]learner, error) {
 			return bag, p, kept, nil
 		}}
 	}
-	logreg := learner{models.AlgorithmLogReg, func(train, _ *models.Dataset, _ int) (scorer, any, float64, error) {
-		m, err := models.FitLogReg(train, o.LogReg)
-		return m, o.LogReg, 0, err
-	}}
+	var logregs []learner
+	lambdas := o.LogRegLambdas
+	if len(lambdas) == 0 {
+		lambdas = []float64{o.LogReg.Lambda}
+	}
+	for _, lambda := range lambdas {
+		p := o.LogReg
+		p.Lambda = lambda
+		logregs = append(logregs, learner{models.AlgorithmLogReg, func(train, _ *models.Dataset, _ int) (scorer, any, float64, error) {
+			m, err := models.FitLogReg(train, p)
+			return m, p, 0, err
+		}})
+	}
 	switch o.Algorithm {
 	case Auto:
-		return []learner{gbdt, logreg}, nil
+		return append([]learner{gbdt}, logregs...), nil
 	case models.AlgorithmGBDT:
 		return []learner{gbdt}, nil
 	case models.AlgorithmLogReg:
-		return []learner{logreg}, nil
+		return logregs, nil
 	}
 	return nil, fmt.Errorf("table: unknown algorithm %q (want %s, %s or %s)", o.Algorithm, Auto, models.AlgorithmGBDT, models.AlgorithmLogReg)
 }
@@ -253,13 +291,21 @@ func fit(ctx context.Context, d *models.Dataset, p plan, opt Options) (*Result, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	res := &Result{}
+	// evals holds the best evaluation of each algorithm, in the order
+	// first tried: the learners of one algorithm differ in a parameter.
 	var evals []*evaluation
 	for _, l := range learners {
-		e, err := screen(ctx, d, p, l, opt.WideCategories, log)
+		e, err := screen(ctx, d, p, l, opt, log)
 		if err != nil {
 			return nil, err
 		}
-		evals = append(evals, e)
+		k := slices.IndexFunc(evals, func(b *evaluation) bool { return b.candidate.Algorithm == e.candidate.Algorithm })
+		switch {
+		case k < 0:
+			evals = append(evals, e)
+		case e.candidate.Validation.LogLoss < evals[k].candidate.Validation.LogLoss:
+			evals[k] = e
+		}
 	}
 	if opt.Algorithm == Auto {
 		b, err := blend(d, p, evals[0], evals[1])
@@ -292,6 +338,9 @@ func fit(ctx context.Context, d *models.Dataset, p plan, opt Options) (*Result, 
 	}
 	if len(best.candidate.Masked) > 0 {
 		extra["masked"] = strings.Join(best.candidate.Masked, ",")
+	}
+	if len(best.candidate.MaskedGroups) > 0 {
+		extra["masked_groups"] = strings.Join(best.candidate.MaskedGroups, ",")
 	}
 	rows := d.Rows()
 	if !p.refit {
@@ -386,45 +435,92 @@ func blend(d *models.Dataset, p plan, trees, linear *evaluation) (*evaluation, e
 		}
 		best = &evaluation{calibrator: cal, raw: slices.Clone(raw), members: [2]*evaluation{trees, linear},
 			candidate: Candidate{Algorithm: models.AlgorithmBlend, Calibration: method, Validation: v, Rounds: trees.candidate.Rounds,
-				Masked: slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(trees.candidate.Masked), linear.candidate.Masked...)))), TreeWeight: tw}}
+				Masked: union(trees.candidate.Masked, linear.candidate.Masked), MaskedGroups: union(trees.candidate.MaskedGroups, linear.candidate.MaskedGroups),
+				TreeWeight: tw, Lambda: linear.candidate.Lambda}}
 	}
 	best.candidate.FitSeconds = time.Since(start).Seconds() + trees.candidate.FitSeconds + linear.candidate.FitSeconds
 	return best, nil
 }
 
+// union returns the sorted distinct strings of a and b, nil when none.
+func union(a, b []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
+}
+
 // screen cross-fits l on d and then, one by one, with every categorical
-// feature of more than wide categories masked on top of the masks kept so
-// far, keeping a mask when it lowers the out-of-fold log loss.
-func screen(ctx context.Context, d *models.Dataset, p plan, l learner, wide int, log *slog.Logger) (*evaluation, error) {
+// feature of more than opt.WideCategories categories masked on top of the
+// masks kept so far, keeping a mask when it lowers the out-of-fold log
+// loss; then likewise with each group of opt.Screen masked as a whole.
+func screen(ctx context.Context, d *models.Dataset, p plan, l learner, opt Options, log *slog.Logger) (*evaluation, error) {
 	start := time.Now()
 	best, err := evaluate(ctx, d, p, l)
 	if err != nil {
 		return nil, err
 	}
-	for j, f := range d.Schema {
-		if wide <= 0 || f.Kind != models.Categorical || len(f.Categories) <= wide {
-			continue
-		}
+	// try evaluates l with the columns cols masked on top of best's masks,
+	// and keeps the result when it validates better.
+	try := func(what string, cols []int) (bool, error) {
 		masked := *best.data
 		masked.Columns = slices.Clone(masked.Columns)
-		masked.Columns[j] = make([]float64, d.Rows())
-		for i := range masked.Columns[j] {
-			masked.Columns[j][i] = math.NaN()
+		missing := make([]float64, d.Rows())
+		for i := range missing {
+			missing[i] = math.NaN()
+		}
+		for _, j := range cols {
+			masked.Columns[j] = missing
 		}
 		e, err := evaluate(ctx, &masked, p, l)
 		if err != nil {
+			return false, err
+		}
+		kept := e.candidate.Validation.LogLoss < best.candidate.Validation.LogLoss
+		log.Info("screened features", "algorithm", l.algorithm, "masked", what, "features", len(cols),
+			"log_loss", best.candidate.Validation.LogLoss, "masked_log_loss", e.candidate.Validation.LogLoss, "kept", kept)
+		if kept {
+			e.candidate.Masked, e.candidate.MaskedGroups = best.candidate.Masked, best.candidate.MaskedGroups
+			best = e
+		}
+		return kept, nil
+	}
+	for j, f := range d.Schema {
+		if opt.WideCategories <= 0 || f.Kind != models.Categorical || len(f.Categories) <= opt.WideCategories {
+			continue
+		}
+		kept, err := try(f.Name, []int{j})
+		if err != nil {
 			return nil, err
 		}
-		log.Info("screened wide categorical feature", "algorithm", l.algorithm, "feature", f.Name, "categories", len(f.Categories),
-			"log_loss", best.candidate.Validation.LogLoss, "masked_log_loss", e.candidate.Validation.LogLoss)
-		if e.candidate.Validation.LogLoss < best.candidate.Validation.LogLoss {
-			e.candidate.Masked = append(slices.Clone(best.candidate.Masked), f.Name)
-			best = e
+		if kept {
+			best.candidate.Masked = append(slices.Clone(best.candidate.Masked), f.Name)
+		}
+	}
+	at := make(map[string]int, len(d.Schema))
+	for j, f := range d.Schema {
+		at[f.Name] = j
+	}
+	for _, g := range opt.Screen {
+		var cols []int
+		var names []string
+		for _, name := range g.Features {
+			if j, ok := at[name]; ok {
+				cols, names = append(cols, j), append(names, name)
+			}
+		}
+		if len(cols) == 0 {
+			continue
+		}
+		kept, err := try(g.Name, cols)
+		if err != nil {
+			return nil, err
+		}
+		if kept {
+			best.candidate.Masked = union(best.candidate.Masked, names)
+			best.candidate.MaskedGroups = append(slices.Clone(best.candidate.MaskedGroups), g.Name)
 		}
 	}
 	best.candidate.FitSeconds = time.Since(start).Seconds()
 	c := best.candidate
-	log.Info("candidate evaluated", "algorithm", c.Algorithm, "calibration", c.Calibration, "masked", c.Masked,
+	log.Info("candidate evaluated", "algorithm", c.Algorithm, "lambda", c.Lambda, "calibration", c.Calibration, "masked", c.Masked,
 		"auc", c.Validation.AUC, "log_loss", c.Validation.LogLoss, "brier", c.Validation.Brier, "seconds", c.FitSeconds)
 	return best, nil
 }
@@ -465,6 +561,9 @@ func evaluate(ctx context.Context, d *models.Dataset, p plan, l learner) (*evalu
 		Calibration: method,
 		Validation:  metrics.Evaluate(y, probs, w),
 		Rounds:      int(math.Round(rounds)),
+	}
+	if lp, ok := e.params.(models.LogRegParams); ok {
+		e.candidate.Lambda = lp.Lambda
 	}
 	return e, nil
 }
