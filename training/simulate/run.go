@@ -387,32 +387,26 @@ func (c *chunk) acquired(ch int, at time.Time) {
 }
 
 func (c *chunk) churnTruth(id string, period time.Time, p, atStart float64) {
-	for _, o := range [2]struct {
-		out int
-		p   float64
-	}{{outTruthChurn, p}, {outTruthChurnStart, atStart}} {
-		if !c.want[o.out] {
-			continue
-		}
-		b := append(append(c.bufs[o.out], id...), ',')
-		b = period.AppendFormat(b, "2006-01")
-		b = strconv.AppendFloat(append(b, ','), o.p, 'f', 6, 64)
-		c.bufs[o.out] = append(b, '\n')
-		c.rows[o.out]++
-	}
+	c.truthRow(outTruthChurn, id, period, p)
+	c.truthRow(outTruthChurnStart, id, period, atStart)
 }
 
 func (c *chunk) conversionTruth(id string, p, atWeek float64) {
-	for _, o := range [2]struct {
-		out int
-		p   float64
-	}{{outTruthConversion, p}, {outTruthConversionWeek, atWeek}} {
-		if !c.want[o.out] {
-			continue
-		}
-		b := append(append(c.bufs[o.out], id...), ',')
-		b = strconv.AppendFloat(b, o.p, 'f', 6, 64)
-		c.bufs[o.out] = append(b, '\n')
-		c.rows[o.out]++
+	c.truthRow(outTruthConversion, id, time.Time{}, p)
+	c.truthRow(outTruthConversionWeek, id, time.Time{}, atWeek)
+}
+
+// truthRow appends a row to the truth output out when it is wanted: the
+// account, the month of period unless it is zero, and p.
+func (c *chunk) truthRow(out int, id string, period time.Time, p float64) {
+	if !c.want[out] {
+		return
 	}
+	b := append(append(c.bufs[out], id...), ',')
+	if !period.IsZero() {
+		b = append(period.AppendFormat(b, "2006-01"), ',')
+	}
+	b = strconv.AppendFloat(b, p, 'f', 6, 64)
+	c.bufs[out] = append(b, '\n')
+	c.rows[out]++
 }
