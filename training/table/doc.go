@@ -27,7 +27,9 @@
 //   - groups of features named by Options.Screen (the trainer names the
 //     per-event features) are screened the same way, as a whole;
 //   - logistic regression is evaluated with each ridge penalty of
-//     Options.LogRegLambdas and the one of lowest log loss kept;
+//     Options.LogRegLambdas, and another than the reference LogReg.Lambda
+//     is kept only if it lowers the log loss by more than a standard
+//     error of the row-by-row difference;
 //   - with --algo auto, the learner of lowest calibrated out-of-fold log
 //     loss wins;
 //   - the winner is refitted on all rows (trees with the mean early-stopped

@@ -29,10 +29,14 @@ type Options struct {
 	GBDT   models.GBDTParams
 	LogReg models.LogRegParams
 	// LogRegLambdas are the penalties logistic regression is evaluated
-	// with, each as a learner of its own, the one of lowest validation log
-	// loss kept (LogReg.Lambda is then ignored); empty tries LogReg.Lambda
-	// alone. The penalty a table needs varies by decades with its rows,
-	// features and base rate.
+	// with, each as a learner of its own; empty tries LogReg.Lambda alone.
+	// The penalty a table needs varies by decades with its rows, features
+	// and base rate, but a small validation set would pick one by chance,
+	// so LogReg.Lambda, when listed, is the reference: another penalty is
+	// tried only when the validation rows hold minTuneClass positives and
+	// negatives, and kept only if it lowers the validation log loss by
+	// more than the standard error of the row-by-row difference (see
+	// clearlyBetter); then the one of lowest log loss among those is.
 	LogRegLambdas []float64
 	// Bag is the number of tree ensembles, differing only in their seed,
 	// whose scores are averaged (models.Bag). 1 fits a single GBDT.
@@ -57,7 +61,8 @@ type Options struct {
 // DefaultOptions returns the settings `churnctl train` uses: auto
 // selection over five folds; trees as models.DefaultGBDTParams but with
 // 80% row and column sampling, bagged over five seeds; ridge logistic
-// regression with the penalty of DefaultLogRegLambdas that validates best;
+// regression with the penalty of DefaultLogRegLambdas that validates
+// clearly best;
 // screening of categorical features with more than 16 categories.
 func DefaultOptions() Options {
 	gbdt := models.DefaultGBDTParams()
@@ -74,9 +79,16 @@ func DefaultOptions() Options {
 	}
 }
 
-// DefaultLogRegLambdas are the ridge penalties DefaultOptions tries: every
-// decade from 10⁻⁵ to 1 (models.DefaultLogRegParams' 10⁻³ among them).
-var DefaultLogRegLambdas = []float64{1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1}
+// minTuneClass is the weight of positive and of negative validation rows
+// below which a learner's parameter is not tuned but left at its
+// reference: as many as the trainer asks of a test set before it trusts
+// a comparison (trainer.DefaultGuard).
+const minTuneClass = 50
+
+// DefaultLogRegLambdas are the ridge penalties DefaultOptions tries:
+// models.DefaultLogRegParams' mild 10⁻³, the reference, and every decade
+// above it to 1, the stronger shrinkage that small or wide tables need.
+var DefaultLogRegLambdas = []float64{1e-3, 1e-2, 1e-1, 1}
 
 // FeatureGroup names features screened together (Options.Screen).
 type FeatureGroup struct {
@@ -168,9 +180,15 @@ func (o Options) learners() ([]learner, error) {
 		}}
 	}
 	var logregs []learner
-	lambdas := o.LogRegLambdas
-	if len(lambdas) == 0 {
-		lambdas = []float64{o.LogReg.Lambda}
+	// The reference penalty first: fit compares the others with it.
+	lambdas := []float64{o.LogReg.Lambda}
+	if len(o.LogRegLambdas) > 0 && !slices.Contains(o.LogRegLambdas, o.LogReg.Lambda) {
+		lambdas = nil
+	}
+	for _, l := range o.LogRegLambdas {
+		if l != o.LogReg.Lambda {
+			lambdas = append(lambdas, l)
+		}
 	}
 	for _, lambda := range lambdas {
 		p := o.LogReg
@@ -292,18 +310,33 @@ func fit(ctx context.Context, d *models.Dataset, p plan, opt Options) (*Result, 
 	}
 	res := &Result{}
 	// evals holds the best evaluation of each algorithm, in the order
-	// first tried: the learners of one algorithm differ in a parameter.
-	var evals []*evaluation
+	// first tried: the learners of one algorithm differ in a parameter,
+	// and the first of them is the reference the others must beat clearly.
+	var evals, refs []*evaluation
+	y, w := pick(d.Labels, p.scored), pick(d.Weights, p.scored)
+	var pos, total float64
+	for i := range y {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		pos, total = pos+wi*y[i], total+wi
+	}
+	tune := pos >= minTuneClass && total-pos >= minTuneClass
 	for _, l := range learners {
+		k := slices.IndexFunc(evals, func(b *evaluation) bool { return b.candidate.Algorithm == l.algorithm })
+		if k >= 0 && !tune {
+			continue
+		}
 		e, err := screen(ctx, d, p, l, opt, log)
 		if err != nil {
 			return nil, err
 		}
-		k := slices.IndexFunc(evals, func(b *evaluation) bool { return b.candidate.Algorithm == e.candidate.Algorithm })
 		switch {
 		case k < 0:
-			evals = append(evals, e)
-		case e.candidate.Validation.LogLoss < evals[k].candidate.Validation.LogLoss:
+			evals, refs = append(evals, e), append(refs, e)
+		case e.candidate.Validation.LogLoss < evals[k].candidate.Validation.LogLoss &&
+			clearlyBetter(y, w, e.probs, refs[k].probs):
 			evals[k] = e
 		}
 	}
@@ -372,8 +405,9 @@ type evaluation struct {
 	// without refit keeps.
 	model  scorer
 	params any
-	// raw holds the out-of-fold raw scores of the plan's scored rows.
-	raw []float64
+	// raw holds the out-of-fold raw scores of the plan's scored rows, and
+	// probs their calibrated out-of-fold probabilities.
+	raw, probs []float64
 	// members are a blend's trees and regression, nil for a learner.
 	members [2]*evaluation
 }
@@ -440,6 +474,46 @@ func blend(d *models.Dataset, p plan, trees, linear *evaluation) (*evaluation, e
 	}
 	best.candidate.FitSeconds = time.Since(start).Seconds() + trees.candidate.FitSeconds + linear.candidate.FitSeconds
 	return best, nil
+}
+
+// clearlyBetter reports whether probabilities p have a lower log loss on
+// labels y with weights w (nil for 1) than ref by more than one standard
+// error of the mean row-by-row difference: a margin that chance alone
+// seldom gives, however few the rows.
+func clearlyBetter(y, w, p, ref []float64) bool {
+	loss := func(y, p float64) float64 {
+		p = min(max(p, metrics.LogLossEpsilon), 1-metrics.LogLossEpsilon)
+		if y > 0.5 {
+			return -math.Log(p)
+		}
+		return -math.Log(1 - p)
+	}
+	var sw, sw2, mean float64
+	d := make([]float64, len(y))
+	for i := range y {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		d[i] = loss(y[i], ref[i]) - loss(y[i], p[i])
+		sw, sw2, mean = sw+wi, sw2+wi*wi, mean+wi*d[i]
+	}
+	if sw <= 0 {
+		return false
+	}
+	mean /= sw
+	var v float64
+	for i := range d {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		v += wi * (d[i] - mean) * (d[i] - mean)
+	}
+	// The variance of a weighted mean is the weighted variance over the
+	// effective number of rows, (Σw)²/Σw².
+	se := math.Sqrt(v / sw * sw2 / (sw * sw))
+	return mean > se
 }
 
 // union returns the sorted distinct strings of a and b, nil when none.
@@ -555,7 +629,7 @@ func evaluate(ctx context.Context, d *models.Dataset, p plan, l learner) (*evalu
 	if err != nil {
 		return nil, fmt.Errorf("table: %s: %w", l.algorithm, err)
 	}
-	e.calibrator, e.raw = cal, raw
+	e.calibrator, e.raw, e.probs = cal, raw, probs
 	e.candidate = Candidate{
 		Algorithm:   l.algorithm,
 		Calibration: method,
