@@ -122,12 +122,11 @@ type Builder struct {
 	// Product features are numbered across accounts on first sight, since
 	// every account uses the same few dozen.
 	featIndex index
-	featKey   []bool
+	feats     []featState // by number
 
 	// The current account's usage state.
 	users      index
 	userLast   []int64 // latest active day per user
-	featLast   []int64 // latest day of use per product feature
 	ring       [ringDays]dayBucket
 	day        int64 // the latest day in ring; never when empty
 	lastUse    int64 // time of the latest usage event; never when none
@@ -209,6 +208,7 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		}
 	}
 	b.load(h)
+	b.events.reset(asOf)
 	c := &b.cur
 	*c = cursor{first: never, anchor: never, prevAt: never, renewal: never, renewalAnchor: never}
 	c.created = math.MaxInt64
@@ -223,7 +223,7 @@ func (b *Builder) Build(h *History, asOf []time.Time, dst []Vector) ([]Vector, e
 		v := &dst[len(dst)-1]
 		v.AccountID, v.AsOf, v.Version = h.AccountID, t, CatalogVersion
 		x := v.Values
-		for i := range x {
+		for i := range x[:numFeatures] {
 			x[i] = math.NaN()
 		}
 		b.usageFeatures(x)
@@ -536,13 +536,12 @@ func (b *Builder) allSeries() [9]*series {
 func (b *Builder) load(h *History) {
 	b.users.reset()
 	b.userLast = b.userLast[:0]
-	for i := range b.featLast {
-		b.featLast[i] = never
+	for i := range b.feats {
+		b.feats[i].last = never
 	}
 	b.ring = [ringDays]dayBucket{}
 	b.day, b.lastUse = never, never
 	b.featEver, b.keyEver, b.trialDays = 0, 0, 0
-	b.events.reset()
 	b.attributes.load(h.Account)
 	b.trialStart = never
 	if a := h.Account; a != nil && !a.TrialStartedAt.IsZero() {
@@ -643,20 +642,17 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 	}
 	f, isNew := b.featIndex.get(e.Feature)
 	if isNew {
-		b.featKey = append(b.featKey, b.keys[e.Feature])
-		b.featLast = append(b.featLast, never)
-		if b.events.families > 0 {
-			b.events.number(e.Feature)
-		}
+		b.feats = append(b.feats, featState{last: never, family: b.events.family(e.Feature), key: b.keys[e.Feature]})
 	}
+	ft := &b.feats[f]
 	if b.events.families > 0 {
-		b.events.use(e, f, u, d, at)
+		b.events.use(e, ft.family, u, at)
 	}
-	p := b.featLast[f]
+	p := ft.last
 	if p == d {
 		return
 	}
-	key := b.featKey[f]
+	key := ft.key
 	bucket.lastFeat++
 	if key {
 		bucket.lastKey++
@@ -674,25 +670,34 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 			old.lastKey--
 		}
 	}
-	b.featLast[f] = d
+	ft.last = d
+}
+
+// featState is what the builder keeps of a product feature.
+type featState struct {
+	last   int64 // the current account's latest day of use; never when none
+	family int32 // its per-event family, when there is a vocabulary
+	key    bool  // whether it is a key feature
 }
 
 // advance moves the ring forward to day d, emptying the buckets of the
-// days it passes.
+// days it passes, and the per-event families past the window starts up to
+// d.
 func (b *Builder) advance(d int64) {
 	switch {
 	case b.day == never || d-b.day >= ringDays:
 		b.ring = [ringDays]dayBucket{}
-		clear(b.events.lastUser)
 	case d > b.day:
 		for x := b.day + 1; x <= d; x++ {
 			b.ring[x&ringMask] = dayBucket{}
 		}
-		b.events.clearDays(b.day+1, d)
 	default:
 		return
 	}
 	b.day = d
+	if b.events.families > 0 {
+		b.events.pass(d)
+	}
 }
 
 // usageTotals sums the daily buckets of a window.

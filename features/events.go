@@ -3,7 +3,9 @@ package features
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"time"
 )
 
 // OtherEvents is the key of the per-event family that pools the product
@@ -101,6 +103,16 @@ func (c Config) checkEvents() error {
 	return nil
 }
 
+// EventFeatureNames returns the names of the per-event features under c,
+// in catalog order; none without a vocabulary.
+func (c Config) EventFeatureNames() []string {
+	var names []string
+	for _, f := range c.eventCatalog() {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
 // eventCatalog returns the per-event features under c, family by family:
 // one per vocabulary entry, then the pool of the others; none without a
 // vocabulary.
@@ -127,41 +139,43 @@ func (t eventTotals) minus(u eventTotals) eventTotals {
 	return eventTotals{t.count - u.count, t.seconds - u.seconds, t.errors - u.errors}
 }
 
-// eventDay is a day of use of a family and the family's running totals
-// up to and including it.
-type eventDay struct {
-	day int64
-	cum eventTotals
-}
-
-// eventDays is one family's days of use in time order, queried through
-// window bounds that only move forward, as series are: a sweep costs
-// O(events + families × observations).
-type eventDays struct {
-	days       []eventDay
-	lo30, lo60 int // first days in the last 30 and 60 days
-}
-
-// before returns the totals of the days before position i.
-func (e *eventDays) before(i int) eventTotals {
-	if i == 0 {
-		return eventTotals{}
-	}
-	return e.days[i-1].cum
-}
-
 // events is the builder's state of the per-event families.
+//
+// Every window a family is read over starts 30 or 60 days before an
+// as-of time's first midnight (cursor.start) and ends at the as-of time,
+// so the sweep needs a family's totals at those few window starts only,
+// not day by day: Build hands the as-of times over first, and the sweep
+// keeps one running total per family, copied for every family as it
+// passes a window start. An event then costs a few additions, and an
+// as-of time a subtraction per family.
+//
+// Distinct users over the last 30 days are counted as the account's are
+// (dayBucket), by "last seen" marks, here in the segments between window
+// starts rather than in days: each user marks the segment of its latest
+// use of the family and moves the mark when it uses it again in a later
+// one, so the users of a window are the marks of the segments after its
+// start. users30 keeps that sum for the segments from lo30 on: a new mark
+// adds to it, a mark moved away from a segment at or after lo30 takes
+// from it, and moving lo30 past a segment takes its marks.
 type events struct {
 	families int              // vocabulary entries plus the pool; 0 without a vocabulary
 	measures int              // values per family
 	slot     map[string]int32 // vocabulary entry → family
-	featSlot []int32          // family of each product feature the builder numbered
-	days     []eventDays      // per family
-	last     []int64          // latest use per family, Unix nanoseconds; never when none
-	// Distinct users per family over a window are sums of "last seen"
-	// marks in daily buckets, as for the account's users (dayBucket).
-	lastUser []int32 // ringDays × families, by day then family
-	userLast []int64 // latest day of use per user × family
+
+	// The current account's sweep.
+	starts []int64       // the window starts of the as-of times, in days, ascending and distinct
+	passed int           // window starts passed: the segment events are now added to
+	i30    int           // starts[i30] and starts[i60] start the current as-of
+	i60    int           // time's 30- and 60-day windows
+	lo30   int           // first segment of the 30-day window: i30 + 1
+	totals []eventTotals // per family, every event read
+	snaps  []eventTotals // per window start passed × family, the totals before it
+	last   []int64       // latest use per family, Unix nanoseconds; never when none
+	marks  []int32       // per segment × family
+	users  []int32       // per family, the marks of segments lo30 on
+	// userSeg holds, per user × family, the segment of the user's mark,
+	// or -1 before the user's first use.
+	userSeg []int32
 }
 
 func newEvents(c Config) events {
@@ -173,107 +187,143 @@ func newEvents(c Config) events {
 	for i, f := range c.EventFeatures {
 		e.slot[f] = int32(i)
 	}
-	e.days = make([]eventDays, e.families)
+	e.totals = make([]eventTotals, e.families)
 	e.last = make([]int64, e.families)
-	e.lastUser = make([]int32, ringDays*e.families)
+	e.users = make([]int32, e.families)
 	return e
 }
 
-// reset empties the state for another account.
-func (e *events) reset() {
-	for i := range e.days {
-		d := &e.days[i]
-		d.days, d.lo30, d.lo60 = d.days[:0], 0, 0
+// reset empties the state for a sweep of another account as of asOf.
+func (e *events) reset(asOf []time.Time) {
+	if e.families == 0 {
+		return
 	}
+	// The 60- and 30-day starts each ascend with asOf: merge them.
+	e.starts = e.starts[:0]
+	add := func(d int64) {
+		if n := len(e.starts); n == 0 || e.starts[n-1] < d {
+			e.starts = append(e.starts, d)
+		}
+	}
+	for i, j := 0, 0; j < len(asOf); {
+		d30 := ceilDiv(asOf[j].UnixNano(), dayNs) - shortWindow
+		if i < len(asOf) {
+			if d60 := ceilDiv(asOf[i].UnixNano(), dayNs) - trendWindow; d60 <= d30 {
+				add(d60)
+				i++
+				continue
+			}
+		}
+		add(d30)
+		j++
+	}
+	e.passed, e.i30, e.i60, e.lo30 = 0, 0, 0, 0
+	clear(e.totals)
+	clear(e.users)
 	for i := range e.last {
 		e.last[i] = never
 	}
-	clear(e.lastUser)
-	e.userLast = e.userLast[:0]
+	e.snaps = slices.Grow(e.snaps[:0], len(e.starts)*e.families)
+	n := (len(e.starts) + 1) * e.families
+	e.marks = slices.Grow(e.marks[:0], n)[:n]
+	clear(e.marks)
+	e.userSeg = e.userSeg[:0]
 }
 
-// number gives product feature f, just numbered by the builder, its
-// family.
-func (e *events) number(feature string) {
-	s, ok := e.slot[feature]
-	if !ok {
-		s = int32(e.families - 1)
+// family returns the family of a product feature: its vocabulary entry,
+// or the pool of the others.
+func (e *events) family(feature string) int32 {
+	if s, ok := e.slot[feature]; ok {
+		return s
 	}
-	e.featSlot = append(e.featSlot, s)
+	return int32(e.families - 1)
 }
 
 // addUser makes room for a user just numbered.
 func (e *events) addUser() {
 	for range e.families {
-		e.userLast = append(e.userLast, never)
+		e.userSeg = append(e.userSeg, -1)
 	}
 }
 
-// clearDays empties the user marks of days from to to, at most ringDays
-// of them: one or two runs of the ring.
-func (e *events) clearDays(from, to int64) {
-	if e.families == 0 {
-		return
+// pass copies the totals at every window start up to day d not passed
+// yet. The builder calls it whenever its ring moves to a later day, before
+// adding that day's events.
+func (e *events) pass(d int64) {
+	for ; e.passed < len(e.starts) && e.starts[e.passed] <= d; e.passed++ {
+		e.snaps = append(e.snaps, e.totals...)
 	}
-	i, j := int(from&ringMask)*e.families, int(to&ringMask+1)*e.families
-	if i < j {
-		clear(e.lastUser[i:j])
-		return
-	}
-	clear(e.lastUser[i:])
-	clear(e.lastUser[:j])
 }
 
-// use adds event ev of product feature f and user u (-1 for none) on day
-// d at Unix nanoseconds at.
-func (e *events) use(ev *UsageEvent, f, u int32, d, at int64) {
-	s := int(e.featSlot[f])
-	ds := &e.days[s]
-	n := len(ds.days)
-	if n == 0 || ds.days[n-1].day != d {
-		ds.days = append(ds.days, eventDay{day: d, cum: ds.before(n)})
-		n++
-	}
-	c := &ds.days[n-1].cum
-	c.count += float64(max(ev.Count, 1))
-	c.seconds += ev.DurationS
-	c.errors += float64(ev.Errors)
+// use adds event ev of family s and user u (-1 for none) at Unix
+// nanoseconds at, once the builder has passed the window starts up to its
+// day (advance).
+func (e *events) use(ev *UsageEvent, family, u int32, at int64) {
+	s := int(family)
+	t := &e.totals[s]
+	t.count += float64(max(ev.Count, 1))
+	t.seconds += ev.DurationS
+	t.errors += float64(ev.Errors)
 	e.last[s] = at
 	if u < 0 {
 		return
 	}
-	p := &e.userLast[int(u)*e.families+s]
-	if *p == d {
+	p := &e.userSeg[int(u)*e.families+s]
+	seg := int32(e.passed)
+	if *p == seg {
 		return
 	}
-	e.lastUser[int(d&ringMask)*e.families+s]++
-	if *p != never && d-*p < ringDays {
-		e.lastUser[int(*p&ringMask)*e.families+s]--
+	if *p >= 0 {
+		e.marks[int(*p)*e.families+s]--
+		if int(*p) >= e.lo30 {
+			e.users[s]--
+		}
 	}
-	*p = d
+	e.marks[int(seg)*e.families+s]++
+	e.users[s]++ // the current segment is at or after lo30
+	*p = seg
 }
 
-// eventFeatures sets the per-event families; it reads the seats the
-// commercial step found.
+// window moves the sweep to an as-of time whose first midnight is day
+// end: it passes the window starts before it, and returns the totals
+// before the starts of its 30- and 60-day windows, per family.
+func (e *events) window(end int64) (before30, before60 []eventTotals) {
+	e.pass(end - 1)
+	for e.starts[e.i30] < end-shortWindow {
+		e.i30++
+	}
+	for e.starts[e.i60] < end-trendWindow {
+		e.i60++
+	}
+	for ; e.lo30 <= e.i30; e.lo30++ {
+		for s, m := range e.marks[e.lo30*e.families : (e.lo30+1)*e.families] {
+			e.users[s] -= m
+		}
+	}
+	return e.snaps[e.i30*e.families : (e.i30+1)*e.families], e.snaps[e.i60*e.families : (e.i60+1)*e.families]
+}
+
+// eventFeatures sets the per-event families, every value of them (Build
+// leaves them unset); it reads the seats the commercial step found.
 func (b *Builder) eventFeatures(x []float64) {
 	e := &b.events
 	if e.families == 0 {
 		return
 	}
 	c := &b.cur
-	end := c.endDay
-	from := max(end-shortWindow, b.day-ringMask)
+	before30, before60 := e.window(c.endDay)
 	old := c.created <= c.start(trendWindow)
+	nan := math.NaN()
 	var total float64
 	for s := range e.families {
-		ds := &e.days[s]
 		y := x[numFeatures+s*e.measures : numFeatures+(s+1)*e.measures]
-		if len(ds.days) == 0 {
+		y[evTrend], y[evPerSeat] = nan, nan
+		if e.last[s] == never {
 			// Never used: no window to read.
 			for k := range y {
 				y[k] = 0
 			}
-			y[evDaysSince], y[evTrend], y[evPerSeat] = math.NaN(), math.NaN(), math.NaN()
+			y[evDaysSince], y[evTrend], y[evPerSeat] = nan, nan, nan
 			if old {
 				y[evTrend] = 0
 			}
@@ -282,25 +332,12 @@ func (b *Builder) eventFeatures(x []float64) {
 			}
 			continue
 		}
-		for ds.lo30 < len(ds.days) && ds.days[ds.lo30].day < end-shortWindow {
-			ds.lo30++
-		}
-		for ds.lo60 < len(ds.days) && ds.days[ds.lo60].day < end-trendWindow {
-			ds.lo60++
-		}
-		in30 := ds.before(len(ds.days)).minus(ds.before(ds.lo30))
-		prev := ds.before(ds.lo30).minus(ds.before(ds.lo60))
-		var users int32
-		if ds.lo30 < len(ds.days) { // some use in the window
-			for d := from; d < end; d++ {
-				users += e.lastUser[int(d&ringMask)*e.families+s]
-			}
-		}
+		in30 := e.totals[s].minus(before30[s])
 		total += in30.count
-		y[evCount], y[evUsers], y[evShare] = in30.count, float64(users), in30.count
+		y[evCount], y[evUsers], y[evShare] = in30.count, float64(e.users[s]), in30.count
 		if old {
 			y[evTrend] = 0
-			if in30.count != prev.count {
+			if prev := before30[s].minus(before60[s]); in30.count != prev.count {
 				y[evTrend] = math.Log((in30.count + 1) / (prev.count + 1))
 			}
 		}
@@ -322,7 +359,7 @@ func (b *Builder) eventFeatures(x []float64) {
 		if total > 0 {
 			y[evShare] /= total
 		} else {
-			y[evShare] = math.NaN()
+			y[evShare] = nan
 		}
 	}
 }

@@ -3,6 +3,7 @@ package features_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -181,6 +182,116 @@ func TestEventCatalog(t *testing.T) {
 	} {
 		if _, err := tc.cfg.Catalog(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err %v, want %q", tc.cfg.EventFeatures, err, tc.want)
+		}
+	}
+}
+
+// TestEventFeaturesDirect checks the sweep's per-event families against a
+// straightforward computation from the events, as of many times, on a
+// history with users and features moving between days, several events a
+// day, users without an id and a change of seats: the windows are the 30
+// (and, before them, 30 more) days before the first midnight at or after
+// T, cut at T.
+func TestEventFeaturesDirect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 5))
+	feats := []string{"reports", "API calls", "chat", "export", "billing"}
+	recs := []any{account("smb", -400), billing("new", "team-monthly", 5, 145, -390), billing("expansion", "team-monthly", 9, 261, -150)}
+	var evs []*features.UsageEvent
+	for d := -389.0; d < 20; d += rng.ExpFloat64() * 0.7 {
+		user := fmt.Sprintf("u%d", rng.IntN(8))
+		if rng.IntN(10) == 0 {
+			user = ""
+		}
+		e := event(user, feats[rng.IntN(len(feats))], d, rng.IntN(4), math.Round(rng.Float64()*300), rng.IntN(3))
+		evs = append(evs, e)
+		recs = append(recs, e)
+	}
+	h := hist(recs...)
+	var times []time.Time
+	for d := -380.0; d <= 20; d += rng.Float64() * 9 {
+		times = append(times, at(d))
+	}
+	times = append(times, times[len(times)-1]) // the same time twice
+	b, err := features.NewBuilder(eventConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := b.Build(h, times, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := at(-400)
+	day := 24 * time.Hour
+	for i, tt := range times {
+		got := valuesByName(t, eventConfig, vs[i])
+		end := tt.Truncate(day)
+		if !end.Equal(tt) {
+			end = end.Add(day)
+		}
+		start30, start60 := end.Add(-30*day), end.Add(-60*day)
+		seats := 5.0 // the expansion at -150 days is known after it
+		if tt.After(at(-150)) {
+			seats = 9
+		}
+		type family struct {
+			count, prev, seconds, errors float64
+			users                        map[string]bool
+			last                         time.Time
+		}
+		fam := map[string]*family{}
+		var total float64
+		for _, k := range []string{"reports", "api_calls", features.OtherEvents} {
+			fam[k] = &family{users: map[string]bool{}}
+		}
+		for _, e := range evs {
+			if !e.At.Before(tt) {
+				continue
+			}
+			k := features.OtherEvents
+			switch e.Feature {
+			case "reports":
+				k = "reports"
+			case "API calls":
+				k = "api_calls"
+			}
+			f := fam[k]
+			f.last = e.At
+			n := float64(max(e.Count, 1))
+			switch {
+			case !e.At.Before(start30):
+				f.count += n
+				f.seconds += e.DurationS
+				f.errors += float64(e.Errors)
+				total += n
+				if e.UserID != "" {
+					f.users[e.UserID] = true
+				}
+			case !e.At.Before(start60):
+				f.prev += n
+			}
+		}
+		for k, f := range fam {
+			p := "event_" + k + "_"
+			want := map[string]float64{
+				"events_30d": f.count, "users_30d": float64(len(f.users)), "share_30d": f.count / total,
+				"trend_30d": math.NaN(), "days_since": math.NaN(), "per_seat_30d": f.count / seats,
+				"minutes_30d": f.seconds / 60, "errors_30d": f.errors,
+			}
+			if !created.After(start60) {
+				want["trend_30d"] = 0
+				if f.count != f.prev {
+					want["trend_30d"] = math.Log((f.count + 1) / (f.prev + 1))
+				}
+			}
+			if !f.last.IsZero() {
+				want["days_since"] = tt.Sub(f.last).Hours() / 24
+			}
+			for m, w := range want {
+				g := got[p+m]
+				if math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > 1e-9*math.Max(1, math.Abs(w)) {
+					t.Errorf("as of %s: %s%s = %v, want %v", tt.Format(time.RFC3339), p, m, g, w)
+				}
+			}
 		}
 	}
 }

@@ -62,7 +62,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, t := range features.AllTables {
 		paths = append(paths, filepath.Join(*out, simulate.FileName(t)))
 	}
-	paths = append(paths, filepath.Join(*truth, simulate.TruthChurnFile), filepath.Join(*truth, simulate.TruthConversionFile))
+	for _, name := range []string{simulate.TruthChurnFile, simulate.TruthConversionFile, simulate.TruthChurnStartFile, simulate.TruthConversionWeekFile} {
+		paths = append(paths, filepath.Join(*truth, name))
+	}
 	width := 0
 	for _, n := range stats.Rows {
 		width = max(width, len(strconv.FormatInt(n, 10)))

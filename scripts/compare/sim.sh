@@ -1,7 +1,8 @@
 #!/bin/bash
 # Trains on a simulated history, in one run: churn and conversion test
 # AUC with per-event features on and off, --every renewal against monthly,
-# and the oracle ratio (--truth); $CHURNCTL_DIR/churnctl and
+# and the oracle ratio (--truth), also against the truth as of the
+# observation (early); $CHURNCTL_DIR/churnctl and
 # $CHURNCTL_DIR/churnctl-base (e.g. main) are built beforehand with go build -o.
 set -e
 OUT=${OUT:-/tmp/compare}; mkdir -p $OUT; cd $OUT
@@ -18,11 +19,12 @@ run() { # name, binary, args...
   e=$(date +%s.%N)
   python3 - "$name" "$(echo "$e - $s" | bc)" <<'PY'
 import json,sys
-r=json.load(open("out.json")); ev=r["evaluation"]; t=ev["test"]; o=ev.get("oracle")
-print("%-42s %-9s rows %5d/%4d/%5d purged %5d cut %s AUC %.4f [%.4f, %.4f] log loss %.4f oracle %s ratio %s %.0fs" % (
+r=json.load(open("out.json")); ev=r["evaluation"]; t=ev["test"]; o=ev.get("oracle"); e=o and o.get("early")
+print("%-42s %-9s rows %5d/%4d/%5d purged %5d cut %s AUC %.4f [%.4f, %.4f] log loss %.4f oracle %s ratio %s early %s ratio %s %.0fs" % (
   sys.argv[1], r["algorithm"], ev["train_rows"], ev["valid_rows"], ev["test_rows"], ev["purged"], ev["window"]["cut"][:10],
   t["auc"], t["lo"]["auc"], t["hi"]["auc"], t["log_loss"],
-  "%.4f" % o["auc"] if o else "-", "%.4f" % o["ratio"] if o else "-", float(sys.argv[2])))
+  "%.4f" % o["auc"] if o else "-", "%.4f" % o["ratio"] if o else "-",
+  "%.4f" % e["auc"] if e else "-", "%.4f" % e["ratio"] if e else "-", float(sys.argv[2])))
 PY
 }
 run "churn monthly lead0 h30 events12" churnctl --task churn --lead 0d --horizon 30d

@@ -23,8 +23,10 @@ type sink interface {
 	// acquired counts a new customer of channel ch (an index of channels)
 	// at at, within the history, for the spend.
 	acquired(ch int, at time.Time)
-	churnTruth(accountID string, period time.Time, p float64)
-	conversionTruth(accountID string, p float64)
+	// churnTruth and conversionTruth receive the truth and the truth as
+	// of the default observation (see TruthChurnStartFile).
+	churnTruth(accountID string, period time.Time, p, atStart float64)
+	conversionTruth(accountID string, p, atWeek float64)
 }
 
 // Latent engagement dynamics. z is an Ornstein–Uhlenbeck walk around the
@@ -117,6 +119,12 @@ type acct struct {
 	atRisk  bool
 	period  int
 	survive float64
+	// startSurvive is the chance to survive the period's decisions as the
+	// signals stood when it began, and weekP the trial's conversion
+	// probability as its signals stood at the start of its eighth day
+	// (trial day 7): the truth as of the times a model observes by default.
+	startSurvive float64
+	weekP        float64
 
 	seq [4]int // per-table record counters: tickets, escalations, surveys, billing
 
@@ -189,6 +197,9 @@ func (a *acct) simulate(s *sim, idx uint64, out sink) {
 		if emit && cd.periodStart {
 			a.closePeriod(out)
 			a.atRisk, a.period, a.survive = a.state == paying, cd.period, 1
+			if a.atRisk {
+				a.startSurvive = a.startSurvival(d)
+			}
 		}
 		if a.state == lapsed {
 			break
@@ -201,6 +212,9 @@ func (a *acct) simulate(s *sim, idx uint64, out sink) {
 			a.reactivate(d, cd, &r, out)
 		}
 		if a.state == trialing {
+			if d == a.startDay+EarlyTrialDay {
+				a.weekP = noisyProbability(a.conversionLogit(), conversionNoise)
+			}
 			if d == a.decisionDay {
 				a.decideConversion(d, &r, emit, out)
 			}
@@ -525,15 +539,21 @@ func (a *acct) reactivate(d int, cd *calDay, r *rng, out sink) {
 	a.emitBilling(features.BillingReactivation, at, out)
 }
 
+// conversionLogit returns the logit of converting from what the trial
+// showed so far: key features activated, active days and active users,
+// and support trouble.
+func (a *acct) conversionLogit() float64 {
+	return -2.6 + 0.9*float64(popcount(a.keyUsed&keyMask)) + 0.12*float64(a.trialActiveDays) +
+		0.5*math.Log1p(float64(bits.OnesCount64(a.trialUsers))) - 0.4*float64(a.trialTickets)
+}
+
 // decideConversion decides on day d whether the trial converts, from what
 // the trial showed so far: key features activated, active days and active
 // users, and support trouble.
 func (a *acct) decideConversion(d int, r *rng, emit bool, out sink) {
-	logit := -2.6 + 0.9*float64(popcount(a.keyUsed&keyMask)) + 0.12*float64(a.trialActiveDays) +
-		0.5*math.Log1p(float64(bits.OnesCount64(a.trialUsers))) - 0.4*float64(a.trialTickets)
-	p := noisyProbability(logit, conversionNoise)
+	p := noisyProbability(a.conversionLogit(), conversionNoise)
 	if emit {
-		out.conversionTruth(a.id, p)
+		out.conversionTruth(a.id, p, a.weekP)
 	}
 	if !r.bernoulli(p) {
 		return
@@ -869,7 +889,27 @@ func (a *acct) closePeriod(out sink) {
 		return
 	}
 	a.atRisk = false
-	out.churnTruth(a.id, a.s.cal.periods[a.period], 1-a.survive)
+	out.churnTruth(a.id, a.s.cal.periods[a.period], 1-a.survive, 1-a.startSurvive)
+}
+
+// startSurvival returns the chance to survive the churn decisions of the
+// period that begins on day d, were they taken on the signals of day d.
+func (a *acct) startSurvival(d int) float64 {
+	cal := a.s.cal
+	period := cal.day(d).period
+	survive := 1.0
+	for x := d; x < cal.nDays && cal.day(x).period == period; x++ {
+		cd := cal.day(x)
+		if cd.dom != a.anchorDom || x == a.subDay || a.annual && (cd.month != a.anchorMonth || x-a.subDay <= 300) {
+			continue
+		}
+		base := a.seg.churnBase
+		if a.annual {
+			base = a.seg.renewBase
+		}
+		survive *= 1 - noisyProbability(base+a.churnLogit(), churnNoise)
+	}
+	return survive
 }
 
 // snapshot writes the account row as of the end.

@@ -56,6 +56,15 @@
 // TruthConversionFile has, for every trial decided before the end, its
 // conversion probability.
 //
+// Those probabilities read the signals of the decision day, which a model
+// observing earlier cannot see. TruthChurnStartFile and
+// TruthConversionWeekFile hold the same rows' probabilities on the signals
+// as they stood when the month began, and at the start of trial day 7:
+// the truth as of the default observations, and nearly the best a model
+// reading the records up to then can reach. On the year of TestRealism
+// they reach an AUC of about 0.86 for churn over all months (0.88 for the
+// truth) and 0.80 for conversion (0.81).
+//
 // Usage rows aggregate one user's use of one feature on one day; they
 // carry no event_id, since loaders derive one from their content.
 //

@@ -73,5 +73,7 @@ func ExampleGenerate() {
 	// tables/tickets.csv
 	// tables/usage_events.csv
 	// truth/truth_churn.csv
+	// truth/truth_churn_start.csv
 	// truth/truth_conversion.csv
+	// truth/truth_conversion_week1.csv
 }

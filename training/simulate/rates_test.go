@@ -56,13 +56,14 @@ func TestAUC(t *testing.T) {
 // truthSample pairs the truth probabilities of h with what happened.
 type truthSample struct {
 	p       []float64
+	early   []float64 // the truth as of the default observation
 	outcome []bool
 	// group names the segment and billing cycle of each churn row.
 	group []string
 }
 
-func (s *truthSample) add(p float64, outcome bool, group string) {
-	s.p, s.outcome, s.group = append(s.p, p), append(s.outcome, outcome), append(s.group, group)
+func (s *truthSample) add(p, early float64, outcome bool, group string) {
+	s.p, s.early, s.outcome, s.group = append(s.p, p), append(s.early, early), append(s.outcome, outcome), append(s.group, group)
 }
 
 // rate returns the share of positive outcomes among the rows keep accepts.
@@ -101,10 +102,10 @@ func truthSamples(h *history) (churn, conversion truthSample) {
 		}
 	}
 	for _, r := range h.churn {
-		churn.add(r.p, churnedIn[[2]string{r.account, r.month}], segment[r.account]+" "+cycle[r.account])
+		churn.add(r.p, r.early, churnedIn[[2]string{r.account, r.month}], segment[r.account]+" "+cycle[r.account])
 	}
 	for _, r := range h.conversion {
-		conversion.add(r.p, converted[r.account], "")
+		conversion.add(r.p, r.early, converted[r.account], "")
 	}
 	return churn, conversion
 }
@@ -119,7 +120,7 @@ func TestRealism(t *testing.T) {
 	decided := truthSample{}
 	for i, p := range churn.p {
 		if p > 0 {
-			decided.add(p, churn.outcome[i], churn.group[i])
+			decided.add(p, churn.early[i], churn.outcome[i], churn.group[i])
 		}
 	}
 	convRate, trials := conversion.rate(func(int) bool { return true })
@@ -136,6 +137,11 @@ func TestRealism(t *testing.T) {
 		{"oracle churn AUC, months with a decision", auc(decided.p, decided.outcome), 0.78, 0.9},
 		{"oracle churn AUC, all months", auc(churn.p, churn.outcome), 0.8, 0.93},
 		{"oracle conversion AUC", auc(conversion.p, conversion.outcome), 0.78, 0.9},
+		// The truth as of the default observations knows less: the
+		// signals of the days between observation and decision.
+		{"churn AUC at the month's start, months with a decision", auc(decided.early, decided.outcome), 0.7, 0.86},
+		{"churn AUC at the month's start, all months", auc(churn.early, churn.outcome), 0.75, 0.9},
+		{"conversion AUC on trial day 7", auc(conversion.early, conversion.outcome), 0.7, 0.86},
 	}
 	for _, tt := range tests {
 		t.Logf("%s: %.4f", tt.name, tt.got)

@@ -26,10 +26,24 @@ const DefaultTrialWindow = 365
 
 // Names of the ground-truth files. The canonical tables are written to
 // FileName(t).
+//
+// TruthChurnStartFile and TruthConversionWeekFile hold the truth as of the
+// times a model observes by default, which is what a model that sees the
+// records only up to then can approach: the churn probability of each
+// month had its decisions been taken on the signals as they stood when the
+// month began, and each decided trial's conversion probability on its
+// signals as they stood at the start of trial day 7. The truth proper is
+// decided later, on the signals of the decision day, which carry what
+// happened in between.
 const (
-	TruthChurnFile      = "truth_churn.csv"
-	TruthConversionFile = "truth_conversion.csv"
+	TruthChurnFile          = "truth_churn.csv"
+	TruthConversionFile     = "truth_conversion.csv"
+	TruthChurnStartFile     = "truth_churn_start.csv"
+	TruthConversionWeekFile = "truth_conversion_week1.csv"
 )
+
+// EarlyTrialDay is the trial day TruthConversionWeekFile is as of.
+const EarlyTrialDay = 7
 
 // FileName returns the name of the file that holds table t, e.g.
 // usage_events.csv.
@@ -116,7 +130,7 @@ type Stats struct {
 var outputs = []string{
 	FileName(features.Accounts), FileName(features.UsageEvents), FileName(features.Tickets),
 	FileName(features.Escalations), FileName(features.SurveyResponses), FileName(features.BillingChanges),
-	FileName(features.Spends), TruthChurnFile, TruthConversionFile,
+	FileName(features.Spends), TruthChurnFile, TruthConversionFile, TruthChurnStartFile, TruthConversionWeekFile,
 }
 
 const (
@@ -129,15 +143,17 @@ const (
 	outSpend
 	outTruthChurn
 	outTruthConversion
+	outTruthChurnStart
+	outTruthConversionWeek
 	numOutputs
 )
 
 // header returns the header line of output i.
 func header(i int) []byte {
 	switch i {
-	case outTruthChurn:
+	case outTruthChurn, outTruthChurnStart:
 		return []byte("account_id,month,churn_probability\n")
-	case outTruthConversion:
+	case outTruthConversion, outTruthConversionWeek:
 		return []byte("account_id,conversion_probability\n")
 	case outSpend:
 		return recordio.AppendHeader(nil, features.Spends)
@@ -370,23 +386,27 @@ func (c *chunk) acquired(ch int, at time.Time) {
 	}
 }
 
-func (c *chunk) churnTruth(id string, period time.Time, p float64) {
-	if !c.want[outTruthChurn] {
-		return
-	}
-	b := append(append(c.bufs[outTruthChurn], id...), ',')
-	b = period.AppendFormat(b, "2006-01")
-	b = strconv.AppendFloat(append(b, ','), p, 'f', 6, 64)
-	c.bufs[outTruthChurn] = append(b, '\n')
-	c.rows[outTruthChurn]++
+func (c *chunk) churnTruth(id string, period time.Time, p, atStart float64) {
+	c.truthRow(outTruthChurn, id, period, p)
+	c.truthRow(outTruthChurnStart, id, period, atStart)
 }
 
-func (c *chunk) conversionTruth(id string, p float64) {
-	if !c.want[outTruthConversion] {
+func (c *chunk) conversionTruth(id string, p, atWeek float64) {
+	c.truthRow(outTruthConversion, id, time.Time{}, p)
+	c.truthRow(outTruthConversionWeek, id, time.Time{}, atWeek)
+}
+
+// truthRow appends a row to the truth output out when it is wanted: the
+// account, the month of period unless it is zero, and p.
+func (c *chunk) truthRow(out int, id string, period time.Time, p float64) {
+	if !c.want[out] {
 		return
 	}
-	b := append(append(c.bufs[outTruthConversion], id...), ',')
+	b := append(append(c.bufs[out], id...), ',')
+	if !period.IsZero() {
+		b = append(period.AppendFormat(b, "2006-01"), ',')
+	}
 	b = strconv.AppendFloat(b, p, 'f', 6, 64)
-	c.bufs[outTruthConversion] = append(b, '\n')
-	c.rows[outTruthConversion]++
+	c.bufs[out] = append(b, '\n')
+	c.rows[out]++
 }

@@ -41,6 +41,9 @@ type truthRow struct {
 	account string
 	month   string // YYYY-MM; empty for conversion rows
 	p       float64
+	// early is the truth as of the default observation (see
+	// TruthChurnStartFile).
+	early float64
 }
 
 func (h *history) account(a *features.Account)       { h.accounts = append(h.accounts, *a) }
@@ -55,11 +58,11 @@ func (h *history) usage(e *features.UsageEvent) {
 		h.events = append(h.events, *e)
 	}
 }
-func (h *history) conversionTruth(id string, p float64) {
-	h.conversion = append(h.conversion, truthRow{id, "", p})
+func (h *history) conversionTruth(id string, p, atWeek float64) {
+	h.conversion = append(h.conversion, truthRow{id, "", p, atWeek})
 }
-func (h *history) churnTruth(id string, period time.Time, p float64) {
-	h.churn = append(h.churn, truthRow{id, period.Format("2006-01"), p})
+func (h *history) churnTruth(id string, period time.Time, p, atStart float64) {
+	h.churn = append(h.churn, truthRow{id, period.Format("2006-01"), p, atStart})
 }
 
 // simulateInMemory runs cfg sequentially into a history, keeping usage

@@ -24,6 +24,12 @@
 //   - a categorical feature with many categories (more than 16) is
 //     screened: the learner is cross-fitted again with the feature masked
 //     as missing, and the mask is kept if the out-of-fold log loss drops;
+//   - groups of features named by Options.Screen (the trainer names the
+//     per-event features) are screened the same way, as a whole;
+//   - logistic regression is evaluated with each ridge penalty of
+//     Options.LogRegLambdas, and another than the reference LogReg.Lambda
+//     is kept only if it lowers the log loss by more than a standard
+//     error of the row-by-row difference;
 //   - with --algo auto, the learner of lowest calibrated out-of-fold log
 //     loss wins;
 //   - the winner is refitted on all rows (trees with the mean early-stopped

@@ -28,6 +28,16 @@ type Options struct {
 	// most rounds a fold may grow; early stopping picks fewer.
 	GBDT   models.GBDTParams
 	LogReg models.LogRegParams
+	// LogRegLambdas are the penalties logistic regression is evaluated
+	// with, each as a learner of its own; empty tries LogReg.Lambda alone.
+	// The penalty a table needs varies by decades with its rows, features
+	// and base rate, but a small validation set would pick one by chance,
+	// so LogReg.Lambda, when listed, is the reference: another penalty is
+	// tried only when the validation rows hold minTuneClass positives and
+	// negatives, and kept only if it lowers the validation log loss by
+	// more than the standard error of the row-by-row difference (see
+	// clearlyBetter); then the one of lowest log loss among those is.
+	LogRegLambdas []float64
 	// Bag is the number of tree ensembles, differing only in their seed,
 	// whose scores are averaged (models.Bag). 1 fits a single GBDT.
 	Bag int
@@ -37,6 +47,13 @@ type Options struct {
 	// it lowers the out-of-fold log loss. Greedy partitions of many
 	// categories overfit small tables. 0 disables screening.
 	WideCategories int
+	// Screen lists groups of features that are screened as a whole after
+	// the wide categorical features: the learner is evaluated once more
+	// with every feature of the group masked, and the mask is kept if it
+	// lowers the validation log loss. Many weak features of one kind
+	// (per-event counts, say) dilute the few strong ones of a small
+	// table; where they carry signal, the mask is refused.
+	Screen []FeatureGroup
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -44,8 +61,9 @@ type Options struct {
 // DefaultOptions returns the settings `churnctl train` uses: auto
 // selection over five folds; trees as models.DefaultGBDTParams but with
 // 80% row and column sampling, bagged over five seeds; ridge logistic
-// regression; screening of categorical features with more than 16
-// categories.
+// regression with the penalty of DefaultLogRegLambdas that validates
+// clearly best;
+// screening of categorical features with more than 16 categories.
 func DefaultOptions() Options {
 	gbdt := models.DefaultGBDTParams()
 	gbdt.Subsample, gbdt.ColSample = 0.8, 0.8
@@ -55,9 +73,27 @@ func DefaultOptions() Options {
 		Seed:           7,
 		GBDT:           gbdt,
 		LogReg:         models.DefaultLogRegParams(),
+		LogRegLambdas:  DefaultLogRegLambdas,
 		Bag:            5,
 		WideCategories: 16,
 	}
+}
+
+// minTuneClass is the weight of positive and of negative validation rows
+// below which a learner's parameter is not tuned but left at its
+// reference: as many as the trainer asks of a test set before it trusts
+// a comparison (trainer.DefaultGuard).
+const minTuneClass = 50
+
+// DefaultLogRegLambdas are the ridge penalties DefaultOptions tries:
+// models.DefaultLogRegParams' mild 10⁻³, the reference, and every decade
+// above it to 1, the stronger shrinkage that small or wide tables need.
+var DefaultLogRegLambdas = []float64{1e-3, 1e-2, 1e-1, 1}
+
+// FeatureGroup names features screened together (Options.Screen).
+type FeatureGroup struct {
+	Name     string
+	Features []string
 }
 
 // Candidate describes one learner as cross-fitting evaluated it.
@@ -69,13 +105,18 @@ type Candidate struct {
 	Validation metrics.Summary `json:"validation"`
 	// Rounds is the number of boosting rounds of the final model, for trees.
 	Rounds int `json:"rounds,omitempty"`
-	// Masked lists the features screening masked.
-	Masked []string `json:"masked,omitempty"`
+	// Masked lists the features screening masked, and MaskedGroups the
+	// groups of Options.Screen among them.
+	Masked       []string `json:"masked,omitempty"`
+	MaskedGroups []string `json:"masked_groups,omitempty"`
 	// FitSeconds is the wall time spent evaluating this learner, screening
 	// included.
 	FitSeconds float64 `json:"fit_seconds"`
 	// TreeWeight is, for a blend, the trees' share of its raw score.
 	TreeWeight float64 `json:"tree_weight,omitempty"`
+	// Lambda is, for logistic regression and a blend, the regression's
+	// penalty (see Options.LogRegLambdas).
+	Lambda float64 `json:"lambda,omitempty"`
 }
 
 // Result is the outcome of Fit.
@@ -138,17 +179,32 @@ func (o Options) learners() ([]learner, error) {
 			return bag, p, kept, nil
 		}}
 	}
-	logreg := learner{models.AlgorithmLogReg, func(train, _ *models.Dataset, _ int) (scorer, any, float64, error) {
-		m, err := models.FitLogReg(train, o.LogReg)
-		return m, o.LogReg, 0, err
-	}}
+	var logregs []learner
+	// The reference penalty first: fit compares the others with it.
+	lambdas := []float64{o.LogReg.Lambda}
+	if len(o.LogRegLambdas) > 0 && !slices.Contains(o.LogRegLambdas, o.LogReg.Lambda) {
+		lambdas = nil
+	}
+	for _, l := range o.LogRegLambdas {
+		if l != o.LogReg.Lambda {
+			lambdas = append(lambdas, l)
+		}
+	}
+	for _, lambda := range lambdas {
+		p := o.LogReg
+		p.Lambda = lambda
+		logregs = append(logregs, learner{models.AlgorithmLogReg, func(train, _ *models.Dataset, _ int) (scorer, any, float64, error) {
+			m, err := models.FitLogReg(train, p)
+			return m, p, 0, err
+		}})
+	}
 	switch o.Algorithm {
 	case Auto:
-		return []learner{gbdt, logreg}, nil
+		return append([]learner{gbdt}, logregs...), nil
 	case models.AlgorithmGBDT:
 		return []learner{gbdt}, nil
 	case models.AlgorithmLogReg:
-		return []learner{logreg}, nil
+		return logregs, nil
 	}
 	return nil, fmt.Errorf("table: unknown algorithm %q (want %s, %s or %s)", o.Algorithm, Auto, models.AlgorithmGBDT, models.AlgorithmLogReg)
 }
@@ -253,13 +309,36 @@ func fit(ctx context.Context, d *models.Dataset, p plan, opt Options) (*Result, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	res := &Result{}
-	var evals []*evaluation
+	// evals holds the best evaluation of each algorithm, in the order
+	// first tried: the learners of one algorithm differ in a parameter,
+	// and the first of them is the reference the others must beat clearly.
+	var evals, refs []*evaluation
+	y, w := pick(d.Labels, p.scored), pick(d.Weights, p.scored)
+	var pos, total float64
+	for i := range y {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		pos, total = pos+wi*y[i], total+wi
+	}
+	tune := pos >= minTuneClass && total-pos >= minTuneClass
 	for _, l := range learners {
-		e, err := screen(ctx, d, p, l, opt.WideCategories, log)
+		k := slices.IndexFunc(evals, func(b *evaluation) bool { return b.candidate.Algorithm == l.algorithm })
+		if k >= 0 && !tune {
+			continue
+		}
+		e, err := screen(ctx, d, p, l, opt, log)
 		if err != nil {
 			return nil, err
 		}
-		evals = append(evals, e)
+		switch {
+		case k < 0:
+			evals, refs = append(evals, e), append(refs, e)
+		case e.candidate.Validation.LogLoss < evals[k].candidate.Validation.LogLoss &&
+			clearlyBetter(y, w, e.probs, refs[k].probs):
+			evals[k] = e
+		}
 	}
 	if opt.Algorithm == Auto {
 		b, err := blend(d, p, evals[0], evals[1])
@@ -293,6 +372,9 @@ func fit(ctx context.Context, d *models.Dataset, p plan, opt Options) (*Result, 
 	if len(best.candidate.Masked) > 0 {
 		extra["masked"] = strings.Join(best.candidate.Masked, ",")
 	}
+	if len(best.candidate.MaskedGroups) > 0 {
+		extra["masked_groups"] = strings.Join(best.candidate.MaskedGroups, ",")
+	}
 	rows := d.Rows()
 	if !p.refit {
 		rows = len(p.parts[0].fit)
@@ -323,8 +405,9 @@ type evaluation struct {
 	// without refit keeps.
 	model  scorer
 	params any
-	// raw holds the out-of-fold raw scores of the plan's scored rows.
-	raw []float64
+	// raw holds the out-of-fold raw scores of the plan's scored rows, and
+	// probs their calibrated out-of-fold probabilities.
+	raw, probs []float64
 	// members are a blend's trees and regression, nil for a learner.
 	members [2]*evaluation
 }
@@ -386,45 +469,132 @@ func blend(d *models.Dataset, p plan, trees, linear *evaluation) (*evaluation, e
 		}
 		best = &evaluation{calibrator: cal, raw: slices.Clone(raw), members: [2]*evaluation{trees, linear},
 			candidate: Candidate{Algorithm: models.AlgorithmBlend, Calibration: method, Validation: v, Rounds: trees.candidate.Rounds,
-				Masked: slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(trees.candidate.Masked), linear.candidate.Masked...)))), TreeWeight: tw}}
+				Masked: union(trees.candidate.Masked, linear.candidate.Masked), MaskedGroups: union(trees.candidate.MaskedGroups, linear.candidate.MaskedGroups),
+				TreeWeight: tw, Lambda: linear.candidate.Lambda}}
 	}
 	best.candidate.FitSeconds = time.Since(start).Seconds() + trees.candidate.FitSeconds + linear.candidate.FitSeconds
 	return best, nil
 }
 
+// clearlyBetter reports whether probabilities p have a lower log loss on
+// labels y with weights w (nil for 1) than ref by more than one standard
+// error of the mean row-by-row difference: a margin that chance alone
+// seldom gives, however few the rows.
+func clearlyBetter(y, w, p, ref []float64) bool {
+	loss := func(y, p float64) float64 {
+		p = min(max(p, metrics.LogLossEpsilon), 1-metrics.LogLossEpsilon)
+		if y > 0.5 {
+			return -math.Log(p)
+		}
+		return -math.Log(1 - p)
+	}
+	var sw, sw2, mean float64
+	d := make([]float64, len(y))
+	for i := range y {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		d[i] = loss(y[i], ref[i]) - loss(y[i], p[i])
+		sw, sw2, mean = sw+wi, sw2+wi*wi, mean+wi*d[i]
+	}
+	if sw <= 0 {
+		return false
+	}
+	mean /= sw
+	var v float64
+	for i := range d {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		v += wi * (d[i] - mean) * (d[i] - mean)
+	}
+	// The variance of a weighted mean is the weighted variance over the
+	// effective number of rows, (Σw)²/Σw².
+	se := math.Sqrt(v / sw * sw2 / (sw * sw))
+	return mean > se
+}
+
+// union returns the sorted distinct strings of a and b, nil when none.
+func union(a, b []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
+}
+
 // screen cross-fits l on d and then, one by one, with every categorical
-// feature of more than wide categories masked on top of the masks kept so
-// far, keeping a mask when it lowers the out-of-fold log loss.
-func screen(ctx context.Context, d *models.Dataset, p plan, l learner, wide int, log *slog.Logger) (*evaluation, error) {
+// feature of more than opt.WideCategories categories masked on top of the
+// masks kept so far, keeping a mask when it lowers the out-of-fold log
+// loss; then likewise with each group of opt.Screen masked as a whole.
+func screen(ctx context.Context, d *models.Dataset, p plan, l learner, opt Options, log *slog.Logger) (*evaluation, error) {
 	start := time.Now()
 	best, err := evaluate(ctx, d, p, l)
 	if err != nil {
 		return nil, err
 	}
-	for j, f := range d.Schema {
-		if wide <= 0 || f.Kind != models.Categorical || len(f.Categories) <= wide {
-			continue
-		}
+	// try evaluates l with the columns cols masked on top of best's masks,
+	// and keeps the result when it validates better.
+	try := func(what string, cols []int) (bool, error) {
 		masked := *best.data
 		masked.Columns = slices.Clone(masked.Columns)
-		masked.Columns[j] = make([]float64, d.Rows())
-		for i := range masked.Columns[j] {
-			masked.Columns[j][i] = math.NaN()
+		missing := make([]float64, d.Rows())
+		for i := range missing {
+			missing[i] = math.NaN()
+		}
+		for _, j := range cols {
+			masked.Columns[j] = missing
 		}
 		e, err := evaluate(ctx, &masked, p, l)
 		if err != nil {
+			return false, err
+		}
+		kept := e.candidate.Validation.LogLoss < best.candidate.Validation.LogLoss
+		log.Info("screened features", "algorithm", l.algorithm, "masked", what, "features", len(cols),
+			"log_loss", best.candidate.Validation.LogLoss, "masked_log_loss", e.candidate.Validation.LogLoss, "kept", kept)
+		if kept {
+			e.candidate.Masked, e.candidate.MaskedGroups = best.candidate.Masked, best.candidate.MaskedGroups
+			best = e
+		}
+		return kept, nil
+	}
+	for j, f := range d.Schema {
+		if opt.WideCategories <= 0 || f.Kind != models.Categorical || len(f.Categories) <= opt.WideCategories {
+			continue
+		}
+		kept, err := try(f.Name, []int{j})
+		if err != nil {
 			return nil, err
 		}
-		log.Info("screened wide categorical feature", "algorithm", l.algorithm, "feature", f.Name, "categories", len(f.Categories),
-			"log_loss", best.candidate.Validation.LogLoss, "masked_log_loss", e.candidate.Validation.LogLoss)
-		if e.candidate.Validation.LogLoss < best.candidate.Validation.LogLoss {
-			e.candidate.Masked = append(slices.Clone(best.candidate.Masked), f.Name)
-			best = e
+		if kept {
+			best.candidate.Masked = append(slices.Clone(best.candidate.Masked), f.Name)
+		}
+	}
+	at := make(map[string]int, len(d.Schema))
+	for j, f := range d.Schema {
+		at[f.Name] = j
+	}
+	for _, g := range opt.Screen {
+		var cols []int
+		var names []string
+		for _, name := range g.Features {
+			if j, ok := at[name]; ok {
+				cols, names = append(cols, j), append(names, name)
+			}
+		}
+		if len(cols) == 0 {
+			continue
+		}
+		kept, err := try(g.Name, cols)
+		if err != nil {
+			return nil, err
+		}
+		if kept {
+			best.candidate.Masked = union(best.candidate.Masked, names)
+			best.candidate.MaskedGroups = append(slices.Clone(best.candidate.MaskedGroups), g.Name)
 		}
 	}
 	best.candidate.FitSeconds = time.Since(start).Seconds()
 	c := best.candidate
-	log.Info("candidate evaluated", "algorithm", c.Algorithm, "calibration", c.Calibration, "masked", c.Masked,
+	log.Info("candidate evaluated", "algorithm", c.Algorithm, "lambda", c.Lambda, "calibration", c.Calibration, "masked", c.Masked,
 		"auc", c.Validation.AUC, "log_loss", c.Validation.LogLoss, "brier", c.Validation.Brier, "seconds", c.FitSeconds)
 	return best, nil
 }
@@ -459,12 +629,15 @@ func evaluate(ctx context.Context, d *models.Dataset, p plan, l learner) (*evalu
 	if err != nil {
 		return nil, fmt.Errorf("table: %s: %w", l.algorithm, err)
 	}
-	e.calibrator, e.raw = cal, raw
+	e.calibrator, e.raw, e.probs = cal, raw, probs
 	e.candidate = Candidate{
 		Algorithm:   l.algorithm,
 		Calibration: method,
 		Validation:  metrics.Evaluate(y, probs, w),
 		Rounds:      int(math.Round(rounds)),
+	}
+	if lp, ok := e.params.(models.LogRegParams); ok {
+		e.candidate.Lambda = lp.Lambda
 	}
 	return e, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,6 +108,67 @@ func TestFitScreensNoisyWideCategorical(t *testing.T) {
 	row := []float64{-1, 1, 5}
 	if c := res.Artifact.Model.Contributions(row, nil); c[2] != 0 {
 		t.Errorf("contribution of masked feature = %v, want 0", c[2])
+	}
+}
+
+// TestFitScreensGroupsAndPenalties checks group screening and the choice
+// of the ridge penalty on a small linear table with many noise columns:
+// logistic regression masks the group of noise as a whole but not a group
+// holding the signal, and keeps a penalty of the grid.
+func TestFitScreensGroupsAndPenalties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	const n, noisy = 400, 60
+	d := &models.Dataset{Labels: make([]float64, n)}
+	var noise, signal []string
+	for j := range 2 + noisy {
+		name := "noise" + strings.Repeat("x", j)
+		if j < 2 {
+			name = []string{"usage", "tickets"}[j]
+			signal = append(signal, name)
+		} else {
+			noise = append(noise, name)
+		}
+		d.Schema = append(d.Schema, models.Feature{Name: name, Kind: models.Numeric})
+		col := make([]float64, n)
+		for i := range col {
+			col[i] = rng.NormFloat64()
+		}
+		d.Columns = append(d.Columns, col)
+	}
+	for i := range n {
+		if rng.Float64() < 1/(1+math.Exp(-(-1-1.5*d.Columns[0][i]+d.Columns[1][i]))) {
+			d.Labels[i] = 1
+		}
+	}
+	opt := table.DefaultOptions()
+	opt.Algorithm = models.AlgorithmLogReg
+	opt.Screen = []table.FeatureGroup{{Name: "signal", Features: signal}, {Name: "noise", Features: append(noise, "absent")}}
+	res, err := table.Fit(context.Background(), d, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Chosen
+	if len(c.MaskedGroups) != 1 || c.MaskedGroups[0] != "noise" || len(c.Masked) != noisy {
+		t.Errorf("masked groups %v and %d features, want [noise] and its %d features", c.MaskedGroups, len(c.Masked), noisy)
+	}
+	if res.Artifact.Metadata.Extra["masked_groups"] != "noise" {
+		t.Errorf("artifact extra %v, want masked_groups noise", res.Artifact.Metadata.Extra)
+	}
+	if !slices.Contains(table.DefaultLogRegLambdas, c.Lambda) || res.Artifact.Params.(models.LogRegParams).Lambda != c.Lambda {
+		t.Errorf("lambda %v (artifact %+v), want one of %v, the artifact's", c.Lambda, res.Artifact.Params, table.DefaultLogRegLambdas)
+	}
+	row := make([]float64, len(d.Schema))
+	row[0], row[5] = -1, 3
+	if contrib := res.Artifact.Model.Contributions(row, nil); contrib[5] != 0 || contrib[0] == 0 {
+		t.Errorf("contributions of usage %v and a masked noise column %v; want non-zero and 0", contrib[0], contrib[5])
+	}
+	// A single penalty is the one used.
+	opt.Screen, opt.LogRegLambdas = nil, []float64{0.5}
+	if res, err = table.Fit(context.Background(), d, opt); err != nil {
+		t.Fatal(err)
+	}
+	if res.Chosen.Lambda != 0.5 {
+		t.Errorf("lambda %v, want 0.5", res.Chosen.Lambda)
 	}
 }
 

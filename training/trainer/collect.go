@@ -9,6 +9,7 @@ import (
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/models"
 	"github.com/openchurn/churn/training/dataset"
+	"github.com/openchurn/churn/training/simulate"
 )
 
 // Labels says, for the rows a task keeps, when each label became known
@@ -21,6 +22,13 @@ type Labels struct {
 	Known func(h *features.History, asOf time.Time) time.Time
 	// Truth, when not nil, returns a row's true probability, or NaN.
 	Truth func(account string, asOf time.Time) float64
+	// Early, when not nil, returns the truth as of the row's observation,
+	// or NaN: what the simulation's decisions would give on the signals
+	// as they stood then, rather than at the later time of the decision.
+	// It is about the best a model that reads the records up to the
+	// observation can approach, so it bounds the oracle ratio such a
+	// model can reach.
+	Early func(account string, asOf time.Time) float64
 }
 
 // Collect sweeps src with task (dataset.Sweep, the feature engine) and
@@ -35,6 +43,9 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 	if l.Truth != nil {
 		e.Truth = []float64{}
 	}
+	if l.Early != nil {
+		e.Early = []float64{}
+	}
 	stats, err := dataset.Sweep(ctx, src, task, opts, func(b *dataset.Batch) error {
 		for k, v := range b.Vectors {
 			for j := range schema {
@@ -46,6 +57,9 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 			e.Known = append(e.Known, l.Known(b.History, v.AsOf))
 			if l.Truth != nil {
 				e.Truth = append(e.Truth, l.Truth(v.AccountID, v.AsOf))
+			}
+			if l.Early != nil {
+				e.Early = append(e.Early, l.Early(v.AccountID, v.AsOf))
 			}
 		}
 		return nil
@@ -76,21 +90,39 @@ func Collect(ctx context.Context, src dataset.Source, task dataset.Task, opts da
 // to the next renewal use the truth of the month the window starts in,
 // the renewal's: the simulator decides churn on billing dates, so that
 // window holds exactly that month's decision.
+//
+// The early truth, the month's truth on the signals as of its first day,
+// stands for rows whose truth is a month's and that are observed on the
+// month's first day, lead 0.
 func ChurnLabels(task *dataset.Churn, truth *Truth) Labels {
 	l := Labels{Known: task.Known}
-	if truth != nil {
-		l.Truth = func(account string, asOf time.Time) float64 {
-			start := asOf.Add(task.Lead)
-			month := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
-			gap := start.Add(task.Horizon).Sub(month.AddDate(0, 1, 0))
-			// A window from one renewal to the next holds one decision,
-			// the renewal's, in the month it starts.
-			upToNext := task.Renewals && task.Horizon == 0
-			if !upToNext && (start.Sub(month) > alignSlack || gap > alignSlack || gap < -alignSlack) {
-				return math.NaN()
-			}
-			if p, ok := truth.Churn(account, month); ok {
+	if truth == nil {
+		return l
+	}
+	// month returns the calendar month whose truth is the row's, if any.
+	month := func(asOf time.Time) (time.Time, bool) {
+		start := asOf.Add(task.Lead)
+		month := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
+		gap := start.Add(task.Horizon).Sub(month.AddDate(0, 1, 0))
+		// A window from one renewal to the next holds one decision,
+		// the renewal's, in the month it starts.
+		upToNext := task.Renewals && task.Horizon == 0
+		return month, upToNext || start.Sub(month) <= alignSlack && gap <= alignSlack && gap >= -alignSlack
+	}
+	l.Truth = func(account string, asOf time.Time) float64 {
+		if m, ok := month(asOf); ok {
+			if p, ok := truth.Churn(account, m); ok {
 				return p
+			}
+		}
+		return math.NaN()
+	}
+	if truth.HasEarly() {
+		l.Early = func(account string, asOf time.Time) float64 {
+			if m, ok := month(asOf); ok && task.Lead == 0 && asOf.Equal(m) {
+				if p, ok := truth.ChurnAtStart(account, m); ok {
+					return p
+				}
 			}
 			return math.NaN()
 		}
@@ -120,6 +152,15 @@ func ConversionLabels(task *dataset.Conversion, truth *Truth) Labels {
 	if truth != nil {
 		l.Truth = func(account string, _ time.Time) float64 {
 			if p, ok := truth.Conversion(account); ok {
+				return p
+			}
+			return math.NaN()
+		}
+	}
+	// The early truth is as of trial day 7.
+	if truth != nil && truth.HasEarly() && task.TrialDay == simulate.EarlyTrialDay {
+		l.Early = func(account string, _ time.Time) float64 {
+			if p, ok := truth.ConversionAtWeek(account); ok {
 				return p
 			}
 			return math.NaN()

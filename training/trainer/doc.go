@@ -29,5 +29,8 @@
 // correlation between its value and its contribution. When the examples
 // carry the true probabilities of a simulation (Examples.Truth), the
 // oracle AUC, the AUC of those probabilities on the same test rows, is
-// reported next to the model's.
+// reported next to the model's; and, when the simulation wrote it, that of
+// the truth as of the rows' observation (Oracle.Early), which knows
+// nothing of the days between the observation and the decision, as a
+// model cannot, and so bounds the ratio a model can reach.
 package trainer

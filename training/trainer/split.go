@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/models"
+	"github.com/openchurn/churn/training/table"
 )
 
 // Examples are labelled rows with a time. Row i of Data was observed for
@@ -22,15 +23,23 @@ type Examples struct {
 	// Truth holds the true probability of each row's label when the data
 	// is simulated, NaN where unknown; nil when there is no truth.
 	Truth []float64
+	// Early holds the truth as of each row's observation where the
+	// simulation has it (see Labels.Early), NaN elsewhere; nil when there
+	// is none.
+	Early []float64
+	// Screen lists groups of features the learners screen as a whole on
+	// validation (table.Options.Screen), on top of Options.Fit.Screen;
+	// Plan.Collect sets the per-event features.
+	Screen []table.FeatureGroup
 }
 
 // Validate checks that the slices have one element per row and that no
 // label is known before its row was observed.
 func (e *Examples) Validate() error {
 	n := e.Data.Rows()
-	if len(e.Accounts) != n || len(e.AsOf) != n || len(e.Known) != n || (e.Truth != nil && len(e.Truth) != n) {
-		return fmt.Errorf("trainer: %d rows but %d accounts, %d as-of times, %d label times, %d truths",
-			n, len(e.Accounts), len(e.AsOf), len(e.Known), len(e.Truth))
+	if len(e.Accounts) != n || len(e.AsOf) != n || len(e.Known) != n || (e.Truth != nil && len(e.Truth) != n) || (e.Early != nil && len(e.Early) != n) {
+		return fmt.Errorf("trainer: %d rows but %d accounts, %d as-of times, %d label times, %d truths, %d early truths",
+			n, len(e.Accounts), len(e.AsOf), len(e.Known), len(e.Truth), len(e.Early))
 	}
 	if e.Data.Labels == nil {
 		return models.ErrNoLabels

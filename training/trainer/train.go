@@ -10,6 +10,7 @@ import (
 	"github.com/openchurn/churn/models"
 	"github.com/openchurn/churn/training/metrics"
 	"github.com/openchurn/churn/training/table"
+	"slices"
 )
 
 // Options configures Train and Backtest.
@@ -71,6 +72,11 @@ type Oracle struct {
 	AUC      float64 `json:"auc"`
 	ModelAUC float64 `json:"model_auc"`
 	Ratio    float64 `json:"ratio"`
+	// Early compares the model with the truth as of the rows' observation
+	// (Examples.Early), when the examples carry it: the truth proper is
+	// decided later, on signals a model observing then cannot see, so
+	// Early.AUC is nearer what such a model can reach.
+	Early *Oracle `json:"early,omitempty"`
 }
 
 // Curves are what a report draws of a model's test predictions.
@@ -172,6 +178,7 @@ func fitWindow(ctx context.Context, e *Examples, w Window, opt Options) (*table.
 		"test", len(s.Test), "purged", s.Purged)
 	fo := opt.Fit
 	fo.Logger = log
+	fo.Screen = slices.Concat(fo.Screen, e.Screen)
 	res, err := table.FitHoldout(ctx, e.Data, s.Train, s.Valid, fo)
 	if err != nil {
 		return nil, nil, fmt.Errorf("trainer: window %s: %w", w, err)
@@ -187,23 +194,27 @@ func fitWindow(ctx context.Context, e *Examples, w Window, opt Options) (*table.
 		test: s.Test, probs: probs,
 	}
 	if e.Truth != nil {
-		ev.Oracle = oracle(e, s.Test, probs)
+		ev.Oracle = oracle(e.Truth, e, s.Test, probs)
+		if ev.Oracle != nil && e.Early != nil {
+			ev.Oracle.Early = oracle(e.Early, e, s.Test, probs)
+		}
 	}
 	return res, ev, nil
 }
 
-// oracle compares probs, the model's on test rows, with the truth.
-func oracle(e *Examples, test []int, probs []float64) *Oracle {
-	var y, truth, model []float64
+// oracle compares probs, the model's on test rows, with truth, one
+// probability per row of e.
+func oracle(truth []float64, e *Examples, test []int, probs []float64) *Oracle {
+	var y, known, model []float64
 	for k, i := range test {
-		if t := e.Truth[i]; !math.IsNaN(t) {
-			y, truth, model = append(y, e.Data.Labels[i]), append(truth, t), append(model, probs[k])
+		if t := truth[i]; !math.IsNaN(t) {
+			y, known, model = append(y, e.Data.Labels[i]), append(known, t), append(model, probs[k])
 		}
 	}
 	if len(y) == 0 {
 		return nil
 	}
-	o := &Oracle{Rows: len(y), AUC: metrics.ROCAUC(y, truth, nil), ModelAUC: metrics.ROCAUC(y, model, nil)}
+	o := &Oracle{Rows: len(y), AUC: metrics.ROCAUC(y, known, nil), ModelAUC: metrics.ROCAUC(y, model, nil)}
 	o.Ratio = o.ModelAUC / o.AUC
 	return o
 }

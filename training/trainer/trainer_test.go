@@ -48,6 +48,9 @@ func monthly(n, months int, seed uint64) *trainer.Examples {
 			e.AsOf = append(e.AsOf, asOf)
 			e.Known = append(e.Known, asOf.AddDate(0, 0, 45))
 			e.Truth = append(e.Truth, p)
+			// An early truth that missed the tickets: what a model seeing
+			// usage alone could know.
+			e.Early = append(e.Early, 1/(1+math.Exp(-(-2-1.5*u))))
 		}
 	}
 	return e
@@ -108,6 +111,8 @@ func TestTrain(t *testing.T) {
 	}
 	if o := ev.Oracle; o == nil || o.Rows != ev.TestRows || o.Ratio < 0.95 || o.Ratio > 1.02 {
 		t.Errorf("oracle %+v: a logistic truth should be learnt almost perfectly", o)
+	} else if e := o.Early; e == nil || e.Rows != o.Rows || e.ModelAUC != o.ModelAUC || !(e.AUC < o.AUC) || e.Ratio != e.ModelAUC/e.AUC {
+		t.Errorf("early oracle %+v: the same rows and model against a truth blind to tickets, of lower AUC than %v", e, o.AUC)
 	}
 	if ev.Test.ECE > 0.05 || !(ev.Test.Lo.AUC < ev.Test.AUC && ev.Test.AUC < ev.Test.Hi.AUC) {
 		t.Errorf("test %+v", ev.Test)
@@ -155,8 +160,15 @@ func TestBacktest(t *testing.T) {
 
 func TestChurnTruthNeedsAlignedWindows(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, simulate.TruthChurnFile), []byte("account_id,month,churn_probability\nacme,2024-02,0.25\n"), 0o644); err != nil {
-		t.Fatal(err)
+	for name, text := range map[string]string{
+		simulate.TruthChurnFile:          "account_id,month,churn_probability\nacme,2024-02,0.25\n",
+		simulate.TruthChurnStartFile:     "account_id,month,churn_probability\nacme,2024-02,0.2\n",
+		simulate.TruthConversionFile:     "account_id,conversion_probability\nbeta,0.5\n",
+		simulate.TruthConversionWeekFile: "account_id,conversion_probability\nbeta,0.4\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	truth, err := trainer.ReadTruth(context.Background(), dir)
 	if err != nil {
@@ -164,20 +176,38 @@ func TestChurnTruthNeedsAlignedWindows(t *testing.T) {
 	}
 	feb := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
+	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+	nan := math.NaN()
 	for _, tc := range []struct {
 		name          string
 		lead, horizon time.Duration
-		want          float64
+		asOf          time.Time
+		want, early   float64
 	}{
-		{"the window is the month", 0, 30 * day, 0.25},
-		{"a 31-day horizon on a 29-day month", 0, 31 * day, 0.25},
-		{"a week's lead straddles two months", 7 * day, 30 * day, math.NaN()},
-		{"a quarter is not a month", 0, 90 * day, math.NaN()},
+		{"the window is the month", 0, 30 * day, feb, 0.25, 0.2},
+		{"a 31-day horizon on a 29-day month", 0, 31 * day, feb, 0.25, 0.2},
+		{"observed on the 2nd, after the early truth's day", 0, 30 * day, feb.Add(day), 0.25, nan},
+		{"a week's lead straddles two months", 7 * day, 30 * day, feb, nan, nan},
+		{"a quarter is not a month", 0, 90 * day, feb, nan, nan},
 	} {
 		l := trainer.ChurnLabels(&dataset.Churn{Lead: tc.lead, Horizon: tc.horizon}, truth)
-		if got := l.Truth("acme", feb); !(got == tc.want || math.IsNaN(got) && math.IsNaN(tc.want)) {
+		if got := l.Truth("acme", tc.asOf); !same(got, tc.want) {
 			t.Errorf("%s: truth %v, want %v", tc.name, got, tc.want)
 		}
+		if got := l.Early("acme", tc.asOf); !same(got, tc.early) {
+			t.Errorf("%s: early truth %v, want %v", tc.name, got, tc.early)
+		}
+	}
+	// The conversion's early truth is as of trial day 7 only.
+	week := trainer.ConversionLabels(&dataset.Conversion{TrialDay: 7}, truth)
+	if got := week.Truth("beta", feb); got != 0.5 {
+		t.Errorf("conversion truth %v, want 0.5", got)
+	}
+	if week.Early == nil || week.Early("beta", feb) != 0.4 {
+		t.Errorf("trial day 7: want the early conversion truth 0.4")
+	}
+	if l := trainer.ConversionLabels(&dataset.Conversion{TrialDay: 5}, truth); l.Early != nil {
+		t.Errorf("trial day 5: early conversion truth %v, want none", l.Early("beta", feb))
 	}
 }
 
