@@ -132,7 +132,7 @@ func (s *Store) loadOnce(ctx context.Context, in *session, t features.Table, src
 		return failed(err)
 	}
 	if t == features.UsageEvents {
-		if err := rollUpUsage(ctx, tx, s.dialect, src.accounts); err != nil {
+		if err := markUsageStale(ctx, tx, s.dialect, src.accounts); err != nil {
 			return failed(err)
 		}
 	}

@@ -169,7 +169,24 @@ func TestUsageRollup(t *testing.T) {
 				t.Errorf("%s: rollup\n got %+v\nwant %+v", step, got, want)
 			}
 		}
+		stale := func() string {
+			t.Helper()
+			v, err := s.QueryString(context.Background(), "SELECT CAST(count(*) AS TEXT) || ' ' || CAST(coalesce(sum(marks), 0) AS TEXT) FROM usage_months_stale")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
 		mustLoadCSV(t, s, features.UsageEvents, usageRollupCSV)
+		// The load marks its accounts' months stale, which the next read
+		// of the rollup rebuilds and clears; a second load marks again.
+		if got := stale(); got != "2 2" {
+			t.Errorf("after a load, %q stale accounts and marks, want 2 2", got)
+		}
+		mustLoadCSV(t, s, features.UsageEvents, usageRollupCSV)
+		if got := stale(); got != "2 4" {
+			t.Errorf("after a second load, %q stale accounts and marks, want 2 4", got)
+		}
 		// January: a has users u1 (days 1, 2) and u2 (day 2): 2 users, 3
 		// user-days, features reports, export, login; b has u9 on one day.
 		want := []saas.UsageMonth{
@@ -178,6 +195,9 @@ func TestUsageRollup(t *testing.T) {
 			{Month: saas.MonthOf(mar), Accounts: 1, Users: 1, UserDays: 1, Features: 1, Last: mar.AddDate(0, 0, 14).Add(8 * time.Hour)},
 		}
 		check("first load", want)
+		if got := stale(); got != "0 0" {
+			t.Errorf("after a read of the rollup, %q stale accounts and marks, want none", got)
+		}
 		if res := mustLoadCSV(t, s, features.UsageEvents, usageRollupCSV); res.Unchanged != 8 {
 			t.Errorf("re-sent load %+v, want 8 unchanged", res)
 		}

@@ -16,12 +16,14 @@ import (
 
 // The usage rollup (table usage_months, migration 0014) holds, per
 // account and month, what the SaaS metrics need of the usage events: a
-// saas.UsageMonth. A load of usage events rebuilds, in its transaction,
-// the months from the first to the last of each account's events in the
-// load, from the events stored: so the rollup is whatever the events are,
-// however often a file is re-sent, whichever stored events a load
-// replaced. Events are never deleted, so a month that has a row keeps
-// its events, and rebuilding a month is an upsert.
+// saas.UsageMonth. A load of usage events marks, in its transaction, the
+// months from the first to the last of each account's events in the load
+// as stale (usage_months_stale); the next read of the rollup
+// (EachUsageMonth) rebuilds the stale months from the events stored, so
+// the rollup is whatever the events are, however often a file is re-sent,
+// whichever stored events a load replaced, and a load pays only for its
+// marks. Events are never deleted, so a month that has a row keeps its
+// events, and rebuilding a month is an upsert.
 
 // rollupBatchRows is how many rollup rows one upsert writes (6 columns).
 const rollupBatchRows = 256
@@ -30,18 +32,114 @@ const rollupBatchRows = 256
 // and how many accounts' rollup rows SQLite writes together.
 const rollupChunk = 1000
 
+// staleBatchRows is how many stale marks one upsert writes (4 columns).
+const staleBatchRows = 512
+
+// markUsageStale marks, in tx, the rollup months that spans cover as
+// stale: per account, from the month of its first event in the load to
+// that of its last, widening an earlier mark's span and counting the
+// marks.
+func markUsageStale(ctx context.Context, tx *sqlx.Tx, d dialect, spans map[string]*accountRows) error {
+	args := make([]any, 0, 4*min(len(spans), staleBatchRows))
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		q := "INSERT INTO usage_months_stale (account_id, lo, hi, marks) " + valuesList(len(args)/4, 4) +
+			" ON CONFLICT (account_id) DO UPDATE SET" +
+			" lo = CASE WHEN excluded.lo < usage_months_stale.lo THEN excluded.lo ELSE usage_months_stale.lo END," +
+			" hi = CASE WHEN excluded.hi > usage_months_stale.hi THEN excluded.hi ELSE usage_months_stale.hi END," +
+			" marks = usage_months_stale.marks + 1"
+		_, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+		args = args[:0]
+		return err
+	}
+	for id, sp := range spans {
+		args = append(args, id, d.timeArg(sp.first), d.timeArg(sp.last), 1)
+		if len(args) == 4*staleBatchRows {
+			if err := flush(); err != nil {
+				return fmt.Errorf("loading usage_events: marking the usage rollup stale: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("loading usage_events: marking the usage rollup stale: %w", err)
+	}
+	return nil
+}
+
+// refreshUsageRollup rebuilds the stale months of the rollup and clears
+// the marks it rebuilt, in one transaction on the writer. A mark that a
+// load added or widened meanwhile (its count changed) stays for the next
+// refresh, so no load's events are left out.
+func (s *Store) refreshUsageRollup(ctx context.Context) error {
+	fail := func(err error) error { return fmt.Errorf("refreshing the usage rollup: %w", err) }
+	tx, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback()
+	type mark struct {
+		span  accountRows
+		marks int64
+	}
+	marked := map[string]mark{}
+	rows, err := tx.QueryContext(ctx, "SELECT account_id, lo, hi, marks FROM usage_months_stale")
+	if err != nil {
+		return fail(err)
+	}
+	for rows.Next() {
+		var (
+			id string
+			m  mark
+		)
+		if err := rows.Scan(&id, dbTime{&m.span.first}, dbTime{&m.span.last}, &m.marks); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+		marked[id] = m
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	if len(marked) == 0 {
+		return nil
+	}
+	spans := make(map[string]*accountRows, len(marked))
+	for id, m := range marked {
+		spans[id] = &m.span
+	}
+	if err := rollUpUsage(ctx, tx, s.dialect, spans); err != nil {
+		return fail(err)
+	}
+	del, err := tx.PreparexContext(ctx, tx.Rebind("DELETE FROM usage_months_stale WHERE account_id = ? AND marks = ?"))
+	if err != nil {
+		return fail(err)
+	}
+	defer del.Close()
+	for id, m := range marked {
+		if _, err := del.ExecContext(ctx, id, m.marks); err != nil {
+			return fail(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
 // rollUpUsage rebuilds, in tx, the usage_months rows of the months that
-// spans cover: per account, from the month of its first event in the load
-// to that of its last.
+// spans cover: per account, from the month of its first span time to
+// that of its last.
 func rollUpUsage(ctx context.Context, tx *sqlx.Tx, d dialect, spans map[string]*accountRows) error {
-	fail := func(err error) error { return fmt.Errorf("loading usage_events: rolling up usage: %w", err) }
+	fail := func(err error) error { return fmt.Errorf("rolling up usage: %w", err) }
 	if len(spans) == 0 {
 		return nil
 	}
 	if d.name() == "postgres" {
-		// Two loads rolling up the same account at once would each count
-		// only the events they see: the second waits here for the first to
-		// commit, and then sees its events.
+		// Two refreshes rolling up the same account at once would race on
+		// its rows: the second waits here for the first to commit.
 		if _, err := tx.ExecContext(ctx, "LOCK TABLE usage_months IN EXCLUSIVE MODE"); err != nil {
 			return fail(err)
 		}
@@ -192,8 +290,13 @@ func (w *rollupWriter) flush() error {
 // EachUsageMonth calls fn with the usage rollup summed by month, in month
 // order: for each month with usage events, the accounts active in it and
 // their users, user-days and features (saas.UsageMonth), read from the
-// rollup that loads keep rather than from the events.
+// rollup rather than from the events, once it has rebuilt the months that
+// loads since the last read marked stale (on the writer: on SQLite it
+// waits for a load that holds it).
 func (s *Store) EachUsageMonth(ctx context.Context, fn func(saas.UsageMonth) error) error {
+	if err := s.refreshUsageRollup(ctx); err != nil {
+		return err
+	}
 	total := func(c string) string {
 		if s.dialect.name() == "postgres" {
 			return "CAST(sum(" + c + ") AS BIGINT)" // a sum of BIGINT is NUMERIC

@@ -2,9 +2,11 @@
 -- success"): per account and calendar month (UTC), the distinct users,
 -- the user-days (the distinct users of each day, summed over the month's
 -- days), the distinct features and the latest event's time, as
--- saas.UsageRollup defines them. Every load of usage events rebuilds the
--- months it touched, in its transaction (store/usage_rollup.go), so the
--- customer-success report reads this table, not the events. Keyed by
+-- saas.UsageRollup defines them. Every load of usage events marks, in its
+-- transaction, the months it touched as stale (usage_months_stale), and
+-- the next read of the rollup rebuilds them (store/usage_rollup.go), so
+-- the customer-success report reads this table, not the events, and a
+-- load does not pay for the rollup. Keyed by
 -- month first, so that the report's sums by month read it in key order.
 --
 -- A store that upgrades gets the rollup of its stored events here, by the
@@ -18,6 +20,15 @@ CREATE TABLE usage_months (
 	features   {{.Int}} NOT NULL,
 	last_at    {{.Time}} NOT NULL,
 	PRIMARY KEY (month, account_id)
+){{.WithoutRowID}};
+-- The accounts whose rollup is stale, from the month of lo to that of hi;
+-- marks counts the loads that marked it since it was last rebuilt, so
+-- that a rebuild clears only the marks it saw.
+CREATE TABLE usage_months_stale (
+	account_id {{.ID}} NOT NULL PRIMARY KEY,
+	lo         {{.Time}} NOT NULL,
+	hi         {{.Time}} NOT NULL,
+	marks      {{.Int}} NOT NULL
 ){{.WithoutRowID}};
 {{if eq .Dialect "postgres"}}
 INSERT INTO usage_months (month, account_id, users, user_days, features, last_at)
