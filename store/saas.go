@@ -86,7 +86,13 @@ func (s *Store) EachTrialKeyUse(ctx context.Context, names []string, fn func(acc
 // each runs q, which selects rows of t in canonical column order, and
 // calls fn with each.
 func (s *Store) each(ctx context.Context, t features.Table, q string, args []any, fn func(recordio.Record) error) error {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	return eachRow(ctx, s.r, t, q, args, fn)
+}
+
+// eachRow runs q on r, which selects rows of t in canonical column order,
+// and calls fn with each.
+func eachRow(ctx context.Context, r reader, t features.Table, q string, args []any, fn func(recordio.Record) error) error {
+	rows, err := r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", t, err)
 	}

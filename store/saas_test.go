@@ -219,42 +219,31 @@ func TestUsageRollup(t *testing.T) {
 // TestMigrateUsageRollup checks that migration 0014 rolls up the usage
 // events a store already holds as loads do.
 func TestMigrateUsageRollup(t *testing.T) {
-	for _, dialect := range storetest.Dialects() {
-		t.Run(dialect, func(t *testing.T) {
-			ctx := context.Background()
-			s, err := store.Open(ctx, storetest.DSN(t, dialect))
+	upgradeFrom(t, 13, func(t *testing.T, ctx context.Context, s *store.Store) {
+		d, err := recordio.NewDecoder(strings.NewReader(usageRollupCSV), "usage.csv", features.UsageEvents, recordio.CSV, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := d.Next()
+			if err == io.EOF {
+				break
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer s.Close()
-			if _, err := s.MigrateTo(ctx, 13); err != nil {
+			e := rec.(*features.UsageEvent)
+			if err := s.ExecRaw(ctx, "INSERT INTO usage_events (event_id, account_id, user_id, feature, at) VALUES (?, ?, ?, ?, ?)",
+				e.EventID, e.AccountID, e.UserID, e.Feature, e.At); err != nil {
 				t.Fatal(err)
 			}
-			d, err := recordio.NewDecoder(strings.NewReader(usageRollupCSV), "usage.csv", features.UsageEvents, recordio.CSV, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for {
-				rec, err := d.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				e := rec.(*features.UsageEvent)
-				if err := s.ExecRaw(ctx, "INSERT INTO usage_events (event_id, account_id, user_id, feature, at) VALUES (?, ?, ?, ?, ?)",
-					e.EventID, e.AccountID, e.UserID, e.Feature, e.At); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			got, want := usageMonths(t, s), rolledUp(t, s)
-			if len(want) != 3 || !reflect.DeepEqual(got, want) {
-				t.Errorf("rollup after the upgrade %+v, want %+v", got, want)
-			}
-		})
-	}
+		}
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, want := usageMonths(t, s), rolledUp(t, s)
+		if len(want) != 3 || !reflect.DeepEqual(got, want) {
+			t.Errorf("rollup after the upgrade %+v, want %+v", got, want)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/openchurn/churn/features"
+	"github.com/openchurn/churn/features/recordio"
 	"github.com/openchurn/churn/training/trainer"
 )
 
@@ -118,16 +119,7 @@ func (v Snapshot) readChunk(ctx context.Context, t features.Table, after, hi str
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := v.q.QueryContext(ctx, v.q.Rebind(q+" ORDER BY "+strings.Join(keyColumns(t), ", ")), args...)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", t, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		rec, err := scanRow(rows, t)
-		if err != nil {
-			return err
-		}
+	return eachRow(ctx, v.q, t, v.q.Rebind(q+" ORDER BY "+strings.Join(keyColumns(t), ", ")), args, func(rec recordio.Record) error {
 		id := accountOf(rec)
 		h := byAccount[id]
 		if h == nil {
@@ -135,12 +127,6 @@ func (v Snapshot) readChunk(ctx context.Context, t features.Table, after, hi str
 			h.Reset(id)
 			byAccount[id] = h
 		}
-		if err := h.Add(rec); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", t, err)
-	}
-	return nil
+		return h.Add(rec)
+	})
 }
