@@ -12,7 +12,6 @@ import (
 	"github.com/openchurn/churn/models"
 	"github.com/openchurn/churn/training/dataset"
 	"github.com/openchurn/churn/training/metrics"
-	"github.com/openchurn/churn/training/table"
 )
 
 // Extent is the time span of a store's records.
@@ -223,9 +222,6 @@ func (p *Plan) Collect(ctx context.Context, src dataset.Source, log *slog.Logger
 	e, stats, err := Collect(ctx, src, p.Task, dataset.Options{Features: cfg}, p.Labels)
 	if err != nil {
 		return nil, stats, err
-	}
-	if names := cfg.EventFeatureNames(); len(names) > 0 {
-		e.Screen = []table.FeatureGroup{{Name: "per-event features", Features: names}}
 	}
 	log.InfoContext(ctx, "built dataset", "task", p.Record.Task, "accounts", stats.Accounts, "events", stats.Events,
 		"rows", stats.Rows, "seconds", time.Since(start).Seconds())

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/openchurn/churn/models"
-	"github.com/openchurn/churn/training/table"
 )
 
 // Examples are labelled rows with a time. Row i of Data was observed for
@@ -27,10 +26,6 @@ type Examples struct {
 	// simulation has it (see Labels.Early), NaN elsewhere; nil when there
 	// is none.
 	Early []float64
-	// Screen lists groups of features the learners screen as a whole on
-	// validation (table.Options.Screen), on top of Options.Fit.Screen;
-	// Plan.Collect sets the per-event features.
-	Screen []table.FeatureGroup
 }
 
 // Validate checks that the slices have one element per row and that no

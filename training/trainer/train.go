@@ -10,7 +10,6 @@ import (
 	"github.com/openchurn/churn/models"
 	"github.com/openchurn/churn/training/metrics"
 	"github.com/openchurn/churn/training/table"
-	"slices"
 )
 
 // Options configures Train and Backtest.
@@ -178,7 +177,6 @@ func fitWindow(ctx context.Context, e *Examples, w Window, opt Options) (*table.
 		"test", len(s.Test), "purged", s.Purged)
 	fo := opt.Fit
 	fo.Logger = log
-	fo.Screen = slices.Concat(fo.Screen, e.Screen)
 	res, err := table.FitHoldout(ctx, e.Data, s.Train, s.Valid, fo)
 	if err != nil {
 		return nil, nil, fmt.Errorf("trainer: window %s: %w", w, err)
