@@ -714,7 +714,7 @@ func TestAlertInbox(t *testing.T) {
 			fmt.Fprintf(&accounts, `{"account_id":"acc_%02d","name":"Account %02d","mrr":%d,"created_at":"2024-01-01"}`+"\n", i, i, 100*(i%5))
 			if i%2 == 0 {
 				scores = append(scores, score.Score{AccountID: fmt.Sprintf("acc_%02d", i), Task: serving.TaskChurn, AsOf: asOf, ModelVersion: 1,
-					Probability: 0.2, Health: 40, Band: serving.Red, ARR: 1, Previous: math.NaN(), Fingerprint: "f", ScoredAt: asOf})
+					Probability: 0.2, Health: 40.04, Band: serving.Red, ARR: 1, Previous: math.NaN(), Fingerprint: "f", ScoredAt: asOf})
 			}
 		}
 		if code, body := c.do("POST", "/v1/ingest/accounts", keys[access.Ingest], accounts.String()); code != 200 {
@@ -784,8 +784,11 @@ func TestAlertInbox(t *testing.T) {
 		byID := map[string]map[string]any{}
 		for _, it := range all {
 			byID[it["id"].(string)] = it
+			if h, ok := it["health"].(float64); ok && h != math.Round(10*h)/10 {
+				t.Errorf("%s: health %v has more than one decimal", it["id"], h)
+			}
 		}
-		// al_002: acc_02, MRR 200, scored red at 40, medium (weight 4);
+		// al_002: acc_02, MRR 200, scored red at 40.04 (shown 40.0), medium (weight 4);
 		// al_005: acc_05, no MRR and no score.
 		if a := byID["al_002"]; a["account_name"] != "Account 02" || a["health"] != 40.0 || a["band"] != "red" || a["arr"] != 2400.0 ||
 			a["priority"] != 2400.0*4 || a["observed_at"] == a["opened_at"] {

@@ -309,7 +309,7 @@ type alertItemView struct {
 func newAlertItemView(r *alerts.Row) alertItemView {
 	v := alertItemView{alertView: newAlertView(&r.Alert), AccountName: r.AccountName, Band: r.Band, ARR: cents(r.ARR), Priority: cents(r.Value)}
 	if r.Scored {
-		h := r.Health
+		h := tenth(r.Health)
 		v.Health = &h
 	}
 	return v
