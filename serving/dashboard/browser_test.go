@@ -338,7 +338,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("screenshots", func(t *testing.T) {
 		dir := screenshotDir(t)
 		pages := []struct{ name, path string }{{"accounts", "/accounts"}, {"account", "/accounts/" + riskiest.AccountID},
-			{"trials", "/trials"}, {"alerts", "/alerts"}, {"portfolio", "/portfolio"}, {"models", "/models"}}
+			{"today", "/today"}, {"trials", "/trials"}, {"alerts", "/alerts"}, {"portfolio", "/portfolio"}, {"models", "/models"}}
 		for _, width := range []int64{1280, 390} {
 			for _, p := range pages {
 				do(t, ctx, p.name, chromedp.EmulateViewport(width, 900), chromedp.Navigate(f.URL+p.path), chromedp.WaitVisible(css("main")))
