@@ -146,6 +146,8 @@ func TestPages(t *testing.T) {
 		{"trials", viewer, "/trials", http.StatusOK, `id="trials"`},
 		{"PQLs", viewer, "/trials?pql=true", http.StatusOK, `class="pql"`},
 		{"trials worklist", viewer, "/trials", http.StatusOK, `<th scope="col" class="num">Expected MRR</th>`},
+		{"an idle trial's missing reason said", viewer, "/trials", http.StatusOK, `class="reason">Nothing stands out from the typical account</td>`},
+		{"one seat in the singular", viewer, "/trials", http.StatusOK, ` of 1 seat</td>`},
 		{"trials by conversion", viewer, "/trials?sort=conversion", http.StatusOK, "likeliest to convert first"},
 		{"trials by expected ARR won", viewer, "/trials", http.StatusOK, "most expected ARR won first"},
 		{"unknown trial sort", viewer, "/trials?sort=name", http.StatusBadRequest, "sort must be one of"},
