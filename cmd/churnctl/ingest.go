@@ -319,7 +319,7 @@ func warnings(reports []loadReport, q store.Quality) []string {
 	}
 	guard := trainer.DefaultGuard()
 	for _, c := range q.Training {
-		if c.TestPositives < int64(guard.MinPositives) || c.TestRows-c.TestPositives < int64(guard.MinNegatives) {
+		if !guard.Enough(float64(c.TestPositives), float64(c.TestRows-c.TestPositives)) {
 			ws = append(ws, fmt.Sprintf("store: the default %s training run's test set would hold %d positive and %d negative rows, "+
 				"fewer than the %d and %d a model needs to be activated by itself: it would stay a candidate",
 				c.Task, c.TestPositives, c.TestRows-c.TestPositives, guard.MinPositives, guard.MinNegatives))

@@ -82,11 +82,17 @@ type Guard struct {
 // DefaultGuard asks for 50 positives and 50 negatives.
 func DefaultGuard() Guard { return Guard{MinPositives: 50, MinNegatives: 50} }
 
+// Enough reports whether a test set of pos positives and neg negatives
+// holds as many as g asks.
+func (g Guard) Enough(pos, neg float64) bool {
+	return pos >= float64(g.MinPositives) && neg >= float64(g.MinNegatives)
+}
+
 // Check returns why test does not pass g, in one line, or "" if it does.
 func (g Guard) Check(test metrics.Estimate) string {
 	pos, neg := test.Positives, float64(test.Rows)-test.Positives
 	switch {
-	case pos < float64(g.MinPositives) || neg < float64(g.MinNegatives):
+	case !g.Enough(pos, neg):
 		return fmt.Sprintf("its test set holds %.0f positives and %.0f negatives, fewer than the %d and %d needed to trust it",
 			pos, neg, g.MinPositives, g.MinNegatives)
 	case !(test.Lo.AUC > 0.5):
