@@ -78,26 +78,59 @@ type built struct {
 // stops at the first error, from src, a builder, emit or ctx, and returns
 // it with the counts so far.
 func Sweep(ctx context.Context, src Source, task Task, opts Options, emit func(*Batch) error) (Stats, error) {
-	var st Stats
-	builders := make([]*features.Builder, pipeline.Workers(opts.Workers))
-	for i := range builders {
-		b, err := features.NewBuilder(opts.Features)
-		if err != nil {
-			return st, err
+	st, err := SweepTasks(ctx, src, []Task{task}, []features.Config{opts.Features}, opts.Workers,
+		func(_ int, b *Batch) error { return emit(b) })
+	return st[0], err
+}
+
+// SweepTasks is Sweep for several tasks in one read of src: each history
+// is built and labelled for every task, tasks[k] with the features of
+// cfgs[k], and emit gets k with each account's kept rows of tasks[k],
+// account by account and, within an account, in task order. It returns
+// the counts of each task; Accounts and Events are those of the one read.
+func SweepTasks(ctx context.Context, src Source, tasks []Task, cfgs []features.Config, workers int, emit func(k int, b *Batch) error) ([]Stats, error) {
+	st := make([]Stats, len(tasks))
+	if len(cfgs) != len(tasks) {
+		return st, fmt.Errorf("dataset: sweep of %d tasks given %d feature configurations", len(tasks), len(cfgs))
+	}
+	// builders[w][k] is worker w's builder of task k.
+	builders := make([][]*features.Builder, pipeline.Workers(workers))
+	for w := range builders {
+		for _, cfg := range cfgs {
+			b, err := features.NewBuilder(cfg)
+			if err != nil {
+				return st, err
+			}
+			builders[w] = append(builders[w], b)
 		}
-		builders[i] = b
 	}
 	err := Stream(ctx, src, pipeline.Options{Workers: len(builders)},
-		func(w int, h *features.History, b *built) error { return build(builders[w], task, h, b) },
-		func(h *features.History, b *built) error {
-			st.Accounts++
-			st.Events += int64(h.Events())
-			st.Vectors += int64(len(b.vectors))
-			if len(b.batch.Vectors) == 0 {
-				return nil
+		func(w int, h *features.History, out *[]built) error {
+			if len(*out) < len(tasks) {
+				*out = make([]built, len(tasks))
 			}
-			st.Rows += int64(len(b.batch.Vectors))
-			return emit(&b.batch)
+			for k, task := range tasks {
+				if err := build(builders[w][k], task, h, &(*out)[k]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func(h *features.History, out *[]built) error {
+			for k := range tasks {
+				b := &(*out)[k]
+				st[k].Accounts++
+				st[k].Events += int64(h.Events())
+				st[k].Vectors += int64(len(b.vectors))
+				if len(b.batch.Vectors) == 0 {
+					continue
+				}
+				st[k].Rows += int64(len(b.batch.Vectors))
+				if err := emit(k, &b.batch); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	return st, err
 }

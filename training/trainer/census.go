@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/training/dataset"
 )
 
@@ -36,57 +37,63 @@ type Census struct {
 }
 
 // TakeCensus plans DefaultSpec of churn and of conversion against ext and
-// sweeps src with each, counting the rows and accounts that the default
-// training run would hold. It returns no census for data without records.
+// sweeps src once for both, counting the rows and accounts that each
+// task's default training run would hold. It returns no census for data
+// without records.
 func TakeCensus(ctx context.Context, ext Extent, src dataset.Source) ([]Census, error) {
 	if ext.Last.IsZero() {
 		return nil, nil
 	}
-	var out []Census
-	for _, task := range []string{TaskChurn, TaskConversion} {
-		p, err := DefaultSpec(task).Plan(ext)
+	names := []string{TaskChurn, TaskConversion}
+	out := make([]Census, len(names))
+	tasks := make([]dataset.Task, len(names))
+	cfgs := make([]features.Config, len(names))
+	for k, name := range names {
+		p, err := DefaultSpec(name).Plan(ext)
 		if err != nil {
-			return nil, fmt.Errorf("census of %s: %w", task, err)
+			return nil, fmt.Errorf("census of %s: %w", name, err)
 		}
-		c := Census{Task: task, From: p.Record.From, To: p.Record.To, DataEnd: p.Record.DataEnd}
-		var (
-			asOf   []time.Time
-			labels []float64
-		)
-		_, err = dataset.Sweep(ctx, src, p.Task, dataset.Options{Features: p.Record.Features}, func(b *dataset.Batch) error {
-			if len(b.Labels) == 0 {
-				return nil
+		out[k] = Census{Task: name, From: p.Record.From, To: p.Record.To, DataEnd: p.Record.DataEnd}
+		tasks[k], cfgs[k] = p.Task, p.Record.Features
+	}
+	// The observation dates and labels of each task's rows, for its test
+	// slice.
+	asOf := make([][]time.Time, len(names))
+	labels := make([][]float64, len(names))
+	_, err := dataset.SweepTasks(ctx, src, tasks, cfgs, 0, func(k int, b *dataset.Batch) error {
+		c := &out[k]
+		c.Accounts++
+		positive := false
+		for i, y := range b.Labels {
+			asOf[k], labels[k] = append(asOf[k], b.Vectors[i].AsOf), append(labels[k], y)
+			c.Rows++
+			if y == 1 {
+				c.Positives++
+				positive = true
 			}
-			c.Accounts++
-			positive := false
-			for k, y := range b.Labels {
-				asOf, labels = append(asOf, b.Vectors[k].AsOf), append(labels, y)
-				c.Rows++
-				if y == 1 {
-					c.Positives++
-					positive = true
+		}
+		if positive {
+			c.PositiveAccounts++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("census: %w", err)
+	}
+	for k := range out {
+		c := &out[k]
+		if c.Rows == 0 {
+			continue
+		}
+		c.TestFrom = HoldoutWindow(&Examples{AsOf: asOf[k]}, DefaultOptions().TestFraction).Cut
+		for i, t := range asOf[k] {
+			if !t.Before(c.TestFrom) {
+				c.TestRows++
+				if labels[k][i] == 1 {
+					c.TestPositives++
 				}
 			}
-			if positive {
-				c.PositiveAccounts++
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("census of %s: %w", task, err)
 		}
-		if c.Rows > 0 {
-			c.TestFrom = HoldoutWindow(&Examples{AsOf: asOf}, DefaultOptions().TestFraction).Cut
-			for i, t := range asOf {
-				if !t.Before(c.TestFrom) {
-					c.TestRows++
-					if labels[i] == 1 {
-						c.TestPositives++
-					}
-				}
-			}
-		}
-		out = append(out, c)
 	}
 	return out, nil
 }
