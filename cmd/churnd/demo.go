@@ -17,10 +17,13 @@ import (
 	"github.com/openchurn/churn/training/simulate"
 )
 
-// demoKeyName names the admin key --demo creates on every start, after
-// revoking the one before: only a new key can be printed, since the store
-// keeps hashes.
-const demoKeyName = "demo"
+// demoKeyName and demoRepKeyName name the keys --demo creates on every
+// start, after revoking those before: only a new key can be printed,
+// since the store keeps hashes.
+const (
+	demoKeyName    = "demo"
+	demoRepKeyName = "demo rep"
+)
 
 // prepareDemo brings the store to a servable state, each step only if it
 // is not done: simulate and load a history, train both models (see
@@ -56,29 +59,54 @@ func prepareDemo(ctx context.Context, s *store.Store, scorer *serving.Scorer, en
 	return nil
 }
 
-// newDemoKey revokes earlier demo keys and creates a new admin key.
-func newDemoKey(ctx context.Context, s *store.Store) (string, error) {
+// demoKeys are the secrets of the keys a demo prints: an admin key, and
+// a viewer key of Rep's own book, Rep being the owner of the riskiest
+// account (no rep key when no account is scored or owned).
+type demoKeys struct {
+	Admin, Rep, RepOwner string
+}
+
+// newDemoKeys revokes earlier demo keys and creates the new ones.
+func newDemoKeys(ctx context.Context, s *store.Store) (demoKeys, error) {
+	var dk demoKeys
 	keys, err := s.APIKeys(ctx)
 	if err != nil {
-		return "", err
+		return dk, err
 	}
+	now := time.Now()
 	for _, k := range keys {
-		if k.Name == demoKeyName && k.RevokedAt.IsZero() {
-			if err := s.RevokeAPIKey(ctx, k.ID, time.Now()); err != nil {
-				return "", err
+		if (k.Name == demoKeyName || k.Name == demoRepKeyName) && k.Active() {
+			if err := s.RevokeAPIKey(ctx, k.ID, now); err != nil {
+				return dk, err
 			}
 		}
 	}
-	key, rec, err := access.NewKey(access.Admin, demoKeyName, time.Now())
+	key, rec, err := access.NewKey(access.Admin, demoKeyName, now)
 	if err != nil {
-		return "", err
+		return dk, err
 	}
-	return key, s.CreateAPIKey(ctx, rec)
+	if err := s.CreateAPIKey(ctx, rec); err != nil {
+		return dk, err
+	}
+	dk.Admin = key
+	top, err := s.CurrentScores(ctx, score.Query{Task: serving.TaskChurn, Limit: 1})
+	if err != nil || len(top) == 0 || top[0].Owner == "" {
+		return dk, err
+	}
+	if key, rec, err = access.NewKey(access.Viewer, demoRepKeyName, now); err != nil {
+		return dk, err
+	}
+	rec.Owner = top[0].Owner
+	if err := s.CreateAPIKey(ctx, rec); err != nil {
+		return dk, err
+	}
+	dk.Rep, dk.RepOwner = key, rec.Owner
+	return dk, nil
 }
 
-// printDemo prints where the demo serves, its key and requests to try,
+// printDemo prints where the demo serves, its keys and requests to try,
 // naming the riskiest account and the likeliest trial.
-func printDemo(ctx context.Context, w io.Writer, s *store.Store, base, key string) {
+func printDemo(ctx context.Context, w io.Writer, s *store.Store, base string, keys demoKeys) {
 	pick := func(task string) string {
 		top, err := s.CurrentScores(ctx, score.Query{Task: task, Limit: 1})
 		if err != nil || len(top) == 0 {
@@ -103,7 +131,15 @@ Try:
   curl -s -H "Authorization: Bearer $CHURN_KEY" %s/v1/metrics/saas
   curl -s -H "Authorization: Bearer $CHURN_KEY" %s/v1/models
   curl -s %s/openapi.yaml
+`, base, keys.Admin, base, base, base, account, base, base, trial, base, base, base, base)
+	if keys.Rep != "" {
+		fmt.Fprintf(w, `
+A viewer key of %s's own book, the riskiest account's rep: signed in with it,
+the dashboard opens on their Today page (alerts, health drops, renewals):
 
-Stop with Ctrl-C.
-`, base, key, base, base, base, account, base, base, trial, base, base, base, base)
+  export CHURN_REP_KEY=%s
+  curl -s -H "Authorization: Bearer $CHURN_REP_KEY" %s/v1/today
+`, keys.RepOwner, keys.Rep, base)
+	}
+	fmt.Fprintln(w, "\nStop with Ctrl-C.")
 }

@@ -135,7 +135,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 	scorer := &serving.Scorer{Registry: s, Reference: s, Bands: cfg.Bands, PQLThreshold: cfg.PQLThreshold}
 	eng := &alerts.Engine{Store: s, Rules: cfg.Rules()}
 
-	var demoKey string
+	var demoKeys demoKeys
 	if o.demo {
 		start := time.Now()
 		if cfg.Features.CatalogueSize == 0 {
@@ -144,7 +144,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 		if err := prepareDemo(ctx, s, scorer, eng, cfg.Features, o); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		if demoKey, err = newDemoKey(ctx, s); err != nil {
+		if demoKeys, err = newDemoKeys(ctx, s); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		slog.InfoContext(ctx, "demo ready", "elapsed", time.Since(start).Round(time.Millisecond))
@@ -192,7 +192,7 @@ func serve(ctx context.Context, o options, cfg serving.Config, stdout io.Writer,
 	base := "http://" + hostPort(ln.Addr())
 	slog.InfoContext(ctx, "serving", "url", base)
 	if o.demo {
-		printDemo(ctx, stdout, s, base, demoKey)
+		printDemo(ctx, stdout, s, base, demoKeys)
 	}
 
 	select {
