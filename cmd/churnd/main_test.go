@@ -30,7 +30,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 var (
-	urlRE = regexp.MustCompile(`serving at (http://\S+)`)
+	urlRE    = regexp.MustCompile(`serving at (http://\S+)`)
 	keyRE    = regexp.MustCompile(`CHURN_KEY=(churn_\S+)`)
 	repKeyRE = regexp.MustCompile(`CHURN_REP_KEY=(churn_\S+)`)
 )
