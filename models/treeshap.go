@@ -96,15 +96,15 @@ type quadTree []quadNode
 //	      previous split on the path (1 for none), with o′ᵢ = 1
 //	cold  fᵢ/f′ᵢ with oᵢ = 0 and o′ᵢ = 1
 //	again fᵢ/f′ᵢ with oᵢ = o′ᵢ = 0, which is z/z′
-//	coefHot, coefCold  (oᵢ−z)·w_q/fᵢ(t_q) with oᵢ = 1 and 0
+//	coefHot (1−z)·w_q/fᵢ(t_q) with oᵢ = 1 (see quadCoefCold for oᵢ = 0)
 //
 // Precomputed once per tree, they leave the walk no division.
 type quadNode struct {
-	pos               uint8
-	numeric           bool
-	again             float64
-	hot, cold         quad
-	coefHot, coefCold quad
+	pos       uint8
+	numeric   bool
+	again     float64
+	hot, cold quad
+	coefHot   quad
 }
 
 const quadFirst = 0x80
@@ -127,15 +127,12 @@ type quadStep struct {
 	deeper quad
 }
 
-// visit returns Σ v·R over the leaves below node n, R being r at n, and
-// adds the parts of the splits below n to phi.
+// visit returns Σ v·R over the leaves below the internal node n, R being
+// r at n, and adds the parts of the splits below n to phi. A leaf child
+// is summed on the spot, which spares half the calls.
 func (s *shapQuadrature) visit(n int32, r quad) quad {
 	t := s.t
 	f := t.Feature[n]
-	if f < 0 {
-		v := t.Value[n]
-		return quad{v * r[0], v * r[1], v * r[2], v * r[3]}
-	}
 	qn := &s.q[n]
 	p, first := qn.pos&^quadFirst, qn.pos&quadFirst != 0
 	e := &s.path[p]
@@ -159,7 +156,7 @@ func (s *shapQuadrature) visit(n int32, r quad) quad {
 		qc := &s.q[c]
 		o := o0 && c == hot
 		var rc quad
-		coef := &qc.coefCold
+		coef := &quadCoefCold
 		switch {
 		case o:
 			rc, coef = quad{r[0] * qc.hot[0], r[1] * qc.hot[1], r[2] * qc.hot[2], r[3] * qc.hot[3]}, &qc.coefHot
@@ -169,10 +166,17 @@ func (s *shapQuadrature) visit(n int32, r quad) quad {
 			a := qc.again
 			rc = quad{r[0] * a, r[1] * a, r[2] * a, r[3] * a}
 		}
-		e.o, e.deeper = o, quad{}
-		below := s.visit(c, rc)
-		s.phi[f] += coef[0]*(below[0]-e.deeper[0]) + coef[1]*(below[1]-e.deeper[1]) +
-			coef[2]*(below[2]-e.deeper[2]) + coef[3]*(below[3]-e.deeper[3])
+		var below, part quad
+		if t.Feature[c] < 0 {
+			v := t.Value[c]
+			below = quad{v * rc[0], v * rc[1], v * rc[2], v * rc[3]}
+			part = below
+		} else {
+			e.o, e.deeper = o, quad{}
+			below = s.visit(c, rc)
+			part = quad{below[0] - e.deeper[0], below[1] - e.deeper[1], below[2] - e.deeper[2], below[3] - e.deeper[3]}
+		}
+		s.phi[f] += coef[0]*part[0] + coef[1]*part[1] + coef[2]*part[2] + coef[3]*part[3]
 		sum = quad{sum[0] + below[0], sum[1] + below[1], sum[2] + below[2], sum[3] + below[3]}
 	}
 	if !first {
@@ -181,6 +185,15 @@ func (s *shapQuadrature) visit(n int32, r quad) quad {
 	}
 	return sum
 }
+
+// quadCoefCold is (oᵢ−z)·w_q/fᵢ(t_q) = −w_q/(1−t_q) with oᵢ = 0, the same
+// at every split.
+var quadCoefCold = func() (c quad) {
+	for k, x := range quadNodes {
+		c[k] = -quadWeights[k] / (1 - x)
+	}
+	return c
+}()
 
 // minQuadCover bounds below the product of the cover fractions of a
 // path's distinct features in trees explained by quadrature, so that R
@@ -263,7 +276,7 @@ func quadTrees(trees []Tree) *[]quadTree {
 					}
 					hot, cold := z*(1-x)+x, z*(1-x)
 					qc.hot[k], qc.cold[k] = hot/prev, cold/prev
-					qc.coefHot[k], qc.coefCold[k] = (1-z)*quadWeights[k]/hot, -z*quadWeights[k]/cold
+					qc.coefHot[k] = (1 - z) * quadWeights[k] / hot
 				}
 				path[p].z = z
 				walk(c)
