@@ -481,19 +481,18 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 // it gives way to the next.
 func (m *Model) explain(d *score.Detail, schema models.Schema, row, contrib []float64) {
 	seen := map[string]bool{}
-	for _, fc := range models.TopContributions(schema, contrib, len(schema)) {
+	for _, i := range models.RankContributions(contrib) {
 		if len(d.Reasons) == reasonCount && len(d.Context) == contextCount {
 			return
 		}
-		i := slices.IndexFunc(schema, func(f models.Feature) bool { return f.Name == fc.Feature })
 		f := m.catalog[m.index[i]]
 		switch {
 		case !f.Actionable():
 			if len(d.Context) < contextCount {
-				d.Context = append(d.Context, m.reason(i, row[i], fc.Value))
+				d.Context = append(d.Context, m.reason(i, row[i], contrib[i]))
 			}
 		case !seen[f.Signal()] && len(d.Reasons) < reasonCount:
-			r := m.reason(i, row[i], fc.Value)
+			r := m.reason(i, row[i], contrib[i])
 			if r.Typical != nil && r.ValueText() == r.TypicalText() {
 				continue
 			}
