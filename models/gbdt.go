@@ -151,7 +151,7 @@ type GBDT struct {
 
 	// shap holds the quadTree of each tree (nil for those explained by
 	// Algorithm 2), made by the first Contributions.
-	shap atomic.Pointer[[]*quadTree]
+	shap atomic.Pointer[[]quadTree]
 }
 
 var _ Model = (*GBDT)(nil)

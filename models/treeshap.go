@@ -3,7 +3,6 @@ package models
 import (
 	"math"
 	"slices"
-	"sync"
 )
 
 // Contributions writes the exact TreeSHAP value of every feature for row
@@ -36,13 +35,13 @@ func (m *GBDT) Contributions(row, dst []float64) []float64 {
 			trees = m.shap.Load()
 		}
 	}
-	q := shapQuadrature{row: row}
+	q := shapQuadrature{row: row, phi: dst}
 	s := treeShap{row: row, phi: dst}
 	for i := range m.Trees {
 		t := &m.Trees[i]
-		if qt := (*trees)[i]; qt != nil {
-			q.t, q.q = t, qt
-			q.explain(dst)
+		if pos := (*trees)[i]; pos != nil {
+			q.t, q.q = t, pos
+			q.visit(0, quad{1, 1, 1, 1})
 			continue
 		}
 		s.t = t
@@ -79,38 +78,9 @@ var quadNodes, quadWeights = gaussLegendre(4)
 // explained by quadrature.
 const maxQuadFeatures = 8
 
-// quadTree is what the walk needs of a tree explained by quadrature: a
-// quadNode per node, and the tree's parts of φ for the rows seen so far,
-// by the rows' branches.
-//
-// The walk reads the row only to choose a branch at each split, so rows
-// that take the same branch at every split of a tree (not only on the path
-// to their leaf) get the same parts, to the bit. Rows are many and trees
-// small: at 11,025 rows of a simulated book, the 322 trees of a bagged
-// churn model saw 926 distinct sets of branches each on average, so most
-// rows find their parts cached. The key of a row is one bit per split
-// (whether it goes left), so trees of more than 64 splits are not cached.
-type quadTree struct {
-	nodes []quadNode
-	// splits are the internal nodes, whose branches make a row's key, in
-	// a compact copy so that a row's key reads little memory (the whole
-	// model's nodes do not stay in a core's cache from row to row), and
-	// features the tree's distinct split features.
-	splits   []quadSplit
-	features []int32
-
-	mu sync.Mutex // guards the cache
-	// parts holds, for each key cached, the tree's part of φ for each of
-	// features, at cached[key]; at most maxQuadCached keys are cached.
-	cached map[uint64]int32
-	parts  []float64
-}
-
-// maxQuadCached is the most keys a tree caches the parts of: enough for
-// the common sets of branches of a large book, few enough that a model's
-// cache stays a few tens of megabytes (at 10 features a tree, 84 kB a
-// tree).
-const maxQuadCached = 1024
+// quadTree is what the walk needs of a tree explained by quadrature, one
+// quadNode per node.
+type quadTree []quadNode
 
 // quadNode holds what the walk needs at a node that does not depend on
 // the row explained. At an internal node, pos is the position of its
@@ -142,90 +112,10 @@ const quadFirst = 0x80
 // shapQuadrature explains trees by quadrature.
 type shapQuadrature struct {
 	t    *Tree
-	q    *quadTree
+	q    quadTree
 	row  []float64
-	phi  []float64 // the tree's parts, by feature (allocated by explain)
+	phi  []float64
 	path [maxQuadFeatures]quadStep
-}
-
-// explain adds the parts of φ of s.t for s.row to dst: the cached ones
-// of the row's key, else those the walk finds (which it then caches).
-func (s *shapQuadrature) explain(dst []float64) {
-	qt, t := s.q, s.t
-	var key uint64
-	if qt.cached != nil {
-		for k := range qt.splits {
-			if sp := &qt.splits[k]; sp.left(t, s.row) {
-				key |= 1 << k
-			}
-		}
-		qt.mu.Lock()
-		at, ok := qt.cached[key]
-		if ok {
-			for k, f := range qt.features {
-				dst[f] += qt.parts[int(at)+k]
-			}
-		}
-		qt.mu.Unlock()
-		if ok {
-			return
-		}
-	}
-	if s.phi == nil {
-		s.phi = make([]float64, len(dst))
-	}
-	s.visit(0, quad{1, 1, 1, 1})
-	if qt.cached != nil {
-		qt.mu.Lock()
-		if _, ok := qt.cached[key]; !ok && len(qt.cached) < maxQuadCached {
-			qt.cached[key] = int32(len(qt.parts))
-			for _, f := range qt.features {
-				qt.parts = append(qt.parts, s.phi[f])
-			}
-		}
-		qt.mu.Unlock()
-	}
-	for _, f := range qt.features {
-		dst[f] += s.phi[f]
-		s.phi[f] = 0
-	}
-}
-
-// quadSplit is what a row's key needs of an internal node.
-type quadSplit struct {
-	threshold float64
-	node      int32
-	feature   int32
-	numeric   bool // else see Tree.next
-	nanLeft   bool // a missing value goes left
-}
-
-// left reports whether row goes left at the split, as Tree.next decides.
-func (sp *quadSplit) left(t *Tree, row []float64) bool {
-	x := row[sp.feature]
-	switch {
-	case !sp.numeric:
-		return t.next(sp.node, x) == t.Left[sp.node]
-	case x != x:
-		return sp.nanLeft
-	}
-	return x < sp.threshold
-}
-
-// branch returns the child of the internal node n (whose quadNode is qn)
-// that s.row takes.
-func (s *shapQuadrature) branch(n int32, qn *quadNode) int32 {
-	t := s.t
-	switch x := s.row[t.Feature[n]]; {
-	case !qn.numeric:
-		return t.next(n, x)
-	case x < t.Threshold[n]:
-		return t.Left[n]
-	case x != x && t.DefaultLeft[n]:
-		return t.Left[n]
-	default:
-		return t.Right[n]
-	}
 }
 
 // quadStep is a distinct feature on the path to the visited node: whether
@@ -243,17 +133,27 @@ type quadStep struct {
 func (s *shapQuadrature) visit(n int32, r quad) quad {
 	t := s.t
 	f := t.Feature[n]
-	qn := &s.q.nodes[n]
+	qn := &s.q[n]
 	p, first := qn.pos&^quadFirst, qn.pos&quadFirst != 0
 	e := &s.path[p]
 	o0, deeper := true, quad{}
 	if !first {
 		o0, deeper = e.o, e.deeper
 	}
-	hot := s.branch(n, qn)
+	var hot int32
+	switch x := s.row[f]; {
+	case !qn.numeric:
+		hot = t.next(n, x)
+	case x < t.Threshold[n]:
+		hot = t.Left[n]
+	case x != x && t.DefaultLeft[n]:
+		hot = t.Left[n]
+	default:
+		hot = t.Right[n]
+	}
 	var sum quad
 	for _, c := range [2]int32{t.Left[n], t.Right[n]} {
-		qc := &s.q.nodes[c]
+		qc := &s.q[c]
 		o := o0 && c == hot
 		var rc quad
 		coef := &quadCoefCold
@@ -330,12 +230,12 @@ func gaussLegendre(n int) (nodes, weights quad) {
 // quadTrees returns, for every tree, its quadTree, or nil for the trees
 // Algorithm 2 explains: single leaves, and those with paths of more than
 // maxQuadFeatures distinct features or smaller cover than minQuadCover.
-func quadTrees(trees []Tree) *[]*quadTree {
-	out := make([]*quadTree, len(trees))
+func quadTrees(trees []Tree) *[]quadTree {
+	out := make([]quadTree, len(trees))
 	var path []shapStep
 	for i := range trees {
 		t := &trees[i]
-		q, ok := make([]quadNode, len(t.Feature)), t.Feature[0] >= 0
+		q, ok := make(quadTree, len(t.Feature)), t.Feature[0] >= 0
 		var walk func(n int32)
 		walk = func(n int32) {
 			f := t.Feature[n]
@@ -386,29 +286,10 @@ func quadTrees(trees []Tree) *[]*quadTree {
 		}
 		walk(0)
 		if ok {
-			out[i] = newQuadTree(t, q)
+			out[i] = q
 		}
 	}
 	return &out
-}
-
-// newQuadTree returns the quadTree of t with the given nodes, with a cache
-// unless t has more than 64 splits.
-func newQuadTree(t *Tree, nodes []quadNode) *quadTree {
-	qt := &quadTree{nodes: nodes}
-	for n, f := range t.Feature {
-		if f >= 0 {
-			qt.splits = append(qt.splits, quadSplit{threshold: t.Threshold[n], node: int32(n), feature: f,
-				numeric: nodes[n].numeric, nanLeft: t.DefaultLeft[n]})
-			if !slices.Contains(qt.features, f) {
-				qt.features = append(qt.features, f)
-			}
-		}
-	}
-	if len(qt.splits) <= 64 {
-		qt.cached = map[uint64]int32{}
-	}
-	return qt
 }
 
 // shapStep is a distinct feature on a path and the product z of the

@@ -44,15 +44,11 @@ func TestContributionsMatchBruteForceShapley(t *testing.T) {
 	for i := range 50 {
 		d.Row(i, row)
 		want := bruteForceShapley(m, row)
-		// The second time, the quadrature reads the row's parts from the
-		// trees' caches.
-		for pass := range 2 {
-			for name, model := range map[string]*GBDT{"quadrature": m, "recursion": recursive} {
-				got := model.Contributions(row, nil)
-				for j := range features {
-					if math.Abs(got[j]-want[j]) > 1e-9 {
-						t.Fatalf("%s, pass %d, row %v: TreeSHAP %v, brute-force Shapley values %v", name, pass, row, got, want)
-					}
+		for name, model := range map[string]*GBDT{"quadrature": m, "recursion": recursive} {
+			got := model.Contributions(row, nil)
+			for j := range features {
+				if math.Abs(got[j]-want[j]) > 1e-9 {
+					t.Fatalf("%s, row %v: TreeSHAP %v, brute-force Shapley values %v", name, row, got, want)
 				}
 			}
 		}
@@ -69,111 +65,9 @@ func TestContributionsMatchBruteForceShapley(t *testing.T) {
 // Algorithm 2.
 func byRecursion(m *GBDT) *GBDT {
 	r := &GBDT{Features: m.Features, BaseScore: m.BaseScore, Trees: m.Trees, Expected: m.Expected}
-	none := make([]*quadTree, len(m.Trees))
+	none := make([]quadTree, len(m.Trees))
 	r.shap.Store(&none)
 	return r
-}
-
-// uncached returns a copy of m whose trees are explained by quadrature
-// (where m's are) without a cache.
-func uncached(m *GBDT) *GBDT {
-	u := &GBDT{Features: m.Features, BaseScore: m.BaseScore, Trees: m.Trees, Expected: m.Expected}
-	trees := quadTrees(m.Trees)
-	for _, qt := range *trees {
-		if qt != nil {
-			qt.cached = nil
-		}
-	}
-	u.shap.Store(trees)
-	return u
-}
-
-// TestContributionsCached checks that the parts a tree caches are those
-// the walk computes, to the bit, whether read once or many times, by one
-// goroutine or several, and that a cache holds at most maxQuadCached
-// keys, and none for trees of more than 64 splits.
-func TestContributionsCached(t *testing.T) {
-	for _, tt := range []struct {
-		name          string
-		depth, leaves int
-		quantum       float64 // rows are rounded to multiples of it, so they repeat
-		cached        bool    // the trees have caches
-		full          bool    // some tree's cache is full
-	}{
-		{"depth 4, repeated rows", 4, 0, 0.5, true, false},
-		{"depth 6, distinct rows", 6, 0, 0, true, true},
-		{"best-first, 100 leaves", 0, 100, 0.5, false, false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			d := synthetic(3000, 6, true, 0.15, 29)
-			if tt.quantum > 0 {
-				for _, c := range d.Columns[:len(d.Columns)-1] { // the last is categorical
-					for i, x := range c {
-						c[i] = math.Round(x/tt.quantum) * tt.quantum
-					}
-				}
-			}
-			p := DefaultGBDTParams()
-			p.Rounds, p.LearningRate, p.MaxDepth, p.MaxLeaves, p.MinChildWeight = 30, 0.2, tt.depth, tt.leaves, 0.01
-			m := mustFit(t, d, nil, p)
-			plain := uncached(m)
-			n := len(m.Features)
-			want := make([][]float64, d.Rows())
-			row := make([]float64, n)
-			for i := range want {
-				want[i] = plain.Contributions(d.Row(i, row), nil)
-			}
-			check := func(i int, got []float64) error {
-				for j := range got {
-					if math.Float64bits(got[j]) != math.Float64bits(want[i][j]) {
-						return fmt.Errorf("row %d feature %d: %v, uncached %v", i, j, got[j], want[i][j])
-					}
-				}
-				return nil
-			}
-			// Two passes on one goroutine, then four goroutines at once.
-			for pass := range 2 {
-				for i := range want {
-					if err := check(i, m.Contributions(d.Row(i, row), nil)); err != nil {
-						t.Fatalf("pass %d: %v", pass, err)
-					}
-				}
-			}
-			errs := make(chan error, 4)
-			for g := range 4 {
-				go func() {
-					row := make([]float64, n)
-					for k := range want {
-						i := (k*7 + g*1001) % len(want)
-						if err := check(i, m.Contributions(d.Row(i, row), nil)); err != nil {
-							errs <- err
-							return
-						}
-					}
-					errs <- nil
-				}()
-			}
-			for range 4 {
-				if err := <-errs; err != nil {
-					t.Fatal(err)
-				}
-			}
-			keys, most := 0, 0
-			for _, qt := range *m.shap.Load() {
-				if qt == nil || (qt.cached != nil) != tt.cached {
-					t.Fatalf("a tree of %d splits: cached %v, want %v", len(qt.splits), qt.cached != nil, tt.cached)
-				}
-				keys += len(qt.cached)
-				most = max(most, len(qt.cached))
-			}
-			if most > maxQuadCached || tt.full && most < maxQuadCached {
-				t.Errorf("a tree caches at most %d keys, the limit is %d", most, maxQuadCached)
-			}
-			if tt.quantum > 0 && tt.cached && keys >= len(m.Trees)*d.Rows()/4 {
-				t.Errorf("%d keys cached in %d trees for %d rows that repeat: the cache is hardly used", keys, len(m.Trees), d.Rows())
-			}
-		})
-	}
 }
 
 // byQuadrature counts the trees of m explained by quadrature and by
