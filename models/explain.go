@@ -60,14 +60,28 @@ func TopContributions(schema Schema, contributions []float64, n int) []FeatureCo
 	if len(contributions) != len(schema) {
 		panic(fmt.Sprintf("models: TopContributions: %d contributions for %d features", len(contributions), len(schema)))
 	}
-	var out []FeatureContribution
-	for j, f := range schema {
-		if contributions[j] != 0 {
-			out = append(out, FeatureContribution{Feature: f.Name, Value: contributions[j]})
+	ranked := RankContributions(contributions)
+	out := make([]FeatureContribution, min(max(n, 0), len(ranked)))
+	for k := range out {
+		j := ranked[k]
+		out[k] = FeatureContribution{Feature: schema[j].Name, Value: contributions[j]}
+	}
+	return out
+}
+
+// RankContributions returns the positions of the features that contribute
+// other than exactly zero, by decreasing absolute contribution; ties keep
+// schema order. It is the order of TopContributions, for callers that
+// want the features' positions rather than their names.
+func RankContributions(contributions []float64) []int {
+	var out []int
+	for j, c := range contributions {
+		if c != 0 {
+			out = append(out, j)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b FeatureContribution) int {
-		return cmp.Compare(math.Abs(b.Value), math.Abs(a.Value))
+	slices.SortStableFunc(out, func(a, b int) int {
+		return cmp.Compare(math.Abs(contributions[b]), math.Abs(contributions[a]))
 	})
-	return out[:min(max(n, 0), len(out))]
+	return out
 }

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/openchurn/churn/models"
@@ -42,6 +43,21 @@ func TestTopContributions(t *testing.T) {
 		got := models.TopContributions(schema, contrib, tc.n)
 		if len(got) != len(tc.want) || (len(got) > 0 && !reflect.DeepEqual(got, tc.want)) {
 			t.Errorf("TopContributions(n=%d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestRankContributions(t *testing.T) {
+	for _, tc := range []struct {
+		contrib []float64
+		want    []int
+	}{
+		{[]float64{0.5, -2, 0, -0.5}, []int{1, 0, 3}}, // a tie keeps schema order
+		{[]float64{0, 0}, nil},
+		{[]float64{-1e-300, 3, -3}, []int{1, 2, 0}},
+	} {
+		if got := models.RankContributions(tc.contrib); !slices.Equal(got, tc.want) {
+			t.Errorf("RankContributions(%v) = %v, want %v", tc.contrib, got, tc.want)
 		}
 	}
 }

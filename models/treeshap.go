@@ -40,7 +40,7 @@ func (m *GBDT) Contributions(row, dst []float64) []float64 {
 	for i := range m.Trees {
 		t := &m.Trees[i]
 		if pos := (*trees)[i]; pos != nil {
-			q.t, q.pos = t, pos
+			q.t, q.q = t, pos
 			q.visit(0, quad{1, 1, 1, 1})
 			continue
 		}
@@ -78,80 +78,122 @@ var quadNodes, quadWeights = gaussLegendre(4)
 // explained by quadrature.
 const maxQuadFeatures = 8
 
-// quadTree is what the walk needs of a tree explained by quadrature: at
-// each internal node, the position of its split feature among the
-// distinct features of the path from the root to it, in order of first
-// split, with quadFirst set at the feature's first split on the path.
-type quadTree []uint8
+// quadTree is what the walk needs of a tree explained by quadrature, one
+// quadNode per node.
+type quadTree []quadNode
+
+// quadNode holds what the walk needs at a node that does not depend on
+// the row explained. At an internal node, pos is the position of its
+// split feature among the distinct features of the path from the root to
+// it, in order of first split, with quadFirst set at the feature's first
+// split on the path, and numeric says the split compares a threshold. As
+// the child of a split on feature i, with z its cover fraction for i and
+// fᵢ(t) = z(1−t) + oᵢt, the other fields are, at each quadrature node,
+// the factors that turn R at the parent into R at the node, and the
+// weights that turn the node's Σ v·R/… into its part of φᵢ:
+//
+//	hot   fᵢ/f′ᵢ with oᵢ = 1, where f′ᵢ is the factor of the feature's
+//	      previous split on the path (1 for none), with o′ᵢ = 1
+//	cold  fᵢ/f′ᵢ with oᵢ = 0 and o′ᵢ = 1
+//	again fᵢ/f′ᵢ with oᵢ = o′ᵢ = 0, which is z/z′
+//	coefHot (1−z)·w_q/fᵢ(t_q) with oᵢ = 1 (see quadCoefCold for oᵢ = 0)
+//
+// Precomputed once per tree, they leave the walk no division.
+type quadNode struct {
+	pos       uint8
+	numeric   bool
+	again     float64
+	hot, cold quad
+	coefHot   quad
+}
 
 const quadFirst = 0x80
 
 // shapQuadrature explains trees by quadrature.
 type shapQuadrature struct {
 	t    *Tree
-	pos  quadTree
+	q    quadTree
 	row  []float64
 	phi  []float64
 	path [maxQuadFeatures]quadStep
 }
 
-// quadStep is a distinct feature on the path to the visited node: its z
-// and o so far, and the sum of v·R over the leaves below its splits
-// further down than the visited node's nearest one.
+// quadStep is a distinct feature on the path to the visited node: whether
+// every split on it so far sends the row towards the node, and the sum of
+// v·R over the leaves below its splits further down than the visited
+// node's nearest one.
 type quadStep struct {
-	z, o   float64
+	o      bool
 	deeper quad
 }
 
-// visit returns Σ v·R over the leaves below node n, R being r at n, and
-// adds the parts of the splits below n to phi.
+// visit returns Σ v·R over the leaves below the internal node n, R being
+// r at n, and adds the parts of the splits below n to phi. A leaf child
+// is summed on the spot, which spares half the calls.
 func (s *shapQuadrature) visit(n int32, r quad) quad {
 	t := s.t
 	f := t.Feature[n]
-	if f < 0 {
-		v := t.Value[n]
-		return quad{v * r[0], v * r[1], v * r[2], v * r[3]}
-	}
-	p, first := s.pos[n]&^quadFirst, s.pos[n]&quadFirst != 0
+	qn := &s.q[n]
+	p, first := qn.pos&^quadFirst, qn.pos&quadFirst != 0
 	e := &s.path[p]
-	z0, o0, deeper := 1.0, 1.0, quad{}
+	o0, deeper := true, quad{}
 	if !first {
-		z0, o0, deeper = e.z, e.o, e.deeper
+		o0, deeper = e.o, e.deeper
 	}
-	hot := t.next(n, s.row[f])
+	var hot int32
+	switch x := s.row[f]; {
+	case !qn.numeric:
+		hot = t.next(n, x)
+	case x < t.Threshold[n]:
+		hot = t.Left[n]
+	case x != x && t.DefaultLeft[n]:
+		hot = t.Left[n]
+	default:
+		hot = t.Right[n]
+	}
 	var sum quad
 	for _, c := range [2]int32{t.Left[n], t.Right[n]} {
-		// The product in Algorithm 2's order, so z is the same float.
-		z, o := t.Cover[c]/t.Cover[n]*z0, o0
-		if c != hot {
-			o = 0
+		qc := &s.q[c]
+		o := o0 && c == hot
+		var rc quad
+		coef := &quadCoefCold
+		switch {
+		case o:
+			rc, coef = quad{r[0] * qc.hot[0], r[1] * qc.hot[1], r[2] * qc.hot[2], r[3] * qc.hot[3]}, &qc.coefHot
+		case o0:
+			rc = quad{r[0] * qc.cold[0], r[1] * qc.cold[1], r[2] * qc.cold[2], r[3] * qc.cold[3]}
+		default:
+			a := qc.again
+			rc = quad{r[0] * a, r[1] * a, r[2] * a, r[3] * a}
 		}
-		var rc, fc quad
-		for k, x := range quadNodes {
-			fc[k] = z*(1-x) + o*x
-			if first {
-				rc[k] = r[k] * fc[k]
-			} else {
-				rc[k] = r[k] / (z0*(1-x) + o0*x) * fc[k]
-			}
+		var below, part quad
+		if t.Feature[c] < 0 {
+			v := t.Value[c]
+			below = quad{v * rc[0], v * rc[1], v * rc[2], v * rc[3]}
+			part = below
+		} else {
+			e.o, e.deeper = o, quad{}
+			below = s.visit(c, rc)
+			part = quad{below[0] - e.deeper[0], below[1] - e.deeper[1], below[2] - e.deeper[2], below[3] - e.deeper[3]}
 		}
-		e.z, e.o, e.deeper = z, o, quad{}
-		below := s.visit(c, rc)
-		var part float64
-		for k, w := range quadWeights {
-			part += w * (below[k] - e.deeper[k]) / fc[k]
-			sum[k] += below[k]
-		}
-		s.phi[f] += (o - z) * part
+		s.phi[f] += coef[0]*part[0] + coef[1]*part[1] + coef[2]*part[2] + coef[3]*part[3]
+		sum = quad{sum[0] + below[0], sum[1] + below[1], sum[2] + below[2], sum[3] + below[3]}
 	}
 	if !first {
-		e.z, e.o = z0, o0
-		for k := range e.deeper {
-			e.deeper[k] = deeper[k] + sum[k]
-		}
+		e.o = o0
+		e.deeper = quad{deeper[0] + sum[0], deeper[1] + sum[1], deeper[2] + sum[2], deeper[3] + sum[3]}
 	}
 	return sum
 }
+
+// quadCoefCold is (oᵢ−z)·w_q/fᵢ(t_q) = −w_q/(1−t_q) with oᵢ = 0, the same
+// at every split.
+var quadCoefCold = func() (c quad) {
+	for k, x := range quadNodes {
+		c[k] = -quadWeights[k] / (1 - x)
+	}
+	return c
+}()
 
 // minQuadCover bounds below the product of the cover fractions of a
 // path's distinct features in trees explained by quadrature, so that R
@@ -193,7 +235,7 @@ func quadTrees(trees []Tree) *[]quadTree {
 	var path []shapStep
 	for i := range trees {
 		t := &trees[i]
-		pos, ok := make(quadTree, len(t.Feature)), t.Feature[0] >= 0
+		q, ok := make(quadTree, len(t.Feature)), t.Feature[0] >= 0
 		var walk func(n int32)
 		walk = func(n int32) {
 			f := t.Feature[n]
@@ -207,29 +249,44 @@ func quadTrees(trees []Tree) *[]quadTree {
 			}
 			depth := len(path)
 			p := slices.IndexFunc(path, func(s shapStep) bool { return s.feature == f })
-			if p < 0 {
+			first := p < 0
+			if first {
 				if p = depth; p == maxQuadFeatures {
 					ok = false
 					return
 				}
 				path = append(path, shapStep{feature: f, z: 1})
-				pos[n] = quadFirst
+				q[n].pos = quadFirst
 			}
-			pos[n] |= uint8(p)
-			z := path[p].z
+			q[n].pos |= uint8(p)
+			q[n].numeric = t.CatStart == nil || t.CatStart[n] == t.CatStart[n+1]
+			z0 := path[p].z
 			for _, c := range [2]int32{t.Left[n], t.Right[n]} {
 				if !ok {
 					return
 				}
-				path[p].z = t.Cover[c] / t.Cover[n] * z
+				// The product in Algorithm 2's order, so z is the same float.
+				z := t.Cover[c] / t.Cover[n] * z0
+				qc := &q[c]
+				qc.again = z / z0
+				for k, x := range quadNodes {
+					prev := 1.0 // f′ with o′ = 1; 1 at the feature's first split
+					if !first {
+						prev = z0*(1-x) + x
+					}
+					hot, cold := z*(1-x)+x, z*(1-x)
+					qc.hot[k], qc.cold[k] = hot/prev, cold/prev
+					qc.coefHot[k] = (1 - z) * quadWeights[k] / hot
+				}
+				path[p].z = z
 				walk(c)
 			}
-			path[p].z = z
+			path[p].z = z0
 			path = path[:depth]
 		}
 		walk(0)
 		if ok {
-			out[i] = pos
+			out[i] = q
 		}
 	}
 	return &out

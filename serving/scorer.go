@@ -447,7 +447,7 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 	for _, g := range models.SumByGroup(schema, contrib) {
 		d.Components[g.Group] = score.Component{Score: ComponentScore(g.Value, !churn), Contribution: g.Value}
 	}
-	m.explain(&d, schema, row, contrib)
+	m.explain(&d, row, contrib)
 	sc := score.Score{AccountID: v.AccountID, Task: m.Task, AsOf: v.AsOf, ModelVersion: m.Version,
 		Probability: p, Previous: math.NaN(), Fingerprint: fingerprint(m.Version, row), ScoredAt: time.Now().UTC()}
 	if account != nil {
@@ -479,21 +479,20 @@ func (m *Model) score(v *features.Vector, account *features.Account, bands Bands
 // reads as its typical one ("1 (typical 1)") is no reason a rep can see,
 // whatever its contribution (a tree's split can fall between the two), so
 // it gives way to the next.
-func (m *Model) explain(d *score.Detail, schema models.Schema, row, contrib []float64) {
+func (m *Model) explain(d *score.Detail, row, contrib []float64) {
 	seen := map[string]bool{}
-	for _, fc := range models.TopContributions(schema, contrib, len(schema)) {
+	for _, i := range models.RankContributions(contrib) {
 		if len(d.Reasons) == reasonCount && len(d.Context) == contextCount {
 			return
 		}
-		i := slices.IndexFunc(schema, func(f models.Feature) bool { return f.Name == fc.Feature })
 		f := m.catalog[m.index[i]]
 		switch {
 		case !f.Actionable():
 			if len(d.Context) < contextCount {
-				d.Context = append(d.Context, m.reason(i, row[i], fc.Value))
+				d.Context = append(d.Context, m.reason(i, row[i], contrib[i]))
 			}
 		case !seen[f.Signal()] && len(d.Reasons) < reasonCount:
-			r := m.reason(i, row[i], fc.Value)
+			r := m.reason(i, row[i], contrib[i])
 			if r.Typical != nil && r.ValueText() == r.TypicalText() {
 				continue
 			}
