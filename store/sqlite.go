@@ -56,7 +56,7 @@ const sqliteBatchRows = 256
 // merge of many rows in key order changes each page once for many rows.
 // The staged rows are held in memory (temp_store), about 100 bytes each
 // for usage events.
-const sqliteMergeRows = 1 << 17
+var sqliteMergeRows = 1 << 18
 
 // load stages src's records in a temporary table, in batches of prepared
 // multi-row INSERTs, and every sqliteMergeRows rows, and at the end,
@@ -126,7 +126,7 @@ func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t fe
 		if err != nil {
 			return fmt.Errorf("loading %s: staging: %w", t, err)
 		}
-		if staged += int64(len(batch)); staged >= sqliteMergeRows {
+		if staged += int64(len(batch)); staged >= int64(sqliteMergeRows) {
 			return flush()
 		}
 		return nil
