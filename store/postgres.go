@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -180,26 +181,36 @@ func (d postgresDialect) storeChunks(ctx context.Context, conn *sqlx.Conn, tx *s
 }
 
 // sortedChunk holds rows of a load encoded for COPY, to be sent sorted by
-// hashtext(account_id), the rows of an account in the order they came;
-// rows of a table without accounts keep theirs.
+// hashtext(account_id), then by a hash of their whole key; rows of a
+// table without accounts keep their order. The order of two keys is the
+// same in every load, as it was in key order, so that loads of the same
+// keys side by side take their row locks in one order and do not
+// deadlock (within a chunk).
 type sortedChunk struct {
 	table   features.Table
-	account int // position of account_id among the stored columns, or -1
+	account int   // position of account_id among the stored columns, or -1
+	key     []int // positions of the key columns
 	rows    copyBinaryWriter
 	index   []chunkRow
 	out     []byte
+	scratch []byte
 }
 
-// chunkRow is a row of a sortedChunk: its sort key and its bytes in
+// chunkRow is a row of a sortedChunk: its sort keys and its bytes in
 // rows.buf.
 type chunkRow struct {
-	key        int32
+	account    int32  // hashtext(account_id)
+	key        uint32 // of the key's values
 	start, end int
 }
 
 func newSortedChunk(t features.Table) *sortedChunk {
 	cols := storedColumns(t)
-	return &sortedChunk{table: t, account: slices.Index(cols, "account_id"), rows: copyBinaryWriter{ncol: len(cols)}}
+	c := &sortedChunk{table: t, account: slices.Index(cols, "account_id"), rows: copyBinaryWriter{ncol: len(cols)}}
+	for _, k := range keyColumns(t) {
+		c.key = append(c.key, slices.Index(cols, k))
+	}
+	return c
 }
 
 func (c *sortedChunk) len() int { return len(c.index) }
@@ -215,7 +226,18 @@ func (c *sortedChunk) add(rec recordio.Record) error {
 	if c.account >= 0 {
 		var buf [16]any
 		fields, _ := fieldsOf(buf[:0], rec)
-		r.key = int32(hashBytes([]byte(*fields[c.account].(*string))))
+		r.account = int32(hashBytes([]byte(*fields[c.account].(*string))))
+		c.scratch = c.scratch[:0]
+		for _, i := range c.key {
+			switch f := fields[i].(type) {
+			case *string:
+				c.scratch = append(c.scratch, *f...)
+			case *time.Time:
+				c.scratch = strconv.AppendInt(c.scratch, f.UnixMicro(), 10) // as stored
+			}
+			c.scratch = append(c.scratch, 0)
+		}
+		r.key = hashBytes(c.scratch)
 	}
 	c.index = append(c.index, r)
 	return nil
@@ -226,7 +248,7 @@ func (c *sortedChunk) add(rec recordio.Record) error {
 func (c *sortedChunk) sorted() []byte {
 	if c.account >= 0 {
 		slices.SortFunc(c.index, func(a, b chunkRow) int {
-			return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.start, b.start))
+			return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.key, b.key), cmp.Compare(a.start, b.start))
 		})
 	}
 	c.out = append(c.out[:0], copyBinaryHeader...)
