@@ -55,7 +55,8 @@ func (postgresDialect) lockMigrations(ctx context.Context, tx *sqlx.Tx) error {
 const postgresBatchRows = 1024
 
 // postgresChunkRows is how many rows a load into a filled table sorts
-// and sends at a time: about 100 bytes each for usage events, held twice.
+// and sends at a time: about 100 bytes each for usage events, held twice,
+// in the chunk being filled and in the one being stored (about 100 MB).
 var postgresChunkRows = 1 << 18
 
 // load stores src in t. Rows travel by COPY in PostgreSQL's binary
@@ -107,8 +108,7 @@ func (d postgresDialect) storeChunks(ctx context.Context, conn *sqlx.Conn, tx *s
 		staged  bool // the staging table exists
 	)
 	cols := strings.Join(storedColumns(t), ", ")
-	chunk := newSortedChunk(t)
-	store := func() error {
+	store := func(chunk *sortedChunk) error {
 		if chunk.len() == 0 {
 			return nil
 		}
@@ -160,23 +160,42 @@ func (d postgresDialect) storeChunks(ctx context.Context, conn *sqlx.Conn, tx *s
 		chunk.reset()
 		return nil
 	}
-	var err error
-	res.Read, err = streamRows(ctx, src, postgresBatchRows, func(batch []recordio.Record) error {
+	// One chunk is filled while the one before is stored on a goroutine
+	// of its own, so that decoding overlaps the sort and the server's
+	// work. Chunks are stored one at a time, in order.
+	filling, spare := newSortedChunk(t), newSortedChunk(t)
+	var stored chan error // the chunk being stored; nil if none
+	wait := func() error {
+		if stored == nil {
+			return nil
+		}
+		err := <-stored
+		stored = nil
+		return err
+	}
+	read, err := streamRows(ctx, src, postgresBatchRows, func(batch []recordio.Record) error {
 		for _, rec := range batch {
-			if err := chunk.add(rec); err != nil {
+			if err := filling.add(rec); err != nil {
 				return fmt.Errorf("loading %s: %w", t, err)
 			}
-			if chunk.len() == postgresChunkRows {
-				if err := store(); err != nil {
+			if filling.len() == postgresChunkRows {
+				if err := wait(); err != nil {
 					return err
 				}
+				filling, spare = spare, filling
+				stored = make(chan error, 1)
+				go func(c *sortedChunk) { stored <- store(c) }(spare)
 			}
 		}
 		return nil
 	})
-	if err == nil {
-		err = store()
+	if werr := wait(); err == nil {
+		err = werr
 	}
+	if err == nil {
+		err = store(filling)
+	}
+	res.Read = read
 	return res, err
 }
 
