@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,16 +95,37 @@ func loadBench(b *testing.B, s *store.Store, path string) {
 //	go test ./store -run '^$' -bench IngestSQLite -benchtime 3x
 func BenchmarkIngestSQLite(b *testing.B) {
 	path := benchCSV(b, 0)
-	var elapsed time.Duration
+	var elapsed, cpu time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		s := storetest.Open(b, "sqlite")
 		b.StartTimer()
-		start := time.Now()
+		start, cpu0 := time.Now(), processCPU()
 		loadBench(b, s, path)
 		elapsed += time.Since(start)
+		cpu += processCPU() - cpu0
 	}
 	b.ReportMetric(float64(benchEvents*b.N)/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(benchEvents*b.N)/cpu.Seconds(), "rows/cpu-s")
+}
+
+// statCPU is the CPU time, user and system, in a line of /proc/PID/stat.
+func statCPU(b *testing.B, stat string) time.Duration {
+	b.Helper()
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	// The command may hold spaces; the fields that follow its ")" start
+	// with the state (field 3), so utime and stime (14 and 15) are 11 and 12.
+	fields := strings.Fields(stat[strings.LastIndexByte(stat, ')')+1:])
+	if len(fields) < 13 {
+		b.Fatalf("unexpected /proc stat line %q", stat)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("unexpected /proc stat line %q", stat)
+	}
+	return time.Duration(utime+stime) * tick
 }
 
 // BenchmarkIngestPostgres loads 1M usage events into an empty PostgreSQL
@@ -115,6 +137,14 @@ func BenchmarkIngestSQLite(b *testing.B) {
 // An empty table is bulk loaded. A second file of 1M other events, loaded
 // after the first, takes the path of every later load, merged through a
 // temporary table: incremental_rows/s and incremental_ratio.
+//
+// On a shared machine wall time measures the neighbours as much as the
+// load, so the benchmark also counts CPU time, of the client and of the
+// server processes that serve it (read from /proc: the server must run on
+// this machine): cpu_ratio and incremental_cpu_ratio are the unindexed
+// \copy's CPU seconds (psql's and its server process's) over ours (this
+// process's and the store's server processes'); cpu-s/op, psql_cpu-s/op
+// and incremental_cpu-s/op are the seconds of one load.
 //
 //	CHURN_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
 //	  go test ./store -run '^$' -bench IngestPostgres -benchtime 5x -v
@@ -141,8 +171,11 @@ func BenchmarkIngestPostgres(b *testing.B) {
 	q.Del("search_path")
 	u.RawQuery = q.Encode()
 	psqlDSN := u.String()
+	// The store's connections carry a name of their own, by which the
+	// benchmark finds their server processes.
+	app := "churn_bench_" + strconv.Itoa(os.Getpid())
 	ctx := context.Background()
-	s, err := store.Open(ctx, dsn)
+	s, err := store.Open(ctx, dsn+"&application_name="+app)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -160,18 +193,57 @@ func BenchmarkIngestPostgres(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	// psqlCopy times psql's \copy of the export into table.
-	psqlCopy := func(table string) time.Duration {
+	// serverCPU is the CPU time of each of the store's server processes.
+	serverCPU := func() map[int]time.Duration {
+		var pids []int
+		if err := admin.SelectContext(ctx, &pids, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", app); err != nil {
+			b.Fatal(err)
+		}
+		cpu := make(map[int]time.Duration, len(pids))
+		for _, pid := range pids {
+			stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+			if err != nil {
+				b.Fatalf("reading the CPU time of server process %d (the benchmark needs the server on this machine): %v", pid, err)
+			}
+			cpu[pid] = statCPU(b, string(stat))
+		}
+		return cpu
+	}
+	// loadCPU loads file and times it, with the CPU time of this process
+	// and of the store's server processes (one that started meanwhile
+	// counts whole).
+	loadCPU := func(file string) (wall, cpu time.Duration) {
+		start, client, server := time.Now(), processCPU(), serverCPU()
+		loadBench(b, s, file)
+		wall, cpu = time.Since(start), processCPU()-client
+		for pid, t := range serverCPU() {
+			cpu += t - server[pid]
+		}
+		return wall, cpu
+	}
+	// psqlCopy times psql's \copy of the export into table, with the CPU
+	// time of psql and of its server process, which psql prints from
+	// /proc before and after.
+	psqlCopy := func(table string) (wall, cpu time.Duration) {
+		script := "SELECT pg_backend_pid() AS pid \\gset\n\\setenv PID :pid\n\\! cat /proc/$PID/stat\n" +
+			`\copy ` + table + ` FROM '` + path + `' CSV HEADER` + "\n\\! cat /proc/$PID/stat\n"
 		start := time.Now()
-		cmd := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", psqlDSN,
-			"-c", `\copy `+table+` FROM '`+path+`' CSV HEADER`)
+		cmd := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", psqlDSN, "-f", "-")
 		cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+schema)
-		if out, err := cmd.CombinedOutput(); err != nil {
+		cmd.Stdin = strings.NewReader(script)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
 			b.Fatalf("psql: %v\n%s", err, out)
 		}
-		return time.Since(start)
+		wall = time.Since(start)
+		stats := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(stats) != 2 {
+			b.Fatalf("psql printed %q, want two /proc stat lines", out)
+		}
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() + statCPU(b, stats[1]) - statCPU(b, stats[0])
+		return wall, cpu
 	}
-	var ours, incremental, bare, indexed time.Duration
+	var ours, incremental, bare, indexed, oursCPU, incrementalCPU, bareCPU time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		exec1("TRUNCATE usage_events")
@@ -181,37 +253,44 @@ func BenchmarkIngestPostgres(b *testing.B) {
 		// indexes alone cost a COPY.
 		exec1("CREATE TABLE psql_indexed (LIKE usage_events INCLUDING ALL)")
 		exec1("CHECKPOINT")
-		indexed += psqlCopy("psql_indexed")
+		wall, _ := psqlCopy("psql_indexed")
+		indexed += wall
 		// The unindexed \copy runs right before our load, so that the
 		// two see the same machine: on a shared one, minutes apart can
 		// differ by a third.
 		exec1("CHECKPOINT")
-		psqlBare := psqlCopy("psql_copy")
+		psqlBare, psqlBareCPU := psqlCopy("psql_copy")
 		bare += psqlBare
+		bareCPU += psqlBareCPU
 		exec1("CHECKPOINT")
 		b.StartTimer()
-		start := time.Now()
-		loadBench(b, s, path)
-		load := time.Since(start)
+		load, loadCPU1 := loadCPU(path)
 		ours += load
+		oursCPU += loadCPU1
 		b.StopTimer()
 		exec1("CHECKPOINT")
-		start = time.Now()
-		loadBench(b, s, more)
-		extra := time.Since(start)
+		extra, extraCPU := loadCPU(more)
 		incremental += extra
+		incrementalCPU += extraCPU
 		b.StartTimer()
-		b.Logf("psql \\copy %.2fs, ours %.2fs (ratio %.3f), incremental %.2fs (ratio %.3f)",
-			psqlBare.Seconds(), load.Seconds(), psqlBare.Seconds()/load.Seconds(), extra.Seconds(), psqlBare.Seconds()/extra.Seconds())
+		b.Logf("psql \\copy %.2fs (%.2f cpu-s), ours %.2fs (%.2f cpu-s; ratio %.3f, cpu %.3f), incremental %.2fs (%.2f cpu-s; ratio %.3f, cpu %.3f)",
+			psqlBare.Seconds(), psqlBareCPU.Seconds(), load.Seconds(), loadCPU1.Seconds(),
+			psqlBare.Seconds()/load.Seconds(), psqlBareCPU.Seconds()/loadCPU1.Seconds(),
+			extra.Seconds(), extraCPU.Seconds(), psqlBare.Seconds()/extra.Seconds(), psqlBareCPU.Seconds()/extraCPU.Seconds())
 	}
-	rows := float64(benchEvents * b.N)
+	rows, n := float64(benchEvents*b.N), float64(b.N)
 	rate, psqlRate := rows/ours.Seconds(), rows/bare.Seconds()
 	b.ReportMetric(rows/incremental.Seconds(), "incremental_rows/s")
 	b.ReportMetric(rows/incremental.Seconds()/psqlRate, "incremental_ratio")
+	b.ReportMetric(bareCPU.Seconds()/incrementalCPU.Seconds(), "incremental_cpu_ratio")
+	b.ReportMetric(incrementalCPU.Seconds()/n, "incremental_cpu-s/op")
 	b.ReportMetric(rate, "rows/s")
 	b.ReportMetric(psqlRate, "psql_rows/s")
 	b.ReportMetric(rows/indexed.Seconds(), "psql_indexed_rows/s")
 	b.ReportMetric(rate/psqlRate, "ratio")
+	b.ReportMetric(bareCPU.Seconds()/oursCPU.Seconds(), "cpu_ratio")
+	b.ReportMetric(oursCPU.Seconds()/n, "cpu-s/op")
+	b.ReportMetric(bareCPU.Seconds()/n, "psql_cpu-s/op")
 }
 
 // sliceSource yields records from memory.

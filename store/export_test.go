@@ -184,3 +184,12 @@ func (s *Store) queryPlan(ctx context.Context, query string, args []any) ([]stri
 	}
 	return plan, rows.Err()
 }
+
+// SetLoadChunkRows makes loads store n rows at a time (PostgreSQL's
+// chunks into a filled table, SQLite's merges), so that tests can cross
+// chunks with few rows, until the returned function restores the sizes.
+func SetLoadChunkRows(n int) (restore func()) {
+	pg, lite := postgresChunkRows, sqliteMergeRows
+	postgresChunkRows, sqliteMergeRows = n, n
+	return func() { postgresChunkRows, sqliteMergeRows = pg, lite }
+}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -8,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +54,11 @@ func (postgresDialect) lockMigrations(ctx context.Context, tx *sqlx.Tx) error {
 // postgresBatchRows is how many rows the decoder hands over at a time.
 const postgresBatchRows = 1024
 
+// postgresChunkRows is how many rows a load into a filled table sorts
+// and sends at a time: about 100 bytes each for usage events, held twice,
+// in the chunk being filled and in the one being stored (about 100 MB).
+var postgresChunkRows = 1 << 18
+
 // load stores src in t. Rows travel by COPY in PostgreSQL's binary
 // format, encoded here while src is decoded, which spares the server the
 // parsing of text: for usage events that is about a third of a COPY's
@@ -61,34 +70,231 @@ const postgresBatchRows = 1024
 // again, sorting once with parallel workers instead of inserting every
 // row into every index. The table is locked against readers until the
 // load commits; being empty, it had nothing to show them. Any other table
-// gets its rows through a temporary table and merge, which leaves readers
-// alone.
+// gets its rows in chunks (see storeChunks), which leaves readers alone.
 func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src load.Source) (load.Result, error) {
-	var res load.Result
 	bulk, err := lockIfNeverFilled(ctx, tx, t)
 	if err != nil {
-		return res, fmt.Errorf("loading %s: %w", t, err)
+		return load.Result{}, fmt.Errorf("loading %s: %w", t, err)
 	}
 	if bulk {
 		return d.bulkLoad(ctx, conn, tx, t, src)
 	}
-	// A dry run's loads share one transaction: the last one's staging
-	// table is still there.
-	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS load_staging"); err != nil {
-		return res, fmt.Errorf("loading %s: %w", t, err)
+	return d.storeChunks(ctx, conn, tx, t, src)
+}
+
+// storeChunks is load's path into a table that holds rows. It encodes
+// postgresChunkRows rows at a time in memory, sorts them by
+// hashtext(account_id) and copies them straight into t, in a savepoint:
+// most loads bring only new keys (the next day's events), and a COPY
+// inserts its rows in batches, where INSERT … SELECT inserts them one by
+// one. Sorted, the rows of an account go to one place in each index one
+// after the other; in the source's order (usage events come by time, not
+// by account) each row dirties another index page, and a load larger
+// than shared_buffers spends its time evicting and re-reading them (1M
+// events into a table of 1M, PostgreSQL's CPU: 14.2 s in the file's
+// order, 4.0 s sorted). Sorting here spares the server the sort, and the
+// COPY into a temporary table that it needs. The hash, that of the shard
+// buckets, groups each account's rows and is the order of the shard
+// index; it sorts with one integer comparison where the key takes text.
+//
+// A key that t holds makes the COPY fail: the chunk's savepoint is
+// rolled back, and that chunk and every later one of the load go through
+// a temporary table and merge, which updates stored keys whose fields
+// differ. Load has made sure that src gives each key once.
+func (d postgresDialect) storeChunks(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src load.Source) (load.Result, error) {
+	var (
+		res     load.Result
+		merging bool // a chunk met stored keys: the rest are merged
+		staged  bool // the staging table exists
+	)
+	cols := strings.Join(storedColumns(t), ", ")
+	store := func(chunk *sortedChunk) error {
+		if chunk.len() == 0 {
+			return nil
+		}
+		start := time.Now()
+		data := chunk.sorted()
+		if !merging {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT load_chunk"); err != nil {
+				return fmt.Errorf("loading %s: %w", t, err)
+			}
+			err := copyFrom(ctx, conn, "COPY "+string(t)+" ("+cols+") FROM STDIN (FORMAT binary)", data)
+			if err == nil {
+				if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT load_chunk"); err != nil {
+					return fmt.Errorf("loading %s: %w", t, err)
+				}
+				res.Inserted += int64(chunk.len())
+				d.log.DebugContext(ctx, "copied", "table", t, "rows", chunk.len(), "elapsed", time.Since(start))
+				chunk.reset()
+				return nil
+			}
+			if !isUniqueViolation(err) {
+				return fmt.Errorf("loading %s: COPY: %w", t, err)
+			}
+			if err := execAll(ctx, tx, []string{"ROLLBACK TO SAVEPOINT load_chunk", "RELEASE SAVEPOINT load_chunk"}); err != nil {
+				return fmt.Errorf("loading %s: %w", t, err)
+			}
+			merging = true
+		}
+		// A dry run's loads share one transaction: the last one's
+		// staging table is still there.
+		prepare := []string{"TRUNCATE load_staging"}
+		if !staged {
+			prepare = []string{"DROP TABLE IF EXISTS load_staging",
+				"CREATE TEMP TABLE load_staging (LIKE " + string(t) + " INCLUDING DEFAULTS) ON COMMIT DROP"}
+		}
+		if err := execAll(ctx, tx, prepare); err != nil {
+			return fmt.Errorf("loading %s: staging: %w", t, err)
+		}
+		staged = true
+		if err := copyFrom(ctx, conn, "COPY load_staging ("+cols+") FROM STDIN (FORMAT binary)", data); err != nil {
+			return fmt.Errorf("loading %s: COPY: %w", t, err)
+		}
+		inserted, updated, err := d.merge(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		res.Inserted += inserted
+		res.Updated += updated
+		d.log.DebugContext(ctx, "merged", "table", t, "rows", chunk.len(), "elapsed", time.Since(start))
+		chunk.reset()
+		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE load_staging (LIKE "+string(t)+" INCLUDING DEFAULTS) ON COMMIT DROP"); err != nil {
-		return res, fmt.Errorf("loading %s: creating staging table: %w", t, err)
+	// One chunk is filled while the one before is stored on a goroutine
+	// of its own, so that decoding overlaps the sort and the server's
+	// work. Chunks are stored one at a time, in order.
+	filling, spare := newSortedChunk(t), newSortedChunk(t)
+	var stored chan error // the chunk being stored; nil if none
+	wait := func() error {
+		if stored == nil {
+			return nil
+		}
+		err := <-stored
+		stored = nil
+		return err
 	}
-	start := time.Now()
-	if res.Read, err = d.copyIn(ctx, conn, t, "load_staging", src); err != nil {
-		return res, err
+	read, err := streamRows(ctx, src, postgresBatchRows, func(batch []recordio.Record) error {
+		for _, rec := range batch {
+			if err := filling.add(rec); err != nil {
+				return fmt.Errorf("loading %s: %w", t, err)
+			}
+			if filling.len() == postgresChunkRows {
+				if err := wait(); err != nil {
+					return err
+				}
+				filling, spare = spare, filling
+				stored = make(chan error, 1)
+				go func(c *sortedChunk) { stored <- store(c) }(spare)
+			}
+		}
+		return nil
+	})
+	if werr := wait(); err == nil {
+		err = werr
 	}
-	d.log.DebugContext(ctx, "copied into staging", "table", t, "rows", res.Read, "elapsed", time.Since(start))
-	start = time.Now()
-	res.Inserted, res.Updated, err = d.merge(ctx, tx, t)
-	d.log.DebugContext(ctx, "merged", "table", t, "elapsed", time.Since(start))
+	if err == nil {
+		err = store(filling)
+	}
+	res.Read = read
 	return res, err
+}
+
+// sortedChunk holds rows of a load encoded for COPY, to be sent sorted by
+// hashtext(account_id), then by a hash of their whole key; rows of a
+// table without accounts keep their order. The order of two keys is the
+// same in every load, as it was in key order, so that loads of the same
+// keys side by side take their row locks in one order and do not
+// deadlock (within a chunk).
+type sortedChunk struct {
+	table   features.Table
+	account int   // position of account_id among the stored columns, or -1
+	key     []int // positions of the key columns
+	rows    copyBinaryWriter
+	index   []chunkRow
+	out     []byte
+	scratch []byte
+}
+
+// chunkRow is a row of a sortedChunk: its sort keys and its bytes in
+// rows.buf.
+type chunkRow struct {
+	account    int32  // hashtext(account_id)
+	key        uint32 // of the key's values
+	start, end int
+}
+
+func newSortedChunk(t features.Table) *sortedChunk {
+	cols := storedColumns(t)
+	c := &sortedChunk{table: t, account: slices.Index(cols, "account_id"), rows: copyBinaryWriter{ncol: len(cols)}}
+	for _, k := range keyColumns(t) {
+		c.key = append(c.key, slices.Index(cols, k))
+	}
+	return c
+}
+
+func (c *sortedChunk) len() int { return len(c.index) }
+
+// add encodes rec at the end of the chunk.
+func (c *sortedChunk) add(rec recordio.Record) error {
+	r := chunkRow{start: len(c.rows.buf)}
+	c.rows.startRow()
+	if err := writeRow(&c.rows, c.table, rec); err != nil {
+		return err
+	}
+	r.end = len(c.rows.buf)
+	if c.account >= 0 {
+		var buf [16]any
+		fields, _ := fieldsOf(buf[:0], rec)
+		r.account = int32(hashBytes([]byte(*fields[c.account].(*string))))
+		c.scratch = c.scratch[:0]
+		for _, i := range c.key {
+			switch f := fields[i].(type) {
+			case *string:
+				c.scratch = append(c.scratch, *f...)
+			case *time.Time:
+				c.scratch = strconv.AppendInt(c.scratch, f.UnixMicro(), 10) // as stored
+			}
+			c.scratch = append(c.scratch, 0)
+		}
+		r.key = hashBytes(c.scratch)
+	}
+	c.index = append(c.index, r)
+	return nil
+}
+
+// sorted returns the chunk's COPY stream, header and trailer included,
+// its rows in order of their keys. It stays valid until reset.
+func (c *sortedChunk) sorted() []byte {
+	if c.account >= 0 {
+		slices.SortFunc(c.index, func(a, b chunkRow) int {
+			return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.key, b.key), cmp.Compare(a.start, b.start))
+		})
+	}
+	c.out = append(c.out[:0], copyBinaryHeader...)
+	for _, r := range c.index {
+		c.out = append(c.out, c.rows.buf[r.start:r.end]...)
+	}
+	c.out = binary.BigEndian.AppendUint16(c.out, 0xffff) // the trailer
+	return c.out
+}
+
+// reset empties the chunk, keeping its memory.
+func (c *sortedChunk) reset() {
+	c.rows.buf = c.rows.buf[:0]
+	c.index = c.index[:0]
+}
+
+// copyFrom runs sql, a COPY … FROM STDIN, with data on conn, the
+// connection the load's transaction runs on.
+func copyFrom(ctx context.Context, conn *sqlx.Conn, sql string, data []byte) error {
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot COPY", dc)
+		}
+		_, err := sc.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), sql)
+		return err
+	})
 }
 
 // lockIfNeverFilled reports whether t has no pages, and if so locks it
@@ -298,35 +504,18 @@ func (w *copyBinaryWriter) int8(v uint64) {
 	w.buf = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(w.buf, 8), v)
 }
 
-// merge stores the staging table's rows into t and counts the rows
-// inserted and updated. Most loads bring only new keys (the next day's
-// events), so merge first tries a plain INSERT: without ON CONFLICT's
-// speculative insertion it takes half the time. A key that t holds makes
-// it fail; then merge upserts. Load has made sure that the staging table
-// holds each key once, as ON CONFLICT requires.
+// merge upserts the staging table's rows into t and counts the rows
+// inserted and updated. Load has made sure that the staging table holds
+// each key once, as ON CONFLICT requires.
 func (postgresDialect) merge(ctx context.Context, tx *sqlx.Tx, t features.Table) (inserted, updated int64, err error) {
 	cols := strings.Join(storedColumns(t), ", ")
-	keys := strings.Join(keyColumns(t), ", ")
-	// Inserting in key order keeps the index insertions local: in random
-	// order each row dirties another page, and a load larger than
-	// shared_buffers spends its time evicting and re-reading them. The
-	// sort gets enough memory to stay off disk for loads of a few million
-	// rows.
-	if err := execAll(ctx, tx, []string{"SET LOCAL work_mem = '256MB'", "SAVEPOINT merge"}); err != nil {
+	// In key order, for the reasons of storeChunks. The sort gets enough
+	// memory to stay off disk.
+	order := strings.Join(keyColumns(t), ", ")
+	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '256MB'"); err != nil {
 		return 0, 0, fmt.Errorf("loading %s: %w", t, err)
 	}
-	r, err := tx.ExecContext(ctx, "INSERT INTO "+string(t)+" ("+cols+") SELECT "+cols+" FROM load_staging ORDER BY "+keys)
-	if err == nil {
-		inserted, err = r.RowsAffected()
-		return inserted, 0, err
-	}
-	if !isUniqueViolation(err) {
-		return 0, 0, fmt.Errorf("loading %s: inserting: %w", t, err)
-	}
-	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT merge"); err != nil {
-		return 0, 0, fmt.Errorf("loading %s: %w", t, err)
-	}
-	q := "WITH merged AS (" + upsertSQL(t, "SELECT "+cols+" FROM load_staging ORDER BY "+keys, "'"+noStart.Format(time.RFC3339)+"'::timestamptz") + " RETURNING xmax = 0 AS inserted) " +
+	q := "WITH merged AS (" + upsertSQL(t, "SELECT "+cols+" FROM load_staging ORDER BY "+order, "'"+noStart.Format(time.RFC3339)+"'::timestamptz") + " RETURNING xmax = 0 AS inserted) " +
 		"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged"
 	err = tx.QueryRowxContext(ctx, q).Scan(&inserted, &updated)
 	if err != nil {

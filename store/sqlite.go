@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,27 +44,72 @@ func (sqliteDialect) sweepRows(ctx context.Context, db *sqlx.DB, t features.Tabl
 	return sqlRows{t: t, rows: rows}, nil
 }
 
-// sqliteBatchRows is how many rows one INSERT carries. Larger batches
-// amortise statement overhead until the bound-parameter count (13 columns
-// × 256 rows for accounts) stays well under SQLite's limit of 32766.
+// sqliteBatchRows is how many rows one INSERT into the staging table
+// carries. Larger batches amortise statement overhead until the
+// bound-parameter count (13 columns × 256 rows for accounts) stays well
+// under SQLite's limit of 32766.
 const sqliteBatchRows = 256
 
-// load upserts src's records with prepared multi-row INSERT … ON CONFLICT
-// statements. SQLite reports rows inserted or updated together, so
-// inserted rows are counted as the growth of the table.
+// sqliteMergeRows is how many staged rows one merge statement stores. A
+// statement that may fail halfway copies every page it changes, the first
+// time, to its statement journal, so that it can be undone alone; a
+// merge of many rows in key order changes each page once for many rows.
+// The staged rows are held in memory (temp_store), about 100 bytes each
+// for usage events.
+var sqliteMergeRows = 1 << 18
+
+// load stages src's records in a temporary table, in batches of prepared
+// multi-row INSERTs, and every sqliteMergeRows rows, and at the end,
+// upserts them into t with one INSERT … SELECT … ORDER BY key … ON
+// CONFLICT. In key order the merge visits t's pages one after the other,
+// where the records' own order (usage events come by time, not by
+// account) would visit a page of t and of each index per row and journal
+// each page per statement. SQLite reports rows inserted or updated
+// together, so inserted rows are counted as the growth of the table.
 func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t features.Table, src load.Source) (load.Result, error) {
 	var res load.Result
 	before, err := countRows(ctx, tx, t)
 	if err != nil {
 		return res, err
 	}
+	cols := strings.Join(storedColumns(t), ", ")
+	// A dry run's loads share one transaction: the last one's staging
+	// table may still be there. The table takes t's column names and
+	// types but none of its constraints, so that staging a row checks
+	// nothing: the merge checks it.
+	if err := execAll(ctx, tx, []string{"DROP TABLE IF EXISTS temp.load_staging",
+		"CREATE TEMP TABLE load_staging AS SELECT " + cols + " FROM main." + string(t) + " WHERE false"}); err != nil {
+		return res, fmt.Errorf("loading %s: creating staging table: %w", t, err)
+	}
 	ncol := len(storedColumns(t))
-	full, err := tx.PrepareContext(ctx, upsertSQL(t, valuesList(sqliteBatchRows, ncol), strconv.FormatInt(noStart.UnixMicro(), 10)))
+	stage := func(rows int) string { return "INSERT INTO temp.load_staging (" + cols + ") " + valuesList(rows, ncol) }
+	full, err := tx.PrepareContext(ctx, stage(sqliteBatchRows))
 	if err != nil {
 		return res, fmt.Errorf("loading %s: preparing: %w", t, err)
 	}
 	defer full.Close()
-	var changed int64
+	merge := upsertSQL(t, "SELECT "+cols+" FROM temp.load_staging WHERE true ORDER BY "+strings.Join(keyColumns(t), ", "),
+		strconv.FormatInt(noStart.UnixMicro(), 10))
+	var changed, staged int64
+	flush := func() error {
+		if staged == 0 {
+			return nil
+		}
+		r, err := tx.ExecContext(ctx, merge)
+		if err != nil {
+			return fmt.Errorf("loading %s: %w", t, err)
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("loading %s: %w", t, err)
+		}
+		changed += n
+		staged = 0
+		if _, err := tx.ExecContext(ctx, "DELETE FROM temp.load_staging"); err != nil {
+			return fmt.Errorf("loading %s: %w", t, err)
+		}
+		return nil
+	}
 	rows := argsWriter{timeArg: d.timeArg}
 	res.Read, err = streamRows(ctx, src, sqliteBatchRows, func(batch []recordio.Record) (err error) {
 		rows.args = rows.args[:0]
@@ -74,24 +118,27 @@ func (d sqliteDialect) load(ctx context.Context, _ *sqlx.Conn, tx *sqlx.Tx, t fe
 				return fmt.Errorf("loading %s: %w", t, err)
 			}
 		}
-		var r sql.Result
 		if len(batch) == sqliteBatchRows {
-			r, err = full.ExecContext(ctx, rows.args...)
+			_, err = full.ExecContext(ctx, rows.args...)
 		} else {
-			r, err = tx.ExecContext(ctx, upsertSQL(t, valuesList(len(batch), ncol), strconv.FormatInt(noStart.UnixMicro(), 10)), rows.args...)
-		}
-		if err == nil {
-			var n int64
-			n, err = r.RowsAffected()
-			changed += n
+			_, err = tx.ExecContext(ctx, stage(len(batch)), rows.args...)
 		}
 		if err != nil {
-			return fmt.Errorf("loading %s: %w", t, err)
+			return fmt.Errorf("loading %s: staging: %w", t, err)
+		}
+		if staged += int64(len(batch)); staged >= int64(sqliteMergeRows) {
+			return flush()
 		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return res, err
+	}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE temp.load_staging"); err != nil {
+		return res, fmt.Errorf("loading %s: %w", t, err)
 	}
 	after, err := countRows(ctx, tx, t)
 	if err != nil {
