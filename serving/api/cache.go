@@ -177,8 +177,8 @@ func (c *viewCache) finish(key string, r *render, now time.Time, gen uint64) {
 
 // scoreWatch notices a batch run by another process (churnctl score, or
 // another server's schedule), which no write through this server
-// announces: at most every poll it reads the stored scores' stamp (the
-// latest as-of and scoring times) in the background, and clears the
+// announces: at most every poll it reads the stored scores' stamp (their
+// latest scoring time, from an index) in the background, and clears the
 // caches when the stamp changed. A batch stores each chunk of scores with
 // a later scoring time, so a list or view shows a committed batch within
 // about poll and one store read, while no request waits for the check.

@@ -44,6 +44,7 @@ type Store interface {
 	History(ctx context.Context, accountID string) (*features.History, error)
 	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
 	Freshness(ctx context.Context) (asOf, scoredAt time.Time, err error)
+	LatestScoredAt(ctx context.Context) (time.Time, error)
 	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
 	ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error)
 	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Row, error)
@@ -225,13 +226,13 @@ func (s *Server) clearCaches() {
 }
 
 // scoresStamp is what changes when a batch stores scores: their latest
-// as-of and scoring times.
+// scoring time, which every chunk a batch stores raises.
 func (s *Server) scoresStamp(ctx context.Context) (string, error) {
-	asOf, scoredAt, err := s.store.Freshness(ctx)
+	at, err := s.store.LatestScoredAt(ctx)
 	if err != nil {
 		return "", err
 	}
-	return asOf.UTC().Format(time.RFC3339Nano) + " " + scoredAt.UTC().Format(time.RFC3339Nano), nil
+	return at.UTC().Format(time.RFC3339Nano), nil
 }
 
 // recover turns a panic in a handler into a 500, so that no input can take
