@@ -75,10 +75,12 @@ type APIConfig struct {
 	// default: a history that ended in the past, such as the demo's, would
 	// otherwise be scored as of a time with no data.
 	ScoreStaleAfter time.Duration `yaml:"score_stale_after"`
-	// CacheTTL is how long a rendered account or trial view is reused
-	// (default 30 s; negative disables). Writes through the server clear
-	// it at once; the TTL bounds how long another process's batch run
-	// takes to show.
+	// CacheTTL is how long a rendered account or trial view, a page of a
+	// listing or the dashboard's accounts page is reused (default 30 s;
+	// negative disables). Writes through the server clear it at once, and
+	// another process's batch run within about a second (api.Options
+	// ScoresPoll); the TTL bounds how long other changes made elsewhere
+	// take to show.
 	CacheTTL time.Duration `yaml:"cache_ttl"`
 	// AuthFailuresPerMinute and AuthFailureBurst throttle failed
 	// authentications per client address (default 10 a minute, bursts of

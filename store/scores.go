@@ -134,6 +134,17 @@ func (s *Store) Freshness(ctx context.Context) (asOf, scoredAt time.Time, err er
 	return asOf, scoredAt, nil
 }
 
+// LatestScoredAt returns the latest scoring time of the current scores of
+// every task, zero when none is stored: it changes whenever a batch stores
+// scores, and reads one entry of the index current_scores_scored_at.
+func (s *Store) LatestScoredAt(ctx context.Context) (time.Time, error) {
+	var at time.Time
+	if err := s.r.QueryRowContext(ctx, "SELECT max(scored_at) FROM current_scores").Scan(dbTime{&at}); err != nil {
+		return at, fmt.Errorf("reading the latest scoring time: %w", err)
+	}
+	return at, nil
+}
+
 // CurrentProbabilities returns the probabilities of the current scores of
 // task, in no order: the book that alert thresholds are relative to.
 func (s *Store) CurrentProbabilities(ctx context.Context, task string) ([]float64, error) {

@@ -25,15 +25,21 @@ type KeyStore interface {
 // keyring caches the active keys by hash and refreshes them every
 // refresh, or sooner when an unknown key is presented (at most once a
 // second), so that new keys work at once and revoked ones stop within
-// the refresh interval.
+// the refresh interval and one read of the keys. A request that finds the
+// keys older than refresh is answered from them while one read refreshes
+// them in the background; only keys older than twice refresh (the
+// background reads failing) are read before answering, so that no
+// request waits for the store on the hot path and a revoked key is
+// refused within 2 × refresh even then.
 type keyring struct {
 	store   KeyStore
 	refresh time.Duration
 
-	mu      sync.RWMutex
-	byHash  map[string]access.Key
-	loaded  time.Time
-	limiter map[string]*rate.Limiter
+	mu         sync.RWMutex
+	byHash     map[string]access.Key
+	loaded     time.Time
+	refreshing bool
+	limiter    map[string]*rate.Limiter
 }
 
 func (k *keyring) reload(ctx context.Context) error {
@@ -60,7 +66,9 @@ func (k *keyring) lookup(ctx context.Context, presented string) (access.Key, boo
 	key, ok := k.byHash[hash]
 	age := time.Since(k.loaded)
 	k.mu.RUnlock()
-	if age > k.refresh || (!ok && age > time.Second) {
+	if ok && age > k.refresh && age <= 2*k.refresh {
+		k.refreshInBackground(ctx)
+	} else if age > k.refresh || (!ok && age > time.Second) {
 		if err := k.reload(ctx); err != nil {
 			return key, false, err
 		}
@@ -74,6 +82,27 @@ func (k *keyring) lookup(ctx context.Context, presented string) (access.Key, boo
 		return key, false, nil
 	}
 	return key, true, nil
+}
+
+// refreshInBackground starts one reload of the keys unless one is
+// running; ctx's values are kept, not its cancellation. A failed reload
+// leaves the keys as they were, to be read again by the next request.
+func (k *keyring) refreshInBackground(ctx context.Context) {
+	k.mu.Lock()
+	if k.refreshing {
+		k.mu.Unlock()
+		return
+	}
+	k.refreshing = true
+	k.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.refresh)
+		defer cancel()
+		_ = k.reload(ctx) // the next request past 2 × refresh reads them itself, and gets the error
+		k.mu.Lock()
+		k.refreshing = false
+		k.mu.Unlock()
+	}()
 }
 
 // allow takes one request from the key's rate limiter.

@@ -174,3 +174,59 @@ func (c *viewCache) finish(key string, r *render, now time.Time, gen uint64) {
 	c.mu.Unlock()
 	close(r.done)
 }
+
+// scoreWatch notices a batch run by another process (churnctl score, or
+// another server's schedule), which no write through this server
+// announces: at most every poll it reads the stored scores' stamp (their
+// latest scoring time, from an index) in the background, and clears the
+// caches when the stamp changed. A batch stores each chunk of scores with
+// a later scoring time, so a list or view shows a committed batch within
+// about poll and one store read, while no request waits for the check.
+// The first check clears the caches too, since what was cached before it
+// has no stamp to compare with.
+type scoreWatch struct {
+	poll  time.Duration
+	stamp func(context.Context) (string, error)
+	clear func()
+	log   func(error)
+
+	mu       sync.Mutex
+	checked  time.Time
+	checking bool
+	last     string
+	started  bool
+}
+
+// check starts a background read of the stamp when poll has passed since
+// the last one began and none is running; ctx's values are kept, not its
+// cancellation.
+func (w *scoreWatch) check(ctx context.Context, now time.Time) {
+	if w == nil || w.poll <= 0 {
+		return
+	}
+	w.mu.Lock()
+	if w.checking || now.Sub(w.checked) < w.poll {
+		w.mu.Unlock()
+		return
+	}
+	w.checking, w.checked = true, now
+	w.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rebuildTimeout)
+		defer cancel()
+		stamp, err := w.stamp(ctx)
+		w.mu.Lock()
+		changed := err == nil && (!w.started || stamp != w.last)
+		if err == nil {
+			w.last, w.started = stamp, true
+		}
+		w.checking = false
+		w.mu.Unlock()
+		if err != nil {
+			w.log(err)
+		}
+		if changed {
+			w.clear()
+		}
+	}()
+}

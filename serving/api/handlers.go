@@ -69,26 +69,43 @@ func (s *Server) listScores(c echo.Context, q score.ListQuery, sorts map[string]
 		}
 		q.After = &after
 	}
-	rows, err := s.store.ScoreRows(c.Request().Context(), q)
-	if err != nil {
-		return err
-	}
-	page := page[summaryView]{Items: []summaryView{}}
-	if len(rows) > limit {
-		last := rows[limit-1]
-		value := last.Probability
-		if q.ByRevenueAtRisk {
-			value = last.RevenueAtRisk
+	return s.cachedJSON(c, listKey(&q), false, func(ctx context.Context) (any, error) {
+		rows, err := s.store.ScoreRows(ctx, q)
+		if err != nil {
+			return nil, err
 		}
-		if page.NextCursor, err = cursor.Encode(score.ListCursor{Value: value, AccountID: last.AccountID}); err != nil {
-			return err
+		page := page[summaryView]{Items: []summaryView{}}
+		if len(rows) > limit {
+			last := rows[limit-1]
+			value := last.Probability
+			if q.ByRevenueAtRisk {
+				value = last.RevenueAtRisk
+			}
+			if page.NextCursor, err = cursor.Encode(score.ListCursor{Value: value, AccountID: last.AccountID}); err != nil {
+				return nil, err
+			}
+			rows = rows[:limit]
 		}
-		rows = rows[:limit]
+		for i := range rows {
+			page.Items = append(page.Items, newSummaryView(&rows[i]))
+		}
+		return page, nil
+	})
+}
+
+// listKey is the view cache's key of a listing's page: every field of q
+// that listScores sets, the owner scope included, so that keys scoped to
+// different owners never share a page.
+func listKey(q *score.ListQuery) string {
+	pql, after := "", ""
+	if q.PQL != nil {
+		pql = strconv.FormatBool(*q.PQL)
 	}
-	for i := range rows {
-		page.Items = append(page.Items, newSummaryView(&rows[i]))
+	if q.After != nil {
+		after = strconv.FormatFloat(q.After.Value, 'g', -1, 64) + " " + q.After.AccountID
 	}
-	return c.JSON(http.StatusOK, page)
+	return fmt.Sprintf("list/%s?owner=%q&band=%q&segment=%q&pql=%s&arr=%t&detail=%t&limit=%d&after=%q",
+		q.Task, q.Owner, q.Band, q.Segment, pql, q.ByRevenueAtRisk, !q.WithoutDetail, q.Limit, after)
 }
 
 func (s *Server) listAccounts(c echo.Context) error {
@@ -172,12 +189,28 @@ func (s *Server) cachedJSON(c echo.Context, key string, fresh bool, render func(
 	if fresh {
 		body, err = build(ctx)
 	} else {
-		body, err = s.views.load(ctx, key, time.Now(), build)
+		now := time.Now()
+		s.watch.check(ctx, now)
+		body, err = s.views.load(ctx, key, now, build)
 	}
 	if err != nil {
 		return err
 	}
 	return c.JSONBlob(http.StatusOK, body)
+}
+
+// Cached returns the page under key from the server's page cache, built
+// by build on a miss; it is the dashboard's cache of rendered listings.
+// Pages follow the views' rules (Options.CacheTTL): a page past its TTL
+// is served while one rebuild runs, writes through this server clear
+// them, and a batch run elsewhere does within about Options.ScoresPoll.
+// key must name everything the page depends on besides the stored data
+// (the signed-in key, the filters); build may run after the request has
+// been answered, with ctx's values but not its cancellation.
+func (s *Server) Cached(ctx context.Context, key string, build func(context.Context) ([]byte, error)) ([]byte, error) {
+	now := time.Now()
+	s.watch.check(ctx, now)
+	return s.pages.load(ctx, key, now, build)
 }
 
 func (s *Server) getAccount(c echo.Context) error {

@@ -44,6 +44,7 @@ type Store interface {
 	History(ctx context.Context, accountID string) (*features.History, error)
 	CurrentScore(ctx context.Context, accountID, task string) (score.Score, error)
 	Freshness(ctx context.Context) (asOf, scoredAt time.Time, err error)
+	LatestScoredAt(ctx context.Context) (time.Time, error)
 	ScoreHistory(ctx context.Context, accountID, task string, limit int) ([]score.Score, error)
 	ScoreRows(ctx context.Context, q score.ListQuery) ([]score.Row, error)
 	Alerts(ctx context.Context, q alerts.Query) ([]alerts.Row, error)
@@ -83,13 +84,20 @@ type Options struct {
 	// connection's peer, and such headers are ignored, so that a client
 	// cannot pick the address its failures count against.
 	TrustForwardedFor bool
-	// CacheTTL is how long a rendered account or trial view is reused;
-	// zero means 30 s, negative disables the cache. Writes through this
-	// server clear it at once, so the TTL only bounds how long a batch run
-	// by another process (churnctl score) takes to show; scores change
-	// nightly or hourly, and rebuilding views every few seconds is what
-	// set the tail latency under load.
+	// CacheTTL is how long a rendered view (an account, a trial, a page
+	// of a listing, a dashboard listing) is reused; zero means 30 s,
+	// negative disables the cache. Writes through this server clear it at
+	// once, and a batch run by another process (churnctl score) within
+	// about ScoresPoll, so the TTL only bounds how long other changes made
+	// elsewhere (accounts loaded, alerts acted on through another server)
+	// take to show; rebuilding views every few seconds is what set the
+	// tail latency under load.
 	CacheTTL time.Duration
+	// ScoresPoll is how often the server checks, in the background, whether
+	// the stored scores changed (a batch run by another process), and then
+	// clears the cached views and listings; zero means 1 s, negative
+	// disables the check, leaving CacheTTL as the only bound.
+	ScoresPoll time.Duration
 	// Features configures the catalog that /v1/features serves while no
 	// churn model is active; an active model serves its own.
 	Features features.Config
@@ -110,7 +118,14 @@ type Server struct {
 	throttle *authThrottle
 	metrics  *metrics
 	views    *viewCache
+	// pages caches the dashboard's rendered listings (Cached), apart from
+	// the views, since a page weighs as much as many views.
+	pages *viewCache
+	watch *scoreWatch
 }
+
+// maxPages bounds the pages cached by Cached.
+const maxPages = 2000
 
 // New returns a Server on s. scorer serves on-demand scoring and the
 // models' serving figures; eng raises ingestion-time alerts and may be nil.
@@ -124,6 +139,9 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = 30 * time.Second
 	}
+	if opts.ScoresPoll == 0 {
+		opts.ScoresPoll = time.Second
+	}
 	if opts.AuthFailuresPerMinute == 0 {
 		opts.AuthFailuresPerMinute = DefaultAuthFailuresPerMinute
 	}
@@ -132,11 +150,13 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	}
 	srv := &Server{store: s, scorer: scorer, alerts: eng, opts: opts, log: opts.Logger,
 		keys: &keyring{store: s, refresh: opts.KeyRefresh}, metrics: newMetrics(), views: newViewCache(opts.CacheTTL, 100_000),
-		throttle: newAuthThrottle(opts.AuthFailuresPerMinute, opts.AuthFailureBurst)}
+		pages: newViewCache(opts.CacheTTL, maxPages), throttle: newAuthThrottle(opts.AuthFailuresPerMinute, opts.AuthFailureBurst)}
 	srv.metrics.registry.MustRegister(newOutboxCollector(s))
 	if srv.log == nil {
 		srv.log = slog.New(slog.DiscardHandler)
 	}
+	srv.watch = &scoreWatch{poll: opts.ScoresPoll, stamp: srv.scoresStamp, clear: srv.clearCaches,
+		log: func(err error) { srv.log.Warn("checking the stored scores for a new batch", "err", err) }}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
@@ -193,10 +213,26 @@ func (s *Server) clearOnWrite(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
 		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead && c.Path() != "/v1/score" {
-			s.views.clear()
+			s.clearCaches()
 		}
 		return err
 	}
+}
+
+// clearCaches drops the cached views and pages.
+func (s *Server) clearCaches() {
+	s.views.clear()
+	s.pages.clear()
+}
+
+// scoresStamp is what changes when a batch stores scores: their latest
+// scoring time, which every chunk a batch stores raises.
+func (s *Server) scoresStamp(ctx context.Context) (string, error) {
+	at, err := s.store.LatestScoredAt(ctx)
+	if err != nil {
+		return "", err
+	}
+	return at.UTC().Format(time.RFC3339Nano), nil
 }
 
 // recover turns a panic in a handler into a 500, so that no input can take

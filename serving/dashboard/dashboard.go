@@ -83,6 +83,15 @@ type Options struct {
 	// Rules are the alert rules the inbox filters by; nil means the
 	// defaults.
 	Rules alerts.Rules
+	// Pages caches the rendered accounts listing; Mount uses the API
+	// server's (api.Server.Cached), and nil renders every request.
+	Pages PageCache
+}
+
+// PageCache keeps rendered pages by key; build renders one on a miss and
+// may run after the request has been answered. *api.Server is one.
+type PageCache interface {
+	Cached(ctx context.Context, key string, build func(context.Context) ([]byte, error)) ([]byte, error)
 }
 
 // Dashboard serves the pages.
@@ -191,6 +200,9 @@ func (d *Dashboard) Mount(e *echo.Echo) {
 // Mount builds the dashboard and mounts it on the API server srv, whose
 // key check sign-in reuses.
 func Mount(srv *api.Server, s Store, opts Options) error {
+	if opts.Pages == nil {
+		opts.Pages = srv
+	}
 	d, err := New(s, srv, opts)
 	if err != nil {
 		return err
@@ -357,17 +369,37 @@ type page struct {
 // render executes the page template name into a buffer first, so that a
 // failing template yields an error page rather than half a page.
 func (d *Dashboard) render(c echo.Context, status int, name, title string, data any) error {
-	p := page{Title: title, Nav: name, Data: data}
-	if k, ok := c.Get(keyContext).(access.Key); ok {
-		p.Key, p.Admin, p.CSRF = &k, k.Role.Allows(access.Admin), d.token(c)
-		p.Fresh = d.freshness(c.Request().Context())
-	}
-	var buf bytes.Buffer
-	if err := d.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
-		d.log.ErrorContext(c.Request().Context(), "rendering page", "page", name, "err", err)
+	p := d.pageFor(c, name, title)
+	p.Data = data
+	body, err := d.execute(c.Request().Context(), p)
+	if err != nil {
 		return c.String(http.StatusInternalServerError, "internal error rendering "+name)
 	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, body)
+}
+
+// pageFor returns the frame of page name for the signed-in key of c,
+// without its data and freshness line.
+func (d *Dashboard) pageFor(c echo.Context, name, title string) page {
+	p := page{Title: title, Nav: name}
+	if k, ok := c.Get(keyContext).(access.Key); ok {
+		p.Key, p.Admin, p.CSRF = &k, k.Role.Allows(access.Admin), d.token(c)
+	}
+	return p
+}
+
+// execute renders p, with the freshness line for a signed-in key; a
+// template's failure is logged.
+func (d *Dashboard) execute(ctx context.Context, p page) ([]byte, error) {
+	if p.Key != nil {
+		p.Fresh = d.freshness(ctx)
+	}
+	var buf bytes.Buffer
+	if err := d.pages[p.Nav].ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		d.log.ErrorContext(ctx, "rendering page", "page", p.Nav, "err", err)
+		return nil, fmt.Errorf("rendering the %s page: %w", p.Nav, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // errorPage answers with status and a message a person can act on.

@@ -85,7 +85,7 @@ func (d *Dashboard) alerts(c echo.Context) error {
 	if f.After != "" {
 		v.First = f.link("/alerts", "")
 	}
-	if v.Owners, _, err = d.facetsFor(c); err != nil {
+	if v.Owners, _, err = d.facetsFor(c.Request().Context()); err != nil {
 		return d.fail(c, err)
 	}
 	v.Owners = withScope(v.Owners, f)

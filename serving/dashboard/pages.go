@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -114,13 +115,13 @@ type facetCache struct {
 	owners, segments []string
 }
 
-func (d *Dashboard) facetsFor(c echo.Context) (owners, segments []string, err error) {
+func (d *Dashboard) facetsFor(ctx context.Context) (owners, segments []string, err error) {
 	d.facetsMu.Lock()
 	defer d.facetsMu.Unlock()
 	if time.Since(d.facets.at) < 30*time.Second {
 		return d.facets.owners, d.facets.segments, nil
 	}
-	owners, segments, err = d.store.Facets(c.Request().Context(), serving.TaskChurn)
+	owners, segments, err = d.store.Facets(ctx, serving.TaskChurn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,6 +177,10 @@ type accountsView struct {
 	Next, First      string
 }
 
+// accounts serves the accounts listing, from the page cache
+// (Options.Pages) under the signed-in key's anti-forgery token and the
+// filter, which together name everything the page shows besides the
+// stored data.
 func (d *Dashboard) accounts(c echo.Context) error {
 	var (
 		f   = filter{Segment: c.QueryParam("segment"), After: c.QueryParam("after")}
@@ -194,15 +199,39 @@ func (d *Dashboard) accounts(c echo.Context) error {
 	if err != nil {
 		return d.fail(c, err)
 	}
+	p := d.pageFor(c, "accounts", "Accounts at risk")
+	build := func(ctx context.Context) ([]byte, error) {
+		v, err := d.accountsView(ctx, f, after)
+		if err != nil {
+			return nil, err
+		}
+		p.Data = v
+		return d.execute(ctx, p)
+	}
 	ctx := c.Request().Context()
-	rows, err := d.store.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Owner: f.Scope, Band: f.Band, Segment: f.Segment,
-		ByRevenueAtRisk: f.Sort == "arr", After: after, Limit: pageSize + 1})
+	var body []byte
+	if d.opts.Pages == nil {
+		body, err = build(ctx)
+	} else {
+		body, err = d.opts.Pages.Cached(ctx, fmt.Sprintf("dashboard/accounts %q %q", p.CSRF, f.link(f.Path, f.After)), build)
+	}
 	if err != nil {
 		return d.fail(c, err)
 	}
-	v := accountsView{Filter: f, Bands: []string{serving.Red, serving.Yellow, serving.Green}}
-	if v.Owners, v.Segments, err = d.facetsFor(c); err != nil {
-		return d.fail(c, err)
+	return c.HTMLBlob(http.StatusOK, body)
+}
+
+// accountsView reads the page of the accounts listing that f and after
+// ask for.
+func (d *Dashboard) accountsView(ctx context.Context, f filter, after *score.ListCursor) (*accountsView, error) {
+	rows, err := d.store.ScoreRows(ctx, score.ListQuery{Task: serving.TaskChurn, Owner: f.Scope, Band: f.Band, Segment: f.Segment,
+		ByRevenueAtRisk: f.Sort == "arr", After: after, Limit: pageSize + 1})
+	if err != nil {
+		return nil, err
+	}
+	v := &accountsView{Filter: f, Bands: []string{serving.Red, serving.Yellow, serving.Green}}
+	if v.Owners, v.Segments, err = d.facetsFor(ctx); err != nil {
+		return nil, err
 	}
 	v.Owners = withScope(v.Owners, f)
 	if len(rows) > pageSize {
@@ -213,7 +242,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 		}
 		next, err := cursor.Encode(score.ListCursor{Value: value, AccountID: last.AccountID})
 		if err != nil {
-			return d.fail(c, err)
+			return nil, err
 		}
 		v.Next = f.link("/accounts", next)
 		rows = rows[:pageSize]
@@ -227,7 +256,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 	}
 	trends, err := d.store.HealthTrends(ctx, serving.TaskChurn, ids, trendPoints)
 	if err != nil {
-		return d.fail(c, err)
+		return nil, err
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -243,7 +272,7 @@ func (d *Dashboard) accounts(c echo.Context) error {
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	return d.render(c, http.StatusOK, "accounts", "Accounts at risk", v)
+	return v, nil
 }
 
 // scoreInfo is a score as the account page shows it.
@@ -539,7 +568,7 @@ func (d *Dashboard) trials(c echo.Context) error {
 		return d.fail(c, err)
 	}
 	v := trialsView{Filter: f, WarmPercent: 100 * d.opts.TrialTiers.Warm}
-	if v.Owners, _, err = d.facetsFor(c); err != nil {
+	if v.Owners, _, err = d.facetsFor(c.Request().Context()); err != nil {
 		return d.fail(c, err)
 	}
 	v.Owners = withScope(v.Owners, f)

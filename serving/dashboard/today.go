@@ -88,7 +88,7 @@ func (d *Dashboard) today(c echo.Context) error {
 	}
 	v := todayView{Filter: f, View: tv, Rule: today.Rule, Window: today.RenewalDays, TopDrops: today.TopDrops,
 		TopRenewals: today.TopRenewals, MaxItems: today.MaxItems, AlertsLink: filter{Owner: f.Owner}.link("/alerts", "")}
-	owners, _, err := d.facetsFor(c)
+	owners, _, err := d.facetsFor(c.Request().Context())
 	if err != nil {
 		return d.fail(c, err)
 	}
