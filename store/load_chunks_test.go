@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/openchurn/churn/features"
@@ -100,6 +102,24 @@ func TestLoadChunks(t *testing.T) {
 			if rows, sum := total(); rows != st.rows || sum != st.sum {
 				t.Errorf("%s: the store holds %d events counting %d, want %d counting %d", st.name, rows, sum, st.rows, st.sum)
 			}
+		}
+		// Loads of the same new keys side by side, in opposite orders and
+		// each of several chunks, both succeed and store each row once.
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		forward, backward := span(0, 30), span(0, 30)
+		slices.Reverse(backward)
+		for i, ids := range [][]int{forward, backward} {
+			wg.Go(func() { _, errs[i] = loadCSV(usage("e", ids, nil)) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("concurrent load %d: %v", i, err)
+			}
+		}
+		if rows, _ := total(); rows != 26+30 {
+			t.Errorf("after concurrent loads the store holds %d events, want %d", rows, 26+30)
 		}
 	})
 }

@@ -43,6 +43,10 @@ func (postgresDialect) timeArg(t time.Time) any {
 	return t.UTC()
 }
 
+// loadLock is the first pg_advisory_xact_lock key of the lock a chunked
+// load holds on its table, the table's hashtext the second (storeChunks).
+const loadLock = 0x6c6f6164 // "load"
+
 // migrationLock is the pg_advisory_xact_lock key that serialises Migrate.
 const migrationLock = 7_240_411_019
 
@@ -101,7 +105,15 @@ func (d postgresDialect) load(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx,
 // rolled back, and that chunk and every later one of the load go through
 // a temporary table and merge, which updates stored keys whose fields
 // differ. Load has made sure that src gives each key once.
+//
+// Loads into one table take their turns (a transaction-scoped advisory
+// lock per table): two loads of the same keys in different orders, each
+// of several chunks, would lock rows chunk by chunk and could deadlock,
+// and PostgreSQL would fail one of them.
 func (d postgresDialect) storeChunks(ctx context.Context, conn *sqlx.Conn, tx *sqlx.Tx, t features.Table, src load.Source) (load.Result, error) {
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", loadLock, string(t)); err != nil {
+		return load.Result{}, fmt.Errorf("loading %s: waiting for other loads: %w", t, err)
+	}
 	var (
 		res     load.Result
 		merging bool // a chunk met stored keys: the rest are merged
