@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -132,11 +133,13 @@ func (c Config) eventCatalog() []Feature {
 	return fs
 }
 
-// eventTotals are the running totals of one per-event family.
-type eventTotals struct{ count, seconds, errors float64 }
-
-func (t eventTotals) minus(u eventTotals) eventTotals {
-	return eventTotals{t.count - u.count, t.seconds - u.seconds, t.errors - u.errors}
+// eventTotals are the running totals of one per-event family. Counts and
+// errors are whole numbers, summed as integers: a float64 sum of them is
+// exact up to 2⁵³, so the values are those of summing in float64, at the
+// cost of an integer addition per event.
+type eventTotals struct {
+	count, errors int64
+	seconds       float64
 }
 
 // events is the builder's state of the per-event families.
@@ -258,30 +261,33 @@ func (e *events) pass(d int64) {
 // use adds event ev of family s and user u (-1 for none) at Unix
 // nanoseconds at, once the builder has passed the window starts up to its
 // day (advance).
+//
+// A user's mark moves to the current segment, which is at or after lo30.
+// A mark moved from a segment at or after lo30 leaves users unchanged; one
+// from before lo30 (or none) adds a user, and the marks of segments before
+// lo30 are never read again, so they are left as they are.
 func (e *events) use(ev *UsageEvent, family, u int32, at int64) {
 	s := int(family)
 	t := &e.totals[s]
-	t.count += float64(max(ev.Count, 1))
+	t.count += int64(max(ev.Count, 1))
 	t.seconds += ev.DurationS
-	t.errors += float64(ev.Errors)
+	t.errors += int64(ev.Errors)
 	e.last[s] = at
 	if u < 0 {
 		return
 	}
 	p := &e.userSeg[int(u)*e.families+s]
-	seg := int32(e.passed)
-	if *p == seg {
+	prev, seg := *p, int32(e.passed)
+	if prev == seg {
 		return
 	}
-	if *p >= 0 {
-		e.marks[int(*p)*e.families+s]--
-		if int(*p) >= e.lo30 {
-			e.users[s]--
-		}
-	}
-	e.marks[int(seg)*e.families+s]++
-	e.users[s]++ // the current segment is at or after lo30
 	*p = seg
+	e.marks[int(seg)*e.families+s]++
+	if int(prev) >= e.lo30 {
+		e.marks[int(prev)*e.families+s]--
+	} else {
+		e.users[s]++
+	}
 }
 
 // window moves the sweep to an as-of time whose first midnight is day
@@ -312,54 +318,87 @@ func (b *Builder) eventFeatures(x []float64) {
 	}
 	c := &b.cur
 	before30, before60 := e.window(c.endDay)
-	old := c.created <= c.start(trendWindow)
+	totals := e.totals[:e.families]
+	before30, before60 = before30[:len(totals)], before60[:len(totals)]
+	// The share divides by every family's events in the window.
+	var total int64
+	for s := range totals {
+		total += totals[s].count - before30[s].count
+	}
 	nan := math.NaN()
-	var total float64
-	for s := range e.families {
-		y := x[numFeatures+s*e.measures : numFeatures+(s+1)*e.measures]
-		y[evTrend], y[evPerSeat] = nan, nan
+	// The values of a family the window holds no event of, and those an
+	// account too young for the trend or without seats leaves unknown.
+	share0, trend0, perSeat0 := nan, nan, nan
+	if total > 0 {
+		share0 = 0
+	}
+	old := c.created <= c.start(trendWindow)
+	if old {
+		trend0 = 0
+	}
+	if c.seats > 0 {
+		perSeat0 = 0
+	}
+	m := e.measures
+	for s := range totals {
+		y := x[numFeatures+s*m : numFeatures+(s+1)*m]
 		if e.last[s] == never {
 			// Never used: no window to read.
 			for k := range y {
 				y[k] = 0
 			}
-			y[evDaysSince], y[evTrend], y[evPerSeat] = nan, nan, nan
-			if old {
-				y[evTrend] = 0
-			}
-			if c.seats > 0 {
-				y[evPerSeat] = 0
-			}
+			y[evShare], y[evTrend], y[evDaysSince], y[evPerSeat] = share0, trend0, nan, perSeat0
 			continue
 		}
-		in30 := e.totals[s].minus(before30[s])
-		total += in30.count
-		y[evCount], y[evUsers], y[evShare] = in30.count, float64(e.users[s]), in30.count
-		if old {
-			y[evTrend] = 0
-			if prev := before30[s].minus(before60[s]); in30.count != prev.count {
-				y[evTrend] = math.Log((in30.count + 1) / (prev.count + 1))
-			}
+		n30 := totals[s].count - before30[s].count
+		in30 := float64(n30)
+		y[evCount], y[evUsers] = in30, float64(e.users[s])
+		y[evShare] = share0
+		if total > 0 {
+			y[evShare] = in30 / float64(total)
+		}
+		y[evTrend] = trend0
+		if prev := before30[s].count - before60[s].count; old && n30 != prev {
+			y[evTrend] = logRatio(n30, prev)
 		}
 		y[evDaysSince] = float64(c.tn-e.last[s]) / float64(dayNs)
+		y[evPerSeat] = perSeat0
 		if c.seats > 0 {
-			y[evPerSeat] = in30.count / c.seats
+			y[evPerSeat] = in30 / c.seats
 		}
 		k := evFixed
 		if b.cfg.EventDuration {
-			y[k] = in30.seconds / 60
+			y[k] = (totals[s].seconds - before30[s].seconds) / 60
 			k++
 		}
 		if b.cfg.EventErrors {
-			y[k] = in30.errors
+			y[k] = float64(totals[s].errors - before30[s].errors)
 		}
 	}
-	for s := range e.families {
-		y := x[numFeatures+s*e.measures:]
-		if total > 0 {
-			y[evShare] /= total
-		} else {
-			y[evShare] = nan
+}
+
+// logRatioSize bounds the counts whose trends logRatios holds.
+const logRatioSize = 64
+
+// logRatios holds logRatio of the counts below logRatioSize, by
+// [last][previous], computed on first use.
+var logRatios = sync.OnceValue(func() *[logRatioSize][logRatioSize]float64 {
+	var t [logRatioSize][logRatioSize]float64
+	for a := range t {
+		for p := range t[a] {
+			t[a][p] = math.Log((float64(a) + 1) / (float64(p) + 1))
 		}
 	}
+	return &t
+})
+
+// logRatio returns ln((last+1)/(previous+1)), the trend of a family's
+// counts, from logRatios when the counts are small: most windows hold a
+// few events of each family, and the table spares a logarithm per family
+// and as-of time.
+func logRatio(last, previous int64) float64 {
+	if uint64(last) < logRatioSize && uint64(previous) < logRatioSize {
+		return logRatios()[last][previous]
+	}
+	return math.Log((float64(last) + 1) / (float64(previous) + 1))
 }
