@@ -164,6 +164,7 @@ type events struct {
 	families int              // vocabulary entries plus the pool; 0 without a vocabulary
 	measures int              // values per family
 	slot     map[string]int32 // vocabulary entry → family
+	trends   *[logRatioSize][logRatioSize]float64
 
 	// The current account's sweep.
 	starts []int64       // the window starts of the as-of times, in days, ascending and distinct
@@ -171,14 +172,20 @@ type events struct {
 	i30    int           // starts[i30] and starts[i60] start the current as-of
 	i60    int           // time's 30- and 60-day windows
 	lo30   int           // first segment of the 30-day window: i30 + 1
-	totals []eventTotals // per family, every event read
+	fams   []family      // per family
 	snaps  []eventTotals // per window start passed × family, the totals before it
-	last   []int64       // latest use per family, Unix nanoseconds; never when none
 	marks  []int32       // per segment × family
-	users  []int32       // per family, the marks of segments lo30 on
 	// userSeg holds, per user × family, the segment of the user's mark,
 	// or -1 before the user's first use.
 	userSeg []int32
+}
+
+// family is the state of one per-event family in a sweep, kept together
+// since an event updates all of it.
+type family struct {
+	eventTotals       // every event read
+	last        int64 // latest use, Unix nanoseconds; never when none
+	users       int32 // the marks of segments lo30 on
 }
 
 func newEvents(c Config) events {
@@ -190,9 +197,8 @@ func newEvents(c Config) events {
 	for i, f := range c.EventFeatures {
 		e.slot[f] = int32(i)
 	}
-	e.totals = make([]eventTotals, e.families)
-	e.last = make([]int64, e.families)
-	e.users = make([]int32, e.families)
+	e.fams = make([]family, e.families)
+	e.trends = logRatios()
 	return e
 }
 
@@ -221,10 +227,8 @@ func (e *events) reset(asOf []time.Time) {
 		j++
 	}
 	e.passed, e.i30, e.i60, e.lo30 = 0, 0, 0, 0
-	clear(e.totals)
-	clear(e.users)
-	for i := range e.last {
-		e.last[i] = never
+	for i := range e.fams {
+		e.fams[i] = family{last: never}
 	}
 	e.snaps = slices.Grow(e.snaps[:0], len(e.starts)*e.families)
 	n := (len(e.starts) + 1) * e.families
@@ -254,40 +258,52 @@ func (e *events) addUser() {
 // adding that day's events.
 func (e *events) pass(d int64) {
 	for ; e.passed < len(e.starts) && e.starts[e.passed] <= d; e.passed++ {
-		e.snaps = append(e.snaps, e.totals...)
+		for i := range e.fams {
+			e.snaps = append(e.snaps, e.fams[i].eventTotals)
+		}
 	}
 }
 
 // use adds event ev of family s and user u (-1 for none) at Unix
 // nanoseconds at, once the builder has passed the window starts up to its
-// day (advance).
+// day (advance). It is small enough to be inlined into the builder's
+// loop over the events.
+func (e *events) use(ev *UsageEvent, s, u int32, at int64) {
+	f := &e.fams[s]
+	f.count += int64(max(ev.Count, 1))
+	f.seconds += ev.DurationS
+	f.errors += int64(ev.Errors)
+	f.last = at
+	if u >= 0 {
+		e.mark(f, s, u)
+	}
+}
+
+// mark moves user u's mark of family f (numbered s) to the current
+// segment, which is at or after lo30. A mark moved from a segment at or
+// after lo30 leaves the family's users unchanged; one from before lo30 (or
+// none) adds a user, and the marks of segments before lo30 are never read
+// again, so they are left as they are.
 //
-// A user's mark moves to the current segment, which is at or after lo30.
-// A mark moved from a segment at or after lo30 leaves users unchanged; one
-// from before lo30 (or none) adds a user, and the marks of segments before
-// lo30 are never read again, so they are left as they are.
-func (e *events) use(ev *UsageEvent, family, u int32, at int64) {
-	s := int(family)
-	t := &e.totals[s]
-	t.count += int64(max(ev.Count, 1))
-	t.seconds += ev.DurationS
-	t.errors += int64(ev.Errors)
-	e.last[s] = at
-	if u < 0 {
-		return
-	}
-	p := &e.userSeg[int(u)*e.families+s]
+// Whether a user has used a family in the current segment before is
+// as good as random, so mark does its work without a branch: it adds
+// moved (1 when the mark moves, else 0) where a branch would add 1.
+func (e *events) mark(f *family, s, u int32) {
+	p := &e.userSeg[int(u)*e.families+int(s)]
 	prev, seg := *p, int32(e.passed)
-	if prev == seg {
-		return
-	}
 	*p = seg
-	e.marks[int(seg)*e.families+s]++
-	if int(prev) >= e.lo30 {
-		e.marks[int(prev)*e.families+s]--
-	} else {
-		e.users[s]++
+	var moved, stays int32 // whether the mark moves, and stays within lo30 on
+	if prev != seg {
+		moved = 1
 	}
+	if int(prev) >= e.lo30 {
+		stays = 1
+	}
+	e.marks[int(seg)*e.families+int(s)] += moved
+	// A mark before lo30, or none (-1), is left as it is: segment 0 takes
+	// the subtraction of nothing.
+	e.marks[int(max(prev, 0))*e.families+int(s)] -= moved & stays
+	f.users += moved &^ stays
 }
 
 // window moves the sweep to an as-of time whose first midnight is day
@@ -303,7 +319,7 @@ func (e *events) window(end int64) (before30, before60 []eventTotals) {
 	}
 	for ; e.lo30 <= e.i30; e.lo30++ {
 		for s, m := range e.marks[e.lo30*e.families : (e.lo30+1)*e.families] {
-			e.users[s] -= m
+			e.fams[s].users -= m
 		}
 	}
 	return e.snaps[e.i30*e.families : (e.i30+1)*e.families], e.snaps[e.i60*e.families : (e.i60+1)*e.families]
@@ -318,12 +334,12 @@ func (b *Builder) eventFeatures(x []float64) {
 	}
 	c := &b.cur
 	before30, before60 := e.window(c.endDay)
-	totals := e.totals[:e.families]
-	before30, before60 = before30[:len(totals)], before60[:len(totals)]
+	fams := e.fams
+	before30, before60 = before30[:len(fams)], before60[:len(fams)]
 	// The share divides by every family's events in the window.
 	var total int64
-	for s := range totals {
-		total += totals[s].count - before30[s].count
+	for s := range fams {
+		total += fams[s].count - before30[s].count
 	}
 	nan := math.NaN()
 	// The values of a family the window holds no event of, and those an
@@ -340,9 +356,10 @@ func (b *Builder) eventFeatures(x []float64) {
 		perSeat0 = 0
 	}
 	m := e.measures
-	for s := range totals {
+	for s := range fams {
+		f := &fams[s]
 		y := x[numFeatures+s*m : numFeatures+(s+1)*m]
-		if e.last[s] == never {
+		if f.last == never {
 			// Never used: no window to read.
 			for k := range y {
 				y[k] = 0
@@ -350,29 +367,29 @@ func (b *Builder) eventFeatures(x []float64) {
 			y[evShare], y[evTrend], y[evDaysSince], y[evPerSeat] = share0, trend0, nan, perSeat0
 			continue
 		}
-		n30 := totals[s].count - before30[s].count
+		n30 := f.count - before30[s].count
 		in30 := float64(n30)
-		y[evCount], y[evUsers] = in30, float64(e.users[s])
+		y[evCount], y[evUsers] = in30, float64(f.users)
 		y[evShare] = share0
 		if total > 0 {
 			y[evShare] = in30 / float64(total)
 		}
 		y[evTrend] = trend0
 		if prev := before30[s].count - before60[s].count; old && n30 != prev {
-			y[evTrend] = logRatio(n30, prev)
+			y[evTrend] = e.logRatio(n30, prev)
 		}
-		y[evDaysSince] = float64(c.tn-e.last[s]) / float64(dayNs)
+		y[evDaysSince] = float64(c.tn-f.last) / float64(dayNs)
 		y[evPerSeat] = perSeat0
 		if c.seats > 0 {
 			y[evPerSeat] = in30 / c.seats
 		}
 		k := evFixed
 		if b.cfg.EventDuration {
-			y[k] = (totals[s].seconds - before30[s].seconds) / 60
+			y[k] = (f.seconds - before30[s].seconds) / 60
 			k++
 		}
 		if b.cfg.EventErrors {
-			y[k] = float64(totals[s].errors - before30[s].errors)
+			y[k] = float64(f.errors - before30[s].errors)
 		}
 	}
 }
@@ -380,7 +397,7 @@ func (b *Builder) eventFeatures(x []float64) {
 // logRatioSize bounds the counts whose trends logRatios holds.
 const logRatioSize = 64
 
-// logRatios holds logRatio of the counts below logRatioSize, by
+// logRatios holds the trends of the counts below logRatioSize, by
 // [last][previous], computed on first use.
 var logRatios = sync.OnceValue(func() *[logRatioSize][logRatioSize]float64 {
 	var t [logRatioSize][logRatioSize]float64
@@ -396,9 +413,9 @@ var logRatios = sync.OnceValue(func() *[logRatioSize][logRatioSize]float64 {
 // counts, from logRatios when the counts are small: most windows hold a
 // few events of each family, and the table spares a logarithm per family
 // and as-of time.
-func logRatio(last, previous int64) float64 {
+func (e *events) logRatio(last, previous int64) float64 {
 	if uint64(last) < logRatioSize && uint64(previous) < logRatioSize {
-		return logRatios()[last][previous]
+		return e.trends[last][previous]
 	}
 	return math.Log((float64(last) + 1) / (float64(previous) + 1))
 }
