@@ -157,9 +157,9 @@ type eventTotals struct {
 // starts rather than in days: each user marks the segment of its latest
 // use of the family and moves the mark when it uses it again in a later
 // one, so the users of a window are the marks of the segments after its
-// start. users30 keeps that sum for the segments from lo30 on: a new mark
-// adds to it, a mark moved away from a segment at or after lo30 takes
-// from it, and moving lo30 past a segment takes its marks.
+// start. A family's users keep that sum for the segments from lo30 on: a
+// new mark adds to it, a mark moved away from a segment at or after lo30
+// takes from it, and moving lo30 past a segment takes its marks.
 type events struct {
 	families int              // vocabulary entries plus the pool; 0 without a vocabulary
 	measures int              // values per family
@@ -167,16 +167,21 @@ type events struct {
 	trends   *[logRatioSize][logRatioSize]float64
 
 	// The current account's sweep.
-	starts []int64       // the window starts of the as-of times, in days, ascending and distinct
-	passed int           // window starts passed: the segment events are now added to
-	i30    int           // starts[i30] and starts[i60] start the current as-of
-	i60    int           // time's 30- and 60-day windows
-	lo30   int           // first segment of the 30-day window: i30 + 1
-	fams   []family      // per family
-	snaps  []eventTotals // per window start passed × family, the totals before it
-	marks  []int32       // per segment × family
-	// userSeg holds, per user × family, the segment of the user's mark,
-	// or -1 before the user's first use.
+	starts []int64  // the window starts of the as-of times, in days, ascending and distinct
+	passed int      // window starts passed: the segment events are now added to
+	i30    int      // starts[i30] and starts[i60] start the current as-of
+	i60    int      // time's 30- and 60-day windows
+	lo30   int      // first segment of the 30-day window: i30 + 1
+	fams   []family // per family
+	snaps  []family // per window start passed × family, the state before it
+	// marks holds a row of families per segment, segment k's at row k+1;
+	// row 0 stands for no segment. A mark is named by its row's offset,
+	// (k+1)·families, so that an event indexes with one addition.
+	marks []int32
+	cur   int32 // the offset of the current segment's row: passed + 1
+	from  int32 // the offset of lo30's row
+	// userSeg holds, per user × family, the offset of the user's mark, or
+	// 0 before the user's first use.
 	userSeg []int32
 }
 
@@ -227,11 +232,12 @@ func (e *events) reset(asOf []time.Time) {
 		j++
 	}
 	e.passed, e.i30, e.i60, e.lo30 = 0, 0, 0, 0
+	e.cur, e.from = int32(e.families), int32(e.families)
 	for i := range e.fams {
 		e.fams[i] = family{last: never}
 	}
 	e.snaps = slices.Grow(e.snaps[:0], len(e.starts)*e.families)
-	n := (len(e.starts) + 1) * e.families
+	n := (len(e.starts) + 2) * e.families
 	e.marks = slices.Grow(e.marks[:0], n)[:n]
 	clear(e.marks)
 	e.userSeg = e.userSeg[:0]
@@ -249,7 +255,7 @@ func (e *events) family(feature string) int32 {
 // addUser makes room for a user just numbered.
 func (e *events) addUser() {
 	for range e.families {
-		e.userSeg = append(e.userSeg, -1)
+		e.userSeg = append(e.userSeg, 0)
 	}
 }
 
@@ -258,58 +264,50 @@ func (e *events) addUser() {
 // adding that day's events.
 func (e *events) pass(d int64) {
 	for ; e.passed < len(e.starts) && e.starts[e.passed] <= d; e.passed++ {
-		for i := range e.fams {
-			e.snaps = append(e.snaps, e.fams[i].eventTotals)
-		}
+		e.snaps = append(e.snaps, e.fams...)
+		e.cur += int32(e.families)
 	}
 }
 
 // use adds event ev of family s and user u (-1 for none) at Unix
 // nanoseconds at, once the builder has passed the window starts up to its
-// day (advance). It is small enough to be inlined into the builder's
-// loop over the events.
+// day (advance).
+//
+// The user's mark of the family moves to the current segment, which is at
+// or after lo30. A mark moved from a segment at or after lo30 leaves the
+// family's users unchanged; one from before lo30 (or none) adds a user,
+// and the marks of segments before lo30 are never read again, so they are
+// left as they are. Whether the user has used the family in the current
+// segment before is as good as random, so the move takes no branch: it
+// adds moved (1 when the mark moves, else 0) where a branch would add 1.
 func (e *events) use(ev *UsageEvent, s, u int32, at int64) {
 	f := &e.fams[s]
 	f.count += int64(max(ev.Count, 1))
 	f.seconds += ev.DurationS
 	f.errors += int64(ev.Errors)
 	f.last = at
-	if u >= 0 {
-		e.mark(f, s, u)
+	if u < 0 {
+		return
 	}
-}
-
-// mark moves user u's mark of family f (numbered s) to the current
-// segment, which is at or after lo30. A mark moved from a segment at or
-// after lo30 leaves the family's users unchanged; one from before lo30 (or
-// none) adds a user, and the marks of segments before lo30 are never read
-// again, so they are left as they are.
-//
-// Whether a user has used a family in the current segment before is
-// as good as random, so mark does its work without a branch: it adds
-// moved (1 when the mark moves, else 0) where a branch would add 1.
-func (e *events) mark(f *family, s, u int32) {
 	p := &e.userSeg[int(u)*e.families+int(s)]
-	prev, seg := *p, int32(e.passed)
-	*p = seg
+	prev, cur := *p, e.cur
+	*p = cur
 	var moved, stays int32 // whether the mark moves, and stays within lo30 on
-	if prev != seg {
+	if prev != cur {
 		moved = 1
 	}
-	if int(prev) >= e.lo30 {
+	if prev >= e.from {
 		stays = 1
 	}
-	e.marks[int(seg)*e.families+int(s)] += moved
-	// A mark before lo30, or none (-1), is left as it is: segment 0 takes
-	// the subtraction of nothing.
-	e.marks[int(max(prev, 0))*e.families+int(s)] -= moved & stays
+	e.marks[cur+s] += moved
+	e.marks[prev+s] -= moved & stays
 	f.users += moved &^ stays
 }
 
 // window moves the sweep to an as-of time whose first midnight is day
 // end: it passes the window starts before it, and returns the totals
 // before the starts of its 30- and 60-day windows, per family.
-func (e *events) window(end int64) (before30, before60 []eventTotals) {
+func (e *events) window(end int64) (before30, before60 []family) {
 	e.pass(end - 1)
 	for e.starts[e.i30] < end-shortWindow {
 		e.i30++
@@ -318,7 +316,8 @@ func (e *events) window(end int64) (before30, before60 []eventTotals) {
 		e.i60++
 	}
 	for ; e.lo30 <= e.i30; e.lo30++ {
-		for s, m := range e.marks[e.lo30*e.families : (e.lo30+1)*e.families] {
+		e.from += int32(e.families)
+		for s, m := range e.marks[e.from-int32(e.families) : e.from] {
 			e.fams[s].users -= m
 		}
 	}
@@ -341,55 +340,53 @@ func (b *Builder) eventFeatures(x []float64) {
 	for s := range fams {
 		total += fams[s].count - before30[s].count
 	}
+	// A family never used has zero totals, which give its values but
+	// days since, as for the others: no event in the window gives 0 events,
+	// users, minutes and errors, a share of 0 (NaN when the window holds
+	// no event at all), a trend of 0 (NaN for an account too young for
+	// it), and 0 per seat (NaN without paid seats).
 	nan := math.NaN()
-	// The values of a family the window holds no event of, and those an
-	// account too young for the trend or without seats leaves unknown.
-	share0, trend0, perSeat0 := nan, nan, nan
-	if total > 0 {
-		share0 = 0
-	}
+	trend, perSeat := nan, nan
+	all := float64(total)
 	old := c.created <= c.start(trendWindow)
 	if old {
-		trend0 = 0
+		trend = 0
 	}
 	if c.seats > 0 {
-		perSeat0 = 0
+		perSeat = 0
 	}
+	duration, errs := b.cfg.EventDuration, b.cfg.EventErrors
 	m := e.measures
 	for s := range fams {
-		f := &fams[s]
+		f, f30, f60 := &fams[s], &before30[s], &before60[s]
 		y := x[numFeatures+s*m : numFeatures+(s+1)*m]
-		if f.last == never {
-			// Never used: no window to read.
-			for k := range y {
-				y[k] = 0
-			}
-			y[evShare], y[evTrend], y[evDaysSince], y[evPerSeat] = share0, trend0, nan, perSeat0
-			continue
-		}
-		n30 := f.count - before30[s].count
+		_ = y[evPerSeat]
+		n30 := f.count - f30.count
 		in30 := float64(n30)
 		y[evCount], y[evUsers] = in30, float64(f.users)
-		y[evShare] = share0
+		y[evShare] = nan
 		if total > 0 {
-			y[evShare] = in30 / float64(total)
+			y[evShare] = in30 / all
 		}
-		y[evTrend] = trend0
-		if prev := before30[s].count - before60[s].count; old && n30 != prev {
+		y[evTrend] = trend
+		if prev := f30.count - f60.count; old && n30 != prev {
 			y[evTrend] = e.logRatio(n30, prev)
 		}
-		y[evDaysSince] = float64(c.tn-f.last) / float64(dayNs)
-		y[evPerSeat] = perSeat0
+		y[evDaysSince] = nan
+		if f.last != never {
+			y[evDaysSince] = float64(c.tn-f.last) / float64(dayNs)
+		}
+		y[evPerSeat] = perSeat
 		if c.seats > 0 {
 			y[evPerSeat] = in30 / c.seats
 		}
 		k := evFixed
-		if b.cfg.EventDuration {
-			y[k] = (f.seconds - before30[s].seconds) / 60
+		if duration {
+			y[k] = (f.seconds - f30.seconds) / 60
 			k++
 		}
-		if b.cfg.EventErrors {
-			y[k] = float64(f.errors - before30[s].errors)
+		if errs {
+			y[k] = float64(f.errors - f30.errors)
 		}
 	}
 }
