@@ -357,9 +357,11 @@ func (b *Builder) eventFeatures(x []float64) {
 	}
 	duration, errs := b.cfg.EventDuration, b.cfg.EventErrors
 	m := e.measures
+	ys := x[numFeatures : numFeatures+len(fams)*m]
 	for s := range fams {
 		f, f30, f60 := &fams[s], &before30[s], &before60[s]
-		y := x[numFeatures+s*m : numFeatures+(s+1)*m]
+		y := ys[:m:m]
+		ys = ys[m:]
 		_ = y[evPerSeat]
 		n30 := f.count - f30.count
 		in30 := float64(n30)
@@ -370,7 +372,13 @@ func (b *Builder) eventFeatures(x []float64) {
 		}
 		y[evTrend] = trend
 		if prev := f30.count - f60.count; old && n30 != prev {
-			y[evTrend] = e.logRatio(n30, prev)
+			// Most windows hold a few events of each family: their trends
+			// come from the table.
+			if uint64(n30) < logRatioSize && uint64(prev) < logRatioSize {
+				y[evTrend] = e.trends[n30][prev]
+			} else {
+				y[evTrend] = logRatio(n30, prev)
+			}
 		}
 		y[evDaysSince] = nan
 		if f.last != never {
@@ -380,13 +388,13 @@ func (b *Builder) eventFeatures(x []float64) {
 		if c.seats > 0 {
 			y[evPerSeat] = in30 / c.seats
 		}
-		k := evFixed
+		more := y[evFixed:]
 		if duration {
-			y[k] = (f.seconds - f30.seconds) / 60
-			k++
+			more[0] = (f.seconds - f30.seconds) / 60
+			more = more[1:]
 		}
 		if errs {
-			y[k] = float64(f.errors - f30.errors)
+			more[0] = float64(f.errors - f30.errors)
 		}
 	}
 }
@@ -400,19 +408,14 @@ var logRatios = sync.OnceValue(func() *[logRatioSize][logRatioSize]float64 {
 	var t [logRatioSize][logRatioSize]float64
 	for a := range t {
 		for p := range t[a] {
-			t[a][p] = math.Log((float64(a) + 1) / (float64(p) + 1))
+			t[a][p] = logRatio(int64(a), int64(p))
 		}
 	}
 	return &t
 })
 
 // logRatio returns ln((last+1)/(previous+1)), the trend of a family's
-// counts, from logRatios when the counts are small: most windows hold a
-// few events of each family, and the table spares a logarithm per family
-// and as-of time.
-func (e *events) logRatio(last, previous int64) float64 {
-	if uint64(last) < logRatioSize && uint64(previous) < logRatioSize {
-		return e.trends[last][previous]
-	}
+// counts; logRatios holds it for small counts.
+func logRatio(last, previous int64) float64 {
 	return math.Log((float64(last) + 1) / (float64(previous) + 1))
 }
