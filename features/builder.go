@@ -645,32 +645,31 @@ func (b *Builder) use(e *UsageEvent, at int64) {
 		b.feats = append(b.feats, featState{last: never, family: b.events.family(e.Feature), key: b.keys[e.Feature]})
 	}
 	ft := &b.feats[f]
+	if p := ft.last; p != d {
+		key := ft.key
+		bucket.lastFeat++
+		if key {
+			bucket.lastKey++
+		}
+		switch {
+		case p == never:
+			b.featEver++
+			if key {
+				b.keyEver++
+			}
+		case d-p < ringDays:
+			old := &b.ring[p&ringMask]
+			old.lastFeat--
+			if key {
+				old.lastKey--
+			}
+		}
+		ft.last = d
+	}
+	// Last, so that nothing of this event's is needed after the call.
 	if b.events.families > 0 {
 		b.events.use(e, ft.family, u, at)
 	}
-	p := ft.last
-	if p == d {
-		return
-	}
-	key := ft.key
-	bucket.lastFeat++
-	if key {
-		bucket.lastKey++
-	}
-	switch {
-	case p == never:
-		b.featEver++
-		if key {
-			b.keyEver++
-		}
-	case d-p < ringDays:
-		old := &b.ring[p&ringMask]
-		old.lastFeat--
-		if key {
-			old.lastKey--
-		}
-	}
-	ft.last = d
 }
 
 // featState is what the builder keeps of a product feature.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -132,11 +133,13 @@ func (c Config) eventCatalog() []Feature {
 	return fs
 }
 
-// eventTotals are the running totals of one per-event family.
-type eventTotals struct{ count, seconds, errors float64 }
-
-func (t eventTotals) minus(u eventTotals) eventTotals {
-	return eventTotals{t.count - u.count, t.seconds - u.seconds, t.errors - u.errors}
+// eventTotals are the running totals of one per-event family. Counts and
+// errors are whole numbers, summed as integers: a float64 sum of them is
+// exact up to 2⁵³, so the values are those of summing in float64, at the
+// cost of an integer addition per event.
+type eventTotals struct {
+	count, errors int64
+	seconds       float64
 }
 
 // events is the builder's state of the per-event families.
@@ -154,28 +157,40 @@ func (t eventTotals) minus(u eventTotals) eventTotals {
 // starts rather than in days: each user marks the segment of its latest
 // use of the family and moves the mark when it uses it again in a later
 // one, so the users of a window are the marks of the segments after its
-// start. users30 keeps that sum for the segments from lo30 on: a new mark
-// adds to it, a mark moved away from a segment at or after lo30 takes
-// from it, and moving lo30 past a segment takes its marks.
+// start. A family's users keep that sum for the segments from lo30 on: a
+// new mark adds to it, a mark moved away from a segment at or after lo30
+// takes from it, and moving lo30 past a segment takes its marks.
 type events struct {
 	families int              // vocabulary entries plus the pool; 0 without a vocabulary
 	measures int              // values per family
 	slot     map[string]int32 // vocabulary entry → family
+	trends   *[logRatioSize][logRatioSize]float64
 
 	// The current account's sweep.
-	starts []int64       // the window starts of the as-of times, in days, ascending and distinct
-	passed int           // window starts passed: the segment events are now added to
-	i30    int           // starts[i30] and starts[i60] start the current as-of
-	i60    int           // time's 30- and 60-day windows
-	lo30   int           // first segment of the 30-day window: i30 + 1
-	totals []eventTotals // per family, every event read
-	snaps  []eventTotals // per window start passed × family, the totals before it
-	last   []int64       // latest use per family, Unix nanoseconds; never when none
-	marks  []int32       // per segment × family
-	users  []int32       // per family, the marks of segments lo30 on
-	// userSeg holds, per user × family, the segment of the user's mark,
-	// or -1 before the user's first use.
+	starts []int64  // the window starts of the as-of times, in days, ascending and distinct
+	passed int      // window starts passed: the segment events are now added to
+	i30    int      // starts[i30] and starts[i60] start the current as-of
+	i60    int      // time's 30- and 60-day windows
+	lo30   int      // first segment of the 30-day window: i30 + 1
+	fams   []family // per family
+	snaps  []family // per window start passed × family, the state before it
+	// marks holds a row of families per segment, segment k's at row k+1;
+	// row 0 stands for no segment. A mark is named by its row's offset,
+	// (k+1)·families, so that an event indexes with one addition.
+	marks []int32
+	cur   int32 // the offset of the current segment's row: passed + 1
+	from  int32 // the offset of lo30's row
+	// userSeg holds, per user × family, the offset of the user's mark, or
+	// 0 before the user's first use.
 	userSeg []int32
+}
+
+// family is the state of one per-event family in a sweep, kept together
+// since an event updates all of it.
+type family struct {
+	eventTotals       // every event read
+	last        int64 // latest use, Unix nanoseconds; never when none
+	users       int32 // the marks of segments lo30 on
 }
 
 func newEvents(c Config) events {
@@ -187,9 +202,8 @@ func newEvents(c Config) events {
 	for i, f := range c.EventFeatures {
 		e.slot[f] = int32(i)
 	}
-	e.totals = make([]eventTotals, e.families)
-	e.last = make([]int64, e.families)
-	e.users = make([]int32, e.families)
+	e.fams = make([]family, e.families)
+	e.trends = logRatios()
 	return e
 }
 
@@ -218,13 +232,12 @@ func (e *events) reset(asOf []time.Time) {
 		j++
 	}
 	e.passed, e.i30, e.i60, e.lo30 = 0, 0, 0, 0
-	clear(e.totals)
-	clear(e.users)
-	for i := range e.last {
-		e.last[i] = never
+	e.cur, e.from = int32(e.families), int32(e.families)
+	for i := range e.fams {
+		e.fams[i] = family{last: never}
 	}
 	e.snaps = slices.Grow(e.snaps[:0], len(e.starts)*e.families)
-	n := (len(e.starts) + 1) * e.families
+	n := (len(e.starts) + 2) * e.families
 	e.marks = slices.Grow(e.marks[:0], n)[:n]
 	clear(e.marks)
 	e.userSeg = e.userSeg[:0]
@@ -242,7 +255,7 @@ func (e *events) family(feature string) int32 {
 // addUser makes room for a user just numbered.
 func (e *events) addUser() {
 	for range e.families {
-		e.userSeg = append(e.userSeg, -1)
+		e.userSeg = append(e.userSeg, 0)
 	}
 }
 
@@ -251,43 +264,50 @@ func (e *events) addUser() {
 // adding that day's events.
 func (e *events) pass(d int64) {
 	for ; e.passed < len(e.starts) && e.starts[e.passed] <= d; e.passed++ {
-		e.snaps = append(e.snaps, e.totals...)
+		e.snaps = append(e.snaps, e.fams...)
+		e.cur += int32(e.families)
 	}
 }
 
 // use adds event ev of family s and user u (-1 for none) at Unix
 // nanoseconds at, once the builder has passed the window starts up to its
 // day (advance).
-func (e *events) use(ev *UsageEvent, family, u int32, at int64) {
-	s := int(family)
-	t := &e.totals[s]
-	t.count += float64(max(ev.Count, 1))
-	t.seconds += ev.DurationS
-	t.errors += float64(ev.Errors)
-	e.last[s] = at
+//
+// The user's mark of the family moves to the current segment, which is at
+// or after lo30. A mark moved from a segment at or after lo30 leaves the
+// family's users unchanged; one from before lo30 (or none) adds a user,
+// and the marks of segments before lo30 are never read again, so they are
+// left as they are. Whether the user has used the family in the current
+// segment before is as good as random, so the move takes no branch: it
+// adds moved (1 when the mark moves, else 0) where a branch would add 1.
+func (e *events) use(ev *UsageEvent, s, u int32, at int64) {
+	f := &e.fams[s]
+	f.count += int64(max(ev.Count, 1))
+	f.seconds += ev.DurationS
+	f.errors += int64(ev.Errors)
+	f.last = at
 	if u < 0 {
 		return
 	}
-	p := &e.userSeg[int(u)*e.families+s]
-	seg := int32(e.passed)
-	if *p == seg {
-		return
+	p := &e.userSeg[int(u)*e.families+int(s)]
+	prev, cur := *p, e.cur
+	*p = cur
+	var moved, stays int32 // whether the mark moves, and stays within lo30 on
+	if prev != cur {
+		moved = 1
 	}
-	if *p >= 0 {
-		e.marks[int(*p)*e.families+s]--
-		if int(*p) >= e.lo30 {
-			e.users[s]--
-		}
+	if prev >= e.from {
+		stays = 1
 	}
-	e.marks[int(seg)*e.families+s]++
-	e.users[s]++ // the current segment is at or after lo30
-	*p = seg
+	e.marks[cur+s] += moved
+	e.marks[prev+s] -= moved & stays
+	f.users += moved &^ stays
 }
 
 // window moves the sweep to an as-of time whose first midnight is day
 // end: it passes the window starts before it, and returns the totals
 // before the starts of its 30- and 60-day windows, per family.
-func (e *events) window(end int64) (before30, before60 []eventTotals) {
+func (e *events) window(end int64) (before30, before60 []family) {
 	e.pass(end - 1)
 	for e.starts[e.i30] < end-shortWindow {
 		e.i30++
@@ -296,8 +316,9 @@ func (e *events) window(end int64) (before30, before60 []eventTotals) {
 		e.i60++
 	}
 	for ; e.lo30 <= e.i30; e.lo30++ {
-		for s, m := range e.marks[e.lo30*e.families : (e.lo30+1)*e.families] {
-			e.users[s] -= m
+		e.from += int32(e.families)
+		for s, m := range e.marks[e.from-int32(e.families) : e.from] {
+			e.fams[s].users -= m
 		}
 	}
 	return e.snaps[e.i30*e.families : (e.i30+1)*e.families], e.snaps[e.i60*e.families : (e.i60+1)*e.families]
@@ -312,54 +333,89 @@ func (b *Builder) eventFeatures(x []float64) {
 	}
 	c := &b.cur
 	before30, before60 := e.window(c.endDay)
-	old := c.created <= c.start(trendWindow)
+	fams := e.fams
+	before30, before60 = before30[:len(fams)], before60[:len(fams)]
+	// The share divides by every family's events in the window.
+	var total int64
+	for s := range fams {
+		total += fams[s].count - before30[s].count
+	}
+	// A family never used has zero totals, which give its values but
+	// days since, as for the others: no event in the window gives 0 events,
+	// users, minutes and errors, a share of 0 (NaN when the window holds
+	// no event at all), a trend of 0 (NaN for an account too young for
+	// it), and 0 per seat (NaN without paid seats).
 	nan := math.NaN()
-	var total float64
-	for s := range e.families {
-		y := x[numFeatures+s*e.measures : numFeatures+(s+1)*e.measures]
-		y[evTrend], y[evPerSeat] = nan, nan
-		if e.last[s] == never {
-			// Never used: no window to read.
-			for k := range y {
-				y[k] = 0
-			}
-			y[evDaysSince], y[evTrend], y[evPerSeat] = nan, nan, nan
-			if old {
-				y[evTrend] = 0
-			}
-			if c.seats > 0 {
-				y[evPerSeat] = 0
-			}
-			continue
-		}
-		in30 := e.totals[s].minus(before30[s])
-		total += in30.count
-		y[evCount], y[evUsers], y[evShare] = in30.count, float64(e.users[s]), in30.count
-		if old {
-			y[evTrend] = 0
-			if prev := before30[s].minus(before60[s]); in30.count != prev.count {
-				y[evTrend] = math.Log((in30.count + 1) / (prev.count + 1))
-			}
-		}
-		y[evDaysSince] = float64(c.tn-e.last[s]) / float64(dayNs)
-		if c.seats > 0 {
-			y[evPerSeat] = in30.count / c.seats
-		}
-		k := evFixed
-		if b.cfg.EventDuration {
-			y[k] = in30.seconds / 60
-			k++
-		}
-		if b.cfg.EventErrors {
-			y[k] = in30.errors
-		}
+	trend, perSeat := nan, nan
+	all := float64(total)
+	old := c.created <= c.start(trendWindow)
+	if old {
+		trend = 0
 	}
-	for s := range e.families {
-		y := x[numFeatures+s*e.measures:]
+	if c.seats > 0 {
+		perSeat = 0
+	}
+	duration, errs := b.cfg.EventDuration, b.cfg.EventErrors
+	m := e.measures
+	ys := x[numFeatures : numFeatures+len(fams)*m]
+	for s := range fams {
+		f, f30, f60 := &fams[s], &before30[s], &before60[s]
+		y := ys[:m:m]
+		ys = ys[m:]
+		_ = y[evPerSeat]
+		n30 := f.count - f30.count
+		in30 := float64(n30)
+		y[evCount], y[evUsers] = in30, float64(f.users)
+		y[evShare] = nan
 		if total > 0 {
-			y[evShare] /= total
-		} else {
-			y[evShare] = nan
+			y[evShare] = in30 / all
+		}
+		y[evTrend] = trend
+		if prev := f30.count - f60.count; old && n30 != prev {
+			// Most windows hold a few events of each family: their trends
+			// come from the table.
+			if uint64(n30) < logRatioSize && uint64(prev) < logRatioSize {
+				y[evTrend] = e.trends[n30][prev]
+			} else {
+				y[evTrend] = logRatio(n30, prev)
+			}
+		}
+		y[evDaysSince] = nan
+		if f.last != never {
+			y[evDaysSince] = float64(c.tn-f.last) / float64(dayNs)
+		}
+		y[evPerSeat] = perSeat
+		if c.seats > 0 {
+			y[evPerSeat] = in30 / c.seats
+		}
+		more := y[evFixed:]
+		if duration {
+			more[0] = (f.seconds - f30.seconds) / 60
+			more = more[1:]
+		}
+		if errs {
+			more[0] = float64(f.errors - f30.errors)
 		}
 	}
+}
+
+// logRatioSize bounds the counts whose trends logRatios holds.
+const logRatioSize = 64
+
+// logRatios holds the trends of the counts below logRatioSize, by
+// [last][previous], computed on first use.
+var logRatios = sync.OnceValue(func() *[logRatioSize][logRatioSize]float64 {
+	var t [logRatioSize][logRatioSize]float64
+	for a := range t {
+		for p := range t[a] {
+			t[a][p] = logRatio(int64(a), int64(p))
+		}
+	}
+	return &t
+})
+
+// logRatio returns ln((last+1)/(previous+1)), the trend of a family's
+// counts; logRatios holds it for small counts.
+func logRatio(last, previous int64) float64 {
+	return math.Log((float64(last) + 1) / (float64(previous) + 1))
 }
