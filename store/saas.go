@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
+	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving/score"
 )
 
@@ -79,6 +81,93 @@ func (s *Store) EachTrialKeyUse(ctx context.Context, names []string, fn func(acc
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading trials' key-feature use: %w", err)
+	}
+	return nil
+}
+
+// EachSupportTicket calls fn with every ticket in the order Each reads
+// them, (account_id, opened_at, ticket_id), holding only what the SaaS
+// metrics read of a ticket (saas.Book.AddTicket): its times, category,
+// CSAT and agent replies; the ids and the priority are left empty. fn
+// must not keep the ticket.
+func (s *Store) EachSupportTicket(ctx context.Context, fn func(*features.Ticket) error) error {
+	var t features.Ticket
+	return s.eachGroup(ctx, "tickets", "SELECT opened_at, first_response_at, resolved_at, category, csat, agent_replies FROM tickets ORDER BY "+
+		strings.Join(orderColumns(features.Tickets), ", "),
+		func(rows *sql.Rows) error {
+			if err := rows.Scan(dbTime{&t.OpenedAt}, dbTime{&t.FirstResponseAt}, dbTime{&t.ResolvedAt}, &t.Category, &t.CSAT, &t.AgentReplies); err != nil {
+				return err
+			}
+			return fn(&t)
+		})
+}
+
+// EachEscalationCount calls fn, in (month, direction) order, with the
+// escalations counted by the calendar month (UTC) of their time and by
+// direction, and the latest time of each count: all the SaaS metrics read
+// of them (saas.Book.AddEscalations). The database counts them, so one
+// row a month and direction crosses, not one an escalation.
+func (s *Store) EachEscalationCount(ctx context.Context, fn func(m saas.Month, direction string, n int, last time.Time) error) error {
+	var (
+		start, last time.Time
+		direction   string
+		n           int
+	)
+	return s.eachGroup(ctx, "escalation counts", "SELECT "+s.monthStart("at")+" AS month, direction, count(*), max(at) FROM escalations GROUP BY month, direction ORDER BY month, direction",
+		func(rows *sql.Rows) error {
+			if err := rows.Scan(dbTime{&start}, &direction, &n, dbTime{&last}); err != nil {
+				return err
+			}
+			return fn(saas.MonthOf(start), direction, n, last)
+		})
+}
+
+// EachSurveyCount calls fn, in (month, kind, score) order, with the
+// survey responses counted by the calendar month (UTC) of their time, by
+// kind and by score, and the latest time of each count: all the SaaS
+// metrics read of them (saas.Book.AddSurveyResponses), counted by the
+// database.
+func (s *Store) EachSurveyCount(ctx context.Context, fn func(m saas.Month, kind string, score, n int, last time.Time) error) error {
+	var (
+		start, last time.Time
+		kind        string
+		score, n    int
+	)
+	return s.eachGroup(ctx, "survey counts", "SELECT "+s.monthStart("at")+" AS month, kind, score, count(*), max(at) FROM survey_responses GROUP BY month, kind, score ORDER BY month, kind, score",
+		func(rows *sql.Rows) error {
+			if err := rows.Scan(dbTime{&start}, &kind, &score, &n, dbTime{&last}); err != nil {
+				return err
+			}
+			return fn(saas.MonthOf(start), kind, score, n, last)
+		})
+}
+
+// monthStart returns the SQL for the start of the calendar month (UTC) of
+// the time column col, as a time column.
+func (s *Store) monthStart(col string) string {
+	if s.dialect.name() == "postgres" {
+		return "date_trunc('month', " + col + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+	}
+	// Seconds as a real number, so that a time before 1970 falls in its
+	// own month.
+	return "CAST(strftime('%s', " + col + " / 1000000.0, 'unixepoch', 'start of month') AS INTEGER) * 1000000"
+}
+
+// eachGroup runs q on the reader and calls scan with rows at each row;
+// what names the rows in errors.
+func (s *Store) eachGroup(ctx context.Context, what, q string, scan func(*sql.Rows) error) error {
+	rows, err := s.r.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", what, err)
 	}
 	return nil
 }
