@@ -148,9 +148,9 @@ func (s *Store) monthStart(col string) string {
 	if s.dialect.name() == "postgres" {
 		return "date_trunc('month', " + col + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
 	}
-	// Seconds as a real number, so that a time before 1970 falls in its
-	// own month.
-	return "CAST(strftime('%s', " + col + " / 1000000.0, 'unixepoch', 'start of month') AS INTEGER) * 1000000"
+	// Times are microseconds since 1970 (never before: package
+	// features refuses them), as migration 0014 has it.
+	return "CAST(strftime('%s', " + col + " / 1000000, 'unixepoch', 'start of month') AS INTEGER) * 1000000"
 }
 
 // eachGroup runs q on the reader and calls scan with rows at each row;
