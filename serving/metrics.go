@@ -23,10 +23,10 @@ type MetricsStore interface {
 	EachFirstPQL(ctx context.Context, task string, fn func(accountID string, at time.Time) error) error
 	// EachSupportTicket reads the tickets in Each's order, with what the
 	// metrics read of them; EachEscalationCount and EachSurveyCount read
-	// the escalations and the survey responses counted by month.
+	// the escalations and the survey responses counted by day.
 	EachSupportTicket(ctx context.Context, fn func(*features.Ticket) error) error
-	EachEscalationCount(ctx context.Context, fn func(m saas.Month, direction string, n int, last time.Time) error) error
-	EachSurveyCount(ctx context.Context, fn func(m saas.Month, kind string, score, n int, last time.Time) error) error
+	EachEscalationCount(ctx context.Context, fn func(day time.Time, direction string, n int, last time.Time) error) error
+	EachSurveyCount(ctx context.Context, fn func(day time.Time, kind string, score, n int, last time.Time) error) error
 }
 
 // MetricsReport names one of the SaaS metrics reports (docs/METRICS.md).
@@ -78,7 +78,7 @@ func (c Config) MetricsOptions() saas.Options {
 
 // LoadBook reads what the reports need into a saas.Book, each table once
 // however many reports it is for: accounts, billing changes, spend,
-// tickets, escalations and surveys (these two counted by month in the
+// tickets, escalations and surveys (these two counted by day in the
 // store) and the PQL flags, as the reports require. Of the usage events it reads only
 // what the store keeps or finds of them: the support report's usage
 // rollup summed by month, and the funnel's first and last use of a key
@@ -105,13 +105,13 @@ func LoadBook(ctx context.Context, s MetricsStore, opts saas.Options, reports ..
 		case features.Tickets:
 			err = s.EachSupportTicket(ctx, func(t *features.Ticket) error { b.AddTicket(t); return nil })
 		case features.Escalations:
-			err = s.EachEscalationCount(ctx, func(m saas.Month, direction string, n int, last time.Time) error {
-				b.AddEscalations(m, direction, n, last)
+			err = s.EachEscalationCount(ctx, func(day time.Time, direction string, n int, last time.Time) error {
+				b.AddEscalations(saas.MonthOf(day), direction, n, last)
 				return nil
 			})
 		case features.SurveyResponses:
-			err = s.EachSurveyCount(ctx, func(m saas.Month, kind string, score, n int, last time.Time) error {
-				b.AddSurveyResponses(m, kind, score, n, last)
+			err = s.EachSurveyCount(ctx, func(day time.Time, kind string, score, n int, last time.Time) error {
+				b.AddSurveyResponses(saas.MonthOf(day), kind, score, n, last)
 				return nil
 			})
 		default:

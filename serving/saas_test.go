@@ -38,11 +38,11 @@ func (fakeSaaS) EachFirstPQL(context.Context, string, func(string, time.Time) er
 
 func (fakeSaaS) EachSupportTicket(context.Context, func(*features.Ticket) error) error { return nil }
 
-func (fakeSaaS) EachEscalationCount(context.Context, func(saas.Month, string, int, time.Time) error) error {
+func (fakeSaaS) EachEscalationCount(context.Context, func(time.Time, string, int, time.Time) error) error {
 	return nil
 }
 
-func (fakeSaaS) EachSurveyCount(context.Context, func(saas.Month, string, int, int, time.Time) error) error {
+func (fakeSaaS) EachSurveyCount(context.Context, func(time.Time, string, int, int, time.Time) error) error {
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/openchurn/churn/features"
 	"github.com/openchurn/churn/features/recordio"
-	"github.com/openchurn/churn/saas"
 	"github.com/openchurn/churn/serving/score"
 )
 
@@ -102,55 +101,58 @@ func (s *Store) EachSupportTicket(ctx context.Context, fn func(*features.Ticket)
 		})
 }
 
-// EachEscalationCount calls fn, in (month, direction) order, with the
-// escalations counted by the calendar month (UTC) of their time and by
+// EachEscalationCount calls fn, in (day, direction) order, with the
+// escalations counted by the calendar day (UTC) of their time and by
 // direction, and the latest time of each count: all the SaaS metrics read
-// of them (saas.Book.AddEscalations). The database counts them, so one
-// row a month and direction crosses, not one an escalation.
-func (s *Store) EachEscalationCount(ctx context.Context, fn func(m saas.Month, direction string, n int, last time.Time) error) error {
+// of them (saas.Book.AddEscalations takes the day's month). The database
+// counts them, so one row a day and direction crosses, not one an
+// escalation.
+func (s *Store) EachEscalationCount(ctx context.Context, fn func(day time.Time, direction string, n int, last time.Time) error) error {
 	var (
 		start, last time.Time
 		direction   string
 		n           int
 	)
-	return s.eachGroup(ctx, "escalation counts", "SELECT "+s.monthStart("at")+" AS month, direction, count(*), max(at) FROM escalations GROUP BY month, direction ORDER BY month, direction",
+	return s.eachGroup(ctx, "escalation counts", "SELECT "+s.dayStart("at")+" AS day, direction, count(*), max(at) FROM escalations GROUP BY day, direction ORDER BY day, direction",
 		func(rows *sql.Rows) error {
 			if err := rows.Scan(dbTime{&start}, &direction, &n, dbTime{&last}); err != nil {
 				return err
 			}
-			return fn(saas.MonthOf(start), direction, n, last)
+			return fn(start, direction, n, last)
 		})
 }
 
-// EachSurveyCount calls fn, in (month, kind, score) order, with the
-// survey responses counted by the calendar month (UTC) of their time, by
-// kind and by score, and the latest time of each count: all the SaaS
-// metrics read of them (saas.Book.AddSurveyResponses), counted by the
-// database.
-func (s *Store) EachSurveyCount(ctx context.Context, fn func(m saas.Month, kind string, score, n int, last time.Time) error) error {
+// EachSurveyCount calls fn, in (day, kind, score) order, with the survey
+// responses counted by the calendar day (UTC) of their time, by kind and
+// by score, and the latest time of each count: all the SaaS metrics read
+// of them (saas.Book.AddSurveyResponses takes the day's month), counted
+// by the database.
+func (s *Store) EachSurveyCount(ctx context.Context, fn func(day time.Time, kind string, score, n int, last time.Time) error) error {
 	var (
 		start, last time.Time
 		kind        string
 		score, n    int
 	)
-	return s.eachGroup(ctx, "survey counts", "SELECT "+s.monthStart("at")+" AS month, kind, score, count(*), max(at) FROM survey_responses GROUP BY month, kind, score ORDER BY month, kind, score",
+	return s.eachGroup(ctx, "survey counts", "SELECT "+s.dayStart("at")+" AS day, kind, score, count(*), max(at) FROM survey_responses GROUP BY day, kind, score ORDER BY day, kind, score",
 		func(rows *sql.Rows) error {
 			if err := rows.Scan(dbTime{&start}, &kind, &score, &n, dbTime{&last}); err != nil {
 				return err
 			}
-			return fn(saas.MonthOf(start), kind, score, n, last)
+			return fn(start, kind, score, n, last)
 		})
 }
 
-// monthStart returns the SQL for the start of the calendar month (UTC) of
-// the time column col, as a time column.
-func (s *Store) monthStart(col string) string {
+// dayStart returns the SQL for the start of the calendar day (UTC) of the
+// time column col, as a time column. Days, not months, since SQLite finds
+// a day by arithmetic but a month only by a date function, which costs
+// more per row than the few more rows cost.
+func (s *Store) dayStart(col string) string {
 	if s.dialect.name() == "postgres" {
-		return "date_trunc('month', " + col + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+		return "date_trunc('day', " + col + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
 	}
-	// Times are microseconds since 1970 (never before: package
-	// features refuses them), as migration 0014 has it.
-	return "CAST(strftime('%s', " + col + " / 1000000, 'unixepoch', 'start of month') AS INTEGER) * 1000000"
+	// Microseconds since 1970, never before (package features refuses
+	// earlier times), so the division truncates to the day.
+	return "(" + col + " / 86400000000) * 86400000000"
 }
 
 // eachGroup runs q on the reader and calls scan with rows at each row;
