@@ -194,8 +194,9 @@ func newSupportTally() supportTally {
 	return supportTally{months: map[Month]*supportMonth{}, quarters: map[string]*npsTally{}}
 }
 
-func (s *supportTally) month(t time.Time) *supportMonth {
-	m := MonthOf(t)
+func (s *supportTally) month(t time.Time) *supportMonth { return s.inMonth(MonthOf(t)) }
+
+func (s *supportTally) inMonth(m Month) *supportMonth {
 	sm := s.months[m]
 	if sm == nil {
 		sm = &supportMonth{byCategory: map[string]int{}}
@@ -204,11 +205,12 @@ func (s *supportTally) month(t time.Time) *supportMonth {
 	return sm
 }
 
-func (s *supportMonth) rate(score int) {
-	s.ratings++
-	s.ratingSum += score
+// rate counts n ratings of score.
+func (s *supportMonth) rate(score, n int) {
+	s.ratings += n
+	s.ratingSum += n * score
 	if score >= 4 {
-		s.satisfied++
+		s.satisfied += n
 	}
 }
 
@@ -244,42 +246,57 @@ func (b *Book) AddTicket(t *features.Ticket) {
 		rated = m
 	}
 	if t.CSAT > 0 {
-		rated.rate(t.CSAT)
+		rated.rate(t.CSAT, 1)
 	}
 }
 
 // AddEscalation adds an escalation, in any order.
 func (b *Book) AddEscalation(e *features.Escalation) {
-	b.seen(e.At)
-	m := b.support.month(e.At)
-	if e.Direction == features.DirectionPositive {
-		m.positive++
+	b.AddEscalations(MonthOf(e.At), e.Direction, 1, e.At)
+}
+
+// AddEscalations adds n escalations of direction made in month m, the
+// latest at last, in any order: what the report needs of the escalations
+// table, counted by the store (in place of AddEscalation for each).
+func (b *Book) AddEscalations(m Month, direction string, n int, last time.Time) {
+	b.seen(last)
+	sm := b.support.inMonth(m)
+	if direction == features.DirectionPositive {
+		sm.positive += n
 	} else {
-		m.negative++
+		sm.negative += n
 	}
 }
 
 // AddSurveyResponse adds a survey response, in any order: NPS answers
 // count in their quarter, CSAT answers with the tickets' ratings.
 func (b *Book) AddSurveyResponse(r *features.SurveyResponse) {
+	b.AddSurveyResponses(MonthOf(r.At), r.Kind, r.Score, 1, r.At)
+}
+
+// AddSurveyResponses adds n survey responses of kind that gave score in
+// month m, the latest at last, in any order: what the report needs of the
+// survey_responses table, counted by the store (in place of
+// AddSurveyResponse for each).
+func (b *Book) AddSurveyResponses(m Month, kind string, score, n int, last time.Time) {
 	s := &b.support
-	b.seen(r.At)
-	if r.Kind == features.SurveyCSAT {
-		s.month(r.At).rate(r.Score)
+	b.seen(last)
+	if kind == features.SurveyCSAT {
+		s.inMonth(m).rate(score, n)
 		return
 	}
-	q := MonthOf(r.At).Quarter()
+	q := m.Quarter()
 	t := s.quarters[q]
 	if t == nil {
 		t = &npsTally{}
 		s.quarters[q] = t
 	}
 	switch {
-	case r.Score >= 9:
-		t.promoters++
-	case r.Score >= 7:
-		t.passives++
+	case score >= 9:
+		t.promoters += n
+	case score >= 7:
+		t.passives += n
 	default:
-		t.detractors++
+		t.detractors += n
 	}
 }

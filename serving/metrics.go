@@ -21,6 +21,12 @@ type MetricsStore interface {
 	// of one of the features names from the start of its trial.
 	EachTrialKeyUse(ctx context.Context, names []string, fn func(accountID string, first, last time.Time) error) error
 	EachFirstPQL(ctx context.Context, task string, fn func(accountID string, at time.Time) error) error
+	// EachSupportTicket reads the tickets in Each's order, with what the
+	// metrics read of them; EachEscalationCount and EachSurveyCount read
+	// the escalations and the survey responses counted by day.
+	EachSupportTicket(ctx context.Context, fn func(*features.Ticket) error) error
+	EachEscalationCount(ctx context.Context, fn func(day time.Time, direction string, n int, last time.Time) error) error
+	EachSurveyCount(ctx context.Context, fn func(day time.Time, kind string, score, n int, last time.Time) error) error
 }
 
 // MetricsReport names one of the SaaS metrics reports (docs/METRICS.md).
@@ -70,9 +76,10 @@ func (c Config) MetricsOptions() saas.Options {
 		CatalogueSize: c.Features.CatalogueSize, TrialDays: c.Features.TrialDays}
 }
 
-// LoadBook reads what the reports need into a saas.Book, each table once:
-// accounts, billing changes, spend, tickets, escalations, surveys and the
-// PQL flags, as the reports require. Of the usage events it reads only
+// LoadBook reads what the reports need into a saas.Book, each table once
+// however many reports it is for: accounts, billing changes, spend,
+// tickets, escalations and surveys (these two counted by day in the
+// store) and the PQL flags, as the reports require. Of the usage events it reads only
 // what the store keeps or finds of them: the support report's usage
 // rollup summed by month, and the funnel's first and last use of a key
 // feature by each trial (none when no key features are configured), which
@@ -93,7 +100,23 @@ func LoadBook(ctx context.Context, s MetricsStore, opts saas.Options, reports ..
 		if !need[t] {
 			continue
 		}
-		err := s.Each(ctx, t, func(rec recordio.Record) error { return add(b, rec) })
+		var err error
+		switch t {
+		case features.Tickets:
+			err = s.EachSupportTicket(ctx, func(t *features.Ticket) error { b.AddTicket(t); return nil })
+		case features.Escalations:
+			err = s.EachEscalationCount(ctx, func(day time.Time, direction string, n int, last time.Time) error {
+				b.AddEscalations(saas.MonthOf(day), direction, n, last)
+				return nil
+			})
+		case features.SurveyResponses:
+			err = s.EachSurveyCount(ctx, func(day time.Time, kind string, score, n int, last time.Time) error {
+				b.AddSurveyResponses(saas.MonthOf(day), kind, score, n, last)
+				return nil
+			})
+		default:
+			err = s.Each(ctx, t, func(rec recordio.Record) error { return add(b, rec) })
+		}
 		if err != nil {
 			return nil, fmt.Errorf("saas metrics: %w", err)
 		}
@@ -119,25 +142,17 @@ func LoadBook(ctx context.Context, s MetricsStore, opts saas.Options, reports ..
 	return b, nil
 }
 
-// add adds one record to b.
+// add adds one record that LoadBook reads with Each to b.
 func add(b *saas.Book, rec recordio.Record) error {
 	switch r := rec.(type) {
 	case *features.Account:
 		return b.AddAccount(r)
 	case *features.BillingChange:
 		return b.AddBillingChange(r)
-	case *features.Ticket:
-		b.AddTicket(r)
-	case *features.Escalation:
-		b.AddEscalation(r)
-	case *features.SurveyResponse:
-		b.AddSurveyResponse(r)
 	case *features.Spend:
 		return b.AddSpend(r)
-	default:
-		return fmt.Errorf("%T is not a record the metrics read", rec)
 	}
-	return nil
+	return fmt.Errorf("%T is not a record the metrics read", rec)
 }
 
 // MetricsResult is one report over a range of months, as the API and

@@ -36,6 +36,16 @@ func (fakeSaaS) EachFirstPQL(context.Context, string, func(string, time.Time) er
 	return nil
 }
 
+func (fakeSaaS) EachSupportTicket(context.Context, func(*features.Ticket) error) error { return nil }
+
+func (fakeSaaS) EachEscalationCount(context.Context, func(time.Time, string, int, time.Time) error) error {
+	return nil
+}
+
+func (fakeSaaS) EachSurveyCount(context.Context, func(time.Time, string, int, int, time.Time) error) error {
+	return nil
+}
+
 func (fakeSaaS) CurrentRiskTotals(context.Context, string) (score.RiskTotals, error) {
 	return score.RiskTotals{Accounts: 3, RevenueAtRisk: 1234, Red: 1}, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -79,6 +80,96 @@ func (s *Store) EachTrialKeyUse(ctx context.Context, names []string, fn func(acc
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading trials' key-feature use: %w", err)
+	}
+	return nil
+}
+
+// EachSupportTicket calls fn with every ticket in the order Each reads
+// them, (account_id, opened_at, ticket_id), holding only what the SaaS
+// metrics read of a ticket (saas.Book.AddTicket): its times, category,
+// CSAT and agent replies; the ids and the priority are left empty. fn
+// must not keep the ticket.
+func (s *Store) EachSupportTicket(ctx context.Context, fn func(*features.Ticket) error) error {
+	var t features.Ticket
+	return s.eachGroup(ctx, "tickets", "SELECT opened_at, first_response_at, resolved_at, category, csat, agent_replies FROM tickets ORDER BY "+
+		strings.Join(orderColumns(features.Tickets), ", "),
+		func(rows *sql.Rows) error {
+			if err := rows.Scan(dbTime{&t.OpenedAt}, dbTime{&t.FirstResponseAt}, dbTime{&t.ResolvedAt}, &t.Category, &t.CSAT, &t.AgentReplies); err != nil {
+				return err
+			}
+			return fn(&t)
+		})
+}
+
+// EachEscalationCount calls fn, in (day, direction) order, with the
+// escalations counted by the calendar day (UTC) of their time and by
+// direction, and the latest time of each count: all the SaaS metrics read
+// of them (saas.Book.AddEscalations takes the day's month). The database
+// counts them, so one row a day and direction crosses, not one an
+// escalation.
+func (s *Store) EachEscalationCount(ctx context.Context, fn func(day time.Time, direction string, n int, last time.Time) error) error {
+	var (
+		start, last time.Time
+		direction   string
+		n           int
+	)
+	return s.eachGroup(ctx, "escalation counts", "SELECT "+s.dayStart("at")+" AS day, direction, count(*), max(at) FROM escalations GROUP BY day, direction ORDER BY day, direction",
+		func(rows *sql.Rows) error {
+			if err := rows.Scan(dbTime{&start}, &direction, &n, dbTime{&last}); err != nil {
+				return err
+			}
+			return fn(start, direction, n, last)
+		})
+}
+
+// EachSurveyCount calls fn, in (day, kind, score) order, with the survey
+// responses counted by the calendar day (UTC) of their time, by kind and
+// by score, and the latest time of each count: all the SaaS metrics read
+// of them (saas.Book.AddSurveyResponses takes the day's month), counted
+// by the database.
+func (s *Store) EachSurveyCount(ctx context.Context, fn func(day time.Time, kind string, score, n int, last time.Time) error) error {
+	var (
+		start, last time.Time
+		kind        string
+		score, n    int
+	)
+	return s.eachGroup(ctx, "survey counts", "SELECT "+s.dayStart("at")+" AS day, kind, score, count(*), max(at) FROM survey_responses GROUP BY day, kind, score ORDER BY day, kind, score",
+		func(rows *sql.Rows) error {
+			if err := rows.Scan(dbTime{&start}, &kind, &score, &n, dbTime{&last}); err != nil {
+				return err
+			}
+			return fn(start, kind, score, n, last)
+		})
+}
+
+// dayStart returns the SQL for the start of the calendar day (UTC) of the
+// time column col, as a time column. Days, not months, since SQLite finds
+// a day by arithmetic but a month only by a date function, which costs
+// more per row than the few more rows cost.
+func (s *Store) dayStart(col string) string {
+	if s.dialect.name() == "postgres" {
+		return "date_trunc('day', " + col + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+	}
+	// Microseconds since 1970, never before (package features refuses
+	// earlier times), so the division truncates to the day.
+	return "(" + col + " / 86400000000) * 86400000000"
+}
+
+// eachGroup runs q on the reader and calls scan with rows at each row;
+// what names the rows in errors.
+func (s *Store) eachGroup(ctx context.Context, what, q string, scan func(*sql.Rows) error) error {
+	rows, err := s.r.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", what, err)
 	}
 	return nil
 }

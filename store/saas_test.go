@@ -247,3 +247,102 @@ func TestMigrateUsageRollup(t *testing.T) {
 		}
 	})
 }
+
+// TestSupportCounts reads the tickets, escalations and survey responses as
+// the support report does (EachSupportTicket, EachEscalationCount,
+// EachSurveyCount) and record by record with Each, and gets the same
+// report and the same end of data: the database's months are those of
+// package saas, at a month's first and last instant, in 1970 too.
+func TestSupportCounts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		mustLoadCSV(t, s, features.Tickets, "ticket_id,account_id,opened_at,first_response_at,resolved_at,priority,category,csat,agent_replies\n"+
+			"t1,a,2025-01-31T23:59:59.5Z,2025-02-01T00:00:00Z,2025-02-03T10:00:00Z,low,bug,5,1\n"+
+			"t2,a,2025-01-02T08:00:00Z,,,high,,0,0\n"+
+			"t3,b,2025-02-10T08:00:00Z,2025-02-10T09:30:00Z,2025-03-01T00:00:00Z,normal,billing,3,2\n")
+		mustLoadCSV(t, s, features.Escalations, "escalation_id,account_id,at,direction,severity\n"+
+			"x1,a,2025-01-31T23:59:59.999999Z,negative,low\nx2,a,2025-02-01T00:00:00Z,negative,low\n"+
+			"x3,b,2025-02-14T12:00:00Z,positive,low\nx4,b,1970-01-31T23:59:59.5Z,negative,high\nx5,c,2025-02-20T12:00:00Z,negative,low\n")
+		mustLoadCSV(t, s, features.SurveyResponses, "response_id,account_id,user_id,at,kind,score\n"+
+			"r1,a,u1,2025-01-15T00:00:00Z,nps,10\nr2,a,u2,2025-01-20T00:00:00Z,nps,10\nr3,b,u3,2025-03-31T23:59:59Z,nps,8\n"+
+			"r4,b,u3,2025-04-01T00:00:00Z,nps,3\nr5,a,u1,2025-02-01T00:00:00Z,csat,4\nr6,c,u4,2025-02-28T00:00:00Z,csat,2\n"+
+			"r7,c,u4,1970-01-01T00:00:00Z,csat,5\nr8,c,u4,2025-02-28T23:00:00Z,csat,2\n")
+
+		each, err := saas.NewBook(saas.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Each(ctx, features.Tickets, func(r recordio.Record) error { each.AddTicket(r.(*features.Ticket)); return nil })
+		if err == nil {
+			err = s.Each(ctx, features.Escalations, func(r recordio.Record) error { each.AddEscalation(r.(*features.Escalation)); return nil })
+		}
+		if err == nil {
+			err = s.Each(ctx, features.SurveyResponses, func(r recordio.Record) error {
+				each.AddSurveyResponse(r.(*features.SurveyResponse))
+				return nil
+			})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		each.Finish()
+
+		counted, _ := saas.NewBook(saas.Options{})
+		var escalations, surveys int
+		err = s.EachSupportTicket(ctx, func(tk *features.Ticket) error {
+			if tk.TicketID != "" || tk.AccountID != "" || tk.Priority != "" {
+				t.Errorf("ticket %+v holds more than the metrics read", tk)
+			}
+			counted.AddTicket(tk)
+			return nil
+		})
+		if err == nil {
+			err = s.EachEscalationCount(ctx, func(day time.Time, direction string, n int, last time.Time) error {
+				escalations += n
+				if day.Hour() != 0 || day.Minute() != 0 || day.Second() != 0 || day.Nanosecond() != 0 || day.After(last) || !day.AddDate(0, 0, 1).After(last) {
+					t.Errorf("escalations of day %v, the latest at %v", day, last)
+				}
+				counted.AddEscalations(saas.MonthOf(day), direction, n, last)
+				return nil
+			})
+		}
+		if err == nil {
+			err = s.EachSurveyCount(ctx, func(day time.Time, kind string, score, n int, last time.Time) error {
+				surveys += n
+				if kind == "nps" && score == 10 && n != 1 {
+					t.Errorf("NPS 10s of %v counted %d, want 1", day, n)
+				}
+				counted.AddSurveyResponses(saas.MonthOf(day), kind, score, n, last)
+				return nil
+			})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted.Finish()
+		if escalations != 5 || surveys != 8 {
+			t.Errorf("counted %d escalations and %d survey responses, want 5 and 8", escalations, surveys)
+		}
+
+		for _, r := range []saas.Range{{From: saas.MonthOf(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)), To: saas.MonthOf(time.Date(1970, 2, 1, 0, 0, 0, 0, time.UTC))},
+			{From: saas.MonthOf(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), To: saas.MonthOf(time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC))}} {
+			want, err := each.Support(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := counted.Support(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("support %v from the counts\n got %+v\nwant %+v", r, got, want)
+			}
+			if r.From.String() == "1970-01" && (want.Months[0].NegativeEscalations != 1 || want.Months[0].CSATRatings != 1) {
+				t.Errorf("January 1970 %+v, want its escalation and its rating", want.Months[0])
+			}
+		}
+		if got, want := counted.DataEnd(), each.DataEnd(); !got.Equal(want) {
+			t.Errorf("end of data %v from the counts, want %v", got, want)
+		}
+	})
+}

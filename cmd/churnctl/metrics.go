@@ -13,13 +13,18 @@ import (
 	"github.com/openchurn/churn/serving"
 )
 
-// runMetrics prints one SaaS metrics report (docs/METRICS.md) for a range
-// of months.
+// allReports names every report to churnctl metrics.
+const allReports = "all"
+
+// runMetrics prints one SaaS metrics report (docs/METRICS.md), or every
+// report, for a range of months. Every report is computed from one read
+// of the store: each table once.
 func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("metrics", stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: churnctl metrics %s [flags]\n\n", strings.ReplaceAll(fmt.Sprint(serving.MetricsReports), " ", "|"))
-		fmt.Fprintf(stderr, "Prints a SaaS metrics report per month, as defined in docs/METRICS.md.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: churnctl metrics %s|%s [flags]\n\n", strings.ReplaceAll(fmt.Sprint(serving.MetricsReports), " ", "|"), allReports)
+		fmt.Fprintf(stderr, "Prints a SaaS metrics report per month, as defined in docs/METRICS.md; %s prints every\n"+
+			"report over the same months (with --json, an array of the reports' documents).\n\nFlags:\n", allReports)
 		fs.PrintDefaults()
 	}
 	db := dbFlag(fs)
@@ -42,14 +47,21 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if name == "" {
-		return usagef("name a report: one of %v", serving.MetricsReports)
+		return usagef("name a report: one of %v or %s", serving.MetricsReports, allReports)
 	}
-	report, err := serving.ParseMetricsReport(name)
-	if err != nil {
-		return usageError{err}
+	reports := serving.MetricsReports
+	if name != allReports {
+		report, err := serving.ParseMetricsReport(name)
+		if err != nil {
+			return usageError{err}
+		}
+		reports = []serving.MetricsReport{report}
 	}
 	if *asJSON && *asCSV {
 		return usagef("--json and --csv exclude each other")
+	}
+	if *asCSV && len(reports) > 1 {
+		return usagef("--csv prints one report: the reports' columns differ")
 	}
 	cohortsBy, err := saas.ParseCohortBy(*by)
 	if err != nil {
@@ -78,7 +90,7 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer s.Close()
-	b, err := serving.LoadBook(ctx, s, cfg.MetricsOptions(), report)
+	b, err := serving.LoadBook(ctx, s, cfg.MetricsOptions(), reports...)
 	if err != nil {
 		return err
 	}
@@ -86,25 +98,46 @@ func runMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usageError{err}
 	}
-	out, err := serving.Metrics(b, report, r, cohortsBy)
-	if err != nil {
-		return err
+	outs := make([]serving.MetricsResult, len(reports))
+	for i, report := range reports {
+		if outs[i], err = serving.Metrics(b, report, r, cohortsBy); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if len(outs) == 1 {
+			return enc.Encode(outs[0])
+		}
+		return enc.Encode(outs)
 	}
-	header, rows, err := saas.Table(out.Data)
-	if err != nil {
-		return err
+	for i, out := range outs {
+		header, rows, err := saas.Table(out.Data)
+		if err != nil {
+			return err
+		}
+		if *asCSV {
+			w := csv.NewWriter(stdout)
+			w.Write(header)
+			w.WriteAll(rows) // flushes
+			return w.Error()
+		}
+		if len(outs) > 1 {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			fmt.Fprintf(stdout, "# %s %s to %s\n", out.Report, out.From, out.To)
+		}
+		if err := printTable(stdout, header, rows); err != nil {
+			return err
+		}
 	}
-	if *asCSV {
-		w := csv.NewWriter(stdout)
-		w.Write(header)
-		w.WriteAll(rows) // flushes
-		return w.Error()
-	}
+	return nil
+}
+
+// printTable prints a report's table aligned, an absent figure as "-".
+func printTable(stdout io.Writer, header []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, row := range rows {

@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/openchurn/churn/serving"
 	"github.com/openchurn/churn/store/storetest"
 )
 
@@ -61,6 +63,35 @@ func TestMetrics(t *testing.T) {
 			if code != 0 || !strings.Contains(out, "2025-01") || !strings.Contains(out, "logos_2") {
 				t.Errorf("metrics cohorts: exit %d\n%s", code, out)
 			}
+			// all: every report from one read, each as its own run gives it.
+			code, out, errOut = churnctl(t, "metrics", "all", "--db", db, "--from", "2024-10", "--to", "2025-03", "--json")
+			if code != 0 {
+				t.Fatalf("metrics all: exit %d: %s", code, errOut)
+			}
+			var all []json.RawMessage
+			if err := json.Unmarshal([]byte(out), &all); err != nil || len(all) != len(serving.MetricsReports) {
+				t.Fatalf("metrics all: %d documents (%v), want %d\n%s", len(all), err, len(serving.MetricsReports), out)
+			}
+			for i, report := range serving.MetricsReports {
+				code, one, errOut := churnctl(t, "metrics", string(report), "--db", db, "--from", "2024-10", "--to", "2025-03", "--json")
+				if code != 0 {
+					t.Fatalf("metrics %s: exit %d: %s", report, code, errOut)
+				}
+				var want, got any
+				if err := json.Unmarshal([]byte(one), &want); err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(all[i], &got); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("metrics all's %s\n%s\nwant\n%s", report, all[i], one)
+				}
+			}
+			code, out, _ = churnctl(t, "metrics", "all", "--db", db, "--from", "2025-01", "--to", "2025-03")
+			if code != 0 || strings.Count(out, "# ") != len(serving.MetricsReports) || !strings.Contains(out, "# support 2025-01 to 2025-03") {
+				t.Errorf("metrics all: exit %d\n%s", code, out)
+			}
 		})
 	}
 }
@@ -75,6 +106,7 @@ func TestMetricsUsage(t *testing.T) {
 		{"metrics", "mrr", "--json", "--csv"},
 		{"metrics", "cohorts", "--by", "plan"},
 		{"metrics", "mrr", "extra"},
+		{"metrics", "all", "--csv"},
 	} {
 		args = append(args, "--db", db)
 		if code, _, errOut := churnctl(t, args...); code != 2 || errOut == "" {
