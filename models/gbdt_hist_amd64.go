@@ -1,11 +1,14 @@
 package models
 
-// accumulateSSE2 is accumulate's loop in SSE2 assembly (gbdt_hist_amd64.s),
-// which every amd64 processor has. It returns how many entries it added,
-// stopping early only at a row out of range of words.
-//
+// The accumulate loops in SSE2 assembly (gbdt_hist_amd64.s), which every
+// amd64 processor has. They return how many entries they added, stopping
+// early only at a row out of range of words.
+
 //go:noescape
 func accumulateSSE2(h *[groupWidth][256]binStat, words []uint32, ents []gradEntry) int
+
+//go:noescape
+func accumulate2SSE2(h0, h1 *[groupWidth][256]binStat, words0, words1 []uint32, ents []gradEntry) int
 
 // accumulate adds the gradient and hessian of every entry to the bins of
 // its row in words, a group of the grouped table, of the group's features.
@@ -14,4 +17,12 @@ func accumulateSSE2(h *[groupWidth][256]binStat, words []uint32, ents []gradEntr
 func accumulate(h *[groupWidth][256]binStat, words []uint32, ents []gradEntry) {
 	n := accumulateSSE2(h, words, ents)
 	accumulateGo(h, words, ents[n:])
+}
+
+// accumulate2 is accumulate for two groups at once, h0 from words0 and h1
+// from words1, reading each entry once for both.
+func accumulate2(h0, h1 *[groupWidth][256]binStat, words0, words1 []uint32, ents []gradEntry) {
+	n := accumulate2SSE2(h0, h1, words0, words1, ents)
+	accumulateGo(h0, words0, ents[n:])
+	accumulateGo(h1, words1, ents[n:])
 }

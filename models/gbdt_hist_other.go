@@ -8,3 +8,10 @@ package models
 func accumulate(h *[groupWidth][256]binStat, words []uint32, ents []gradEntry) {
 	accumulateGo(h, words, ents)
 }
+
+// accumulate2 is accumulate for two groups, h0 from words0 and h1 from
+// words1.
+func accumulate2(h0, h1 *[groupWidth][256]binStat, words0, words1 []uint32, ents []gradEntry) {
+	accumulateGo(h0, words0, ents)
+	accumulateGo(h1, words1, ents)
+}

@@ -29,35 +29,59 @@ func TestAccumulateMatchesGo(t *testing.T) {
 			for i := range ents {
 				ents[i] = gradEntry{Row: int32(rng.IntN(tc.rows)), G: float32(rng.NormFloat64()), H: rng.Float32()}
 			}
-			var got, want [groupWidth][256]binStat
-			for f := range got {
-				for b := range got[f] {
-					got[f][b] = binStat{rng.NormFloat64(), rng.Float64()}
+			words1 := make([]uint32, tc.rows)
+			for i := range words1 {
+				words1[i] = rng.Uint32()
+			}
+			var start [2][groupWidth][256]binStat
+			for k := range start {
+				for f := range start[k] {
+					for b := range start[k][f] {
+						start[k][f][b] = binStat{rng.NormFloat64(), rng.Float64()}
+					}
 				}
 			}
-			want = got
-			accumulate(&got, words, ents)
-			accumulateGo(&want, words, ents)
+			want := start
+			accumulateGo(&want[0], words, ents)
+			accumulateGo(&want[1], words1, ents)
+			got := start
+			accumulate(&got[0], words, ents)
+			accumulate(&got[1], words1, ents)
 			if got != want {
-				t.Fatal("histograms differ from the Go loop's")
+				t.Error("accumulate: histograms differ from the Go loop's")
+			}
+			got = start
+			accumulate2(&got[0], &got[1], words, words1, ents)
+			if got != want {
+				t.Error("accumulate2: histograms differ from the Go loop's")
 			}
 		})
 	}
 }
 
-// TestAccumulateRowOutOfRange checks that a row beyond the grouped table
-// panics as an index out of range would, rather than reading past it.
+// TestAccumulateRowOutOfRange checks that a row beyond a group of the
+// grouped table panics as an index out of range would, rather than reading
+// past it.
 func TestAccumulateRowOutOfRange(t *testing.T) {
-	for _, row := range []int32{4, -1} {
-		func() {
+	var h0, h1 [groupWidth][256]binStat
+	for _, tc := range []struct {
+		name string
+		row  int32
+		fn   func(ents []gradEntry)
+	}{
+		{"accumulate past the end", 4, func(ents []gradEntry) { accumulate(&h0, make([]uint32, 4), ents) }},
+		{"accumulate negative", -1, func(ents []gradEntry) { accumulate(&h0, make([]uint32, 4), ents) }},
+		{"accumulate2 past the first", 4, func(ents []gradEntry) { accumulate2(&h0, &h1, make([]uint32, 4), make([]uint32, 5), ents) }},
+		{"accumulate2 past the second", 4, func(ents []gradEntry) { accumulate2(&h0, &h1, make([]uint32, 5), make([]uint32, 4), ents) }},
+		{"accumulate2 negative", -1, func(ents []gradEntry) { accumulate2(&h0, &h1, make([]uint32, 5), make([]uint32, 5), ents) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("row %d of 4: no panic", row)
+					t.Errorf("row %d: no panic", tc.row)
 				}
 			}()
-			var h [groupWidth][256]binStat
-			ents := []gradEntry{{Row: 0, G: 1, H: 1}, {Row: row, G: 1, H: 1}}
-			accumulate(&h, make([]uint32, 4), ents)
-		}()
+			tc.fn([]gradEntry{{Row: 0, G: 1, H: 1}, {Row: tc.row, G: 1, H: 1}})
+		})
 	}
 }
