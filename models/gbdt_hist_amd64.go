@@ -10,19 +10,32 @@ func accumulateSSE2(h *[groupWidth][256]binStat, words []uint32, ents []gradEntr
 //go:noescape
 func accumulate2SSE2(h0, h1 *[groupWidth][256]binStat, words0, words1 []uint32, ents []gradEntry) int
 
+// asmChunk is the most entries given to one call of an assembly loop. The
+// runtime cannot preempt a goroutine inside assembly, so long nodes are fed
+// in chunks of well under a millisecond, between which it can.
+const asmChunk = 1 << 15
+
 // accumulate adds the gradient and hessian of every entry to the bins of
 // its row in words, a group of the grouped table, of the group's features.
 // It is the innermost loop of fitting. The Go loop finishes what the
 // assembly leaves, so a row out of range panics as an index would.
 func accumulate(h *[groupWidth][256]binStat, words []uint32, ents []gradEntry) {
-	n := accumulateSSE2(h, words, ents)
-	accumulateGo(h, words, ents[n:])
+	for len(ents) > 0 {
+		chunk := ents[:min(len(ents), asmChunk)]
+		n := accumulateSSE2(h, words, chunk)
+		accumulateGo(h, words, chunk[n:])
+		ents = ents[len(chunk):]
+	}
 }
 
 // accumulate2 is accumulate for two groups at once, h0 from words0 and h1
 // from words1, reading each entry once for both.
 func accumulate2(h0, h1 *[groupWidth][256]binStat, words0, words1 []uint32, ents []gradEntry) {
-	n := accumulate2SSE2(h0, h1, words0, words1, ents)
-	accumulateGo(h0, words0, ents[n:])
-	accumulateGo(h1, words1, ents[n:])
+	for len(ents) > 0 {
+		chunk := ents[:min(len(ents), asmChunk)]
+		n := accumulate2SSE2(h0, h1, words0, words1, chunk)
+		accumulateGo(h0, words0, chunk[n:])
+		accumulateGo(h1, words1, chunk[n:])
+		ents = ents[len(chunk):]
+	}
 }

@@ -19,6 +19,7 @@ func TestAccumulateMatchesGo(t *testing.T) {
 		{"odd", 100, 77},
 		{"repeats", 3, 1000},
 		{"many", 5000, 20000},
+		{"several chunks", 50000, 100001},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			words := make([]uint32, tc.rows)
