@@ -1,3 +1,5 @@
+//go:build !purego
+
 package models
 
 // The accumulate loops in SSE2 assembly (gbdt_hist_amd64.s), which every

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // The kernels below add, for every entry, its gradient and hessian to a bin
