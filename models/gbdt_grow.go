@@ -346,10 +346,17 @@ func (b *booster) histograms(built, derived int) {
 		workers = min(b.threads, len(b.featGroups))
 	}
 	gbdtParallel(workers, len(b.featGroups), func(part, lo, hi int) {
-		for _, k := range b.featGroups[lo:hi] {
-			h := bn.hist.group(k)
-			clear(h[:])
-			accumulate(h, b.groups[k], ents)
+		groups := b.featGroups[lo:hi]
+		for _, k := range groups {
+			clear(bn.hist.group(k)[:])
+		}
+		// Two groups a pass read the node's entries half as often.
+		for ; len(groups) >= 2; groups = groups[2:] {
+			k0, k1 := groups[0], groups[1]
+			accumulate2(bn.hist.group(k0), bn.hist.group(k1), b.groups[k0], b.groups[k1], ents)
+		}
+		if len(groups) == 1 {
+			accumulate(bn.hist.group(groups[0]), b.groups[groups[0]], ents)
 		}
 		feats := b.feats[b.groupStart[lo]:b.groupStart[hi]]
 		f := &b.finders[part]

@@ -45,10 +45,9 @@ func (h histogram) group(k int) *[groupWidth][256]binStat {
 	return (*[groupWidth][256]binStat)(h[k*groupWidth:])
 }
 
-// accumulate adds the gradient and hessian of every entry to the bins of
-// its row in words, a group of the grouped table, of the group's features.
-// It is the innermost loop of fitting.
-func accumulate(h *[groupWidth][256]binStat, words []uint32, ents []gradEntry) {
+// accumulateGo is accumulate in Go, for processors without an assembly
+// version and for the entries an assembly version leaves.
+func accumulateGo(h *[groupWidth][256]binStat, words []uint32, ents []gradEntry) {
 	for _, e := range ents {
 		w := words[e.Row]
 		g, hs := float64(e.G), float64(e.H)
