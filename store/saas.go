@@ -156,22 +156,14 @@ func (s *Store) dayStart(col string) string {
 }
 
 // eachGroup runs q on the reader and calls scan with rows at each row;
-// what names the rows in errors.
+// what names the rows in errors, scan's included.
 func (s *Store) eachGroup(ctx context.Context, what, q string, scan func(*sql.Rows) error) error {
-	rows, err := s.r.QueryContext(ctx, q)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return eachQueried(ctx, s.r, what, q, nil, func(rows *sql.Rows) error {
 		if err := scan(rows); err != nil {
 			return fmt.Errorf("reading %s: %w", what, err)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", what, err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // each runs q, which selects rows of t in canonical column order, and
@@ -183,22 +175,31 @@ func (s *Store) each(ctx context.Context, t features.Table, q string, args []any
 // eachRow runs q on r, which selects rows of t in canonical column order,
 // and calls fn with each.
 func eachRow(ctx context.Context, r reader, t features.Table, q string, args []any, fn func(recordio.Record) error) error {
-	rows, err := r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", t, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return eachQueried(ctx, r, string(t), q, args, func(rows *sql.Rows) error {
 		rec, err := scanRow(rows, t)
 		if err != nil {
 			return err
 		}
-		if err := fn(rec); err != nil {
+		return fn(rec)
+	})
+}
+
+// eachQueried runs q with args on r and calls scan with rows at each row,
+// returning scan's first error as it is; what names the rows in the
+// errors of the query itself.
+func eachQueried(ctx context.Context, r reader, what, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", t, err)
+		return fmt.Errorf("reading %s: %w", what, err)
 	}
 	return nil
 }
