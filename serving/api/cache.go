@@ -178,7 +178,8 @@ func (c *viewCache) finish(key string, r *render, now time.Time, gen uint64) {
 // scoreWatch notices a batch run by another process (churnctl score, or
 // another server's schedule), which no write through this server
 // announces: at most every poll it reads the stored scores' stamp (their
-// latest scoring time, from an index) in the background, and clears the
+// latest scoring time, from an index, which every chunk a batch stores
+// raises) in the background, and clears the
 // caches when the stamp changed. A batch stores each chunk of scores with
 // a later scoring time, so a list or view shows a committed batch within
 // about poll and one store read, while no request waits for the check.
@@ -186,14 +187,14 @@ func (c *viewCache) finish(key string, r *render, now time.Time, gen uint64) {
 // has no stamp to compare with.
 type scoreWatch struct {
 	poll  time.Duration
-	stamp func(context.Context) (string, error)
+	stamp func(context.Context) (time.Time, error)
 	clear func()
 	log   func(error)
 
 	mu       sync.Mutex
 	checked  time.Time
 	checking bool
-	last     string
+	last     time.Time
 	started  bool
 }
 
@@ -216,7 +217,7 @@ func (w *scoreWatch) check(ctx context.Context, now time.Time) {
 		defer cancel()
 		stamp, err := w.stamp(ctx)
 		w.mu.Lock()
-		changed := err == nil && (!w.started || stamp != w.last)
+		changed := err == nil && (!w.started || !stamp.Equal(w.last))
 		if err == nil {
 			w.last, w.started = stamp, true
 		}

@@ -155,7 +155,7 @@ func New(s Store, scorer *serving.Scorer, eng *alerts.Engine, opts Options) *Ser
 	if srv.log == nil {
 		srv.log = slog.New(slog.DiscardHandler)
 	}
-	srv.watch = &scoreWatch{poll: opts.ScoresPoll, stamp: srv.scoresStamp, clear: srv.clearCaches,
+	srv.watch = &scoreWatch{poll: opts.ScoresPoll, stamp: s.LatestScoredAt, clear: srv.clearCaches,
 		log: func(err error) { srv.log.Warn("checking the stored scores for a new batch", "err", err) }}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -223,16 +223,6 @@ func (s *Server) clearOnWrite(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) clearCaches() {
 	s.views.clear()
 	s.pages.clear()
-}
-
-// scoresStamp is what changes when a batch stores scores: their latest
-// scoring time, which every chunk a batch stores raises.
-func (s *Server) scoresStamp(ctx context.Context) (string, error) {
-	at, err := s.store.LatestScoredAt(ctx)
-	if err != nil {
-		return "", err
-	}
-	return at.UTC().Format(time.RFC3339Nano), nil
 }
 
 // recover turns a panic in a handler into a 500, so that no input can take
